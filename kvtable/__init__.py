@@ -1,0 +1,1 @@
+"""kvtable: the single-table DynamoDB layer of the key-value storage service."""

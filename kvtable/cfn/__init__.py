@@ -1,0 +1,1 @@
+"""CloudFormation templates for kvtable, built with Troposphere."""

@@ -1,0 +1,104 @@
+"""The key design, defined once: attribute names, the index name and key prefixes.
+
+The template builder, the IAM policies, the data-access code and the tests all
+import these names; no other module spells an attribute name or a prefix.
+"""
+
+from typing import Final
+
+from kvtable.errors import InvalidInputError
+
+DEFAULT_TABLE_NAME: Final = "kv-storage-data"
+DEFAULT_GSI_NAME: Final = "GSI1"
+
+PARTITION_KEY: Final = "PK"
+SORT_KEY: Final = "SK"
+GSI1_PARTITION_KEY: Final = "GSI1PK"
+GSI1_SORT_KEY: Final = "GSI1SK"
+TTL_ATTRIBUTE: Final = "ttl"
+
+KEY_ATTRIBUTES: Final = (PARTITION_KEY, SORT_KEY, GSI1_PARTITION_KEY, GSI1_SORT_KEY)
+
+SEPARATOR: Final = "#"
+USER_PREFIX: Final = "USER#"
+NAMESPACE_PREFIX: Final = "NS#"
+KEY_PREFIX: Final = "KEY#"
+API_KEY_PREFIX: Final = "APIKEY#"
+METADATA: Final = "METADATA"
+
+# DynamoDB's own limits on key attribute values, in UTF-8 bytes.
+MAX_PARTITION_KEY_BYTES: Final = 2048
+MAX_SORT_KEY_BYTES: Final = 1024
+
+# Table and index names: what DynamoDB (and so CloudFormation) accepts.
+NAME_PATTERN: Final = "^[a-zA-Z0-9_.-]+$"
+NAME_MIN_LENGTH: Final = 3
+NAME_MAX_LENGTH: Final = 255
+
+
+def _encoded_length(value: str) -> int:
+    return len(value.encode("utf-8"))
+
+
+def _component(kind: str, value: str, prefix: str, max_bytes: int) -> str:
+    """Join prefix and an id, refusing what would break the key design or DynamoDB."""
+    if not isinstance(value, str) or value == "":
+        raise InvalidInputError(f"{kind} must be a non-empty string, got {value!r}")
+    if SEPARATOR in value:
+        raise InvalidInputError(f"{kind} {value!r} contains {SEPARATOR!r}, which the key design reserves")
+    key = prefix + value
+    if _encoded_length(key) > max_bytes:
+        raise InvalidInputError(
+            f"{kind} is too long: {prefix}<{kind}> is {_encoded_length(key)} bytes, "
+            f"DynamoDB allows {max_bytes}"
+        )
+    return key
+
+
+def user_partition_key(user_id: str) -> str:
+    """`USER#<id>`: the partition of a user and its namespace links."""
+    return _component("user id", user_id, USER_PREFIX, MAX_PARTITION_KEY_BYTES)
+
+
+def namespace_partition_key(namespace: str) -> str:
+    """`NS#<namespace>`: a namespace's partition, also the sort key of a user's link to it."""
+    # The same string is a sort key on the user link, so the stricter sort-key limit applies.
+    return _component("namespace", namespace, NAMESPACE_PREFIX, MAX_SORT_KEY_BYTES)
+
+
+def key_sort_key(key: str) -> str:
+    """`KEY#<key>`: a key's sort key in its namespace, and its GSI sort key."""
+    return _component("key", key, KEY_PREFIX, MAX_SORT_KEY_BYTES)
+
+
+def key_prefix_sort_key(prefix: str) -> str:
+    """`KEY#<prefix>` for begins_with; an empty prefix lists every key."""
+    if prefix == "":
+        return KEY_PREFIX
+    return _component("key prefix", prefix, KEY_PREFIX, MAX_SORT_KEY_BYTES)
+
+
+def api_key_partition_key(api_key: str) -> str:
+    """`APIKEY#<key>`: the GSI partition of a user item, and its uniqueness guard's partition."""
+    return _component("API key", api_key, API_KEY_PREFIX, MAX_PARTITION_KEY_BYTES)
+
+
+def _strip(prefix: str, value: str) -> str:
+    if not value.startswith(prefix) or value == prefix:
+        raise InvalidInputError(f"{value!r} is not a {prefix}<id> key")
+    return value[len(prefix) :]
+
+
+def parse_user_id(partition_key: str) -> str:
+    """The user id inside `USER#<id>`."""
+    return _strip(USER_PREFIX, partition_key)
+
+
+def parse_namespace(key: str) -> str:
+    """The namespace inside `NS#<namespace>`."""
+    return _strip(NAMESPACE_PREFIX, key)
+
+
+def parse_key(sort_key: str) -> str:
+    """The key inside `KEY#<key>`."""
+    return _strip(KEY_PREFIX, sort_key)

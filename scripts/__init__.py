@@ -1,0 +1,1 @@
+"""Command-line scripts: thin shells over importable functions."""

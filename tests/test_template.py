@@ -1,0 +1,214 @@
+"""The database and consumer templates, asserted on what the code builds."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint_file
+from cfnlint.decode import decode_str
+
+import build_template
+from kvtable import key_design as kd
+from kvtable.cfn import names
+from kvtable.cfn.render import rendered_files
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+
+Template = dict[str, Any]
+
+
+def built(name: str) -> Template:
+    loaded: Template = json.loads(rendered_files()[f"{name}.json"])
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def database() -> Template:
+    return built("database")
+
+
+@pytest.fixture(scope="module")
+def consumer() -> Template:
+    return built("consumer")
+
+
+def table_properties(template: Template) -> dict[str, Any]:
+    props: dict[str, Any] = template["Resources"][names.TABLE_RESOURCE]["Properties"]
+    return props
+
+
+@pytest.mark.parametrize("name", ["TableName", "GsiName"])
+def test_name_parameters_carry_dynamodb_constraints(database: Template, name: str) -> None:
+    parameter = database["Parameters"][name]
+    assert parameter["Type"] == "String"
+    assert parameter["MinLength"] == 3
+    assert parameter["MaxLength"] == 255
+    assert parameter["AllowedPattern"] == "^[a-zA-Z0-9_.-]+$"
+
+
+def test_parameter_defaults_are_the_designs(database: Template) -> None:
+    assert database["Parameters"]["TableName"]["Default"] == "kv-storage-data"
+    assert database["Parameters"]["GsiName"]["Default"] == "GSI1"
+
+
+@pytest.mark.parametrize("value", ["kv", "a" * 256, "kv storage", "kv/storage", "tábla", ""])
+def test_name_pattern_and_lengths_refuse_what_dynamodb_refuses(database: Template, value: str) -> None:
+    parameter = database["Parameters"]["TableName"]
+    accepted = (
+        parameter["MinLength"] <= len(value) <= parameter["MaxLength"]
+        and re.fullmatch(parameter["AllowedPattern"], value) is not None
+    )
+    assert not accepted
+
+
+@pytest.mark.parametrize("value", ["kv-storage-data", "abc", "A.b_c-1", "a" * 255])
+def test_name_pattern_accepts_valid_names(database: Template, value: str) -> None:
+    parameter = database["Parameters"]["TableName"]
+    assert parameter["MinLength"] <= len(value) <= parameter["MaxLength"]
+    assert re.fullmatch(parameter["AllowedPattern"], value)
+
+
+def test_table_key_schema_billing_and_safety(database: Template) -> None:
+    resource = database["Resources"][names.TABLE_RESOURCE]
+    assert resource["Type"] == "AWS::DynamoDB::Table"
+    assert resource["DeletionPolicy"] == "Retain"
+    assert resource["UpdateReplacePolicy"] == "Retain"
+    props = resource["Properties"]
+    assert props["TableName"] == {"Ref": "TableName"}
+    assert props["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    assert sorted(props["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == [
+        {"AttributeName": name, "AttributeType": "S"} for name in ["GSI1PK", "GSI1SK", "PK", "SK"]
+    ]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert "ProvisionedThroughput" not in props
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+
+
+def test_encryption_uses_the_aws_managed_key(database: Template) -> None:
+    # SSEEnabled true without a key id is the AWS-managed key; false or absent is AWS-owned.
+    assert table_properties(database)["SSESpecification"] == {"SSEEnabled": True}
+
+
+def test_one_gsi_named_by_parameter_projecting_all(database: Template) -> None:
+    (gsi,) = table_properties(database)["GlobalSecondaryIndexes"]
+    assert gsi == {
+        "IndexName": {"Ref": "GsiName"},
+        "KeySchema": [
+            {"AttributeName": "GSI1PK", "KeyType": "HASH"},
+            {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
+TABLE_ARN = {"Fn::GetAtt": [names.TABLE_RESOURCE, "Arn"]}
+INDEX_ARN = {"Fn::Sub": "${KVStorageTable.Arn}/index/${GsiName}"}
+READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"]
+WRITE = [
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+]
+
+
+@pytest.mark.parametrize(
+    ("resource", "actions"),
+    [(names.READ_POLICY_RESOURCE, READ), (names.READ_WRITE_POLICY_RESOURCE, READ + WRITE)],
+)
+def test_policies_grant_exact_actions_on_table_and_index_over_tls(
+    database: Template, resource: str, actions: list[str]
+) -> None:
+    policy = database["Resources"][resource]
+    assert policy["Type"] == "AWS::IAM::ManagedPolicy"
+    document = policy["Properties"]["PolicyDocument"]
+    assert document["Version"] == "2012-10-17"
+    (statement,) = document["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == actions
+    assert statement["Resource"] == [TABLE_ARN, INDEX_ARN]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "true"}}
+    assert "*" not in json.dumps(statement["Action"])
+
+
+def test_no_policy_grants_scan_describe_or_management(database: Template) -> None:
+    text = json.dumps(database["Resources"])
+    for action in ["Scan", "DescribeTable", "CreateTable", "DeleteTable", "UpdateTable", "Backup"]:
+        assert f"dynamodb:{action}" not in text
+
+
+def test_outputs_are_exported_under_the_stack_name(database: Template) -> None:
+    outputs = database["Outputs"]
+    assert sorted(outputs) == sorted(names.DATABASE_OUTPUTS)
+    for name, output in outputs.items():
+        assert output["Export"] == {"Name": {"Fn::Sub": "${AWS::StackName}-" + name}}
+    assert outputs["TableName"]["Value"] == {"Ref": names.TABLE_RESOURCE}
+    assert outputs["TableArn"]["Value"] == TABLE_ARN
+    assert outputs["GsiName"]["Value"] == {"Ref": "GsiName"}
+    assert outputs["ReadPolicyArn"]["Value"] == {"Ref": names.READ_POLICY_RESOURCE}
+    assert outputs["ReadWritePolicyArn"]["Value"] == {"Ref": names.READ_WRITE_POLICY_RESOURCE}
+
+
+def test_consumer_imports_from_the_named_stack(consumer: Template) -> None:
+    assert consumer["Parameters"]["DatabaseStackName"]["Default"] == names.DEFAULT_STACK_NAME
+    role = consumer["Resources"]["AppRole"]["Properties"]
+    assert role["ManagedPolicyArns"] == [
+        {"Fn::ImportValue": {"Fn::Sub": "${DatabaseStackName}-ReadWritePolicyArn"}}
+    ]
+    setting = consumer["Resources"]["TableNameSetting"]["Properties"]
+    assert setting["Value"] == {"Fn::ImportValue": {"Fn::Sub": "${DatabaseStackName}-TableName"}}
+
+
+def test_key_design_names_reach_the_template(database: Template) -> None:
+    props = table_properties(database)
+    assert props["TimeToLiveSpecification"]["AttributeName"] == kd.TTL_ATTRIBUTE
+    assert {a["AttributeName"] for a in props["AttributeDefinitions"]} == set(kd.KEY_ATTRIBUTES)
+
+
+@pytest.mark.parametrize("name", sorted(rendered_files()))
+def test_cfn_lint_finds_nothing(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text(rendered_files()[name], encoding="utf-8")
+    matches = lint_file(path, ManualArgs(regions=["us-east-1"]))
+    assert [str(m) for m in matches] == []
+
+
+def test_yaml_and_json_describe_the_same_template() -> None:
+    files = rendered_files()
+    for stem in ("database", "consumer"):
+        from_yaml, _ = decode_str(files[f"{stem}.yaml"])
+        assert json.loads(json.dumps(from_yaml)) == json.loads(files[f"{stem}.json"])
+
+
+def test_building_twice_is_byte_identical() -> None:
+    assert rendered_files() == rendered_files()
+
+
+def test_committed_templates_equal_what_the_code_builds() -> None:
+    assert build_template.main(["--check", "--out", str(TEMPLATES)]) == 0
+
+
+def test_check_fails_after_a_hand_edit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "templates"
+    assert build_template.main(["--out", str(out)]) == 0
+    assert build_template.main(["--check", "--out", str(out)]) == 0
+    edited = out / "database.yaml"
+    edited.write_text(edited.read_text().replace("PAY_PER_REQUEST", "PROVISIONED"))
+    assert build_template.main(["--check", "--out", str(out)]) == 1
+    assert "database.yaml" in capsys.readouterr().err
+
+
+def test_check_fails_when_a_template_is_missing(tmp_path: Path) -> None:
+    shutil.copytree(TEMPLATES, tmp_path / "t")
+    (tmp_path / "t" / "consumer.json").unlink()
+    assert build_template.main(["--check", "--out", str(tmp_path / "t")]) == 1
