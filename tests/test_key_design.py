@@ -1,0 +1,58 @@
+"""Key builders and parsers: the only place a prefix is spelled."""
+
+import pytest
+
+from kvtable import key_design as kd
+from kvtable.errors import InvalidInputError
+
+
+def test_builders_follow_the_design() -> None:
+    assert kd.user_partition_key("user123") == "USER#user123"
+    assert kd.namespace_partition_key("myapp") == "NS#myapp"
+    assert kd.key_sort_key("user:123") == "KEY#user:123"
+    assert kd.api_key_partition_key("abc123def456") == "APIKEY#abc123def456"
+    assert kd.key_prefix_sort_key("user:") == "KEY#user:"
+    assert kd.key_prefix_sort_key("") == "KEY#"
+
+
+def test_parsers_invert_builders() -> None:
+    assert kd.parse_user_id(kd.user_partition_key("u-1")) == "u-1"
+    assert kd.parse_namespace(kd.namespace_partition_key("myapp")) == "myapp"
+    assert kd.parse_key(kd.key_sort_key("a/b:c")) == "a/b:c"
+
+
+@pytest.mark.parametrize("parse", [kd.parse_user_id, kd.parse_namespace, kd.parse_key])
+def test_parsers_refuse_foreign_keys(parse: object) -> None:
+    with pytest.raises(InvalidInputError):
+        parse("METADATA")  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("bad", ["", "a#b", "#"])
+@pytest.mark.parametrize(
+    "build",
+    [kd.user_partition_key, kd.namespace_partition_key, kd.key_sort_key, kd.api_key_partition_key],
+)
+def test_empty_or_hash_ids_are_refused(build: object, bad: str) -> None:
+    with pytest.raises(InvalidInputError):
+        build(bad)  # type: ignore[operator]
+
+
+def test_sort_key_limit_is_1024_utf8_bytes() -> None:
+    fits = "k" * (1024 - len("KEY#"))
+    assert kd.key_sort_key(fits) == "KEY#" + fits
+    with pytest.raises(InvalidInputError, match="1025 bytes"):
+        kd.key_sort_key(fits + "k")
+    # Bytes, not characters: 'é' is two bytes in UTF-8.
+    with pytest.raises(InvalidInputError):
+        kd.key_sort_key("é" * 511)
+
+
+def test_partition_key_limit_is_2048_bytes() -> None:
+    assert kd.user_partition_key("u" * (2048 - 5)).startswith("USER#")
+    with pytest.raises(InvalidInputError):
+        kd.user_partition_key("u" * (2048 - 4))
+
+
+def test_namespace_obeys_the_sort_key_limit_because_it_is_also_a_sort_key() -> None:
+    with pytest.raises(InvalidInputError):
+        kd.namespace_partition_key("n" * 1022)

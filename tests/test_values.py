@@ -1,0 +1,58 @@
+"""JSON values DynamoDB can store, and its item size rule."""
+
+from decimal import Decimal
+
+import pytest
+
+from kvtable.errors import InvalidInputError
+from kvtable.values import check_item_size, deserialize_item, item_size, serialize_item, to_storable
+
+
+def test_json_round_trips_with_ints_and_floats() -> None:
+    value = {"name": "John", "age": 42, "score": 0.1, "tags": ["a", None, True], "nested": {"x": []}}
+    stored = to_storable(value)
+    assert stored == {
+        "name": "John",
+        "age": Decimal(42),
+        "score": Decimal("0.1"),
+        "tags": ["a", None, True],
+        "nested": {"x": []},
+    }
+    assert deserialize_item(serialize_item({"value": stored})) == {"value": value}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (float("nan"), "NaN"),
+        (float("inf"), "NaN or infinity"),
+        ({"a": {1: "x"}}, "object key 1"),
+        ({"": 1}, "object key ''"),
+        ({1, 2}, "set"),
+        (b"bytes", "bytes"),
+        (10**200, "range"),
+        (int("1" * 39), "38 significant digits"),
+        (1e-200, "range"),
+    ],
+)
+def test_values_dynamodb_cannot_store_are_refused(value: object, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        to_storable(value)
+
+
+def test_38_digits_and_large_round_numbers_are_accepted() -> None:
+    assert to_storable(int("9" * 38)) == Decimal("9" * 38)
+    assert to_storable(10**100) == Decimal(10**100)
+
+
+def test_item_size_counts_names_and_values_as_dynamodb_does() -> None:
+    # "PK" (2) + "USER#a" (6) + "n" (1) + number 123 (2 digits' bytes + 1) + "ok" (2) + bool (1)
+    item = serialize_item({"PK": "USER#a", "n": 123, "ok": True})
+    assert item_size(item) == 2 + 6 + 1 + 3 + 2 + 1
+
+
+def test_items_over_400_kb_are_refused_and_at_the_limit_accepted() -> None:
+    overhead = len("v")
+    check_item_size(serialize_item({"v": "x" * (400 * 1024 - overhead)}))
+    with pytest.raises(InvalidInputError, match="400 KB"):
+        check_item_size(serialize_item({"v": "x" * (400 * 1024 - overhead + 1)}))
