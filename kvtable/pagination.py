@@ -29,8 +29,11 @@ def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, partition_attribute: str, partition_value: str) -> dict[str, Any]:
-    """The ExclusiveStartKey inside a cursor, refused unless it belongs to this listing."""
+def decode_cursor(
+    cursor: str, key_attributes: frozenset[str], partition_attribute: str, partition_value: str
+) -> dict[str, Any]:
+    """The ExclusiveStartKey inside a cursor, refused unless it belongs to this listing
+    (the same key attributes, so a GSI cursor is not taken by a table listing, and the same partition)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
@@ -38,6 +41,7 @@ def decode_cursor(cursor: str, partition_attribute: str, partition_value: str) -
         raise InvalidInputError("cursor is not one this listing returned; start again without it") from error
     valid = (
         isinstance(key, dict)
+        and set(key) == key_attributes
         and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
         and key.get(partition_attribute) == {"S": partition_value}
     )

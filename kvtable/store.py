@@ -5,7 +5,8 @@ request; DynamoDB's refusals come back as `kvtable.errors` types.
 """
 
 import contextlib
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -160,7 +161,10 @@ class KvTable:
         if index:
             request["IndexName"] = self.gsi_name
         if cursor is not None:
-            request["ExclusiveStartKey"] = decode_cursor(cursor, partition_attribute, partition)
+            key_attributes = _INDEX_KEY_ATTRIBUTES if index else _TABLE_KEY_ATTRIBUTES
+            request["ExclusiveStartKey"] = decode_cursor(
+                cursor, key_attributes, partition_attribute, partition
+            )
         with _dynamodb_errors("query"):
             response = self.client.query(**request)
         items = [deserialize_item(cast(Item, item)) for item in response.get("Items", [])]
@@ -376,6 +380,59 @@ class KvTable:
                 return
             cursor = page.cursor
 
+    # ----- bulk load -----------------------------------------------------
+
+    def load_keys(
+        self, namespace: str, entries: Iterable[tuple[str, JsonValue]], ttl: int | None = None
+    ) -> int:
+        """Write many keys with BatchWriteItem (25 a request); returns how many were written.
+
+        Every entry is checked before the first request, so bad input writes nothing.
+        A bulk load replaces whole items: createdAt becomes now, even for a key that existed.
+        """
+        partition = kd.namespace_partition_key(namespace)
+        expires = None if ttl is None else self._check_ttl(ttl)
+        timestamp, _ = self._now()
+        latest: dict[str, Item] = {}
+        for key, value in entries:
+            sort = kd.key_sort_key(key)
+            attributes: dict[str, object] = {
+                kd.PARTITION_KEY: partition,
+                kd.SORT_KEY: sort,
+                kd.GSI1_PARTITION_KEY: partition,
+                kd.GSI1_SORT_KEY: sort,
+                "entityType": "KEY",
+                "value": to_storable(value),
+                "createdAt": timestamp,
+                "updatedAt": timestamp,
+            }
+            if expires is not None:
+                attributes[kd.TTL_ATTRIBUTE] = expires
+            item = serialize_item(attributes)
+            check_item_size(item)
+            # DynamoDB refuses a batch naming one key twice; the last value wins, as with puts.
+            latest[sort] = item
+        items = list(latest.values())
+        for start in range(0, len(items), _BATCH_WRITE_LIMIT):
+            requests = [{"PutRequest": {"Item": item}} for item in items[start : start + _BATCH_WRITE_LIMIT]]
+            self._batch_write(requests)
+        return len(items)
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        pending: dict[str, Any] = {self.table_name: requests}
+        for attempt in range(_BATCH_RETRIES):
+            with _dynamodb_errors("load keys"):
+                response = self.client.batch_write_item(RequestItems=pending)
+            pending = cast(dict[str, Any], response.get("UnprocessedItems") or {})
+            if not pending:
+                return
+            # Unprocessed items mean throttling: back off before retrying them.
+            time.sleep(min(0.05 * 2**attempt, 2.0))
+        raise KvTableError(
+            f"load keys: DynamoDB left {len(pending[self.table_name])} items unprocessed after "
+            f"{_BATCH_RETRIES} tries; load them again"
+        )
+
     # ----- users, API keys, namespaces, counters -------------------------
 
     def create_user(
@@ -585,6 +642,11 @@ class KvTable:
                 raise
         return cast(UserEntity, deserialize_item(cast(Item, response["Attributes"])))
 
+
+_BATCH_WRITE_LIMIT = 25
+_TABLE_KEY_ATTRIBUTES = frozenset({kd.PARTITION_KEY, kd.SORT_KEY})
+_INDEX_KEY_ATTRIBUTES = frozenset(kd.KEY_ATTRIBUTES)
+_BATCH_RETRIES = 8
 
 # A key counts as absent when no item is there or its TTL has passed.
 _KEY_ABSENT = "attribute_not_exists(#pk) OR #ttl <= :now"

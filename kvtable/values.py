@@ -63,6 +63,9 @@ def from_stored(value: object) -> JsonValue:
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, list):
         return [from_stored(v) for v in value]
+    if isinstance(value, set | frozenset):
+        # Written by another client: the data layer itself never stores sets.
+        return sorted((from_stored(v) for v in value), key=repr)
     if isinstance(value, dict):
         return {k: from_stored(v) for k, v in value.items()}
     if value is None or isinstance(value, bool | str):
@@ -80,9 +83,37 @@ def serialize_value(value: object) -> AttributeValue:
     return cast(AttributeValue, _serializer.serialize(value))
 
 
+def _number_from_wire(text: str) -> int | float:
+    if text.lstrip("-").isdigit():
+        return int(text)
+    number = Decimal(text)
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def from_wire(value: AttributeValue) -> Any:  # noqa: PLR0911 (one return per DynamoDB type)
+    """One wire-format value as plain Python: numbers as int or float, sets as sorted lists.
+
+    Converts in one pass, without building Decimals first: listing is the hot path.
+    """
+    ((kind, data),) = value.items()
+    if kind == "S":
+        return data
+    if kind == "N":
+        return _number_from_wire(data)
+    if kind == "M":
+        return {k: from_wire(v) for k, v in data.items()}
+    if kind == "L":
+        return [from_wire(v) for v in data]
+    if kind == "BOOL":
+        return data
+    if kind == "NULL":
+        return None
+    return from_stored(_deserializer.deserialize(cast(Any, value)))
+
+
 def deserialize_item(item: dict[str, AttributeValue]) -> dict[str, Any]:
     """A wire-format item as Python, with numbers as int or float."""
-    return {k: from_stored(_deserializer.deserialize(cast(Any, v))) for k, v in item.items()}
+    return {k: from_wire(v) for k, v in item.items()}
 
 
 def _number_size(text: str) -> int:

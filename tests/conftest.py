@@ -13,6 +13,19 @@ from kvtable.store import KvTable
 from kvtable.table_definition import create_table_from_template
 
 
+@pytest.fixture(autouse=True)
+def aws_test_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Fake credentials and no AWS config: nothing a test does can reach AWS with a real identity."""
+    empty = tmp_path_factory.getbasetemp() / "no-aws-config"
+    for name in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
 
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[LocalEndpoint]:

@@ -145,6 +145,9 @@ def test_a_cursor_from_another_listing_is_refused(store: KvTable) -> None:
         store.list_keys("othernamespace", cursor=page.cursor)
     with pytest.raises(InvalidInputError, match="cursor"):
         store.list_keys("myapp", cursor="not-a-cursor!")
+    # A GSI listing's cursor does not continue a consistent (table) listing.
+    with pytest.raises(InvalidInputError, match="cursor"):
+        store.list_keys("myapp", cursor=page.cursor, consistent=True)
 
 
 @pytest.mark.parametrize("page_size", [0, -1, 1001, True])

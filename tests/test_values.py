@@ -5,7 +5,14 @@ from decimal import Decimal
 import pytest
 
 from kvtable.errors import InvalidInputError
-from kvtable.values import check_item_size, deserialize_item, item_size, serialize_item, to_storable
+from kvtable.values import (
+    AttributeValue,
+    check_item_size,
+    deserialize_item,
+    item_size,
+    serialize_item,
+    to_storable,
+)
 
 
 def test_json_round_trips_with_ints_and_floats() -> None:
@@ -56,3 +63,22 @@ def test_items_over_400_kb_are_refused_and_at_the_limit_accepted() -> None:
     check_item_size(serialize_item({"v": "x" * (400 * 1024 - overhead)}))
     with pytest.raises(InvalidInputError, match="400 KB"):
         check_item_size(serialize_item({"v": "x" * (400 * 1024 - overhead + 1)}))
+
+
+def test_wire_numbers_and_sets_from_other_writers_read_back_as_json() -> None:
+    item: dict[str, AttributeValue] = {
+        "whole": {"N": "1E+2"},
+        "fraction": {"N": "-2.50"},
+        "big": {"N": "123456789012345678901234567890"},
+        "tags": {"SS": ["b", "a"]},
+        "flag": {"BOOL": False},
+        "none": {"NULL": True},
+    }
+    assert deserialize_item(item) == {
+        "whole": 100,
+        "fraction": -2.5,
+        "big": 123456789012345678901234567890,
+        "tags": ["a", "b"],
+        "flag": False,
+        "none": None,
+    }

@@ -145,3 +145,23 @@ def test_bad_input_is_refused_before_any_request(
 def test_a_missing_table_is_the_projects_error(dynamodb_client: DynamoDBClient) -> None:
     with pytest.raises(KvTableError, match="does not exist"):
         KvTable(dynamodb_client, "no-such-table").get_user("u")
+
+
+def test_load_keys_writes_every_key_with_its_gsi_copy(store: KvTable) -> None:
+    written = store.load_keys("myapp", ((f"k{i:03d}", {"n": i}) for i in range(60)))
+    assert written == 60
+    listed = list(store.iter_keys("myapp", page_size=25))
+    assert [k["value"] for k in listed] == [{"n": i} for i in range(60)]
+    assert listed[0]["GSI1PK"] == "NS#myapp"
+
+
+def test_load_keys_last_value_wins_for_a_repeated_key(store: KvTable) -> None:
+    assert store.load_keys("myapp", [("k", 1), ("k", 2)]) == 1
+    assert store.get_key("myapp", "k", consistent=True)["value"] == 2
+
+
+def test_load_keys_with_one_bad_entry_writes_nothing(store: KvTable, requests_made: list[str]) -> None:
+    entries = [(f"k{i}", i) for i in range(30)] + [("bad#key", 0)]
+    with pytest.raises(InvalidInputError, match="reserves"):
+        store.load_keys("myapp", entries)
+    assert requests_made == []

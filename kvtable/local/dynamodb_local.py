@@ -44,6 +44,8 @@ def dynamodb_local_command(port: int) -> list[str]:
         str(jar),
         "-inMemory",
         "-disableTelemetry",
+        # One database whatever the credentials and region, so every client sees the same tables.
+        "-sharedDb",
         "-port",
         str(port),
     ]
