@@ -10,7 +10,7 @@ VENV_STAMP := $(VENV)/.installed-requirements
 NODE_STAMP := node_modules/.installed-package-lock
 CODE := kvtable iam scripts tests build_template.py
 
-.PHONY: help template test lint check local demo bench deploy plan outputs java engines clean
+.PHONY: help template test lint check local local-cloudformation demo bench deploy plan outputs java engines clean
 
 help:
 	@echo "make template  build templates/ from the code"
@@ -21,6 +21,8 @@ help:
 	@echo "make demo      the six access patterns on DynamoDB Local, with consumed capacity"
 	@echo "make bench     data layer against plain boto3 on DynamoDB Local"
 	@echo "make deploy    deploy the database stack (ARGS='--stack-name ... --parameter K=V')"
+	@echo "make plan      what a deploy would change and replace, changing nothing"
+	@echo "make outputs   the stack's outputs (ARGS='--format env' for KEY=value lines)"
 
 $(VENV_STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +58,12 @@ check: $(VENV_STAMP)
 
 local: $(VENV_STAMP) engines
 	$(PY) -m scripts.local_dynamodb
+
+# moto's CloudFormation server with the test harness's AWS behaviours, for trying
+# `make deploy` locally: AWS_ENDPOINT_URL=http://127.0.0.1:$(CFN_PORT) make deploy
+CFN_PORT ?= 5001
+local-cloudformation: $(VENV_STAMP)
+	$(PY) -m tests.harness.moto_server -H 127.0.0.1 -p $(CFN_PORT)
 
 demo: $(VENV_STAMP) engines
 	$(PY) -m scripts.demo $(ARGS)

@@ -16,7 +16,9 @@ from botocore.exceptions import (
     TokenRetrievalError,
     UnauthorizedSSOTokenError,
 )
+from botocore.parsers import ResponseParserError
 
+from kvtable.deploy.errors import DeployError, UsageError
 from kvtable.errors import KvTableError
 from kvtable.local.process import EngineStartError
 
@@ -24,10 +26,6 @@ DEFAULT_REGION = "us-east-1"
 
 _EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}
 _CREDENTIAL_CODES = {"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch"}
-
-
-class UsageError(Exception):
-    """Bad input from the person running a script; printed as one line."""
 
 
 def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,12 +66,15 @@ def _client_error_line(error: ClientError) -> str:
 
 @contextlib.contextmanager
 def one_line_errors(program: str) -> Iterator[None]:
-    """Print a known failure as `program: error: ...` and exit 2 (or 1 for AWS refusals), no traceback."""
+    """Print a known failure as one line, `program: error: ...`, and exit non-zero, with no traceback.
+
+    Exit codes: 1 a failure on AWS's side, 2 bad input or settings, 3 a deploy refused for safety.
+    """
     try:
         yield
-    except UsageError as error:
+    except DeployError as error:
         print(f"{program}: error: {error}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(error.exit_code)
     except (NoCredentialsError, PartialCredentialsError):
         print(
             f"{program}: error: no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
@@ -98,4 +99,11 @@ def one_line_errors(program: str) -> Iterator[None]:
         sys.exit(1)
     except BotoCoreError as error:
         print(f"{program}: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except ResponseParserError:
+        print(
+            f"{program}: error: the endpoint answered with something that is not an AWS API response; "
+            "check --endpoint-url / AWS_ENDPOINT_URL",
+            file=sys.stderr,
+        )
         sys.exit(1)

@@ -12,6 +12,8 @@ from kvtable.local.dynamodb_local import LocalEndpoint, dynamodb_local
 from kvtable.store import KvTable
 from kvtable.table_definition import create_table_from_template
 
+pytest_plugins = ["tests.cloudformation_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def aws_test_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:

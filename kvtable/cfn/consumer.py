@@ -57,6 +57,8 @@ def build_consumer_template() -> Template:
         SsmParameter(
             TABLE_NAME_SSM_RESOURCE,
             Description="The kvtable table name, for the application's configuration",
+            # A known name, so the application can read it without knowing this stack's outputs.
+            Name=Sub("/kvtable/" + names.sub_variable("AWS::StackName") + "/table-name"),
             Type="String",
             Value=_imported(names.OUTPUT_TABLE_NAME),
         )

@@ -1,0 +1,287 @@
+"""The CloudFormation calls a deploy makes, each a small function over a boto3 client."""
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TextIO, cast
+
+from botocore.exceptions import ClientError
+from mypy_boto3_cloudformation import CloudFormationClient
+
+from kvtable.deploy.errors import DeployError
+from kvtable.deploy.templates import Template, parse_template
+
+SUCCESS_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
+NO_CHANGE_REASONS = ("didn't contain changes", "No updates are to be performed")
+CHANGE_SET_WAIT_SECONDS = 600
+STACK_WAIT_SECONDS = 3 * 3600
+
+
+@dataclass(frozen=True)
+class DeployedStack:
+    """What describe_stacks says of a stack."""
+
+    name: str
+    stack_id: str
+    status: str
+    parameters: dict[str, str]
+    tags: dict[str, str]
+    outputs: list[dict[str, Any]]
+    termination_protection: bool
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", ""))
+
+
+def describe_stack(cf: CloudFormationClient, name: str) -> DeployedStack | None:
+    """The stack, or None if there is none by that name."""
+    try:
+        stacks = cf.describe_stacks(StackName=name)["Stacks"]
+    except ClientError as error:
+        if _code(error) == "ValidationError" and "does not exist" in _message(error):
+            return None
+        raise
+    stack = stacks[0]
+    return DeployedStack(
+        name=stack["StackName"],
+        stack_id=stack["StackId"],
+        status=stack["StackStatus"],
+        parameters={p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])},
+        tags={t["Key"]: t["Value"] for t in stack.get("Tags", [])},
+        outputs=[dict(o) for o in stack.get("Outputs", [])],
+        termination_protection=bool(stack.get("EnableTerminationProtection", False)),
+    )
+
+
+def deployed_template(cf: CloudFormationClient, name: str) -> Template:
+    """The template the stack was last deployed with, as submitted."""
+    body = cf.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
+    return parse_template(body, f"the deployed template of {name}")
+
+
+def importing_stacks(cf: CloudFormationClient, export_name: str) -> list[str]:
+    """Stacks that import the export (AWS answers ValidationError when there are none)."""
+    stacks: list[str] = []
+    try:
+        for page in cf.get_paginator("list_imports").paginate(ExportName=export_name):
+            stacks.extend(page.get("Imports", []))
+    except ClientError as error:
+        if _code(error) == "ValidationError" and "is not imported" in _message(error):
+            return []
+        raise
+    return sorted(stacks)
+
+
+def create_change_set(
+    cf: CloudFormationClient,
+    *,
+    stack_name: str,
+    change_set_name: str,
+    template_body: str,
+    parameters: dict[str, str],
+    tags: dict[str, str] | None,
+    change_set_type: str,
+) -> str:
+    """Create a change set; return its ARN."""
+    request: dict[str, Any] = {
+        "StackName": stack_name,
+        "ChangeSetName": change_set_name,
+        "TemplateBody": template_body,
+        "ChangeSetType": change_set_type,
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())],
+        # The managed policies have generated names, so CAPABILITY_IAM is enough.
+        "Capabilities": ["CAPABILITY_IAM"],
+        "Description": "kvtable deploy",
+    }
+    if tags is not None:
+        request["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+    return cf.create_change_set(**request)["Id"]
+
+
+def wait_for_change_set(
+    cf: CloudFormationClient, arn: str, poll_seconds: float, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, Any]:
+    """describe_change_set once it is created or failed, with every page of Changes."""
+    deadline = time.monotonic() + CHANGE_SET_WAIT_SECONDS
+    delay = poll_seconds
+    while True:
+        described = dict(cf.describe_change_set(ChangeSetName=arn))
+        if described["Status"] in ("CREATE_COMPLETE", "FAILED"):
+            break
+        if time.monotonic() > deadline:
+            raise DeployError(f"change set {arn} was not ready after {CHANGE_SET_WAIT_SECONDS}s")
+        sleep(delay)
+        delay = min(delay * 2, 10.0) if delay else 0
+    changes: list[Any] = list(cast(list[Any], described.get("Changes", [])))
+    token = cast(str | None, described.get("NextToken"))
+    while token:
+        page = cf.describe_change_set(ChangeSetName=arn, NextToken=token)
+        changes.extend(page.get("Changes", []))
+        token = page.get("NextToken")
+    described["Changes"] = changes
+    return described
+
+
+def is_empty_change_set(described: dict[str, Any]) -> bool:
+    """Whether CloudFormation failed the change set because it changes nothing."""
+    reason = str(described.get("StatusReason", ""))
+    return described["Status"] == "FAILED" and any(text in reason for text in NO_CHANGE_REASONS)
+
+
+def newest_event_id(cf: CloudFormationClient, stack_name: str) -> str | None:
+    """The id of the stack's most recent event, to follow only what comes after it."""
+    events = cf.describe_stack_events(StackName=stack_name).get("StackEvents", [])
+    return events[0]["EventId"] if events else None
+
+
+def _events_since(cf: CloudFormationClient, stack_name: str, marker: str | None) -> list[dict[str, Any]]:
+    """Events newer than `marker`, oldest first (describe_stack_events lists newest first)."""
+    newer: list[dict[str, Any]] = []
+    for page in cf.get_paginator("describe_stack_events").paginate(StackName=stack_name):
+        for event in page.get("StackEvents", []):
+            if event["EventId"] == marker:
+                return list(reversed(newer))
+            newer.append(dict(event))
+        if marker is None:
+            break
+    return list(reversed(newer))
+
+
+def follow_stack_events(
+    cf: CloudFormationClient,
+    *,
+    stack_name: str,
+    marker: str | None,
+    out: TextIO,
+    poll_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[str, str | None]:
+    """Print events as they happen until the stack settles; return its status and the first failure."""
+    first_failure: str | None = None
+    deadline = time.monotonic() + STACK_WAIT_SECONDS
+    while True:
+        events = _events_since(cf, stack_name, marker)
+        for event in events:
+            reason = event.get("ResourceStatusReason") or ""
+            line = f"  {event['Timestamp']:%H:%M:%S}  {event['LogicalResourceId']:<24} {event['ResourceStatus']:<28} {reason}"
+            out.write(line.rstrip() + "\n")
+            is_stack = event.get("ResourceType") == "AWS::CloudFormation::Stack"
+            failing = event["ResourceStatus"].endswith("_FAILED") or (
+                is_stack and "ROLLBACK_IN_PROGRESS" in event["ResourceStatus"]
+            )
+            if first_failure is None and failing and reason:
+                first_failure = f"{event['LogicalResourceId']}: {reason}"
+            marker = event["EventId"]
+            if is_stack and not event["ResourceStatus"].endswith("_IN_PROGRESS"):
+                return event["ResourceStatus"], first_failure
+        if time.monotonic() > deadline:
+            raise DeployError(f"stack {stack_name} did not settle in {STACK_WAIT_SECONDS}s")
+        sleep(poll_seconds)
+
+
+def stack_policy(table_ids: list[str]) -> str:
+    """A stack policy that denies replacing or deleting the tables, and allows every other update."""
+    statements: list[dict[str, Any]] = [
+        {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}
+    ]
+    if table_ids:
+        statements.insert(
+            0,
+            {
+                "Effect": "Deny",
+                "Action": ["Update:Replace", "Update:Delete"],
+                "Principal": "*",
+                "Resource": [f"LogicalResourceId/{table}" for table in table_ids],
+            },
+        )
+    return json.dumps({"Statement": statements}, indent=2, sort_keys=True)
+
+
+def current_stack_policy(cf: CloudFormationClient, stack_name: str) -> str | None:
+    """The stack's policy body, or None."""
+    body = cf.get_stack_policy(StackName=stack_name).get("StackPolicyBody")
+    return str(body) if body else None
+
+
+def policy_protects(body: str | None, table_ids: list[str]) -> bool:
+    """Whether a stack policy denies replacing and deleting every table."""
+    if body is None:
+        return False
+    try:
+        statements = json.loads(body).get("Statement", [])
+    except (ValueError, AttributeError):
+        return False
+    denied: set[str] = set()
+    for statement in statements:
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = statement.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        if statement.get("Effect") == "Deny" and {"Update:Replace", "Update:Delete"} <= set(actions):
+            denied.update(r.removeprefix("LogicalResourceId/") for r in resources)
+    return set(table_ids) <= denied or "*" in denied
+
+
+def protect_stack(cf: CloudFormationClient, stack_name: str, table_ids: list[str]) -> None:
+    """Deny table replacement and deletion by stack policy, and turn on termination protection."""
+    cf.set_stack_policy(StackName=stack_name, StackPolicyBody=stack_policy(table_ids))
+    cf.update_termination_protection(StackName=stack_name, EnableTerminationProtection=True)
+
+
+def allow_all_updates(cf: CloudFormationClient, stack_name: str) -> None:
+    """Lift the stack policy for one deliberate, loudly confirmed update."""
+    cf.set_stack_policy(StackName=stack_name, StackPolicyBody=stack_policy([]))
+
+
+def latest_failures(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(logical id, reason) of resources whose newest event is a failure; events are newest first."""
+    seen: set[str] = set()
+    failed: list[tuple[str, str]] = []
+    for event in events:
+        logical_id = event["LogicalResourceId"]
+        if logical_id in seen or event.get("ResourceType") == "AWS::CloudFormation::Stack":
+            continue
+        seen.add(logical_id)
+        if event["ResourceStatus"].endswith("_FAILED"):
+            failed.append((logical_id, event.get("ResourceStatusReason", "")))
+    return failed
+
+
+def failed_resources(cf: CloudFormationClient, stack_name: str) -> list[tuple[str, str]]:
+    """The stack's resources whose newest event is a failure (from the newest page of events)."""
+    events = cf.describe_stack_events(StackName=stack_name).get("StackEvents", [])
+    return latest_failures([dict(e) for e in events])
+
+
+def remaining_resources(cf: CloudFormationClient, stack_name: str) -> list[str]:
+    """Resources of the stack that still exist (not DELETE_COMPLETE)."""
+    remaining = []
+    for page in cf.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+        for summary in page.get("StackResourceSummaries", []):
+            if summary["ResourceStatus"] != "DELETE_COMPLETE":
+                remaining.append(f"{summary['LogicalResourceId']} ({summary['ResourceStatus']})")
+    return remaining
+
+
+def delete_empty_stack(
+    cf: CloudFormationClient,
+    stack: DeployedStack,
+    poll_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Delete a stack that holds nothing, and wait until it is gone."""
+    cf.delete_stack(StackName=stack.stack_id)
+    deadline = time.monotonic() + CHANGE_SET_WAIT_SECONDS
+    while True:
+        status = cf.describe_stacks(StackName=stack.stack_id)["Stacks"][0]["StackStatus"]
+        if status == "DELETE_COMPLETE":
+            return
+        if status == "DELETE_FAILED" or time.monotonic() > deadline:
+            raise DeployError(f"could not delete the empty stack {stack.name} ({status}); delete it by hand")
+        sleep(poll_seconds)

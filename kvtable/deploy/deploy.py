@@ -1,0 +1,267 @@
+"""Deploy a stack safely: validate, plan from the templates, preview a change set, refuse what
+would replace or remove the table, execute while following events, then protect the stack."""
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from mypy_boto3_cloudformation import CloudFormationClient
+
+from kvtable.deploy import cloudformation as cfn
+from kvtable.deploy.errors import DeployError, RefusedError
+from kvtable.deploy.parameters import check_stack_name, check_tags, resolve_parameters
+from kvtable.deploy.plan import TABLE_TYPE, Plan, change_set_refusals, compute_plan
+from kvtable.deploy.templates import Template, load_template, resources_of_type
+
+BUSY_SUFFIX = "_IN_PROGRESS"
+ALLOW_REPLACEMENT_FLAG = "--allow-table-replacement-and-data-loss"
+
+
+def update_rollback_failed_message(stack_name: str, failures: list[tuple[str, str]]) -> str:
+    """One line: why the stack is stuck, and the exact continue-update-rollback to run."""
+    reasons = "; ".join(f"{logical_id}: {reason}" for logical_id, reason in failures) or "see its events"
+    skip = " ".join(logical_id for logical_id, _ in failures)
+    return (
+        f"stack {stack_name} is UPDATE_ROLLBACK_FAILED, so it cannot be updated (rollback failed on {reasons}); "
+        f"fix the cause if you can, then run: aws cloudformation continue-update-rollback --stack-name {stack_name}"
+        + (f" --resources-to-skip {skip}" if skip else "")
+        + ", and deploy again"
+    )
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """What the person asked for."""
+
+    stack_name: str
+    template_path: Path
+    parameters: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] | None = None
+    plan_only: bool = False
+    allow_table_replacement: bool = False
+    poll_seconds: float = 2.0
+
+
+@dataclass
+class Deployer:
+    """One deploy run, over a CloudFormation client, writing its report to `out`."""
+
+    cf: CloudFormationClient
+    options: DeployOptions
+    out: TextIO = sys.stdout
+    sleep: Callable[[float], None] = time.sleep
+
+    def say(self, line: str = "") -> None:
+        """Write one line of the report."""
+        self.out.write(line + "\n")
+
+    # ----- stack states ---------------------------------------------------
+
+    def _check_state(self, stack: cfn.DeployedStack) -> cfn.DeployedStack | None:
+        """The stack to update, or None for a fresh create; refuse states that cannot be deployed."""
+        status = stack.status
+        if status == "REVIEW_IN_PROGRESS":
+            return None  # created by a change set that never ran: create it again
+        if status == "UPDATE_ROLLBACK_FAILED":
+            failed = cfn.failed_resources(self.cf, stack.name)
+            skip = " ".join(logical_id for logical_id, _ in failed)
+            reasons = (
+                "; ".join(f"{logical_id}: {reason}" for logical_id, reason in failed) or "see its events"
+            )
+            raise DeployError(
+                f"stack {stack.name} is UPDATE_ROLLBACK_FAILED (its rollback could not undo {reasons}); fix the "
+                f"cause, then run: aws cloudformation continue-update-rollback --stack-name {stack.name}"
+                + (f" --resources-to-skip {skip}" if skip else "")
+            )
+        if status.endswith(BUSY_SUFFIX):
+            raise DeployError(
+                f"stack {stack.name} is busy ({status}); wait for it to finish and deploy again"
+            )
+        if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
+            remaining = cfn.remaining_resources(self.cf, stack.name)
+            if remaining:
+                raise DeployError(
+                    f"stack {stack.name} is {status} after a failed first create and still holds "
+                    f"{', '.join(remaining)}; delete or import those by hand, delete the stack, then deploy"
+                )
+            if self.options.plan_only:
+                self.say(
+                    f"stack {stack.name} is {status} and holds nothing: a deploy deletes it and creates it anew"
+                )
+                return None
+            self.say(
+                f"stack {stack.name} is {status} after a failed first create and holds nothing: deleting it"
+            )
+            cfn.delete_empty_stack(self.cf, stack, self.options.poll_seconds, self.sleep)
+            return None
+        return stack
+
+    # ----- the plan -------------------------------------------------------
+
+    def _export_refusals(self, plan: Plan) -> list[str]:
+        refusals = []
+        for export in plan.affected_exports:
+            importers = cfn.importing_stacks(self.cf, export)
+            if importers:
+                refusals.append(
+                    f"export {export} would change or disappear, but {', '.join(importers)} import it; AWS "
+                    f'fails such an update ("Export {export} cannot be updated as it is in use by ..."): '
+                    "deploy the importing stacks without it first"
+                )
+        return refusals
+
+    def _print_plan(self, plan: Plan, creating: bool) -> None:
+        verb = "create" if creating else "update"
+        self.say(f"Plan for stack {self.options.stack_name} ({verb}), from the templates:")
+        if not plan.has_changes:
+            self.say("  no changes")
+        for change in plan.changes:
+            replace = "replace: YES" if change.replacement else "replace: no"
+            detail = f"  ({', '.join(change.properties)})" if change.properties else ""
+            self.say(
+                f"  {change.action:<7} {change.logical_id:<24} {change.resource_type:<28} {replace}{detail}"
+            )
+        if plan.changed_parameters:
+            self.say(f"  parameters changing: {', '.join(plan.changed_parameters)}")
+
+    def _refuse_or_warn(self, refusals: list[str], source: str) -> None:
+        if not refusals:
+            return
+        if self.options.allow_table_replacement:
+            for refusal in refusals:
+                self.say(f"WARNING ({source}, allowed by {ALLOW_REPLACEMENT_FLAG}): {refusal}")
+            return
+        for refusal in refusals:
+            self.say(f"REFUSED ({source}): {refusal}")
+        raise RefusedError(
+            f"refused to deploy {self.options.stack_name}: {refusals[0]}"
+            + (f" (and {len(refusals) - 1} more)" if len(refusals) > 1 else "")
+        )
+
+    # ----- change set -----------------------------------------------------
+
+    def _print_change_set(self, changes: list[dict[str, Any]]) -> None:
+        self.say("Change set, from CloudFormation:")
+        for change in changes:
+            resource = change.get("ResourceChange", {})
+            replacement = resource.get("Replacement", "-")
+            self.say(
+                f"  {resource.get('Action', '?'):<7} {resource.get('LogicalResourceId', '?'):<24} "
+                f"{resource.get('ResourceType', '?'):<28} replacement: {replacement}"
+            )
+
+    def _discard(self, arn: str, created_stack: bool) -> None:
+        """Delete the change set, and the empty stack a CREATE change set made, so nothing is left."""
+        self.cf.delete_change_set(ChangeSetName=arn)
+        if created_stack:
+            self.cf.delete_stack(StackName=self.options.stack_name)
+
+    def _ensure_protection(
+        self, stack_name: str, table_ids: list[str], stack: cfn.DeployedStack | None
+    ) -> None:
+        if not table_ids:
+            return
+        policy = cfn.current_stack_policy(self.cf, stack_name)
+        if stack is not None and stack.termination_protection and cfn.policy_protects(policy, table_ids):
+            return
+        cfn.protect_stack(self.cf, stack_name, table_ids)
+        self.say(
+            f"protected {stack_name}: termination protection on; stack policy denies "
+            f"Update:Replace and Update:Delete on {', '.join(table_ids)}"
+        )
+
+    def print_outputs(self, stack_name: str) -> None:
+        """Print the stack's outputs and their export names."""
+        stack = cfn.describe_stack(self.cf, stack_name)
+        outputs = stack.outputs if stack else []
+        self.say(f"Outputs of {stack_name}:")
+        if not outputs:
+            self.say("  (none reported)")
+        for output in outputs:
+            export = output.get("ExportName") or "-"
+            self.say(f"  {output['OutputKey']:<20} {output['OutputValue']:<60} export: {export}")
+
+    # ----- the whole run --------------------------------------------------
+
+    def run(self) -> int:
+        """Deploy (or with plan_only, only plan). Raises DeployError subclasses with one-line messages."""
+        options = self.options
+        check_stack_name(options.stack_name)
+        if options.tags is not None:
+            check_tags(options.tags)
+        body, template = load_template(options.template_path)
+        table_ids = resources_of_type(template, TABLE_TYPE)
+
+        found = cfn.describe_stack(self.cf, options.stack_name)
+        stack = self._check_state(found) if found is not None else None
+        parameters = resolve_parameters(template, options.parameters, stack.parameters if stack else None)
+        old_template: Template | None = cfn.deployed_template(self.cf, options.stack_name) if stack else None
+        old_parameters = stack.parameters if stack else {}
+        plan = compute_plan(options.stack_name, old_template, old_parameters, template, parameters)
+        # Protect the tables the deployed stack has, too: a template without them is refused below.
+        if old_template is not None:
+            table_ids = sorted(set(table_ids) | set(resources_of_type(old_template, TABLE_TYPE)))
+        self._print_plan(plan, creating=stack is None)
+        self._refuse_or_warn(plan.refusals + self._export_refusals(plan), "plan")
+        if options.plan_only:
+            return 0
+
+        tags_change = stack is not None and options.tags is not None and options.tags != stack.tags
+        if stack is not None and not plan.has_changes and not tags_change:
+            self.say(f"stack {options.stack_name} is up to date: nothing to deploy")
+            self._ensure_protection(options.stack_name, table_ids, stack)
+            return 0
+
+        creating = stack is None
+        name = f"kvtable-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+        arn = cfn.create_change_set(
+            self.cf,
+            stack_name=options.stack_name,
+            change_set_name=name,
+            template_body=body,
+            parameters=parameters,
+            tags=options.tags,
+            change_set_type="CREATE" if creating else "UPDATE",
+        )
+        try:
+            described = cfn.wait_for_change_set(self.cf, arn, options.poll_seconds, self.sleep)
+            if cfn.is_empty_change_set(described):
+                self.say(f"stack {options.stack_name} is up to date: CloudFormation found nothing to change")
+                self._discard(arn, created_stack=False)
+                self._ensure_protection(options.stack_name, table_ids, stack)
+                return 0
+            if described["Status"] == "FAILED":
+                raise DeployError(
+                    f"CloudFormation could not create the change set: {described.get('StatusReason')}"
+                )
+            self._print_change_set(described["Changes"])
+            self._refuse_or_warn(change_set_refusals(described["Changes"], set(table_ids)), "change set")
+        except BaseException:
+            self._discard(arn, created_stack=creating)
+            raise
+
+        if options.allow_table_replacement and not creating:
+            cfn.allow_all_updates(self.cf, options.stack_name)
+        marker = cfn.newest_event_id(self.cf, options.stack_name)
+        self.say(f"Executing change set {name}:")
+        self.cf.execute_change_set(ChangeSetName=arn)
+        status, failure = cfn.follow_stack_events(
+            self.cf,
+            stack_name=options.stack_name,
+            marker=marker,
+            out=self.out,
+            poll_seconds=options.poll_seconds,
+            sleep=self.sleep,
+        )
+        if status not in cfn.SUCCESS_STATUSES:
+            raise DeployError(
+                f"deploy of {options.stack_name} failed ({status})"
+                + (f"; first failure: {failure}" if failure else "")
+            )
+        self._ensure_protection(options.stack_name, table_ids, None)
+        self.print_outputs(options.stack_name)
+        return 0

@@ -1,0 +1,89 @@
+"""Stack parameters and tags from the command line, checked against the template before any call."""
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from kvtable.deploy.errors import UsageError
+from kvtable.deploy.templates import Template
+
+# CloudFormation's limits on stack tags.
+MAX_TAGS = 50
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+STACK_NAME_PATTERN = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$")
+
+
+def parse_assignments(items: Sequence[str], what: str) -> dict[str, str]:
+    """`KEY=value` strings as a dict; refuse a missing `=`, an empty key or a repeated key."""
+    parsed: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{what} {item!r} must look like KEY=value")
+        if key in parsed:
+            raise UsageError(f"{what} {key!r} is given twice")
+        parsed[key] = value
+    return parsed
+
+
+def check_stack_name(name: str) -> None:
+    """Refuse a stack name CloudFormation would refuse."""
+    if not STACK_NAME_PATTERN.fullmatch(name):
+        raise UsageError(
+            f"stack name {name!r} is invalid: use 1 to 128 letters, digits and '-', starting with a letter"
+        )
+
+
+def check_tags(tags: dict[str, str]) -> None:
+    """Refuse tags CloudFormation would refuse."""
+    if len(tags) > MAX_TAGS:
+        raise UsageError(f"{len(tags)} tags given; CloudFormation allows {MAX_TAGS}")
+    for key, value in tags.items():
+        if key.lower().startswith("aws:"):
+            raise UsageError(f"tag {key!r}: keys starting with 'aws:' are reserved by AWS")
+        if len(key) > MAX_TAG_KEY or len(value) > MAX_TAG_VALUE:
+            raise UsageError(
+                f"tag {key!r} is too long (keys up to {MAX_TAG_KEY}, values up to {MAX_TAG_VALUE} characters)"
+            )
+
+
+def _check_value(name: str, spec: dict[str, Any], value: str) -> None:
+    problems = []
+    if "MinLength" in spec and len(value) < int(spec["MinLength"]):
+        problems.append(f"at least {spec['MinLength']} characters")
+    if "MaxLength" in spec and len(value) > int(spec["MaxLength"]):
+        problems.append(f"at most {spec['MaxLength']} characters")
+    if "AllowedPattern" in spec and not re.fullmatch(spec["AllowedPattern"], value):
+        problems.append(f"matching {spec['AllowedPattern']}")
+    if "AllowedValues" in spec and value not in spec["AllowedValues"]:
+        problems.append(f"one of {', '.join(map(str, spec['AllowedValues']))}")
+    if problems:
+        reason = spec.get("ConstraintDescription") or " and ".join(problems)
+        raise UsageError(f"parameter {name}={value!r} is invalid: {reason}")
+
+
+def resolve_parameters(
+    template: Template, overrides: dict[str, str], previous: dict[str, str] | None
+) -> dict[str, str]:
+    """Every parameter's value: the override, else the deployed value (as `aws cloudformation deploy`),
+    else the template's default. Each is checked against the template's constraints."""
+    declared: dict[str, Any] = template.get("Parameters", {})
+    unknown = sorted(set(overrides) - set(declared))
+    if unknown:
+        raise UsageError(
+            f"unknown parameter {', '.join(unknown)}; the template takes {', '.join(sorted(declared)) or 'none'}"
+        )
+    values: dict[str, str] = {}
+    for name, spec in declared.items():
+        if name in overrides:
+            value = overrides[name]
+        elif previous is not None and name in previous:
+            value = previous[name]
+        elif "Default" in spec:
+            value = str(spec["Default"])
+        else:
+            raise UsageError(f"parameter {name} has no default; pass --parameter {name}=VALUE")
+        _check_value(name, spec, value)
+        values[name] = value
+    return values

@@ -1,0 +1,288 @@
+"""What a deploy would do, computed from the deployed and the new templates, before any change.
+
+It does not rely on the change set: it resolves parameter values, flags changes
+to properties CloudFormation's resource schema lists as create-only (they force
+a replacement), removals of the table, and the updates that AWS accepts and
+then fails halfway (two GSIs at once, a TTL rename, an export in use).
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+from kvtable.deploy.templates import Template
+
+TABLE_TYPE = "AWS::DynamoDB::Table"
+SCHEMA_REGION = "us-east-1"
+
+# The schema lists only TableName for a table, but CloudFormation's documentation says a
+# KeySchema change requires replacement ("Update requires: Replacement").
+DOCUMENTED_REPLACING_PROPERTIES: dict[str, frozenset[str]] = {TABLE_TYPE: frozenset({"KeySchema"})}
+
+Action = Literal["Add", "Modify", "Remove"]
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """One resource's change: its action, whether it is replaced, and the properties that change."""
+
+    logical_id: str
+    resource_type: str
+    action: Action
+    replacement: bool = False
+    properties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The verdict on a deploy: the changes, the reasons to refuse, the exports it changes or removes."""
+
+    changes: list[ResourceChange]
+    refusals: list[str] = field(default_factory=list)
+    affected_exports: list[str] = field(default_factory=list)
+    changed_parameters: list[str] = field(default_factory=list)
+    outputs_change: bool = False
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether deploying would change anything in the stack."""
+        return bool(self.changes or self.changed_parameters or self.outputs_change)
+
+
+@cache
+def create_only_properties(resource_type: str) -> frozenset[str]:
+    """Top-level properties whose change replaces the resource (cfn-lint's copy of the AWS schema)."""
+    try:
+        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
+    except Exception:  # an unknown type: no schema, so nothing is known to be create-only
+        schema = {}
+    names = {path.split("/")[2] for path in schema.get("createOnlyProperties", []) if path.count("/") >= 2}
+    return frozenset(names) | DOCUMENTED_REPLACING_PROPERTIES.get(resource_type, frozenset())
+
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
+
+
+def resolve(value: Any, parameters: dict[str, str], stack_name: str) -> Any:
+    """Replace references to parameters and AWS::StackName by their values; keep other intrinsics."""
+    known = {**parameters, "AWS::StackName": stack_name}
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in known:
+            return known[value["Ref"]]
+        if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+            text = _SUB_VARIABLE.sub(lambda m: known.get(m.group(1), m.group(0)), value["Fn::Sub"])
+            return text if not _SUB_VARIABLE.search(text) else {"Fn::Sub": text}
+        return {k: resolve(v, parameters, stack_name) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, parameters, stack_name) for v in value]
+    return value
+
+
+def references(value: Any) -> set[str]:
+    """Logical ids a value refers to by Ref, Fn::GetAtt or Fn::Sub."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::GetAtt":
+                target = inner[0] if isinstance(inner, list) else str(inner).split(".")[0]
+                found.add(target)
+            elif key == "Fn::Sub":
+                text = inner if isinstance(inner, str) else inner[0]
+                found.update(m.split(".")[0] for m in _SUB_VARIABLE.findall(text))
+            found |= references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= references(inner)
+    return found
+
+
+def _differs(a: Any, b: Any) -> bool:
+    return json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class _Side:
+    template: Template
+    parameters: dict[str, str]
+    stack_name: str
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        resources: dict[str, Any] = self.template.get("Resources", {})
+        return resources
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        props = self.resources[logical_id].get("Properties", {})
+        resolved: dict[str, Any] = resolve(props, self.parameters, self.stack_name)
+        return resolved
+
+    def exports(self) -> dict[str, Any]:
+        """Resolved export name -> (resolved value)."""
+        found = {}
+        for output in self.template.get("Outputs", {}).values():
+            if "Export" in output:
+                name = resolve(output["Export"].get("Name"), self.parameters, self.stack_name)
+                found[json.dumps(name) if not isinstance(name, str) else name] = resolve(
+                    output.get("Value"), self.parameters, self.stack_name
+                )
+        return found
+
+
+def _resource_changes(old: _Side, new: _Side) -> list[ResourceChange]:
+    changes: list[ResourceChange] = []
+    for logical_id, resource in new.resources.items():
+        if logical_id not in old.resources:
+            changes.append(ResourceChange(logical_id, resource.get("Type", ""), "Add"))
+    for logical_id, resource in old.resources.items():
+        if logical_id not in new.resources:
+            changes.append(ResourceChange(logical_id, resource.get("Type", ""), "Remove"))
+    for logical_id, resource in new.resources.items():
+        if logical_id not in old.resources:
+            continue
+        resource_type = resource.get("Type", "")
+        if old.resources[logical_id].get("Type") != resource_type:
+            changes.append(ResourceChange(logical_id, resource_type, "Modify", True, ("Type",)))
+            continue
+        before, after = old.properties(logical_id), new.properties(logical_id)
+        changed = tuple(sorted(k for k in set(before) | set(after) if _differs(before.get(k), after.get(k))))
+        other = [
+            k
+            for k in set(resource) | set(old.resources[logical_id])
+            if k not in ("Properties", "Type") and _differs(resource.get(k), old.resources[logical_id].get(k))
+        ]
+        if changed or other:
+            replaced = bool(set(changed) & create_only_properties(resource_type))
+            changes.append(
+                ResourceChange(logical_id, resource_type, "Modify", replaced, changed + tuple(other))
+            )
+    # A resource whose properties refer to a replaced one gets a new value too.
+    replaced_ids = {c.logical_id for c in changes if c.replacement}
+    touched = {c.logical_id for c in changes}
+    for logical_id in new.resources:
+        refers_to_replaced = references(new.resources[logical_id].get("Properties", {})) & replaced_ids
+        if logical_id in old.resources and logical_id not in touched and refers_to_replaced:
+            changes.append(ResourceChange(logical_id, new.resources[logical_id].get("Type", ""), "Modify"))
+    return sorted(changes, key=lambda c: c.logical_id)
+
+
+def _gsi_definitions(properties: dict[str, Any]) -> dict[str, str]:
+    return {
+        json.dumps(gsi.get("IndexName"), sort_keys=True): json.dumps(
+            [gsi.get("KeySchema"), gsi.get("Projection")], sort_keys=True
+        )
+        for gsi in properties.get("GlobalSecondaryIndexes", [])
+    }
+
+
+def _gsi_refusal(logical_id: str, before: dict[str, Any], after: dict[str, Any]) -> str | None:
+    old, new = _gsi_definitions(before), _gsi_definitions(after)
+    created = sorted(set(new) - set(old))
+    deleted = sorted(set(old) - set(new))
+    redefined = sorted(name for name in set(old) & set(new) if old[name] != new[name])
+    operations = len(created) + len(deleted) + 2 * len(redefined)
+    if operations <= 1:
+        return None
+    steps = [f"delete {json.loads(n)}" for n in deleted + redefined]
+    steps += [f"create {json.loads(n)}" for n in redefined + created]
+    return (
+        f"{logical_id}: this update creates or deletes {operations} GSIs, and AWS fails an update with "
+        'more than one GSI creation or deletion ("Cannot perform more than one GSI creation or deletion '
+        'in a single update"); deploy one change at a time, waiting for each to finish: '
+        + "; then ".join(steps)
+    )
+
+
+def _ttl_refusal(logical_id: str, before: dict[str, Any], after: dict[str, Any]) -> str | None:
+    old = before.get("TimeToLiveSpecification") or {}
+    new = after.get("TimeToLiveSpecification") or {}
+    if not (old.get("Enabled") and new.get("Enabled")):
+        return None
+    if old.get("AttributeName") == new.get("AttributeName"):
+        return None
+    return (
+        f"{logical_id}: the TTL attribute would change from {old.get('AttributeName')!r} to "
+        f"{new.get('AttributeName')!r}; DynamoDB allows one TTL change per hour and a rename needs "
+        "disable then enable: deploy with TTL disabled first, then the new attribute an hour later"
+    )
+
+
+def compute_plan(
+    stack_name: str,
+    old_template: Template | None,
+    old_parameters: dict[str, str],
+    new_template: Template,
+    new_parameters: dict[str, str],
+) -> Plan:
+    """The plan for deploying `new_template` over `old_template` (None: the stack does not exist yet)."""
+    new = _Side(new_template, new_parameters, stack_name)
+    if old_template is None:
+        adds = [ResourceChange(i, r.get("Type", ""), "Add") for i, r in sorted(new.resources.items())]
+        return Plan(adds, outputs_change=bool(new_template.get("Outputs")))
+    old = _Side(old_template, old_parameters, stack_name)
+    changes = _resource_changes(old, new)
+    refusals: list[str] = []
+    for change in changes:
+        if (
+            change.resource_type != TABLE_TYPE
+            and old.resources.get(change.logical_id, {}).get("Type") != TABLE_TYPE
+        ):
+            continue
+        if change.action == "Remove":
+            refusals.append(
+                f"{change.logical_id}: the table would be removed from the stack (with Retain it is left "
+                "behind, unmanaged; without, deleted with every customer's data)"
+            )
+        elif change.replacement:
+            before, after = old.properties(change.logical_id), new.properties(change.logical_id)
+            detail = ", ".join(
+                f"{p} {before.get(p)!r} -> {after.get(p)!r}"
+                for p in change.properties
+                if p in create_only_properties(TABLE_TYPE)
+            )
+            refusals.append(
+                f"{change.logical_id}: the table would be replaced ({detail}); CloudFormation would create "
+                "a new, empty table"
+            )
+        elif change.action == "Modify":
+            before, after = old.properties(change.logical_id), new.properties(change.logical_id)
+            refusals += [r for r in (_gsi_refusal(change.logical_id, before, after),) if r]
+            refusals += [r for r in (_ttl_refusal(change.logical_id, before, after),) if r]
+
+    replaced = {c.logical_id for c in changes if c.replacement or c.action == "Remove"}
+    old_exports, new_exports = old.exports(), new.exports()
+    affected = sorted(
+        name
+        for name, value in old_exports.items()
+        if name not in new_exports or _differs(value, new_exports[name]) or references(value) & replaced
+    )
+    changed_parameters = sorted(
+        name
+        for name in set(old_parameters) | set(new_parameters)
+        if old_parameters.get(name) != new_parameters.get(name)
+    )
+    outputs_change = _differs(old_template.get("Outputs"), new_template.get("Outputs"))
+    return Plan(changes, refusals, affected, changed_parameters, outputs_change)
+
+
+def change_set_refusals(changes: list[dict[str, Any]], table_ids: set[str]) -> list[str]:
+    """Refusals from a change set (describe_change_set's Changes): a table replaced or removed."""
+    refusals = []
+    for change in changes:
+        resource = change.get("ResourceChange", {})
+        if resource.get("LogicalResourceId") not in table_ids and resource.get("ResourceType") != TABLE_TYPE:
+            continue
+        logical_id = resource.get("LogicalResourceId")
+        if resource.get("Action") == "Remove":
+            refusals.append(f"{logical_id}: the change set removes the table")
+        elif resource.get("Replacement") in ("True", "Conditional"):
+            refusals.append(
+                f"{logical_id}: the change set says the table is replaced "
+                f"(Replacement: {resource.get('Replacement')})"
+            )
+    return refusals

@@ -1,0 +1,53 @@
+"""Reading CloudFormation templates (JSON or YAML with short-form intrinsics) into plain data."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode_str
+
+from kvtable.deploy.errors import UsageError
+
+Template = dict[str, Any]
+
+
+def _plain(value: Any) -> Any:
+    # cfn-lint's nodes subclass dict and str; plain types compare and print simply.
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def parse_template(body: str | dict[str, Any], origin: str) -> Template:
+    """A template from its text (JSON or YAML) or from an already parsed body."""
+    if isinstance(body, dict):
+        plain: Template = _plain(json.loads(json.dumps(body)))
+        return plain
+    template, matches = decode_str(body)
+    if matches or not isinstance(template, dict):
+        detail = matches[0].message if matches else "not a mapping"
+        raise UsageError(f"{origin} is not a valid CloudFormation template: {detail}")
+    parsed: Template = _plain(template)
+    return parsed
+
+
+def load_template(path: Path) -> tuple[str, Template]:
+    """The file's text (sent to CloudFormation as is) and its parsed template."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read template {path}: {error.strerror}") from error
+    return text, parse_template(text, str(path))
+
+
+def resources_of_type(template: Template, resource_type: str) -> list[str]:
+    """Logical ids of the template's resources of one type."""
+    return sorted(
+        logical_id
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource.get("Type") == resource_type
+    )

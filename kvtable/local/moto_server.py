@@ -1,0 +1,22 @@
+"""moto in server mode, for CloudFormation and IAM tests over HTTP (test-time only)."""
+
+import contextlib
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from kvtable.local.dynamodb_local import PROJECT_ROOT, LocalEndpoint
+from kvtable.local.process import LOOPBACK, free_loopback_port, running_server
+
+
+@contextlib.contextmanager
+def moto_server(module: str = "moto.server") -> Iterator[LocalEndpoint]:
+    """Run moto's server (or a module that wraps it) on a free loopback port for the block."""
+    port = free_loopback_port()
+    command = [sys.executable, "-m", module, "-H", LOOPBACK, "-p", str(port)]
+    with (
+        tempfile.TemporaryDirectory(prefix="moto-") as workdir,
+        running_server(command, port, Path(workdir) / "moto.log", cwd=PROJECT_ROOT),
+    ):
+        yield LocalEndpoint(url=f"http://{LOOPBACK}:{port}", port=port)

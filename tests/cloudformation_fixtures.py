@@ -1,0 +1,39 @@
+"""Fixtures for deploy tests: one moto server (with the test harness's additions) per session,
+reset before each test, driven over HTTP with boto3."""
+
+import urllib.request
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.config import Config
+from mypy_boto3_cloudformation import CloudFormationClient
+
+from kvtable.local.dynamodb_local import LocalEndpoint
+from kvtable.local.moto_server import moto_server
+
+# moto answers unimplemented calls with HTTP 500, which boto3 would retry: fail fast instead.
+NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[LocalEndpoint]:
+    with moto_server("tests.harness.moto_server") as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def aws_endpoint(moto_endpoint: LocalEndpoint, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A clean moto server, and AWS_ENDPOINT_URL pointing at it for scripts run in the test."""
+    request = urllib.request.Request(f"{moto_endpoint.url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint.url)
+    return moto_endpoint.url
+
+
+@pytest.fixture
+def cf(aws_endpoint: str) -> CloudFormationClient:
+    return boto3.client(
+        "cloudformation", endpoint_url=aws_endpoint, region_name="us-east-1", config=NO_RETRIES
+    )

@@ -1,0 +1,1 @@
+"""Test harness code: never imported by the product."""

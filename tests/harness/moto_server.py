@@ -1,0 +1,120 @@
+"""moto's server, with three CloudFormation behaviours AWS has and moto 5.2.5 lacks.
+
+TEST HARNESS ONLY: the product never imports this. It runs in its own process
+and is driven over HTTP with boto3, exactly like AWS. Added here:
+- after a change set executes, the stack's outputs and exports are recomputed
+  (moto leaves a stack created through a change set with none);
+- UpdateTerminationProtection (moto answers HTTP 500);
+- ListImports, computed from the stacks' Fn::ImportValue (moto has none), with
+  AWS's ValidationError when nothing imports the export;
+- a change set whose execution fails rolls the stack back (ROLLBACK_COMPLETE or
+  UPDATE_ROLLBACK_COMPLETE, with a reason in the events) as on AWS, where moto
+  raises an error from ExecuteChangeSet instead;
+- a resource type moto cannot update (AWS::DynamoDB::Table) keeps its resource,
+  where moto would lose it and fail the next Fn::GetAtt. moto still does not apply
+  the change to the table itself.
+"""
+
+import sys
+from typing import Any
+
+from moto.cloudformation import models, parsing, responses
+from moto.cloudformation.exceptions import ValidationError
+from moto.core.responses import ActionResult
+from moto.server import main
+
+from kvtable.deploy.plan import resolve
+
+_original_execute = models.CloudFormationBackend.execute_change_set
+
+
+def _execute_change_set(
+    self: models.CloudFormationBackend, change_set_name: str, stack_name: str | None = None
+) -> None:
+    change_set = self.change_sets.get(change_set_name) or next(
+        cs for cs in self.change_sets.values() if cs.change_set_name == change_set_name
+    )
+    stack = self.stacks[change_set.stack_id]
+    # moto gives a stack created by a change set no view of other stacks' exports.
+    stack.cross_stack_resources = self.exports
+    stack.resource_map.cross_stack_resources = self.exports
+    try:
+        _original_execute(self, change_set_name, stack_name)
+    except Exception as error:  # as on AWS: the execution is accepted, then rolls back
+        creating = change_set.change_set_type == "CREATE"
+        reason = getattr(error, "message", None) or str(error)
+        stack._add_stack_event(
+            "ROLLBACK_IN_PROGRESS" if creating else "UPDATE_ROLLBACK_IN_PROGRESS",
+            resource_status_reason=f"Resource creation or update failed: {reason}",
+        )
+        stack.status = "ROLLBACK_COMPLETE" if creating else "UPDATE_ROLLBACK_COMPLETE"
+        if creating:
+            # A rolled-back create holds nothing (moto would re-create its resources when listed).
+            stack.resource_map._resource_json_map = {}
+        stack._add_stack_event(stack.status)
+        change_set.execution_status = "EXECUTE_FAILED"
+        return
+    for export in stack.exports:
+        self.exports.pop(export.name, None)
+    # moto sets the stack's template text but keeps the old parsed template: parse the new one.
+    stack.template_dict = change_set.template_dict
+    stack.output_map = stack._create_output_map()
+    for export in stack.exports:
+        self.exports[export.name] = export
+
+
+def _import_names(value: Any, parameters: dict[str, Any], stack_name: str) -> list[str]:
+    names: list[str] = []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Fn::ImportValue":
+                resolved = resolve(inner, {k: str(v) for k, v in parameters.items()}, stack_name)
+                if isinstance(resolved, str):
+                    names.append(resolved)
+            else:
+                names += _import_names(inner, parameters, stack_name)
+    elif isinstance(value, list):
+        for inner in value:
+            names += _import_names(inner, parameters, stack_name)
+    return names
+
+
+def _list_imports(self: responses.CloudFormationResponse) -> ActionResult:
+    export_name = self._get_param("ExportName")
+    backend = self.cloudformation_backend
+    importers = sorted(
+        stack.name
+        for stack in backend.stacks.values()
+        if stack.status != "DELETE_COMPLETE"
+        and export_name in _import_names(stack.template_dict, stack.stack_parameters, stack.name)
+    )
+    if not importers:
+        raise ValidationError(message=f"Export '{export_name}' is not imported by any stack.")
+    return ActionResult({"Imports": importers})
+
+
+def _update_termination_protection(self: responses.CloudFormationResponse) -> ActionResult:
+    stack = self.cloudformation_backend.describe_stacks(self._get_param("StackName"))[0]
+    stack.enable_termination_protection = (
+        str(self._get_param("EnableTerminationProtection")).lower() == "true"
+    )
+    return ActionResult({"StackId": stack.stack_id})
+
+
+_original_update = parsing.parse_and_update_resource
+
+
+def _update_resource(
+    logical_id: str, resource_json: dict[str, Any], resources_map: Any, **kwargs: Any
+) -> Any:
+    updated = _original_update(logical_id, resource_json, resources_map, **kwargs)
+    return updated if updated is not None else resources_map[logical_id]
+
+
+parsing.parse_and_update_resource = _update_resource  # type: ignore[assignment]
+models.CloudFormationBackend.execute_change_set = _execute_change_set  # type: ignore[method-assign]
+responses.CloudFormationResponse.list_imports = _list_imports  # type: ignore[attr-defined]
+responses.CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,82 @@
+"""The template-based plan on its own: create-only properties, exports, GSIs, TTL."""
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from kvtable.deploy.plan import compute_plan, create_only_properties
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE: dict[str, Any] = json.loads((ROOT / "templates" / "database.json").read_text())
+PARAMETERS = {"TableName": "kv-storage-data", "GsiName": "GSI1"}
+
+
+def plan_for(edit: Any = None, parameters: dict[str, str] | None = None) -> Any:
+    new = copy.deepcopy(TEMPLATE)
+    if edit:
+        edit(new["Resources"]["KVStorageTable"]["Properties"])
+    return compute_plan("KVDatabaseStack", TEMPLATE, PARAMETERS, new, parameters or PARAMETERS)
+
+
+def test_create_only_properties_come_from_the_resource_schema() -> None:
+    assert {"TableName", "KeySchema"} <= create_only_properties("AWS::DynamoDB::Table")
+    assert "Properties" not in create_only_properties("AWS::DynamoDB::Table")
+    assert create_only_properties("AWS::IAM::ManagedPolicy") == {"ManagedPolicyName", "Description", "Path"}
+
+
+def test_the_same_template_and_parameters_plan_no_change() -> None:
+    plan = plan_for()
+    assert not plan.has_changes
+    assert plan.refusals == []
+
+
+def test_a_key_schema_change_replaces_the_table() -> None:
+    def swap(props: dict[str, Any]) -> None:
+        props["KeySchema"] = [{"AttributeName": "SK", "KeyType": "HASH"}]
+
+    plan = plan_for(swap)
+    (change,) = [c for c in plan.changes if c.logical_id == "KVStorageTable"]
+    assert change.replacement
+    assert "table would be replaced (KeySchema" in plan.refusals[0]
+
+
+def test_a_replaced_table_changes_its_exports_and_the_policies_that_name_it() -> None:
+    plan = plan_for(parameters={**PARAMETERS, "TableName": "renamed"})
+    assert plan.affected_exports == ["KVDatabaseStack-TableArn", "KVDatabaseStack-TableName"]
+    actions = {c.logical_id: (c.action, c.replacement) for c in plan.changes}
+    assert actions == {
+        "KVStorageTable": ("Modify", True),
+        "ReadPolicy": ("Modify", False),
+        "ReadWritePolicy": ("Modify", False),
+    }
+    assert plan.changed_parameters == ["TableName"]
+
+
+def test_billing_or_pitr_changes_modify_in_place_without_refusal() -> None:
+    def pitr_off(props: dict[str, Any]) -> None:
+        props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] = False
+
+    plan = plan_for(pitr_off)
+    assert [(c.logical_id, c.replacement) for c in plan.changes] == [("KVStorageTable", False)]
+    assert plan.refusals == []
+
+
+def test_disabling_ttl_is_allowed_but_renaming_is_refused() -> None:
+    def disable(props: dict[str, Any]) -> None:
+        props["TimeToLiveSpecification"] = {"AttributeName": "ttl", "Enabled": False}
+
+    def rename(props: dict[str, Any]) -> None:
+        props["TimeToLiveSpecification"] = {"AttributeName": "expires", "Enabled": True}
+
+    assert plan_for(disable).refusals == []
+    assert "TTL attribute would change" in plan_for(rename).refusals[0]
+
+
+def test_a_redefined_gsi_counts_as_a_delete_and_a_create() -> None:
+    def redefine(props: dict[str, Any]) -> None:
+        props["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "KEYS_ONLY"}
+
+    (refusal,) = plan_for(redefine).refusals
+    assert "creates or deletes 2 GSIs" in refusal
+    assert "delete GSI1; then create GSI1" in refusal
