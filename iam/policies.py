@@ -6,10 +6,20 @@ DescribeTable or any table, backup or stream management.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TypeAlias
 
-from awacs import dynamodb
-from awacs.aws import Action, Allow, Bool, Condition, PolicyDocument, SecureTransport, Statement
+from awacs import dynamodb, kms
+from awacs.aws import (
+    Action,
+    Allow,
+    Bool,
+    Condition,
+    PolicyDocument,
+    SecureTransport,
+    Statement,
+    StringEquals,
+)
 from troposphere import AWSHelperFn
 
 Resource: TypeAlias = str | AWSHelperFn
@@ -28,6 +38,11 @@ WRITE_ACTIONS: tuple[Action, ...] = (
     dynamodb.ConditionCheckItem,  # uniqueness checks inside TransactWriteItems
 )
 
+# With a customer-managed key, DynamoDB uses the key on the caller's behalf, so the
+# caller needs these on that key (through DynamoDB only: kms:ViaService).
+KMS_READ_ACTIONS: tuple[Action, ...] = (kms.Decrypt, kms.DescribeKey)
+KMS_WRITE_ACTIONS: tuple[Action, ...] = (kms.Encrypt, kms.GenerateDataKey)
+
 POLICY_VERSION = "2012-10-17"
 
 
@@ -43,17 +58,38 @@ def _statement(sid: str, actions: Sequence[Action], resources: Sequence[Resource
     )
 
 
-def read_policy_document(resources: Sequence[Resource]) -> PolicyDocument:
-    """Read access: get, batch get and query on the given table and index ARNs."""
-    return PolicyDocument(
-        Version=POLICY_VERSION,
-        Statement=[_statement("ReadItems", READ_ACTIONS, resources)],
+def _kms_statement(actions: Sequence[Action], key: "TableKey") -> Statement:
+    """Use of one KMS key, only through DynamoDB (`kms:ViaService`) and over TLS."""
+    return Statement(
+        Sid="UseTableKey",
+        Effect=Allow,
+        Action=list(actions),
+        Resource=[key.key_arn],
+        Condition=Condition(
+            [StringEquals("kms:ViaService", key.dynamodb_endpoint), Bool(SecureTransport, "true")]
+        ),
     )
 
 
-def read_write_policy_document(resources: Sequence[Resource]) -> PolicyDocument:
+@dataclass(frozen=True)
+class TableKey:
+    """A customer-managed KMS key the table encrypts with, and DynamoDB's endpoint in the region."""
+
+    key_arn: Resource
+    dynamodb_endpoint: Resource
+
+
+def read_policy_document(resources: Sequence[Resource], key: TableKey | None = None) -> PolicyDocument:
+    """Read access: get, batch get and query on the given table and index ARNs (and the key's use)."""
+    statements = [_statement("ReadItems", READ_ACTIONS, resources)]
+    if key is not None:
+        statements.append(_kms_statement(KMS_READ_ACTIONS, key))
+    return PolicyDocument(Version=POLICY_VERSION, Statement=statements)
+
+
+def read_write_policy_document(resources: Sequence[Resource], key: TableKey | None = None) -> PolicyDocument:
     """Read access plus item writes (put, update, delete, batch write, condition check)."""
-    return PolicyDocument(
-        Version=POLICY_VERSION,
-        Statement=[_statement("ReadWriteItems", READ_ACTIONS + WRITE_ACTIONS, resources)],
-    )
+    statements = [_statement("ReadWriteItems", READ_ACTIONS + WRITE_ACTIONS, resources)]
+    if key is not None:
+        statements.append(_kms_statement(KMS_READ_ACTIONS + KMS_WRITE_ACTIONS, key))
+    return PolicyDocument(Version=POLICY_VERSION, Statement=statements)

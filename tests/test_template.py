@@ -14,6 +14,7 @@ import build_template
 from kvtable import key_design as kd
 from kvtable.cfn import names
 from kvtable.cfn.render import rendered_files
+from tests.resolve import Resolver
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -93,9 +94,46 @@ def test_table_key_schema_billing_and_safety(database: Template) -> None:
     assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
 
 
-def test_encryption_uses_the_aws_managed_key(database: Template) -> None:
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_encryption_uses_the_aws_managed_key_by_default(database: Template) -> None:
     # SSEEnabled true without a key id is the AWS-managed key; false or absent is AWS-owned.
-    assert table_properties(database)["SSESpecification"] == {"SSEEnabled": True}
+    assert Resolver(database).resource(names.TABLE_RESOURCE)["SSESpecification"] == {"SSEEnabled": True}
+
+
+def test_a_customer_managed_key_encrypts_the_table_when_given(database: Template) -> None:
+    resolved = Resolver(database, {"KmsKeyArn": KEY_ARN}).resource(names.TABLE_RESOURCE)
+    assert resolved["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": KEY_ARN}
+
+
+@pytest.mark.parametrize(
+    ("resource", "actions"),
+    [
+        (names.READ_POLICY_RESOURCE, ["kms:Decrypt", "kms:DescribeKey"]),
+        (
+            names.READ_WRITE_POLICY_RESOURCE,
+            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+        ),
+    ],
+)
+def test_with_a_key_the_policies_use_it_only_through_dynamodb(
+    database: Template, resource: str, actions: list[str]
+) -> None:
+    default = Resolver(database).policy_documents()[resource]
+    assert [s["Sid"] for s in default["Statement"]] == [default["Statement"][0]["Sid"]]
+    keyed = Resolver(database, {"KmsKeyArn": KEY_ARN}).policy_documents()[resource]
+    key_statement = keyed["Statement"][1]
+    assert key_statement == {
+        "Sid": "UseTableKey",
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": [KEY_ARN],
+        "Condition": {
+            "StringEquals": {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"},
+            "Bool": {"aws:SecureTransport": "true"},
+        },
+    }
 
 
 def test_one_gsi_named_by_parameter_projecting_all(database: Template) -> None:
@@ -112,6 +150,7 @@ def test_one_gsi_named_by_parameter_projecting_all(database: Template) -> None:
 
 TABLE_ARN = {"Fn::GetAtt": [names.TABLE_RESOURCE, "Arn"]}
 INDEX_ARN = {"Fn::Sub": "${KVStorageTable.Arn}/index/${GsiName}"}
+SAMPLE_TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/kv-storage-data"
 READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"]
 WRITE = [
     "dynamodb:PutItem",
@@ -129,14 +168,15 @@ WRITE = [
 def test_policies_grant_exact_actions_on_table_and_index_over_tls(
     database: Template, resource: str, actions: list[str]
 ) -> None:
-    policy = database["Resources"][resource]
-    assert policy["Type"] == "AWS::IAM::ManagedPolicy"
-    document = policy["Properties"]["PolicyDocument"]
+    assert database["Resources"][resource]["Type"] == "AWS::IAM::ManagedPolicy"
+    for variant in database["Resources"][resource]["Properties"]["PolicyDocument"]["Fn::If"][1:]:
+        assert variant["Statement"][0]["Resource"] == [TABLE_ARN, INDEX_ARN]
+    document = Resolver(database).policy_documents()[resource]
     assert document["Version"] == "2012-10-17"
     (statement,) = document["Statement"]
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == actions
-    assert statement["Resource"] == [TABLE_ARN, INDEX_ARN]
+    assert statement["Resource"] == [SAMPLE_TABLE_ARN, SAMPLE_TABLE_ARN + "/index/GSI1"]
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "true"}}
     assert "*" not in json.dumps(statement["Action"])
 

@@ -1,8 +1,13 @@
 """The database stack: the table, its GSI, the two managed policies and the exports."""
 
+from collections.abc import Callable
+
 from troposphere import (
+    Equals,
     Export,
     GetAtt,
+    If,
+    Not,
     Output,
     Parameter,
     Ref,
@@ -12,7 +17,7 @@ from troposphere import (
 from troposphere import dynamodb as ddb
 from troposphere.iam import ManagedPolicy
 
-from iam.policies import read_policy_document, read_write_policy_document
+from iam.policies import TableKey, read_policy_document, read_write_policy_document
 from kvtable import key_design as kd
 from kvtable.cfn import names
 
@@ -32,6 +37,22 @@ def _name_parameter(title: str, default: str, what: str) -> Parameter:
     )
 
 
+# A KMS key ARN in any partition, or empty for the AWS-managed key.
+KMS_KEY_ARN_PATTERN = "^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]{1,128})?$"
+
+
+def _kms_key_parameter() -> Parameter:
+    return Parameter(
+        names.KMS_KEY_PARAMETER,
+        Type="String",
+        Default="",
+        AllowedPattern=KMS_KEY_ARN_PATTERN,
+        MaxLength=2048,
+        Description="ARN of a customer-managed KMS key for the table; empty (default) uses the AWS-managed key.",
+        ConstraintDescription="must be empty or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)",
+    )
+
+
 def _string_attribute(name: str) -> ddb.AttributeDefinition:
     return ddb.AttributeDefinition(AttributeName=name, AttributeType="S")
 
@@ -43,7 +64,17 @@ def _key_schema(partition: str, sort: str) -> list[ddb.KeySchema]:
     ]
 
 
-def _table(table_name: Parameter, gsi_name: Parameter) -> ddb.Table:
+def _encryption(kms_key: Parameter) -> If:
+    # SSEEnabled with no key id means the AWS-managed key (alias/aws/dynamodb), as the CDK's
+    # TableEncryption.AWS_MANAGED; omitting it would mean the AWS-owned key.
+    return If(
+        names.CUSTOMER_MANAGED_KEY_CONDITION,
+        ddb.SSESpecification(SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=Ref(kms_key)),
+        ddb.SSESpecification(SSEEnabled=True),
+    )
+
+
+def _table(table_name: Parameter, gsi_name: Parameter, kms_key: Parameter) -> ddb.Table:
     return ddb.Table(
         names.TABLE_RESOURCE,
         # Retain on delete and on replacement: the table holds every customer's data.
@@ -56,9 +87,7 @@ def _table(table_name: Parameter, gsi_name: Parameter) -> ddb.Table:
         PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
             PointInTimeRecoveryEnabled=True
         ),
-        # SSEEnabled with no key id means the AWS-managed key (alias/aws/dynamodb),
-        # as the CDK's TableEncryption.AWS_MANAGED; omitting it means the AWS-owned key.
-        SSESpecification=ddb.SSESpecification(SSEEnabled=True),
+        SSESpecification=_encryption(kms_key),
         TimeToLiveSpecification=ddb.TimeToLiveSpecification(AttributeName=kd.TTL_ATTRIBUTE, Enabled=True),
         DeletionProtectionEnabled=True,
         GlobalSecondaryIndexes=[
@@ -92,7 +121,9 @@ def build_database_template() -> Template:
     gsi_name = template.add_parameter(
         _name_parameter(names.GSI_NAME_PARAMETER, kd.DEFAULT_GSI_NAME, "Name of the global secondary index")
     )
-    table = template.add_resource(_table(table_name, gsi_name))
+    kms_key = template.add_parameter(_kms_key_parameter())
+    template.add_condition(names.CUSTOMER_MANAGED_KEY_CONDITION, Not(Equals(Ref(kms_key), "")))
+    table = template.add_resource(_table(table_name, gsi_name, kms_key))
 
     table_arn = GetAtt(table, "Arn")
     index_arn = Sub(
@@ -101,18 +132,24 @@ def build_database_template() -> Template:
         + names.sub_variable(names.GSI_NAME_PARAMETER)
     )
     resources = [table_arn, index_arn]
+    key = TableKey(Ref(kms_key), Sub("dynamodb." + names.sub_variable("AWS::Region") + ".amazonaws.com"))
+
+    def with_key_if_given(document: Callable[..., object]) -> If:
+        # awacs takes no Fn::If inside a Statement list, so the whole document is chosen.
+        return If(names.CUSTOMER_MANAGED_KEY_CONDITION, document(resources, key), document(resources))
+
     read_policy = template.add_resource(
         ManagedPolicy(
             names.READ_POLICY_RESOURCE,
             Description="kvtable: read items of the table and its GSI (get, batch get, query), over TLS only",
-            PolicyDocument=read_policy_document(resources),
+            PolicyDocument=with_key_if_given(read_policy_document),
         )
     )
     read_write_policy = template.add_resource(
         ManagedPolicy(
             names.READ_WRITE_POLICY_RESOURCE,
             Description="kvtable: read and write items of the table and its GSI, over TLS only",
-            PolicyDocument=read_write_policy_document(resources),
+            PolicyDocument=with_key_if_given(read_write_policy_document),
         )
     )
 

@@ -8,6 +8,8 @@ READ_WRITE_POLICY_RESOURCE: Final = "ReadWritePolicy"
 
 TABLE_NAME_PARAMETER: Final = "TableName"
 GSI_NAME_PARAMETER: Final = "GsiName"
+KMS_KEY_PARAMETER: Final = "KmsKeyArn"
+CUSTOMER_MANAGED_KEY_CONDITION: Final = "UseCustomerManagedKey"
 
 OUTPUT_TABLE_NAME: Final = "TableName"
 OUTPUT_TABLE_ARN: Final = "TableArn"
