@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed-requirements
 NODE_STAMP := node_modules/.installed-package-lock
-CODE := kvtable iam scripts tests build_template.py
+CODE := kvtable iam cfn_rules scripts tests build_template.py
 
 .PHONY: help template test lint check local local-cloudformation demo bench deploy plan outputs java engines clean
 
@@ -47,7 +47,7 @@ test: $(VENV_STAMP) engines
 	$(PY) -m pytest
 
 lint: $(VENV_STAMP)
-	$(VENV)/bin/cfn-lint templates/*.json templates/*.yaml
+	PYTHONPATH=. $(VENV)/bin/cfn-lint --append-rules cfn_rules -- templates/*.json templates/*.yaml
 	$(VENV)/bin/ruff check $(CODE)
 	$(VENV)/bin/ruff format --check $(CODE)
 	$(VENV)/bin/mypy $(CODE)

@@ -1,0 +1,1 @@
+"""kvtable's safety invariants as cfn-lint rules (`cfn-lint --append-rules cfn_rules`)."""

@@ -1,0 +1,59 @@
+"""What the kvtable rules share: resources by type and every condition scenario of a value."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from cfnlint.template import Template
+
+TABLE_TYPE = "AWS::DynamoDB::Table"
+
+
+def tables(cfn: Template) -> dict[str, Any]:
+    """The template's DynamoDB tables by logical id."""
+    found: dict[str, Any] = cfn.get_resources([TABLE_TYPE])
+    return found
+
+
+def scenarios(cfn: Template, properties: Any) -> Iterator[dict[str, Any]]:
+    """The properties as they are under each combination of the template's conditions."""
+    if not isinstance(properties, dict):
+        return
+    for scenario in cfn.get_object_without_conditions(properties):
+        obj = scenario["Object"]
+        if isinstance(obj, dict):
+            yield obj
+
+
+def policy_documents(cfn: Template) -> Iterator[tuple[list[str], Any]]:
+    """Every IAM policy document in the template (managed, inline, on roles, users and groups), with its path."""
+    for logical_id, resource in cfn.get_resources().items():
+        resource_type = resource.get("Type")
+        props = resource.get("Properties", {})
+        if not isinstance(props, dict):
+            continue
+        if resource_type in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+            yield ["Resources", logical_id, "Properties", "PolicyDocument"], props.get("PolicyDocument")
+        if resource_type in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+            for i, policy in enumerate(props.get("Policies", []) or []):
+                if isinstance(policy, dict):
+                    yield (
+                        ["Resources", logical_id, "Properties", "Policies", str(i), "PolicyDocument"],
+                        policy.get("PolicyDocument"),
+                    )
+
+
+def statements(cfn: Template, document: Any) -> Iterator[dict[str, Any]]:
+    """Every statement of a policy document, under every condition scenario."""
+    for scenario in scenarios(cfn, {"PolicyDocument": document}):
+        body = scenario.get("PolicyDocument")
+        if not isinstance(body, dict):
+            continue
+        listed = body.get("Statement", [])
+        for statement in listed if isinstance(listed, list) else [listed]:
+            if isinstance(statement, dict):
+                yield statement
+
+
+def as_list(value: Any) -> list[Any]:
+    """A policy element that may be one value or a list, as a list."""
+    return value if isinstance(value, list) else [value]
