@@ -7,6 +7,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed-requirements
+# checkov and parliament pin versions that clash with boto3's, so they get their own virtualenv.
+CHECKERS_VENV := .venv-checkers
+CHECKERS_STAMP := $(CHECKERS_VENV)/.installed-requirements
 NODE_STAMP := node_modules/.installed-package-lock
 CODE := kvtable iam cfn_rules scripts tests build_template.py
 
@@ -15,7 +18,7 @@ CODE := kvtable iam cfn_rules scripts tests build_template.py
 help:
 	@echo "make template  build templates/ from the code"
 	@echo "make test      run the whole test suite (DynamoDB Local and moto start by themselves)"
-	@echo "make lint      cfn-lint, ruff and mypy --strict"
+	@echo "make lint      cfn-lint (with cfn_rules/), checkov, parliament, ruff and mypy --strict"
 	@echo "make check     templates up to date, and lint"
 	@echo "make local     run DynamoDB Local in the foreground for a person to use"
 	@echo "make demo      the six access patterns on DynamoDB Local, with consumed capacity"
@@ -27,6 +30,11 @@ help:
 $(VENV_STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(CHECKERS_STAMP): requirements-checkers.txt
+	$(PYTHON) -m venv $(CHECKERS_VENV)
+	$(CHECKERS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkers.txt
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -43,11 +51,12 @@ engines: $(NODE_STAMP) java
 template: $(VENV_STAMP)
 	$(PY) build_template.py
 
-test: $(VENV_STAMP) engines
+test: $(VENV_STAMP) $(CHECKERS_STAMP) engines
 	$(PY) -m pytest
 
-lint: $(VENV_STAMP)
+lint: $(VENV_STAMP) $(CHECKERS_STAMP)
 	PYTHONPATH=. $(VENV)/bin/cfn-lint --append-rules cfn_rules -- templates/*.json templates/*.yaml
+	$(PY) -m tests.external_checkers
 	$(VENV)/bin/ruff check $(CODE)
 	$(VENV)/bin/ruff format --check $(CODE)
 	$(VENV)/bin/mypy $(CODE)
@@ -81,4 +90,4 @@ outputs: $(VENV_STAMP)
 	$(PY) -m scripts.outputs $(ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(CHECKERS_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

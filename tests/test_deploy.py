@@ -312,6 +312,7 @@ def test_the_cli_deploys_and_outputs_prints_key_value_lines(
         (["--parameter", "TableName=ab"], "parameter TableName='ab' is invalid"),
         (["--parameter", "TableName=has space"], "parameter TableName='has space' is invalid"),
         (["--parameter", "Nope=1"], "unknown parameter Nope"),
+        (["--parameter", "KmsKeyArn=arn:aws:kms:us-east-1:123456789012:alias/k"], "parameter KmsKeyArn="),
         (["--parameter", "TableName"], "must look like KEY=value"),
         (["--stack-name", "9lives"], "stack name '9lives' is invalid"),
         (["--tag", "aws:owner=me"], "reserved by AWS"),

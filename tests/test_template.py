@@ -56,21 +56,54 @@ def test_parameter_defaults_are_the_designs(database: Template) -> None:
     assert database["Parameters"]["GsiName"]["Default"] == "GSI1"
 
 
-@pytest.mark.parametrize("value", ["kv", "a" * 256, "kv storage", "kv/storage", "tábla", ""])
-def test_name_pattern_and_lengths_refuse_what_dynamodb_refuses(database: Template, value: str) -> None:
-    parameter = database["Parameters"]["TableName"]
-    accepted = (
-        parameter["MinLength"] <= len(value) <= parameter["MaxLength"]
+def accepted(parameter: dict[str, Any], value: str) -> bool:
+    """Whether CloudFormation takes the value, by the parameter's own constraints."""
+    return (
+        parameter.get("MinLength", 0) <= len(value) <= parameter.get("MaxLength", 4096)
         and re.fullmatch(parameter["AllowedPattern"], value) is not None
     )
-    assert not accepted
 
 
+@pytest.mark.parametrize("name", ["TableName", "GsiName"])
+@pytest.mark.parametrize("value", ["kv", "a" * 256, "kv storage", "kv/storage", "tábla", "", "kv#1", "kv:1"])
+def test_name_constraints_refuse_what_dynamodb_refuses(database: Template, name: str, value: str) -> None:
+    assert not accepted(database["Parameters"][name], value)
+
+
+@pytest.mark.parametrize("name", ["TableName", "GsiName"])
 @pytest.mark.parametrize("value", ["kv-storage-data", "abc", "A.b_c-1", "a" * 255])
-def test_name_pattern_accepts_valid_names(database: Template, value: str) -> None:
-    parameter = database["Parameters"]["TableName"]
-    assert parameter["MinLength"] <= len(value) <= parameter["MaxLength"]
-    assert re.fullmatch(parameter["AllowedPattern"], value)
+def test_name_constraints_accept_valid_names(database: Template, name: str, value: str) -> None:
+    assert accepted(database["Parameters"][name], value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "not-an-arn",
+        "arn:aws:kms:us-east-1:123456789012:alias/my-key",
+        "arn:aws:s3:::my-bucket",
+        "arn:aws:kms:us-east-1:12345:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:us-east-1:123456789012:key/",
+        "arn:aws:kms:us-east-1:123456789012:key/1234 abcd",
+        "1234abcd-12ab-34cd-56ef-1234567890ab",
+        " arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ],
+)
+def test_kms_key_constraint_refuses_anything_but_a_key_arn(database: Template, value: str) -> None:
+    assert not accepted(database["Parameters"]["KmsKeyArn"], value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+        "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ],
+)
+def test_kms_key_constraint_accepts_empty_or_a_key_arn(database: Template, value: str) -> None:
+    assert accepted(database["Parameters"]["KmsKeyArn"], value)
 
 
 def test_table_key_schema_billing_and_safety(database: Template) -> None:

@@ -1,0 +1,140 @@
+"""checkov and parliament, run from their own virtualenv (.venv-checkers: their pins clash with
+boto3's), on the built templates and on the policies resolved for a sample account.
+
+`python -m tests.external_checkers` is what `make lint` runs; the tests call the same functions.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, Resolver
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKERS_BIN = ROOT / ".venv-checkers" / "bin"
+TEMPLATES = ROOT / "templates"
+SAMPLE_KEY = f"arn:aws:kms:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+VARIANTS = {"aws-managed-key": {}, "customer-managed-key": {"KmsKeyArn": SAMPLE_KEY}}
+
+_PARLIAMENT = """
+import json, sys
+from parliament import analyze_policy_string
+for name, text in json.load(sys.stdin).items():
+    policy = analyze_policy_string(text, include_community_auditors=True)
+    for finding in policy.findings:
+        print(json.dumps({"policy": name, "issue": finding.issue, "severity": finding.severity, "detail": str(finding.detail)}))
+"""
+
+
+@dataclass(frozen=True)
+class CheckovReport:
+    """checkov's verdicts: failed checks (id, resource, file) and skipped ones (id, reason)."""
+
+    passed: int
+    failed: list[tuple[str, str, str]]
+    skipped: list[tuple[str, str]]
+
+
+def resolved_database_template(parameters: dict[str, str]) -> dict[str, Any]:
+    """The database template with every intrinsic resolved for the sample account and region."""
+    template = json.loads((TEMPLATES / "database.json").read_text())
+    resolver = Resolver(template, parameters)
+    resources = {}
+    for logical_id, resource in template["Resources"].items():
+        resolved = {k: v for k, v in resource.items() if k != "Properties"}
+        resolved["Properties"] = resolver.resource(logical_id)
+        resources[logical_id] = resolved
+    return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
+
+
+def resolved_policies() -> dict[str, str]:
+    """Every policy document of every variant, resolved, as JSON text by name."""
+    template = json.loads((TEMPLATES / "database.json").read_text())
+    return {
+        f"{variant}/{logical_id}": json.dumps(document)
+        for variant, parameters in VARIANTS.items()
+        for logical_id, document in Resolver(template, parameters).policy_documents().items()
+    }
+
+
+def run_checkov(paths: list[Path]) -> CheckovReport:
+    """checkov's CloudFormation checks on the files, offline."""
+    command = [
+        str(CHECKERS_BIN / "checkov"),
+        "--framework",
+        "cloudformation",
+        "--skip-download",
+        "--output",
+        "json",
+    ]
+    for path in paths:
+        command += ["-f", str(path)]
+    # BC_SKIP_MAPPING: no download of guideline links; checkov runs offline.
+    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "ERROR"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, check=False)
+    if result.returncode not in (0, 1) or not result.stdout.strip():
+        raise RuntimeError(f"checkov did not run ({result.returncode}): {result.stderr[-2000:]}")
+    reports = json.loads(result.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    passed, failed, skipped = 0, [], []
+    for report in reports:
+        results = report.get("results", {})
+        passed += len(results.get("passed_checks", []))
+        failed += [(c["check_id"], c["resource"], c["file_path"]) for c in results.get("failed_checks", [])]
+        skipped += [
+            (c["check_id"], c["check_result"].get("suppress_comment", ""))
+            for c in results.get("skipped_checks", [])
+        ]
+    return CheckovReport(passed, failed, skipped)
+
+
+def run_parliament(policies: dict[str, str]) -> list[dict[str, str]]:
+    """parliament's findings (with community auditors) on each named policy document."""
+    result = subprocess.run(
+        [str(CHECKERS_BIN / "python"), "-c", _PARLIAMENT],
+        input=json.dumps(policies),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"parliament did not run: {result.stderr[-2000:]}")
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def check_everything() -> list[str]:
+    """Problems found by checkov (built and resolved templates) and parliament (resolved policies)."""
+    with tempfile.TemporaryDirectory() as workdir:
+        paths = sorted(TEMPLATES.glob("*.json")) + sorted(TEMPLATES.glob("*.yaml"))
+        for variant, parameters in VARIANTS.items():
+            path = Path(workdir) / f"database-resolved-{variant}.json"
+            path.write_text(json.dumps(resolved_database_template(parameters)))
+            paths.append(path)
+        report = run_checkov(paths)
+    problems = [
+        f"checkov {check} failed on {resource} in {Path(file).name}"
+        for check, resource, file in report.failed
+    ]
+    problems += [
+        f"parliament {f['issue']} ({f['severity']}) in {f['policy']}: {f['detail']}"
+        for f in run_parliament(resolved_policies())
+    ]
+    print(
+        f"checkov: {report.passed} passed, {len(report.failed)} failed, skipped {sorted(set(report.skipped))}"
+    )
+    return problems
+
+
+if __name__ == "__main__":
+    found = check_everything()
+    for problem in found:
+        print(problem, file=sys.stderr)
+    if not any(p.startswith("parliament") for p in found):
+        print("parliament: no findings")
+    sys.exit(1 if found else 0)

@@ -1,0 +1,141 @@
+"""What the policies allow, proven by evaluating them with an offline IAM simulator.
+
+moto's IAM enforcement cannot do this (measured on moto 5.2.5: it authorizes every DynamoDB
+request against resource `*`, so a policy scoped to a table ARN is always denied). The
+simulator, @cloud-copilot/iam-simulate, evaluates actions, resource ARNs and condition keys as
+AWS documents; it is a test-time tool only (AGPL), never shipped or imported by the product.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.iam.node import run_node_script
+from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, Resolver
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = json.loads((ROOT / "templates" / "database.json").read_text())
+KEY = f"arn:aws:kms:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+TABLE = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/kv-storage-data"
+INDEX = f"{TABLE}/index/GSI1"
+OTHER_TABLE = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/other-table"
+OTHER_INDEX = f"{TABLE}/index/OTHER"
+TLS = {"aws:SecureTransport": "true"}
+NO_TLS = {"aws:SecureTransport": "false"}
+VIA_DYNAMODB = {**TLS, "kms:ViaService": f"dynamodb.{SAMPLE_REGION}.amazonaws.com"}
+# A KMS key's own policy must let IAM policies grant its use: AWS's default key policy does.
+DEFAULT_KEY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{SAMPLE_ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ],
+}
+
+READS = [
+    ("dynamodb:GetItem", TABLE),
+    ("dynamodb:BatchGetItem", TABLE),
+    ("dynamodb:Query", TABLE),
+    ("dynamodb:Query", INDEX),
+]
+WRITES = [
+    ("dynamodb:PutItem", TABLE),
+    ("dynamodb:UpdateItem", TABLE),
+    ("dynamodb:DeleteItem", TABLE),
+    ("dynamodb:BatchWriteItem", TABLE),
+    ("dynamodb:ConditionCheckItem", TABLE),
+]
+NEVER = [
+    ("dynamodb:Scan", TABLE),
+    ("dynamodb:Scan", INDEX),
+    ("dynamodb:DescribeTable", TABLE),
+    ("dynamodb:CreateTable", TABLE),
+    ("dynamodb:UpdateTable", TABLE),
+    ("dynamodb:DeleteTable", TABLE),
+    ("dynamodb:UpdateTimeToLive", TABLE),
+    ("dynamodb:CreateBackup", TABLE),
+    ("dynamodb:RestoreTableFromBackup", TABLE),
+    ("dynamodb:RestoreTableToPointInTime", TABLE),
+    ("dynamodb:UpdateContinuousBackups", TABLE),
+    ("dynamodb:TagResource", TABLE),
+    ("dynamodb:GetItem", OTHER_TABLE),
+    ("dynamodb:PutItem", OTHER_TABLE),
+    ("dynamodb:Query", OTHER_INDEX),
+]
+
+
+def matrix(
+    policy: str, parameters: dict[str, str] | None = None
+) -> list[tuple[str, str, dict[str, str], str]]:
+    """(action, resource, context, expected) rows for one policy."""
+    writer = policy == "ReadWritePolicy"
+    rows = [(a, r, TLS, "Allowed") for a, r in READS]
+    rows += [(a, r, TLS, "Allowed" if writer else "ImplicitlyDenied") for a, r in WRITES]
+    rows += [(a, r, TLS, "ImplicitlyDenied") for a, r in NEVER]
+    rows += [(a, r, NO_TLS, "ImplicitlyDenied") for a, r in READS + WRITES]
+    if parameters and parameters.get("KmsKeyArn"):
+        rows += [
+            ("kms:Decrypt", KEY, VIA_DYNAMODB, "Allowed"),
+            ("kms:DescribeKey", KEY, VIA_DYNAMODB, "Allowed"),
+        ]
+        for action in ("kms:Encrypt", "kms:GenerateDataKey"):
+            rows.append((action, KEY, VIA_DYNAMODB, "Allowed" if writer else "ImplicitlyDenied"))
+        rows += [
+            (
+                "kms:Decrypt",
+                KEY,
+                {**TLS, "kms:ViaService": f"s3.{SAMPLE_REGION}.amazonaws.com"},
+                "ImplicitlyDenied",
+            ),
+            ("kms:Decrypt", KEY, TLS, "ImplicitlyDenied"),
+            ("kms:Decrypt", KEY, {**VIA_DYNAMODB, **NO_TLS}, "ImplicitlyDenied"),
+            ("kms:Decrypt", KEY.replace("1234abcd", "9999abcd"), VIA_DYNAMODB, "ImplicitlyDenied"),
+            ("kms:CreateGrant", KEY, VIA_DYNAMODB, "ImplicitlyDenied"),
+            ("kms:ScheduleKeyDeletion", KEY, VIA_DYNAMODB, "ImplicitlyDenied"),
+        ]
+    else:
+        rows.append(("kms:Decrypt", KEY, VIA_DYNAMODB, "ImplicitlyDenied"))
+    return rows
+
+
+@pytest.mark.parametrize("policy", ["ReadPolicy", "ReadWritePolicy"])
+@pytest.mark.parametrize(
+    "parameters", [{}, {"KmsKeyArn": KEY}], ids=["aws-managed-key", "customer-managed-key"]
+)
+def test_every_verdict_of_the_matrix(
+    policy: str, parameters: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = Resolver(TEMPLATE, parameters).policy_documents()[policy]
+    rows = matrix(policy, parameters)
+    requests: list[dict[str, Any]] = [
+        {
+            "policy": document,
+            "action": a,
+            "resource": r,
+            "context": c,
+            **({"resourcePolicy": DEFAULT_KEY_POLICY} if a.startswith("kms:") else {}),
+        }
+        for a, r, c, _ in rows
+    ]
+    results = run_node_script("simulate.mjs", {"account": SAMPLE_ACCOUNT, "requests": requests})
+    lines = [f"{policy} ({'customer-managed key' if parameters else 'AWS-managed key'})"]
+    failures = []
+    for (action, resource, context, expected), result in zip(rows, results, strict=True):
+        got = result["result"]
+        via = context.get("kms:ViaService", "-").split(".")[0]
+        where = resource.split(":", 5)[-1]
+        lines.append(
+            f"  {got:<17} {action:<34} {where:<40} TLS={context['aws:SecureTransport']:<5} via={via}"
+        )
+        if got != expected:
+            failures.append(f"{action} on {resource} with {context}: expected {expected}, got {result}")
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
+    assert failures == []
