@@ -57,3 +57,10 @@ def statements(cfn: Template, document: Any) -> Iterator[dict[str, Any]]:
 def as_list(value: Any) -> list[Any]:
     """A policy element that may be one value or a list, as a list."""
     return value if isinstance(value, list) else [value]
+
+
+def all_statements(cfn: Template) -> Iterator[tuple[list[str], dict[str, Any]]]:
+    """Every statement of every policy document, with the document's path."""
+    for path, document in policy_documents(cfn):
+        for statement in statements(cfn, document):
+            yield path, statement

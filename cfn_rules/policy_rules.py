@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.template import Template
 
-from cfn_rules.common import as_list, policy_documents, scenarios, statements, tables
+from cfn_rules.common import all_statements, as_list, scenarios, tables
 
 SOURCE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege"
 
@@ -22,15 +22,12 @@ class NoWildcardAction(CloudFormationLintRule):  # type: ignore[misc]
 
     def match(self, cfn: Template) -> list[RuleMatch]:
         matches = []
-        for path, document in policy_documents(cfn):
-            for statement in statements(cfn, document):
-                if "NotAction" in statement:
-                    matches.append(
-                        RuleMatch(path, "NotAction grants every other action; name actions instead")
-                    )
-                for action in as_list(statement.get("Action", [])):
-                    if not isinstance(action, str) or "*" in action:
-                        matches.append(RuleMatch(path, f"action {action!r} is a wildcard; name each action"))
+        for path, statement in all_statements(cfn):
+            if "NotAction" in statement:
+                matches.append(RuleMatch(path, "NotAction grants every other action; name actions instead"))
+            for action in as_list(statement.get("Action", [])):
+                if not isinstance(action, str) or "*" in action:
+                    matches.append(RuleMatch(path, f"action {action!r} is a wildcard; name each action"))
         return matches
 
 
@@ -69,24 +66,18 @@ class ResourcesInsideTable(CloudFormationLintRule):  # type: ignore[misc]
     def match(self, cfn: Template) -> list[RuleMatch]:
         table_ids, keys = _table_resources(cfn)
         matches = []
-        for path, document in policy_documents(cfn):
-            for statement in statements(cfn, document):
-                if "NotResource" in statement:
+        for path, statement in all_statements(cfn):
+            if "NotResource" in statement:
+                matches.append(RuleMatch(path, "NotResource reaches everything else; name resources instead"))
+            actions = [a for a in as_list(statement.get("Action", [])) if isinstance(a, str)]
+            only_kms = bool(actions) and all(a.startswith("kms:") for a in actions)
+            for resource in as_list(statement.get("Resource", [])):
+                if not (_is_table_arn(resource, table_ids) or (only_kms and resource in keys)):
                     matches.append(
-                        RuleMatch(path, "NotResource reaches everything else; name resources instead")
-                    )
-                for resource in as_list(statement.get("Resource", [])):
-                    actions = [a for a in as_list(statement.get("Action", [])) if isinstance(a, str)]
-                    is_key_use = (
-                        bool(actions) and all(a.startswith("kms:") for a in actions) and resource in keys
-                    )
-                    if not (_is_table_arn(resource, table_ids) or is_key_use):
-                        matches.append(
-                            RuleMatch(
-                                path,
-                                f"resource {resource!r} is outside this template's table and its indexes",
-                            )
+                        RuleMatch(
+                            path, f"resource {resource!r} is outside this template's table and its indexes"
                         )
+                    )
         return matches
 
 
@@ -101,21 +92,14 @@ class SecureTransportOnly(CloudFormationLintRule):  # type: ignore[misc]
 
     def match(self, cfn: Template) -> list[RuleMatch]:
         matches = []
-        for path, document in policy_documents(cfn):
-            for statement in statements(cfn, document):
-                if statement.get("Effect") != "Allow":
-                    continue
-                condition = statement.get("Condition") or {}
-                value = (
-                    (condition.get("Bool") or {}).get("aws:SecureTransport")
-                    if isinstance(condition, dict)
-                    else None
+        for path, statement in all_statements(cfn):
+            if statement.get("Effect") != "Allow":
+                continue
+            condition = statement.get("Condition") or {}
+            bool_condition = (condition.get("Bool") or {}) if isinstance(condition, dict) else {}
+            if str(bool_condition.get("aws:SecureTransport")).lower() != "true":
+                sid = statement.get("Sid", "a statement")
+                matches.append(
+                    RuleMatch(path, f"{sid} allows requests without TLS; add Bool aws:SecureTransport 'true'")
                 )
-                if str(value).lower() != "true":
-                    sid = statement.get("Sid", "a statement")
-                    matches.append(
-                        RuleMatch(
-                            path, f"{sid} allows requests without TLS; add Bool aws:SecureTransport 'true'"
-                        )
-                    )
         return matches

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable import key_design as kd
+from kvtable.aws_errors import error_code, error_message
 from kvtable.entities import ApiKeyGuardEntity, JsonValue, KeyEntity, Plan, UserEntity
 from kvtable.errors import (
     AlreadyExistsError,
@@ -68,8 +69,8 @@ def _dynamodb_errors(action: str) -> Iterator[None]:
     try:
         yield
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        message = error.response.get("Error", {}).get("Message", "")
+        code = error_code(error)
+        message = error_message(error)
         if code == "ResourceNotFoundException":
             raise KvTableError(f"{action}: the table or index does not exist ({message})") from error
         if code == "ValidationException":
@@ -175,7 +176,7 @@ class KvTable:
         try:
             self.client.transact_write_items(TransactItems=cast(Any, items))
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+            if error_code(error) == "TransactionCanceledException":
                 codes = _cancellation_codes(error)
                 for code, failure in zip(codes, on_cancel, strict=False):
                     if code == "ConditionalCheckFailed":
@@ -298,7 +299,7 @@ class KvTable:
         try:
             response = self.client.update_item(**request)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 if condition == _KEY_ABSENT:
                     raise AlreadyExistsError(f"key {key!r} already exists in {namespace!r}") from error
                 raise ItemNotFoundError(f"key {key!r} not found in {namespace!r}") from error
@@ -341,7 +342,7 @@ class KvTable:
                 ExpressionAttributeNames={"#pk": kd.PARTITION_KEY},
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 raise ItemNotFoundError(f"key {key!r} not found in {namespace!r}") from error
             with _dynamodb_errors("delete key"):
                 raise
@@ -636,7 +637,7 @@ class KvTable:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if error_code(error) == "ConditionalCheckFailedException":
                 raise ItemNotFoundError(f"user {user_id!r} not found") from error
             with _dynamodb_errors("add usage"):
                 raise

@@ -16,10 +16,9 @@ from typing import Any
 
 import boto3
 from boto3.dynamodb.conditions import Key
-from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable import key_design as kd
-from kvtable.local.dynamodb_local import dynamodb_local
+from kvtable.local.dynamodb_local import dynamodb_local, local_dynamodb_client
 from kvtable.store import KvTable
 from kvtable.table_definition import create_table_from_template
 from scripts.cli import one_line_errors
@@ -134,23 +133,13 @@ def _resource(url: str) -> Any:
     )
 
 
-def _client(url: str) -> DynamoDBClient:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-
-
 def _best(measurements: list[Measurement]) -> Measurement:
     return min(measurements, key=lambda m: m.seconds)
 
 
 def run(url: str, count: int, rounds: int) -> None:
     """Run both sides against the DynamoDB at `url` and print the comparison."""
-    client = _client(url)
+    client = local_dynamodb_client(url)
     ours, theirs = f"bench-layer-{uuid.uuid4().hex[:8]}", f"bench-boto3-{uuid.uuid4().hex[:8]}"
     for name in (ours, theirs):
         create_table_from_template(client, name)

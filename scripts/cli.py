@@ -18,6 +18,7 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
+from kvtable.aws_errors import error_code, error_message
 from kvtable.deploy.errors import DeployError, UsageError
 from kvtable.errors import KvTableError
 from kvtable.local.process import EngineStartError
@@ -53,8 +54,8 @@ def aws_session(profile: str | None, region: str | None) -> boto3.Session:
 
 
 def _client_error_line(error: ClientError) -> str:
-    code = error.response.get("Error", {}).get("Code", "")
-    message = error.response.get("Error", {}).get("Message", "")
+    code = error_code(error)
+    message = error_message(error)
     if code in _EXPIRED_CODES:
         return "your AWS session token has expired; refresh your credentials (e.g. 'aws sso login') and retry"
     if code in _CREDENTIAL_CODES:

@@ -16,7 +16,7 @@ from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable import key_design as kd
 from kvtable.capacity import CapacityRecorder
-from kvtable.local.dynamodb_local import dynamodb_local
+from kvtable.local.dynamodb_local import dynamodb_local, local_dynamodb_client
 from kvtable.sample_data import SAMPLE_API_KEY, SAMPLE_NAMESPACE, SAMPLE_USER_ID, load_sample_data
 from kvtable.store import KvTable
 from kvtable.table_definition import create_table_from_template
@@ -55,11 +55,8 @@ def _endpoint(args: argparse.Namespace) -> Iterator[tuple[str | None, bool]]:
 
 
 def _client(args: argparse.Namespace, url: str | None, local: bool) -> DynamoDBClient:
-    if local:
-        # DynamoDB Local accepts any credentials; none need to be configured for the demo.
-        return aws_session(None, args.region).client(
-            "dynamodb", endpoint_url=url, aws_access_key_id="local", aws_secret_access_key="local"
-        )
+    if local and url is not None:
+        return local_dynamodb_client(url, aws_session(None, args.region).region_name or "us-east-1")
     return aws_session(args.profile, args.region).client("dynamodb", endpoint_url=url)
 
 

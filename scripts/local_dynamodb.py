@@ -2,14 +2,11 @@
 
 import argparse
 import contextlib
-import os
 import signal
 import threading
 
-import boto3
-
 from kvtable import key_design as kd
-from kvtable.local.dynamodb_local import dynamodb_local
+from kvtable.local.dynamodb_local import dynamodb_local, local_dynamodb_client
 from kvtable.table_definition import create_table_from_template
 from scripts.cli import one_line_errors
 
@@ -25,13 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with one_line_errors("local"), dynamodb_local() as local:
         if not args.no_table:
-            client = boto3.client(
-                "dynamodb",
-                endpoint_url=local.url,
-                region_name=os.environ.get("AWS_REGION", "us-east-1"),
-                aws_access_key_id="local",
-                aws_secret_access_key="local",
-            )
+            client = local_dynamodb_client(local.url)
             create_table_from_template(client, args.table_name, args.gsi_name)
             print(f"table {args.table_name} (index {args.gsi_name}) created from the template")
         print(f"DynamoDB Local is listening at {local.url} (in memory; Ctrl-C stops it)")

@@ -7,10 +7,9 @@ import sys
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 
-from kvtable.local.dynamodb_local import LocalEndpoint
+from kvtable.local.dynamodb_local import LocalEndpoint, local_dynamodb_client
 from scripts import demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,13 +68,7 @@ def test_make_local_starts_and_stops_dynamodb_local() -> None:
         assert lines[0].startswith("table kv-storage-data (index GSI1) created from the template")
         assert "DynamoDB Local is listening at http://127.0.0.1:" in lines[1]
         url = lines[2].split("=", 1)[1].strip()
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id="x",
-            aws_secret_access_key="x",
-        )
+        client = local_dynamodb_client(url)
         assert client.list_tables()["TableNames"] == ["kv-storage-data"]
     finally:
         process.send_signal(signal.SIGINT)

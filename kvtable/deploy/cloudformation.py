@@ -9,6 +9,7 @@ from typing import Any, TextIO, cast
 from botocore.exceptions import ClientError
 from mypy_boto3_cloudformation import CloudFormationClient
 
+from kvtable.aws_errors import error_code, error_message
 from kvtable.deploy.errors import DeployError
 from kvtable.deploy.templates import Template, parse_template
 
@@ -31,20 +32,12 @@ class DeployedStack:
     termination_protection: bool
 
 
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _message(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Message", ""))
-
-
 def describe_stack(cf: CloudFormationClient, name: str) -> DeployedStack | None:
     """The stack, or None if there is none by that name."""
     try:
         stacks = cf.describe_stacks(StackName=name)["Stacks"]
     except ClientError as error:
-        if _code(error) == "ValidationError" and "does not exist" in _message(error):
+        if error_code(error) == "ValidationError" and "does not exist" in error_message(error):
             return None
         raise
     stack = stacks[0]
@@ -72,7 +65,7 @@ def importing_stacks(cf: CloudFormationClient, export_name: str) -> list[str]:
         for page in cf.get_paginator("list_imports").paginate(ExportName=export_name):
             stacks.extend(page.get("Imports", []))
     except ClientError as error:
-        if _code(error) == "ValidationError" and "is not imported" in _message(error):
+        if error_code(error) == "ValidationError" and "is not imported" in error_message(error):
             return []
         raise
     return sorted(stacks)

@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
+from mypy_boto3_dynamodb import DynamoDBClient
+
 from kvtable.local.process import LOOPBACK, EngineStartError, free_loopback_port, running_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -62,3 +65,14 @@ def dynamodb_local() -> Iterator[LocalEndpoint]:
         ),
     ):
         yield LocalEndpoint(url=f"http://{LOOPBACK}:{port}", port=port)
+
+
+def local_dynamodb_client(url: str, region: str = "us-east-1") -> DynamoDBClient:
+    """A client for a local engine, which accepts any credentials (none need to be configured)."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
