@@ -93,6 +93,7 @@ def test_a_second_identical_deploy_is_a_no_op(cf: CloudFormationClient) -> None:
     deploy(cf)
     report = deploy(cf)
     assert "is up to date: nothing to deploy" in report
+    assert "export: KVDatabaseStack-TableName" in report
     assert pending_change_sets(cf) == []
     assert stack_status(cf) == "CREATE_COMPLETE"
 

@@ -174,10 +174,8 @@ class Deployer:
             f"Update:Replace and Update:Delete on {', '.join(table_ids)}"
         )
 
-    def print_outputs(self, stack_name: str) -> None:
+    def print_outputs(self, stack_name: str, outputs: list[dict[str, Any]]) -> None:
         """Print the stack's outputs and their export names."""
-        stack = cfn.describe_stack(self.cf, stack_name)
-        outputs = stack.outputs if stack else []
         self.say(f"Outputs of {stack_name}:")
         if not outputs:
             self.say("  (none reported)")
@@ -214,6 +212,7 @@ class Deployer:
         if stack is not None and not plan.has_changes and not tags_change:
             self.say(f"stack {options.stack_name} is up to date: nothing to deploy")
             self._ensure_protection(options.stack_name, table_ids, stack)
+            self.print_outputs(options.stack_name, stack.outputs)
             return 0
 
         creating = stack is None
@@ -263,5 +262,6 @@ class Deployer:
                 + (f"; first failure: {failure}" if failure else "")
             )
         self._ensure_protection(options.stack_name, table_ids, None)
-        self.print_outputs(options.stack_name)
+        deployed = cfn.describe_stack(self.cf, options.stack_name)
+        self.print_outputs(options.stack_name, deployed.outputs if deployed else [])
         return 0
