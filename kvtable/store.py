@@ -6,7 +6,7 @@ request; DynamoDB's refusals come back as `kvtable.errors` types.
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -64,13 +64,27 @@ def _cancellation_codes(error: ClientError) -> list[str]:
 
 
 @contextlib.contextmanager
-def _dynamodb_errors(action: str) -> Iterator[None]:
-    """Turn botocore's errors into the project's, keeping the cause."""
+def _dynamodb_errors(
+    action: str,
+    on_condition_failed: KvTableError | None = None,
+    on_cancel: Sequence[KvTableError] = (),
+) -> Iterator[None]:
+    """Turn botocore's errors into the project's, keeping the cause.
+
+    A failed condition raises `on_condition_failed`; a cancelled transaction raises the error
+    listed in `on_cancel` at the position of the first item whose condition failed.
+    """
     try:
         yield
     except ClientError as error:
         code = error_code(error)
         message = error_message(error)
+        if code == "ConditionalCheckFailedException" and on_condition_failed is not None:
+            raise on_condition_failed from error
+        if code == "TransactionCanceledException":
+            for reason, failure in zip(_cancellation_codes(error), on_cancel, strict=False):
+                if reason == "ConditionalCheckFailed":
+                    raise failure from error
         if code == "ResourceNotFoundException":
             raise KvTableError(f"{action}: the table or index does not exist ({message})") from error
         if code == "ValidationException":
@@ -173,16 +187,8 @@ class KvTable:
 
     def _transact(self, action: str, items: list[dict[str, Any]], on_cancel: list[KvTableError]) -> None:
         """Run a transaction; a failed condition raises the error listed at that item's position."""
-        try:
+        with _dynamodb_errors(action, on_cancel=on_cancel):
             self.client.transact_write_items(TransactItems=cast(Any, items))
-        except ClientError as error:
-            if error_code(error) == "TransactionCanceledException":
-                codes = _cancellation_codes(error)
-                for code, failure in zip(codes, on_cancel, strict=False):
-                    if code == "ConditionalCheckFailed":
-                        raise failure from error
-            with _dynamodb_errors(action):
-                raise
 
     # ----- 1. get user by id ---------------------------------------------
 
@@ -296,15 +302,13 @@ class KvTable:
             names["#ttl"] = kd.TTL_ATTRIBUTE
             values[":now"] = {"N": str(now)}
             request["ConditionExpression"] = condition
-        try:
+        failure: KvTableError = (
+            AlreadyExistsError(f"key {key!r} already exists in {namespace!r}")
+            if condition == _KEY_ABSENT
+            else ItemNotFoundError(f"key {key!r} not found in {namespace!r}")
+        )
+        with _dynamodb_errors("write key", on_condition_failed=failure):
             response = self.client.update_item(**request)
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                if condition == _KEY_ABSENT:
-                    raise AlreadyExistsError(f"key {key!r} already exists in {namespace!r}") from error
-                raise ItemNotFoundError(f"key {key!r} not found in {namespace!r}") from error
-            with _dynamodb_errors("write key"):
-                raise
         return cast(KeyEntity, deserialize_item(cast(Item, response["Attributes"])))
 
     def put_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyEntity:
@@ -331,7 +335,7 @@ class KvTable:
 
     def delete_key(self, namespace: str, key: str) -> None:
         """Pattern 5 (delete); ItemNotFoundError if the key does not exist."""
-        try:
+        with _dynamodb_errors("delete key", ItemNotFoundError(f"key {key!r} not found in {namespace!r}")):
             self.client.delete_item(
                 TableName=self.table_name,
                 Key={
@@ -341,11 +345,6 @@ class KvTable:
                 ConditionExpression="attribute_exists(#pk)",
                 ExpressionAttributeNames={"#pk": kd.PARTITION_KEY},
             )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise ItemNotFoundError(f"key {key!r} not found in {namespace!r}") from error
-            with _dynamodb_errors("delete key"):
-                raise
 
     # ----- 6. list keys by prefix ----------------------------------------
 
@@ -618,7 +617,7 @@ class KvTable:
         _require_whole("requests", requests)
         _require_whole("storage bytes", storage_bytes)
         timestamp, _ = self._now()
-        try:
+        with _dynamodb_errors("add usage", ItemNotFoundError(f"user {user_id!r} not found")):
             response = self.client.update_item(
                 TableName=self.table_name,
                 Key={
@@ -636,11 +635,6 @@ class KvTable:
                 },
                 ReturnValues="ALL_NEW",
             )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise ItemNotFoundError(f"user {user_id!r} not found") from error
-            with _dynamodb_errors("add usage"):
-                raise
         return cast(UserEntity, deserialize_item(cast(Item, response["Attributes"])))
 
 
