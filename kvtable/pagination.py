@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -19,6 +20,17 @@ class Page(Generic[T]):
 
     items: list[T]
     cursor: str | None
+
+
+def every_item(fetch_page: Callable[[str | None], Page[T]]) -> Iterator[T]:
+    """Every item of a listing, fetching the next page only when the last one is used up."""
+    cursor: str | None = None
+    while True:
+        page = fetch_page(cursor)
+        yield from page.items
+        if page.cursor is None:
+            return
+        cursor = page.cursor
 
 
 def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:

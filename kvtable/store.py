@@ -23,7 +23,7 @@ from kvtable.errors import (
     ItemNotFoundError,
     KvTableError,
 )
-from kvtable.pagination import Page, check_page_size, decode_cursor, encode_cursor
+from kvtable.pagination import Page, check_page_size, decode_cursor, encode_cursor, every_item
 from kvtable.values import (
     AttributeValue,
     check_item_size,
@@ -237,13 +237,7 @@ class KvTable:
         self, user_id: str, page_size: int = 100, consistent: bool = False
     ) -> Iterator[UserEntity]:
         """Every namespace link of a user, one page in memory at a time."""
-        cursor: str | None = None
-        while True:
-            page = self.list_user_namespaces(user_id, page_size, cursor, consistent)
-            yield from page.items
-            if page.cursor is None:
-                return
-            cursor = page.cursor
+        return every_item(lambda cursor: self.list_user_namespaces(user_id, page_size, cursor, consistent))
 
     # ----- 4. namespace metadata -----------------------------------------
 
@@ -372,13 +366,7 @@ class KvTable:
         self, namespace: str, prefix: str = "", page_size: int = 100, consistent: bool = False
     ) -> Iterator[KeyEntity]:
         """Every live key with the prefix, streamed one page at a time."""
-        cursor: str | None = None
-        while True:
-            page = self.list_keys(namespace, prefix, page_size, cursor, consistent)
-            yield from page.items
-            if page.cursor is None:
-                return
-            cursor = page.cursor
+        return every_item(lambda cursor: self.list_keys(namespace, prefix, page_size, cursor, consistent))
 
     # ----- bulk load -----------------------------------------------------
 
