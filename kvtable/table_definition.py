@@ -7,6 +7,7 @@ from mypy_boto3_dynamodb import DynamoDBClient
 from kvtable import key_design as kd
 from kvtable.cfn import names
 from kvtable.cfn.database import build_database_template
+from kvtable.cfn.intrinsics import resolve
 
 # The template properties that CreateTable takes as they are (after Refs are resolved).
 _CREATE_TABLE_PROPERTIES = (
@@ -18,26 +19,14 @@ _CREATE_TABLE_PROPERTIES = (
 )
 
 
-def _resolve(value: Any, parameters: dict[str, str]) -> Any:
-    """Replace `{"Ref": <parameter>}` by the parameter's value, recursively."""
-    if isinstance(value, dict):
-        if set(value) == {"Ref"} and value["Ref"] in parameters:
-            return parameters[value["Ref"]]
-        return {k: _resolve(v, parameters) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_resolve(v, parameters) for v in value]
-    return value
-
-
 def table_properties(
     table_name: str = kd.DEFAULT_TABLE_NAME, gsi_name: str = kd.DEFAULT_GSI_NAME
 ) -> dict[str, Any]:
     """The table resource's properties from the database template, with parameters resolved."""
     template = build_database_template().to_dict()
     properties = template["Resources"][names.TABLE_RESOURCE]["Properties"]
-    resolved: dict[str, Any] = _resolve(
-        properties, {names.TABLE_NAME_PARAMETER: table_name, names.GSI_NAME_PARAMETER: gsi_name}
-    )
+    parameters = {names.TABLE_NAME_PARAMETER: table_name, names.GSI_NAME_PARAMETER: gsi_name}
+    resolved: dict[str, Any] = resolve(properties, parameters, names.DEFAULT_STACK_NAME)
     return resolved
 
 

@@ -23,7 +23,7 @@ from moto.cloudformation.exceptions import ValidationError
 from moto.core.responses import ActionResult
 from moto.server import main
 
-from kvtable.deploy.plan import resolve
+from kvtable.cfn.intrinsics import resolve
 
 _original_execute = models.CloudFormationBackend.execute_change_set
 
