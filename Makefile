@@ -11,25 +11,30 @@ VENV_STAMP := $(VENV)/.installed-requirements
 CHECKERS_VENV := .venv-checkers
 CHECKERS_STAMP := $(CHECKERS_VENV)/.installed-requirements
 NODE_STAMP := node_modules/.installed-package-lock
-CODE := kvtable iam cfn_rules scripts tests build_template.py
+CODE := kvtable cfn_rules scripts tests build_template.py
+# `make deploy ENV=prod` reads config/prod.toml (as does plan, outputs).
+ENV_ARG := $(if $(ENV),--env $(ENV))
 
-.PHONY: help template test lint check local local-cloudformation demo bench deploy plan outputs java engines clean
+.PHONY: help template test unit lint check local local-cloudformation demo bench deploy plan outputs java engines clean
 
 help:
 	@echo "make template  build templates/ from the code"
 	@echo "make test      run the whole test suite (DynamoDB Local and moto start by themselves)"
+	@echo "make unit      the tests that need no engine, Java, Node or second virtualenv (seconds)"
 	@echo "make lint      cfn-lint (with cfn_rules/), checkov, parliament, ruff and mypy --strict"
 	@echo "make check     templates up to date, and lint"
 	@echo "make local     run DynamoDB Local in the foreground for a person to use"
 	@echo "make demo      the six access patterns on DynamoDB Local, with consumed capacity"
 	@echo "make bench     data layer against plain boto3 on DynamoDB Local"
-	@echo "make deploy    deploy the database stack (ARGS='--stack-name ... --parameter K=V')"
+	@echo "make deploy    deploy the database stack (ENV=prod reads config/prod.toml; ARGS='--parameter K=V')"
 	@echo "make plan      what a deploy would change and replace, changing nothing"
 	@echo "make outputs   the stack's outputs (ARGS='--format env' for KEY=value lines)"
 
-$(VENV_STAMP): requirements.txt
+# The project itself goes in editable, so .venv/bin/kvtable runs the working tree.
+$(VENV_STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 $(CHECKERS_STAMP): requirements-checkers.txt
@@ -53,6 +58,9 @@ template: $(VENV_STAMP)
 
 test: $(VENV_STAMP) $(CHECKERS_STAMP) engines
 	$(PY) -m pytest
+
+unit: $(VENV_STAMP)
+	$(PY) -m pytest -m unit -q
 
 lint: $(VENV_STAMP) $(CHECKERS_STAMP)
 	PYTHONPATH=. $(VENV)/bin/cfn-lint --append-rules cfn_rules -- templates/*.json templates/*.yaml
@@ -81,13 +89,13 @@ bench: $(VENV_STAMP) engines
 	$(PY) -m scripts.bench $(ARGS)
 
 deploy: $(VENV_STAMP)
-	$(PY) -m scripts.deploy $(ARGS)
+	$(PY) -m scripts.deploy $(ENV_ARG) $(ARGS)
 
 plan: $(VENV_STAMP)
-	$(PY) -m scripts.deploy --plan $(ARGS)
+	$(PY) -m scripts.deploy --plan $(ENV_ARG) $(ARGS)
 
 outputs: $(VENV_STAMP)
-	$(PY) -m scripts.outputs $(ARGS)
+	$(PY) -m scripts.outputs $(ENV_ARG) $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(CHECKERS_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

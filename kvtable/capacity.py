@@ -3,10 +3,13 @@
 It hooks botocore's events, so the data layer itself stays unchanged.
 """
 
-from dataclasses import dataclass, field
-from typing import Any
+from __future__ import annotations
 
-from mypy_boto3_dynamodb import DynamoDBClient
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class CapacityRecorder:
 
     records: list[CapacityRecord] = field(default_factory=list)
 
-    def attach(self, client: DynamoDBClient) -> "CapacityRecorder":
+    def attach(self, client: DynamoDBClient) -> CapacityRecorder:
         """Ask for capacity on every request of `client` and record the answers."""
         events = client.meta.events
         events.register("before-parameter-build.dynamodb.*", self._ask_for_capacity)

@@ -4,14 +4,18 @@ Each access pattern is one DynamoDB request. Input is checked before any
 request; DynamoDB's refusals come back as `kvtable.errors` types.
 """
 
+from __future__ import annotations
+
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
-from mypy_boto3_dynamodb import DynamoDBClient
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable import key_design as kd
 from kvtable.aws_errors import error_code, error_message

@@ -1,8 +1,11 @@
 """A CreateTable request derived from the built template, so local tables and the template cannot drift."""
 
-from typing import Any
+from __future__ import annotations
 
-from mypy_boto3_dynamodb import DynamoDBClient
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable import key_design as kd
 from kvtable.cfn import names

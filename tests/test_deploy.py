@@ -16,8 +16,9 @@ import boto3
 import pytest
 from mypy_boto3_cloudformation import CloudFormationClient
 
-from kvtable.deploy.deploy import Deployer, DeployOptions
+from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.errors import DeployError, RefusedError
+from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.templates import parse_template
 from scripts import deploy as deploy_cli
 from scripts import outputs as outputs_cli

@@ -17,9 +17,9 @@ from troposphere import (
 from troposphere import dynamodb as ddb
 from troposphere.iam import ManagedPolicy
 
-from iam.policies import TableKey, read_policy_document, read_write_policy_document
 from kvtable import key_design as kd
 from kvtable.cfn import names
+from kvtable.iam.policies import TableKey, read_policy_document, read_write_policy_document
 
 
 def _name_parameter(title: str, default: str, what: str) -> Parameter:

@@ -1,13 +1,17 @@
 """The CloudFormation calls a deploy makes, each a small function over a boto3 client."""
 
+from __future__ import annotations
+
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from botocore.exceptions import ClientError
-from mypy_boto3_cloudformation import CloudFormationClient
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.aws_errors import error_code, error_message
 from kvtable.deploy.errors import DeployError

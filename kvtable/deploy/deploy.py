@@ -1,24 +1,26 @@
 """Deploy a stack safely: validate, plan from the templates, preview a change set, refuse what
 would replace or remove the table, execute while following events, then protect the stack."""
 
+from __future__ import annotations
+
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from mypy_boto3_cloudformation import CloudFormationClient
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy.errors import DeployError, RefusedError
-from kvtable.deploy.parameters import check_stack_name, check_tags, resolve_parameters
+from kvtable.deploy.options import ALLOW_REPLACEMENT_FLAG, DeployOptions
+from kvtable.deploy.parameters import check_overrides, check_stack_name, check_tags, resolve_parameters
 from kvtable.deploy.plan import TABLE_TYPE, Plan, change_set_refusals, compute_plan
-from kvtable.deploy.templates import Template, load_template, resources_of_type
+from kvtable.deploy.templates import Template, load_built_template, load_template, resources_of_type
 
 BUSY_SUFFIX = "_IN_PROGRESS"
-ALLOW_REPLACEMENT_FLAG = "--allow-table-replacement-and-data-loss"
 
 
 def update_rollback_failed_message(stack_name: str, failures: list[tuple[str, str]]) -> str:
@@ -31,19 +33,6 @@ def update_rollback_failed_message(stack_name: str, failures: list[tuple[str, st
         + (f" --resources-to-skip {skip}" if skip else "")
         + ", and deploy again"
     )
-
-
-@dataclass(frozen=True)
-class DeployOptions:
-    """What the person asked for."""
-
-    stack_name: str
-    template_path: Path
-    parameters: dict[str, str] = field(default_factory=dict)
-    tags: dict[str, str] | None = None
-    plan_only: bool = False
-    allow_table_replacement: bool = False
-    poll_seconds: float = 2.0
 
 
 @dataclass
@@ -183,6 +172,14 @@ class Deployer:
             export = output.get("ExportName") or "-"
             self.say(f"  {output['OutputKey']:<20} {output['OutputValue']:<60} export: {export}")
 
+    def _template(self) -> tuple[str, Template]:
+        """The template's text and parsed body, with the parameter overrides checked before any call."""
+        path = self.options.template_path
+        body, template = load_built_template() if path is None else load_template(path)
+        check_overrides(template, self.options.file_parameters, self.options.settings_file)
+        check_overrides(template, self.options.parameters)
+        return body, template
+
     # ----- the whole run --------------------------------------------------
 
     def run(self) -> int:
@@ -191,7 +188,7 @@ class Deployer:
         check_stack_name(options.stack_name)
         if options.tags is not None:
             check_tags(options.tags)
-        body, template = load_template(options.template_path)
+        body, template = self._template()
         table_ids = resources_of_type(template, TABLE_TYPE)
 
         found = cfn.describe_stack(self.cf, options.stack_name)

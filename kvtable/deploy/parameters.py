@@ -63,17 +63,32 @@ def _check_value(name: str, spec: dict[str, Any], value: str) -> None:
         raise UsageError(f"parameter {name}={value!r} is invalid: {reason}")
 
 
+def check_overrides(template: Template, overrides: dict[str, str], source: str = "") -> None:
+    """Refuse parameters the template does not declare, and values its constraints refuse.
+
+    `source` (a file's name) starts the message when the values come from a file."""
+    declared: dict[str, Any] = template.get("Parameters", {})
+    prefix = f"{source}: " if source else ""
+    unknown = sorted(set(overrides) - set(declared))
+    if unknown:
+        raise UsageError(
+            f"{prefix}unknown parameter {', '.join(unknown)}; "
+            f"the template takes {', '.join(sorted(declared)) or 'none'}"
+        )
+    for name, value in overrides.items():
+        try:
+            _check_value(name, declared[name], value)
+        except UsageError as error:
+            raise UsageError(f"{prefix}{error}") from error
+
+
 def resolve_parameters(
     template: Template, overrides: dict[str, str], previous: dict[str, str] | None
 ) -> dict[str, str]:
     """Every parameter's value: the override, else the deployed value (as `aws cloudformation deploy`),
     else the template's default. Each is checked against the template's constraints."""
+    check_overrides(template, overrides)
     declared: dict[str, Any] = template.get("Parameters", {})
-    unknown = sorted(set(overrides) - set(declared))
-    if unknown:
-        raise UsageError(
-            f"unknown parameter {', '.join(unknown)}; the template takes {', '.join(sorted(declared)) or 'none'}"
-        )
     values: dict[str, str] = {}
     for name, spec in declared.items():
         if name in overrides:

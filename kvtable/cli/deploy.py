@@ -1,0 +1,108 @@
+"""Deploy a kvtable stack with a change set, refusing anything that would replace or remove the table.
+
+Without --template it deploys the database template this kvtable builds (the same
+bytes as templates/database.yaml). `kvtable plan` is `kvtable deploy --plan`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kvtable.cli.command import Command
+from kvtable.cli.settings import (
+    add_environment_arguments,
+    merged_assignments,
+    print_settings,
+    resolve_settings,
+)
+from kvtable.deploy.options import ALLOW_REPLACEMENT_FLAG, DeployOptions
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The deploy's flags, shared by `deploy` and `plan`."""
+    parser.add_argument(
+        "--template",
+        type=Path,
+        help="a template file (default: the file's, or the database template kvtable builds)",
+    )
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="parameter value, over the file's (repeatable)",
+    )
+    parser.add_argument(
+        "--tag",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="stack tag, over the file's (repeatable)",
+    )
+    parser.add_argument(
+        "--plan", action="store_true", help="show what would change and be replaced; change nothing"
+    )
+    parser.add_argument(
+        ALLOW_REPLACEMENT_FLAG,
+        dest="allow_table_replacement",
+        action="store_true",
+        help="deploy even if the table is replaced or removed (a new, EMPTY table; the old one is retained)",
+    )
+    parser.add_argument("--poll-seconds", type=float, default=2.0, help=argparse.SUPPRESS)
+    add_environment_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan or deploy with the merged settings; every input is checked before the first call."""
+    from kvtable.deploy.deploy import Deployer  # noqa: PLC0415 (the `deploy` extra)
+
+    settings = resolve_settings(args)
+    environment = settings.environment
+    parameters = merged_assignments(
+        environment.parameters if environment else None, args.parameter, "parameter"
+    )
+    tags = merged_assignments(environment.tags if environment else None, args.tag, "tag")
+    options = DeployOptions(
+        stack_name=settings.stack_name,
+        template_path=args.template or (environment.template if environment else None),
+        parameters=parameters or {},
+        tags=tags,
+        plan_only=args.plan,
+        allow_table_replacement=args.allow_table_replacement,
+        poll_seconds=args.poll_seconds,
+        file_parameters=environment.parameters if environment else {},
+        settings_file=str(environment.path) if environment else "",
+    )
+    print_settings(settings, options.parameters, tags, sys.stdout)
+    return Deployer(settings.cloudformation(), options, sys.stdout).run()
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    """`kvtable plan`: a deploy that only plans."""
+    args.plan = True
+    return run(args)
+
+
+DEPLOY = Command(
+    name="deploy",
+    summary="deploy the stack through a change set, refusing to replace or remove the table",
+    description=__doc__ or "",
+    examples=(
+        "kvtable deploy --env prod",
+        "kvtable deploy --stack-name KVDatabaseStack --parameter TableName=kv-prod --tag team=storage",
+        "kvtable deploy --template templates/consumer.yaml --stack-name KVAppStack",
+    ),
+    add_arguments=add_arguments,
+    run=run,
+)
+
+PLAN = Command(
+    name="plan",
+    summary="show what a deploy would change and replace, and which settings it used; change nothing",
+    description="Plan a deploy from the templates and show CloudFormation's view; nothing is changed.",
+    examples=("kvtable plan --env prod", "kvtable plan --parameter TableName=kv-prod"),
+    add_arguments=add_arguments,
+    run=run_plan,
+)

@@ -1,0 +1,57 @@
+"""Print a stack's outputs: as a table, as JSON, or as KEY=value lines for shells and CI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from kvtable.cli.command import Command
+from kvtable.cli.settings import add_environment_arguments, resolve_settings
+from kvtable.deploy import cloudformation as cfn
+from kvtable.deploy.errors import DeployError
+from kvtable.deploy.parameters import check_stack_name
+
+FORMATS = ("table", "json", "env")
+
+
+def format_outputs(outputs: list[dict[str, str]], style: str) -> str:
+    """The outputs as an aligned table (with export names), a JSON object, or KEY=value lines."""
+    ordered = sorted(outputs, key=lambda o: o["OutputKey"])
+    if style == "env":
+        return "".join(f"{o['OutputKey']}={o['OutputValue']}\n" for o in ordered)
+    if style == "json":
+        document = {
+            o["OutputKey"]: {"value": o["OutputValue"], "export": o.get("ExportName")} for o in ordered
+        }
+        return json.dumps(document, indent=2, sort_keys=True) + "\n"
+    lines = [f"{'output':<20} {'value':<60} export"]
+    lines += [f"{o['OutputKey']:<20} {o['OutputValue']:<60} {o.get('ExportName') or '-'}" for o in ordered]
+    return "\n".join(lines) + "\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """--format and the stack's settings."""
+    parser.add_argument("--format", choices=FORMATS, default="table", help="default: table")
+    add_environment_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the outputs of a deployed stack."""
+    settings = resolve_settings(args)
+    check_stack_name(settings.stack_name)
+    stack = cfn.describe_stack(settings.cloudformation(), settings.stack_name)
+    if stack is None:
+        raise DeployError(f"stack {settings.stack_name} does not exist; deploy it first ('make deploy')")
+    sys.stdout.write(format_outputs(stack.outputs, args.format))
+    return 0
+
+
+OUTPUTS = Command(
+    name="outputs",
+    summary="print the stack's outputs and export names (table, json, or KEY=value lines)",
+    description=__doc__ or "",
+    examples=("kvtable outputs --env prod", 'kvtable outputs --format env >> "$GITHUB_ENV"'),
+    add_arguments=add_arguments,
+    run=run,
+)

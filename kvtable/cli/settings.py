@@ -1,0 +1,160 @@
+"""Where a command's settings come from: a command-line flag, else the environment file, else defaults.
+
+boto3's own sources (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ~/.aws/config) come
+after the file: `--env prod` names prod's account and region on purpose, and a shell
+left pointing at another profile must not quietly win over it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from kvtable.cfn.names import DEFAULT_STACK_NAME
+from kvtable.deploy.parameters import parse_assignments
+from kvtable.environments import DEFAULT_CONFIG_DIR, Environment, load_environment
+
+if TYPE_CHECKING:
+    import boto3
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
+    """--profile, --region and --endpoint-url, defaulting to the environment file, then boto3's settings."""
+    group = parser.add_argument_group("AWS settings (a flag beats --env's file, which beats boto3's own)")
+    group.add_argument("--profile", help="AWS profile (default: the file's, AWS_PROFILE or boto3's default)")
+    group.add_argument(
+        "--region", help="AWS region (default: the file's, AWS_REGION, the profile's, or us-east-1)"
+    )
+    group.add_argument(
+        "--endpoint-url", help="send requests here instead of AWS (default: the file's, or AWS_ENDPOINT_URL)"
+    )
+
+
+def add_environment_arguments(parser: argparse.ArgumentParser, stack: bool = True) -> None:
+    """--env and --config-dir, plus --stack-name when the command works on a stack."""
+    parser.add_argument(
+        "--env",
+        metavar="NAME",
+        help="read settings from config/NAME.toml (or a .toml path); flags given beat the file",
+    )
+    parser.add_argument(
+        "--config-dir",
+        type=Path,
+        default=DEFAULT_CONFIG_DIR,
+        help=f"where --env looks for NAME.toml (default: {DEFAULT_CONFIG_DIR}/)",
+    )
+    if stack:
+        parser.add_argument("--stack-name", help=f"the stack (default: the file's, or {DEFAULT_STACK_NAME})")
+    add_aws_arguments(parser)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A command's settings after flags, file and defaults are merged, with where each came from."""
+
+    stack_name: str
+    profile: str | None
+    region: str | None
+    endpoint_url: str | None
+    environment: Environment | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def session(self) -> boto3.Session:
+        """A boto3 session for these settings."""
+        from kvtable.cli.common import aws_session  # noqa: PLC0415 (keeps this module free of botocore)
+
+        return aws_session(self.profile, self.region)
+
+    def cloudformation(self) -> CloudFormationClient:
+        """A CloudFormation client for these settings."""
+        return self.session().client("cloudformation", endpoint_url=self.endpoint_url)
+
+    def dynamodb(self) -> DynamoDBClient:
+        """A DynamoDB client for these settings."""
+        return self.session().client("dynamodb", endpoint_url=self.endpoint_url)
+
+
+def _pick(name: str, flag: object, from_file: object, sources: dict[str, str], flag_name: str) -> object:
+    if flag is not None:
+        sources[name] = flag_name
+        return flag
+    if from_file is not None:
+        sources[name] = "file"
+        return from_file
+    return None
+
+
+def resolve_settings(args: argparse.Namespace) -> Settings:
+    """Merge the flags in `args` with the environment file `--env` names (read and checked here)."""
+    environment = load_environment(args.env, args.config_dir) if args.env else None
+    sources: dict[str, str] = {}
+    stack_name = _pick(
+        "stack name",
+        getattr(args, "stack_name", None),
+        environment and environment.stack_name,
+        sources,
+        "--stack-name",
+    )
+    if stack_name is None:
+        sources["stack name"] = "default"
+    return Settings(
+        stack_name=str(stack_name or DEFAULT_STACK_NAME),
+        profile=_str(
+            _pick("profile", args.profile, environment and environment.profile, sources, "--profile")
+        ),
+        region=_str(_pick("region", args.region, environment and environment.region, sources, "--region")),
+        endpoint_url=_str(
+            _pick(
+                "endpoint",
+                args.endpoint_url,
+                environment and environment.endpoint_url,
+                sources,
+                "--endpoint-url",
+            )
+        ),
+        environment=environment,
+        sources=sources,
+    )
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def merged_assignments(
+    file_values: dict[str, str] | None, flags: list[str] | None, what: str
+) -> dict[str, str] | None:
+    """The file's KEY=value settings with the flags' on top, key by key; None if neither gives any."""
+    if file_values is None and flags is None:
+        return None
+    merged = dict(file_values or {})
+    merged.update(parse_assignments(flags or [], what))
+    return merged
+
+
+def print_settings(
+    settings: Settings, parameters: dict[str, str], tags: dict[str, str] | None, out: TextIO
+) -> None:
+    """Say which file and which values a command used, so a plan shows what it was given."""
+    environment = settings.environment
+    if environment is None:
+        return
+    out.write(f"Environment {environment.name} ({environment.path}):\n")
+    rows = [
+        ("stack name", settings.stack_name),
+        ("profile", settings.profile or "(boto3's default)"),
+        ("region", settings.region or "(boto3's default)"),
+        ("endpoint", settings.endpoint_url or "(AWS)"),
+    ]
+    for name, value in rows:
+        out.write(f"  {name:<22} {value:<40} from {settings.sources.get(name, 'boto3')}\n")
+    for name, value in sorted(parameters.items()):
+        source = "file" if environment.parameters.get(name) == value else "--parameter"
+        out.write(f"  {'parameter ' + name:<22} {value:<40} from {source}\n")
+    for name, value in sorted((tags or {}).items()):
+        source = "file" if (environment.tags or {}).get(name) == value else "--tag"
+        out.write(f"  {'tag ' + name:<22} {value:<40} from {source}\n")

@@ -1,0 +1,22 @@
+"""What a person asks a deploy to do, apart from the code that does it."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ALLOW_REPLACEMENT_FLAG = "--allow-table-replacement-and-data-loss"
+
+
+@dataclass(frozen=True)
+class DeployOptions:
+    """What the person asked for; `template_path` None means the database template kvtable builds."""
+
+    stack_name: str
+    template_path: Path | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] | None = None
+    plan_only: bool = False
+    allow_table_replacement: bool = False
+    poll_seconds: float = 2.0
+    # The parameters an environment file gave, checked apart so that an error names the file.
+    file_parameters: dict[str, str] = field(default_factory=dict)
+    settings_file: str = ""
