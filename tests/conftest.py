@@ -14,6 +14,20 @@ from kvtable.table_definition import create_table_from_template
 
 pytest_plugins = ["tests.cloudformation_fixtures"]
 
+# What a test needs, from the fixtures it uses; a module marks what no fixture shows (node, checkers).
+ENGINE_FIXTURES = {"dynamodb_endpoint": "dynamodb_local", "moto_endpoint": "moto"}
+NEEDS_MARKERS = {"dynamodb_local", "moto", "node", "checkers", "cfn_lint", "packaging"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the engines it needs, and `unit` when it needs none."""
+    for item in items:
+        for fixture, marker in ENGINE_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+        if not any(item.get_closest_marker(name) for name in NEEDS_MARKERS):
+            item.add_marker("unit")
+
 
 @pytest.fixture(autouse=True)
 def aws_test_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -11,6 +11,9 @@ from cfnlint.api import lint_file
 
 from kvtable.cfn.render import rendered_files
 
+# Each test runs cfn-lint over a whole template (about a second): too slow for `make unit`.
+pytestmark = pytest.mark.cfn_lint
+
 ROOT = Path(__file__).resolve().parent.parent
 RULES = str(ROOT / "cfn_rules")
 DATABASE: dict[str, Any] = json.loads(rendered_files()["database.json"])

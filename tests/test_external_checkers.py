@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.external_checkers import (
     TEMPLATES,
     resolved_database_template,
@@ -10,6 +12,8 @@ from tests.external_checkers import (
     run_checkov,
     run_parliament,
 )
+
+pytestmark = pytest.mark.checkers
 
 
 def test_checkov_passes_every_template_but_the_one_documented_skip(tmp_path: Path) -> None:

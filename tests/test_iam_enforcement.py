@@ -15,6 +15,8 @@ import pytest
 from tests.iam.node import run_node_script
 from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, Resolver
 
+pytestmark = pytest.mark.node
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = json.loads((ROOT / "templates" / "database.json").read_text())
 KEY = f"arn:aws:kms:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"

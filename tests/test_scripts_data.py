@@ -54,6 +54,7 @@ def test_demo_without_credentials_on_aws_is_one_line(
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.dynamodb_local
 def test_make_local_starts_and_stops_dynamodb_local() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "scripts.local_dynamodb"],

@@ -248,6 +248,7 @@ def test_key_design_names_reach_the_template(database: Template) -> None:
     assert {a["AttributeName"] for a in props["AttributeDefinitions"]} == set(kd.KEY_ATTRIBUTES)
 
 
+@pytest.mark.cfn_lint
 @pytest.mark.parametrize("name", sorted(rendered_files()))
 def test_cfn_lint_finds_nothing(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
