@@ -378,3 +378,78 @@ def test_the_aws_cli_deploys_the_generated_template(cf: CloudFormationClient, aw
     # Our deploy on top keeps the deployed parameter values and finds nothing to change.
     report = deploy(cf)
     assert "is up to date" in report
+
+
+def write_environment(directory: Path, text: str) -> Path:
+    path = directory / "dev.toml"
+    path.write_text(text)
+    return path
+
+
+DEV_FILE = """
+stack_name = "KVDatabaseStack-dev"
+region = "us-east-1"
+
+[parameters]
+TableName = "kv-from-file"
+
+[tags]
+environment = "dev"
+team = "storage"
+"""
+
+
+def test_deploy_with_an_environment_file_uses_its_parameters_and_tags(
+    cf: CloudFormationClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_environment(tmp_path, DEV_FILE)
+    argv = ["--env", "dev", "--config-dir", str(tmp_path), "--poll-seconds", "0"]
+    code, out, _ = run_cli(deploy_cli, argv, capsys)
+    assert code == 0, out
+    stack = cf.describe_stacks(StackName="KVDatabaseStack-dev")["Stacks"][0]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert parameters["TableName"] == "kv-from-file"
+    assert {t["Key"]: t["Value"] for t in stack["Tags"]} == {"environment": "dev", "team": "storage"}
+    assert f"Environment dev ({tmp_path / 'dev.toml'}):" in out
+
+
+def test_plan_with_an_environment_says_which_file_and_values_it_used(
+    cf: CloudFormationClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_environment(tmp_path, DEV_FILE)
+    argv = ["--plan", "--env", "dev", "--config-dir", str(tmp_path), "--tag", "team=payments"]
+    code, out, _ = run_cli(deploy_cli, [*argv, "--parameter", "GsiName=GSI9"], capsys)
+    assert code == 0
+    lines = [" ".join(line.split()) for line in out.splitlines()]
+    assert f"Environment dev ({tmp_path / 'dev.toml'}):" in lines
+    assert "stack name KVDatabaseStack-dev from file" in lines
+    assert "region us-east-1 from file" in lines
+    assert "parameter TableName kv-from-file from file" in lines
+    assert "parameter GsiName GSI9 from --parameter" in lines
+    assert "tag environment dev from file" in lines
+    assert "tag team payments from --tag" in lines
+    assert "Plan for stack KVDatabaseStack-dev (create), from the templates:" in lines
+    assert cf.describe_stacks()["Stacks"] == []
+
+
+def test_a_flag_beats_the_file(
+    cf: CloudFormationClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_environment(tmp_path, DEV_FILE)
+    argv = ["--env", "dev", "--config-dir", str(tmp_path), "--poll-seconds", "0"]
+    code, _, _ = run_cli(
+        deploy_cli, [*argv, "--stack-name", "KVOther", "--parameter", "TableName=kv-flag"], capsys
+    )
+    assert code == 0
+    stack = cf.describe_stacks(StackName="KVOther")["Stacks"][0]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["TableName"] == "kv-flag"
+
+
+def test_a_bad_value_in_the_file_calls_nothing(
+    cf: CloudFormationClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_environment(tmp_path, DEV_FILE.replace("kv-from-file", "a b"))
+    code, _, err = run_cli(deploy_cli, ["--env", "dev", "--config-dir", str(tmp_path)], capsys)
+    assert code == 2
+    assert err == f"deploy: error: {path}: parameter TableName='a b' is invalid: " + err.split("invalid: ")[1]
+    assert cf.describe_stacks()["Stacks"] == []
