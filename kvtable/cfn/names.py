@@ -2,6 +2,9 @@
 
 from typing import Final
 
+TABLE_TYPE: Final = "AWS::DynamoDB::Table"
+MANAGED_POLICY_TYPE: Final = "AWS::IAM::ManagedPolicy"
+
 TABLE_RESOURCE: Final = "KVStorageTable"
 READ_POLICY_RESOURCE: Final = "ReadPolicy"
 READ_WRITE_POLICY_RESOURCE: Final = "ReadWritePolicy"

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
+from kvtable.cfn.names import TABLE_TYPE
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy.errors import DeployError, RefusedError
 from kvtable.deploy.options import ALLOW_REPLACEMENT_FLAG, DeployOptions
 from kvtable.deploy.parameters import check_overrides, check_stack_name, check_tags, resolve_parameters
-from kvtable.deploy.plan import TABLE_TYPE, Plan, change_set_refusals, compute_plan
+from kvtable.deploy.plan import Plan, change_set_refusals, compute_plan
 from kvtable.deploy.templates import Template, load_built_template, load_template, resources_of_type
 
 BUSY_SUFFIX = "_IN_PROGRESS"

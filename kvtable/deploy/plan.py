@@ -14,9 +14,9 @@ from typing import Any, Literal
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from kvtable.cfn.intrinsics import references, resolve
+from kvtable.cfn.names import TABLE_TYPE
 from kvtable.deploy.templates import Template
 
-TABLE_TYPE = "AWS::DynamoDB::Table"
 SCHEMA_REGION = "us-east-1"
 
 # The schema lists only TableName for a table, but CloudFormation's documentation says a
