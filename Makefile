@@ -12,10 +12,10 @@ CHECKERS_VENV := .venv-checkers
 CHECKERS_STAMP := $(CHECKERS_VENV)/.installed-requirements
 NODE_STAMP := node_modules/.installed-package-lock
 CODE := kvtable cfn_rules scripts tests build_template.py
-# `make deploy ENV=prod` reads config/prod.toml (as does plan, outputs).
+# `make deploy ENV=prod` reads config/prod.toml (as do plan, outputs and verify).
 ENV_ARG := $(if $(ENV),--env $(ENV))
 
-.PHONY: help template test unit lint check local local-cloudformation demo bench deploy plan outputs java engines clean
+.PHONY: help template test unit lint check local local-cloudformation demo bench deploy plan outputs verify java engines clean
 
 help:
 	@echo "make template  build templates/ from the code"
@@ -29,6 +29,7 @@ help:
 	@echo "make deploy    deploy the database stack (ENV=prod reads config/prod.toml; ARGS='--parameter K=V')"
 	@echo "make plan      what a deploy would change and replace, changing nothing"
 	@echo "make outputs   the stack's outputs (ARGS='--format env' for KEY=value lines)"
+	@echo "make verify    check the live stack and table against the template (read-only; exit 4 on drift)"
 
 # The project itself goes in editable, so .venv/bin/kvtable runs the working tree.
 $(VENV_STAMP): requirements.txt pyproject.toml
@@ -96,6 +97,9 @@ plan: $(VENV_STAMP)
 
 outputs: $(VENV_STAMP)
 	$(PY) -m scripts.outputs $(ENV_ARG) $(ARGS)
+
+verify: $(VENV_STAMP)
+	$(PY) -m scripts.verify $(ENV_ARG) $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(CHECKERS_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -18,8 +18,9 @@ from kvtable.cli.deploy import DEPLOY, PLAN
 from kvtable.cli.local import LOCAL
 from kvtable.cli.outputs import OUTPUTS
 from kvtable.cli.template import TEMPLATE
+from kvtable.cli.verify import VERIFY
 
-COMMANDS: tuple[Command, ...] = (TEMPLATE, PLAN, DEPLOY, OUTPUTS, DEMO, BENCH, LOCAL)
+COMMANDS: tuple[Command, ...] = (TEMPLATE, PLAN, DEPLOY, OUTPUTS, VERIFY, DEMO, BENCH, LOCAL)
 
 
 def build_parser() -> argparse.ArgumentParser:

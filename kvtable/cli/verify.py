@@ -1,0 +1,76 @@
+"""Check the live stack, table and policies against every promise of the template; change nothing.
+
+Exit 0 when every check holds, 4 when any does not (or could not be checked), 2 for
+bad input or settings, 1 for a failure on AWS's side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kvtable.cli.command import Command
+from kvtable.cli.settings import add_environment_arguments, resolve_settings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """--format, --template, --operator-policy and the stack's settings."""
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="default: table")
+    parser.add_argument(
+        "--template",
+        type=Path,
+        help="compare with this template file (default: the file's, or the database template kvtable builds)",
+    )
+    parser.add_argument(
+        "--operator-policy",
+        action="store_true",
+        help="print the read-only IAM policy verify needs for this stack, and check nothing",
+    )
+    parser.add_argument("--poll-seconds", type=float, default=5.0, help=argparse.SUPPRESS)
+    add_environment_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Verify the stack and print the report; the exit code says whether every check holds."""
+    from kvtable.deploy.parameters import check_stack_name  # noqa: PLC0415
+    from kvtable.deploy.templates import load_built_template, load_template  # noqa: PLC0415 (`deploy` extra)
+    from kvtable.verify.verify import Clients, Verifier  # noqa: PLC0415
+
+    settings = resolve_settings(args)
+    check_stack_name(settings.stack_name)
+    if args.operator_policy:
+        from kvtable.iam.operator import operator_policy_json  # noqa: PLC0415 (awacs: the `build` extra)
+        from kvtable.verify.verify import stack_location  # noqa: PLC0415
+
+        sys.stdout.write(operator_policy_json(stack_location(settings.cloudformation(), settings.stack_name)))
+        return 0
+    path = args.template or (settings.environment.template if settings.environment else None)
+    _, template = load_built_template() if path is None else load_template(path)
+    session = settings.session()
+    clients = Clients(
+        cloudformation=settings.cloudformation(),
+        dynamodb=settings.dynamodb(),
+        iam=session.client("iam", endpoint_url=settings.endpoint_url),
+        kms=session.client("kms", endpoint_url=settings.endpoint_url),
+    )
+    verifier = Verifier(
+        clients, settings.stack_name, template, out=sys.stderr, poll_seconds=args.poll_seconds
+    )
+    report = verifier.run()
+    sys.stdout.write(report.as_json() if args.format == "json" else report.as_table())
+    return report.exit_code
+
+
+VERIFY = Command(
+    name="verify",
+    summary="check the live stack, table and policies against the template (read-only; exit 4 on drift)",
+    description=__doc__ or "",
+    examples=(
+        "kvtable verify --env prod",
+        "kvtable verify --stack-name KVDatabaseStack --format json",
+        "kvtable verify --env prod --operator-policy",
+    ),
+    add_arguments=add_arguments,
+    run=run,
+)

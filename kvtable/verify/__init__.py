@@ -1,0 +1,1 @@
+"""Checking the live stack, table and policies against every promise of the template."""

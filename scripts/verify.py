@@ -1,0 +1,15 @@
+"""`kvtable verify`, through its scripts/ door: `python -m scripts.verify --help`."""
+
+from collections.abc import Sequence
+
+from kvtable.cli.command import run_script
+from kvtable.cli.verify import VERIFY
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command with `argv` (default: the process's arguments)."""
+    return run_script(VERIFY, argv, "verify")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
