@@ -12,7 +12,9 @@ and is driven over HTTP with boto3, exactly like AWS. Added here:
   raises an error from ExecuteChangeSet instead;
 - a resource type moto cannot update (AWS::DynamoDB::Table) keeps its resource,
   where moto would lose it and fail the next Fn::GetAtt. moto still does not apply
-  the change to the table itself.
+  the change to the table itself;
+- UpdateTable's SSESpecification (moto ignores it): enabling SSE without a key uses
+  the AWS-managed key aws/dynamodb, as on AWS; with KMSMasterKeyId, that key.
 """
 
 import sys
@@ -21,6 +23,7 @@ from typing import Any
 from moto.cloudformation import models, parsing, responses
 from moto.cloudformation.exceptions import ValidationError
 from moto.core.responses import ActionResult
+from moto.dynamodb import responses as dynamodb_responses
 from moto.server import main
 
 from kvtable.cfn.intrinsics import resolve
@@ -111,7 +114,25 @@ def _update_resource(
     return updated if updated is not None else resources_map[logical_id]
 
 
+_original_update_table = dynamodb_responses.DynamoHandler.update_table
+
+
+def _update_table(self: dynamodb_responses.DynamoHandler) -> ActionResult:
+    sse = self.body.get("SSESpecification")
+    if sse is not None:
+        table = self.dynamodb_backend.get_table(self.body["TableName"])
+        if sse.get("Enabled"):
+            key = sse.get("KMSMasterKeyId") or table._get_default_encryption_key(
+                self.current_account, self.region
+            )
+            table.sse_specification = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key}
+        else:
+            table.sse_specification = None
+    return _original_update_table(self)
+
+
 parsing.parse_and_update_resource = _update_resource  # type: ignore[assignment]
+dynamodb_responses.DynamoHandler.update_table = _update_table  # type: ignore[method-assign]
 models.CloudFormationBackend.execute_change_set = _execute_change_set  # type: ignore[method-assign]
 responses.CloudFormationResponse.list_imports = _list_imports  # type: ignore[attr-defined]
 responses.CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
