@@ -29,7 +29,16 @@ def test_help_lists_every_subcommand_with_its_one_line_summary(capsys: pytest.Ca
     listed = " ".join(out.split())
     for command in COMMANDS:
         assert f"{command.name} {' '.join(command.summary.split())}" in listed
-    assert {c.name for c in COMMANDS} >= {"template", "plan", "deploy", "outputs", "demo", "bench", "local"}
+    assert {c.name for c in COMMANDS} >= {
+        "template",
+        "plan",
+        "deploy",
+        "outputs",
+        "verify",
+        "demo",
+        "bench",
+        "local",
+    }
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.iam.node import run_node_script
+from tests.iam.node import DEFAULT_KEY_POLICY, run_node_script
 from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, Resolver
 
 pytestmark = pytest.mark.node
@@ -27,20 +27,6 @@ OTHER_INDEX = f"{TABLE}/index/OTHER"
 TLS = {"aws:SecureTransport": "true"}
 NO_TLS = {"aws:SecureTransport": "false"}
 VIA_DYNAMODB = {**TLS, "kms:ViaService": f"dynamodb.{SAMPLE_REGION}.amazonaws.com"}
-# A KMS key's own policy must let IAM policies grant its use: AWS's default key policy does.
-DEFAULT_KEY_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Sid": "Enable IAM User Permissions",
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{SAMPLE_ACCOUNT}:root"},
-            "Action": "kms:*",
-            "Resource": "*",
-        }
-    ],
-}
-
 READS = [
     ("dynamodb:GetItem", TABLE),
     ("dynamodb:BatchGetItem", TABLE),

@@ -6,8 +6,24 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from tests.resolve import SAMPLE_ACCOUNT
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+
+# A KMS key's own policy must let IAM policies grant its use: AWS's default key policy does.
+DEFAULT_KEY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{SAMPLE_ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ],
+}
 
 
 def run_node_script(name: str, payload: Any) -> Any:

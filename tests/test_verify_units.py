@@ -1,0 +1,171 @@
+"""What only AWS can show verify, driven by responses in AWS's documented shape.
+
+moto has no CloudFormation drift detection, so its answers are given here through
+botocore's Stubber, which checks every request and response against the service model.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from kvtable.deploy.templates import load_built_template
+from kvtable.verify.report import Check, Report
+from kvtable.verify.verify import Clients, Verifier, normalized_policy
+
+STACK = "KVDatabaseStack"
+STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def clients() -> Clients:
+    session = boto3.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    return Clients(
+        cloudformation=session.client("cloudformation"),
+        dynamodb=session.client("dynamodb"),
+        iam=session.client("iam"),
+        kms=session.client("kms"),
+    )
+
+
+def verifier(given: Clients) -> Verifier:
+    _, template = load_built_template()
+    return Verifier(given, STACK, template, poll_seconds=0, sleep=lambda _: None, clock=lambda: NOW)
+
+
+def drift_status(status: str, drift: str | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "StackId": STACK_ID,
+        "StackDriftDetectionId": "b78ac9b0-dec1-11e7-a451-503a3example",
+        "DetectionStatus": status,
+        "Timestamp": NOW,
+    }
+    if drift:
+        response["StackDriftStatus"] = drift
+    return response
+
+
+def resource_drift(logical_id: str, resource_type: str, status: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "StackId": STACK_ID,
+        "LogicalResourceId": logical_id,
+        "ResourceType": resource_type,
+        "StackResourceDriftStatus": status,
+        "Timestamp": NOW,
+        **extra,
+    }
+
+
+def test_drift_detection_is_waited_for_and_each_resource_verdict_reported() -> None:
+    given = clients()
+    run = verifier(given)
+    with Stubber(given.cloudformation) as cf:
+        cf.add_response(
+            "detect_stack_drift",
+            {"StackDriftDetectionId": "b78ac9b0-dec1-11e7-a451-503a3example"},
+            {"StackName": STACK},
+        )
+        cf.add_response("describe_stack_drift_detection_status", drift_status("DETECTION_IN_PROGRESS"))
+        cf.add_response(
+            "describe_stack_drift_detection_status", drift_status("DETECTION_COMPLETE", "DRIFTED")
+        )
+        cf.add_response(
+            "describe_stack_resource_drifts",
+            {
+                "StackResourceDrifts": [
+                    resource_drift(
+                        "KVStorageTable",
+                        "AWS::DynamoDB::Table",
+                        "MODIFIED",
+                        PropertyDifferences=[
+                            {
+                                "PropertyPath": "/PointInTimeRecoverySpecification/PointInTimeRecoveryEnabled",
+                                "ExpectedValue": "true",
+                                "ActualValue": "false",
+                                "DifferenceType": "NOT_EQUAL",
+                            }
+                        ],
+                    ),
+                    resource_drift("ReadPolicy", "AWS::IAM::ManagedPolicy", "IN_SYNC"),
+                ]
+            },
+            {"StackName": STACK},
+        )
+        run._drift_checks()
+        cf.assert_no_pending_responses()
+    assert run.checks == [
+        Check("drift.detection", "IN_SYNC", "DRIFTED", "drift"),
+        Check(
+            "drift.KVStorageTable",
+            "IN_SYNC",
+            "MODIFIED: /PointInTimeRecoverySpecification/PointInTimeRecoveryEnabled not_equal",
+            "drift",
+        ),
+        Check("drift.ReadPolicy", "IN_SYNC", "IN_SYNC", "ok"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "reason"),
+    [
+        ("AccessDenied", "unchecked", "not checked: DetectStackDrift was denied: no"),
+        ("NotImplemented", "skipped", "not checked: this endpoint has no DetectStackDrift"),
+    ],
+)
+def test_drift_detection_denied_is_unchecked_and_missing_is_skipped(
+    code: str, status: str, reason: str
+) -> None:
+    given = clients()
+    run = verifier(given)
+    with Stubber(given.cloudformation) as cf:
+        cf.add_client_error("detect_stack_drift", service_error_code=code, service_message="no")
+        run._drift_checks()
+    assert run.checks == [Check("drift.detection", "IN_SYNC", reason, status)]  # type: ignore[arg-type]
+
+
+def test_a_customer_key_named_by_alias_is_resolved_before_comparing() -> None:
+    given = clients()
+    run = verifier(given)
+    table = {"SSEDescription": {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": KEY_ARN}}
+    with Stubber(given.kms) as kms:
+        kms.add_response(
+            "describe_key",
+            {"KeyMetadata": {"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "Arn": KEY_ARN}},
+            {"KeyId": "alias/kv-table"},
+        )
+        run._encryption_check(
+            {"SSESpecification": {"SSEEnabled": True, "KMSMasterKeyId": "alias/kv-table"}}, table
+        )
+    assert run.checks == [Check("table.encryption", f"KMS with {KEY_ARN}", f"KMS with {KEY_ARN}", "ok")]
+
+
+def test_a_key_that_does_not_exist_is_drift_not_a_missing_check() -> None:
+    given = clients()
+    run = verifier(given)
+    with Stubber(given.kms) as kms:
+        kms.add_client_error("describe_key", service_error_code="NotFoundException", service_message="gone")
+        run._encryption_check({"SSESpecification": {"SSEEnabled": True}}, {})
+    (check,) = run.checks
+    assert check.status == "drift"
+    assert check.expected == "KMS with alias/aws/dynamodb (no such key in this account and region)"
+    assert check.actual == "AWS owned key (no SSEDescription)"
+
+
+def test_exit_code_is_4_for_drift_or_an_unchecked_check_and_0_when_only_skipped() -> None:
+    ok = Check("a", "x", "x", "ok")
+    skipped = Check("b", "x", "not checked", "skipped")
+    assert Report(STACK, NOW, (ok, skipped)).exit_code == 0
+    assert Report(STACK, NOW, (ok, Check("c", "x", "not checked: denied", "unchecked"))).exit_code == 4
+    assert Report(STACK, NOW, (ok, Check("d", "x", "y", "drift"))).exit_code == 4
+
+
+def test_policy_documents_compare_whatever_their_spelling() -> None:
+    live = "%7B%22Statement%22%3A%5B%7B%22Action%22%3A%22dynamodb%3AGetItem%22%2C%22Resource%22%3A%22arn%22%7D%5D%7D"
+    assert normalized_policy(live) == normalized_policy(
+        {"Statement": [{"Action": ["dynamodb:GetItem"], "Resource": ["arn"]}]}
+    )
+    assert normalized_policy({"Action": ["b", "a"]}) == normalized_policy({"Action": ["a", "b"]})
+    assert normalized_policy({"Action": ["a"]}) != normalized_policy({"Action": ["a", "b"]})
