@@ -17,7 +17,6 @@ from kvtable.aws_errors import error_code, error_message
 from kvtable.deploy.errors import DeployError
 from kvtable.deploy.templates import Template, parse_template
 
-SUCCESS_STATUSES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
 NO_CHANGE_REASONS = ("didn't contain changes", "No updates are to be performed")
 CHANGE_SET_WAIT_SECONDS = 600
 STACK_WAIT_SECONDS = 3 * 3600

@@ -22,6 +22,7 @@ from kvtable.cfn import names
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.cfn.intrinsics import resolve
 from kvtable.deploy import cloudformation as cfn
+from kvtable.deploy import states
 from kvtable.deploy.errors import UsageError
 from kvtable.deploy.templates import Template, resources_of_type
 from kvtable.verify.location import StackLocation
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
 
 T = TypeVar("T")
-SETTLED_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE")
 AWS_MANAGED_DYNAMODB_KEY = "alias/aws/dynamodb"
 DRIFT_WAIT_SECONDS = 600
 # Answers that mean "this endpoint has no such API", as opposed to "you may not".
@@ -199,7 +199,10 @@ class Verifier:
     ) -> None:
         cf = self.clients.cloudformation
         self.record(
-            "stack.status", " or ".join(SETTLED_STATUSES), stack.status, stack.status in SETTLED_STATUSES
+            "stack.status",
+            " or ".join(sorted(states.SETTLED_SUCCESS)),
+            stack.status,
+            stack.status in states.SETTLED_SUCCESS,
         )
         declared = sorted(self.expected.get("Parameters", {}))
         self.record(

@@ -1,0 +1,145 @@
+"""Every CloudFormation stack status, through the path a user takes (Deployer.run), on AWS-shaped answers.
+
+moto cannot put a stack in most of these states, so botocore's Stubber answers DescribeStacks
+(and what each state leads the deploy to read next) in AWS's documented shape.
+"""
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+from botocore.stub import Stubber
+
+from kvtable.deploy import states
+from kvtable.deploy.deploy import Deployer
+from kvtable.deploy.errors import DeployError
+from kvtable.deploy.options import DeployOptions
+from kvtable.deploy.templates import load_built_template
+
+STACK = "KVDatabaseStack"
+STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"
+WHEN = datetime(2026, 11, 26, tzinfo=UTC)
+STATUS_SHAPE = botocore.session.get_session().get_service_model("cloudformation").shape_for("StackStatus")
+# A StringShape, whose `enum` the stubs do not declare on Shape.
+ALL_STATUSES: list[str] = getattr(STATUS_SHAPE, "enum")  # noqa: B009
+
+
+def stack(status: str) -> dict[str, Any]:
+    return {
+        "Stacks": [
+            {
+                "StackName": STACK,
+                "StackId": STACK_ID,
+                "CreationTime": WHEN,
+                "StackStatus": status,
+                "Parameters": [
+                    {"ParameterKey": "TableName", "ParameterValue": "kv-storage-data"},
+                    {"ParameterKey": "GsiName", "ParameterValue": "GSI1"},
+                    {"ParameterKey": "KmsKeyArn", "ParameterValue": ""},
+                ],
+            }
+        ]
+    }
+
+
+def event(logical_id: str, resource_type: str, status: str, reason: str | None = None) -> dict[str, Any]:
+    return {
+        "StackId": STACK_ID,
+        "EventId": f"{logical_id}-{status}",
+        "StackName": STACK,
+        "LogicalResourceId": logical_id,
+        "ResourceType": resource_type,
+        "Timestamp": WHEN,
+        "ResourceStatus": status,
+        **({"ResourceStatusReason": reason} if reason else {}),
+    }
+
+
+def plan_in(status: str) -> str:
+    """Run `kvtable plan` against a stack in `status`; return the report, or raise what the deploy raises."""
+    cf = boto3.client(
+        "cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    out = io.StringIO()
+    body, _ = load_built_template()
+    with Stubber(cf) as stub:
+        stub.add_response("describe_stacks", stack(status), {"StackName": STACK})
+        if status in states.ROLLBACK_FAILED:
+            stub.add_response(
+                "describe_stack_events",
+                {
+                    "StackEvents": [
+                        event(STACK, "AWS::CloudFormation::Stack", status, "failed to roll back"),
+                        event(
+                            "ReadPolicy", "AWS::IAM::ManagedPolicy", "UPDATE_FAILED", "Policy does not exist"
+                        ),
+                    ]
+                },
+                {"StackName": STACK},
+            )
+        if status in states.FAILED_CREATE:
+            stub.add_response("list_stack_resources", {"StackResourceSummaries": []}, {"StackName": STACK})
+        if status in states.UPDATABLE:
+            stub.add_response(
+                "get_template", {"TemplateBody": body}, {"StackName": STACK, "TemplateStage": "Original"}
+            )
+        Deployer(cf, DeployOptions(stack_name=STACK, plan_only=True), out, sleep=lambda _: None).run()
+        stub.assert_no_pending_responses()
+    return out.getvalue()
+
+
+def test_every_status_aws_documents_is_in_exactly_one_named_set() -> None:
+    placed = [status for group in states.ALL_SETS for status in group]
+    assert sorted(placed) == sorted(ALL_STATUSES)
+    assert len(placed) == len(set(placed))
+
+
+@pytest.mark.parametrize("status", sorted(states.UPDATABLE))
+def test_a_settled_stack_is_planned_as_an_update(status: str) -> None:
+    report = plan_in(status)
+    assert f"Plan for stack {STACK} (update), from the templates:\n  no changes" in report
+
+
+@pytest.mark.parametrize("status", sorted(states.NOTHING_DEPLOYED))
+def test_a_stack_with_nothing_deployed_is_planned_as_a_create(status: str) -> None:
+    assert f"Plan for stack {STACK} (create)" in plan_in(status)
+
+
+@pytest.mark.parametrize("status", sorted(states.FAILED_CREATE))
+def test_an_empty_failed_create_is_deleted_and_created_anew(status: str) -> None:
+    report = plan_in(status)
+    assert f"stack {STACK} is {status} and holds nothing: a deploy deletes it and creates it anew" in report
+    assert f"Plan for stack {STACK} (create)" in report
+
+
+@pytest.mark.parametrize("status", sorted(states.BUSY))
+def test_a_busy_stack_is_refused_until_it_finishes(status: str) -> None:
+    with pytest.raises(DeployError) as error:
+        plan_in(status)
+    assert str(error.value) == f"stack {STACK} is busy ({status}); wait for it to finish and deploy again"
+
+
+@pytest.mark.parametrize("status", sorted(states.ROLLBACK_FAILED))
+def test_a_failed_rollback_names_the_command_that_continues_it(status: str) -> None:
+    with pytest.raises(DeployError) as error:
+        plan_in(status)
+    assert str(error.value) == (
+        f"stack {STACK} is {status}, so it cannot be updated (rollback failed on ReadPolicy: Policy does not "
+        f"exist); fix the cause if you can, then run: aws cloudformation continue-update-rollback --stack-name "
+        f"{STACK} --resources-to-skip ReadPolicy, and deploy again"
+    )
+
+
+def test_a_failed_update_without_rollback_names_rollback_stack() -> None:
+    with pytest.raises(DeployError, match=f"'aws cloudformation rollback-stack --stack-name {STACK}'"):
+        plan_in("UPDATE_FAILED")
+
+
+def test_a_failed_delete_is_refused_with_what_to_do() -> None:
+    with pytest.raises(
+        DeployError, match="is DELETE_FAILED: someone tried to delete it and some resources remain"
+    ):
+        plan_in("DELETE_FAILED")
