@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from kvtable.cli.common import one_line_errors
+from kvtable.cli.common import CALLS, one_line_errors
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Command:
 def execute(args: argparse.Namespace, program: str) -> int:
     """Run the parsed command with one-line errors and the project's exit codes."""
     command: Command = args.command
+    CALLS.reset()
     try:
         with one_line_errors(program, debug=args.debug):
             return command.run(args)

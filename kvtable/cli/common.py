@@ -3,6 +3,8 @@
 import contextlib
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import boto3
 from botocore.exceptions import (
@@ -28,6 +30,34 @@ _EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}
 _CREDENTIAL_CODES = {"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch"}
 
 
+@dataclass
+class CallLog:
+    """The AWS call under way and how many calls the endpoint answered like AWS, so that an error
+    can name the API that failed and tell a wrong endpoint from an API the endpoint lacks."""
+
+    current: str | None = None
+    answered: int = 0
+
+    def reset(self) -> None:
+        """Forget earlier calls (a new command starts)."""
+        self.current, self.answered = None, 0
+
+    def attach(self, session: boto3.Session) -> None:
+        """Follow every call of every client the session makes."""
+        session.events.register("before-call", self._before)
+        session.events.register("after-call", self._after)
+
+    def _before(self, model: Any, **_: Any) -> None:
+        self.current = model.name
+
+    def _after(self, http_response: Any, **_: Any) -> None:
+        if getattr(http_response, "status_code", 500) < 500:
+            self.answered += 1
+
+
+CALLS = CallLog()
+
+
 def aws_session(profile: str | None, region: str | None) -> boto3.Session:
     """A boto3 session from the usual settings, falling back to the design's region."""
     try:
@@ -38,6 +68,7 @@ def aws_session(profile: str | None, region: str | None) -> boto3.Session:
         ) from error
     if session.region_name is None:
         session = boto3.Session(profile_name=profile, region_name=DEFAULT_REGION)
+    CALLS.attach(session)
     return session
 
 
@@ -49,8 +80,8 @@ def _client_error_line(error: ClientError) -> str:
     if code in _CREDENTIAL_CODES:
         return f"AWS rejected the credentials ({code}); check AWS_PROFILE or your access keys"
     if code in {"AccessDenied", "AccessDeniedException"}:
-        return f"access denied: {message}"
-    return f"{code}: {message}"
+        return f"access denied to {error.operation_name}: {message}"
+    return f"{error.operation_name} failed: {code}: {message}"
 
 
 # The optional dependencies, by the top-level module a command imports, and the extra that brings them.
@@ -103,8 +134,16 @@ def error_line(error: Exception) -> tuple[str, int] | None:
     if isinstance(error, KvTableError | EngineStartError | BotoCoreError):
         return str(error), 1
     if isinstance(error, ResponseParserError):
+        api = CALLS.current or "the call"
+        if CALLS.answered:
+            # The endpoint answered earlier calls like AWS: this one API is what it lacks or broke on.
+            return (
+                f"{api} failed: the endpoint answered with an HTTP error page, not an AWS response "
+                f"(after {CALLS.answered} calls it answered like AWS); it may not implement {api}",
+                1,
+            )
         return (
-            "the endpoint answered with something that is not an AWS API response; "
+            f"{api}: the endpoint answered with something that is not an AWS API response; "
             "check --endpoint-url / AWS_ENDPOINT_URL",
             1,
         )
