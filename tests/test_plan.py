@@ -77,6 +77,10 @@ def test_a_redefined_gsi_counts_as_a_delete_and_a_create() -> None:
     def redefine(props: dict[str, Any]) -> None:
         props["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "KEYS_ONLY"}
 
-    (refusal,) = plan_for(redefine).refusals
+    plan = plan_for(redefine)
+    (refusal,) = plan.all_refusals
     assert "creates or deletes 2 GSIs" in refusal
     assert "delete GSI1; then create GSI1" in refusal
+    assert "'kvtable deploy --stepwise' runs them as one update each" in refusal
+    assert [str(op) for op in plan.index_operations] == ["delete GSI1", "create GSI1"]
+    assert plan.refusals == []

@@ -50,7 +50,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="deploy even if the table is replaced or removed (a new, EMPTY table; the old one is retained)",
     )
+    parser.add_argument(
+        "--stepwise",
+        action="store_true",
+        help="run several GSI creations and deletions as one update each, waiting for each index; "
+        "run it again after an interruption to continue",
+    )
+    parser.add_argument(
+        "--no-wait-for-backfill",
+        dest="wait_for_backfill",
+        action="store_false",
+        help="say done when CloudFormation does, without waiting for new indexes to finish backfilling",
+    )
     parser.add_argument("--poll-seconds", type=float, default=2.0, help=argparse.SUPPRESS)
+    parser.add_argument("--index-poll-seconds", type=float, default=15.0, help=argparse.SUPPRESS)
     add_environment_arguments(parser)
 
 
@@ -72,11 +85,15 @@ def run(args: argparse.Namespace) -> int:
         plan_only=args.plan,
         allow_table_replacement=args.allow_table_replacement,
         poll_seconds=args.poll_seconds,
+        stepwise=args.stepwise,
+        wait_for_backfill=args.wait_for_backfill,
+        index_poll_seconds=args.index_poll_seconds,
         file_parameters=environment.parameters if environment else {},
         settings_file=str(environment.path) if environment else "",
     )
     print_settings(settings, options.parameters, tags, sys.stdout)
-    return Deployer(settings.cloudformation(), options, sys.stdout).run()
+    deployer = Deployer(settings.cloudformation(), options, sys.stdout, dynamodb=settings.dynamodb())
+    return deployer.run()
 
 
 def run_plan(args: argparse.Namespace) -> int:
@@ -93,6 +110,7 @@ DEPLOY = Command(
         "kvtable deploy --env prod",
         "kvtable deploy --stack-name KVDatabaseStack --parameter TableName=kv-prod --tag team=storage",
         "kvtable deploy --template templates/consumer.yaml --stack-name KVAppStack",
+        "kvtable deploy --env prod --template new-indexes.yaml --stepwise",
     ),
     add_arguments=add_arguments,
     run=run,
@@ -102,7 +120,11 @@ PLAN = Command(
     name="plan",
     summary="show what a deploy would change and replace, and which settings it used; change nothing",
     description="Plan a deploy from the templates and show CloudFormation's view; nothing is changed.",
-    examples=("kvtable plan --env prod", "kvtable plan --parameter TableName=kv-prod"),
+    examples=(
+        "kvtable plan --env prod",
+        "kvtable plan --parameter TableName=kv-prod",
+        "kvtable plan --env prod --template new-indexes.yaml --stepwise",
+    ),
     add_arguments=add_arguments,
     run=run_plan,
 )

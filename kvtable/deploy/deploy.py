@@ -12,24 +12,33 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_dynamodb import DynamoDBClient
 
+from botocore.exceptions import ClientError
+from botocore.parsers import ResponseParserError
+
+from kvtable.aws_errors import error_code
+from kvtable.cfn.intrinsics import resolve
 from kvtable.cfn.names import TABLE_TYPE
 from kvtable.deploy import cloudformation as cfn
+from kvtable.deploy import states
 from kvtable.deploy.errors import DeployError, RefusedError
+from kvtable.deploy.indexes import IndexWaiter
 from kvtable.deploy.options import ALLOW_REPLACEMENT_FLAG, DeployOptions
 from kvtable.deploy.parameters import check_overrides, check_stack_name, check_tags, resolve_parameters
-from kvtable.deploy.plan import Plan, change_set_refusals, compute_plan
+from kvtable.deploy.plan import Plan, change_set_refusals, compute_plan, gsi_definitions
+from kvtable.deploy.stepwise import Step, stepwise_steps
 from kvtable.deploy.templates import Template, load_built_template, load_template, resources_of_type
 
-BUSY_SUFFIX = "_IN_PROGRESS"
 
-
-def update_rollback_failed_message(stack_name: str, failures: list[tuple[str, str]]) -> str:
+def update_rollback_failed_message(
+    stack_name: str, failures: list[tuple[str, str]], status: str = "UPDATE_ROLLBACK_FAILED"
+) -> str:
     """One line: why the stack is stuck, and the exact continue-update-rollback to run."""
     reasons = "; ".join(f"{logical_id}: {reason}" for logical_id, reason in failures) or "see its events"
     skip = " ".join(logical_id for logical_id, _ in failures)
     return (
-        f"stack {stack_name} is UPDATE_ROLLBACK_FAILED, so it cannot be updated (rollback failed on {reasons}); "
+        f"stack {stack_name} is {status}, so it cannot be updated (rollback failed on {reasons}); "
         f"fix the cause if you can, then run: aws cloudformation continue-update-rollback --stack-name {stack_name}"
         + (f" --resources-to-skip {skip}" if skip else "")
         + ", and deploy again"
@@ -44,6 +53,8 @@ class Deployer:
     options: DeployOptions
     out: TextIO = sys.stdout
     sleep: Callable[[float], None] = time.sleep
+    # For waiting on index backfills; without it a deploy does not wait.
+    dynamodb: DynamoDBClient | None = None
 
     def say(self, line: str = "") -> None:
         """Write one line of the report."""
@@ -51,27 +62,20 @@ class Deployer:
 
     # ----- stack states ---------------------------------------------------
 
-    def _check_state(self, stack: cfn.DeployedStack) -> cfn.DeployedStack | None:
-        """The stack to update, or None for a fresh create; refuse states that cannot be deployed."""
+    def _prepare_stack_for_update(self, stack: cfn.DeployedStack) -> cfn.DeployedStack | None:
+        """The stack to update, or None for a fresh create. Refuses states that cannot be deployed, and
+        DELETES a stack left empty by a failed first create (except when only planning)."""
         status = stack.status
-        if status == "REVIEW_IN_PROGRESS":
-            return None  # created by a change set that never ran: create it again
-        if status == "UPDATE_ROLLBACK_FAILED":
-            failed = cfn.failed_resources(self.cf, stack.name)
-            skip = " ".join(logical_id for logical_id, _ in failed)
-            reasons = (
-                "; ".join(f"{logical_id}: {reason}" for logical_id, reason in failed) or "see its events"
-            )
+        if states.holds_nothing_deployed(status):
+            return None
+        if states.rollback_failed(status):
             raise DeployError(
-                f"stack {stack.name} is UPDATE_ROLLBACK_FAILED (its rollback could not undo {reasons}); fix the "
-                f"cause, then run: aws cloudformation continue-update-rollback --stack-name {stack.name}"
-                + (f" --resources-to-skip {skip}" if skip else "")
+                update_rollback_failed_message(stack.name, cfn.failed_resources(self.cf, stack.name), status)
             )
-        if status.endswith(BUSY_SUFFIX):
-            raise DeployError(
-                f"stack {stack.name} is busy ({status}); wait for it to finish and deploy again"
-            )
-        if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
+        blocked = states.blocked_message(stack.name, status)
+        if blocked is not None:
+            raise DeployError(blocked)
+        if states.must_be_recreated(status):
             remaining = cfn.remaining_resources(self.cf, stack.name)
             if remaining:
                 raise DeployError(
@@ -88,14 +92,34 @@ class Deployer:
             )
             cfn.delete_empty_stack(self.cf, stack, self.options.poll_seconds, self.sleep)
             return None
+        if not states.is_updatable(status):
+            raise DeployError(
+                f"stack {stack.name} is {status}, which kvtable does not know how to deploy over"
+            )
         return stack
 
     # ----- the plan -------------------------------------------------------
 
     def _export_refusals(self, plan: Plan) -> list[str]:
+        """Refusals for exports that would change while another stack imports them. When the lookup
+        itself fails (access denied, an API the endpoint lacks), it warns and refuses: AWS would fail
+        the update half way if any stack imports the export, and nothing here can tell it does not."""
         refusals = []
         for export in plan.affected_exports:
-            importers = cfn.importing_stacks(self.cf, export)
+            try:
+                importers = cfn.importing_stacks(self.cf, export)
+            except (ClientError, ResponseParserError) as error:
+                reason = error_code(error) if isinstance(error, ClientError) else "no AWS answer"
+                self.say(
+                    f"WARNING: could not list the stacks importing {export} (ListImports: {reason}); "
+                    "treating it as imported"
+                )
+                refusals.append(
+                    f"export {export} would change or disappear, and ListImports could not say whether another "
+                    f"stack imports it ({reason}); grant cloudformation:ListImports, or make sure no stack "
+                    "imports it, then deploy again"
+                )
+                continue
             if importers:
                 refusals.append(
                     f"export {export} would change or disappear, but {', '.join(importers)} import it; AWS "
@@ -193,7 +217,9 @@ class Deployer:
         table_ids = resources_of_type(template, TABLE_TYPE)
 
         found = cfn.describe_stack(self.cf, options.stack_name)
-        stack = self._check_state(found) if found is not None else None
+        if found is not None and options.stepwise and states.is_busy(found.status) and not options.plan_only:
+            found = self._wait_until_settled(found)
+        stack = self._prepare_stack_for_update(found) if found is not None else None
         parameters = resolve_parameters(template, options.parameters, stack.parameters if stack else None)
         old_template: Template | None = cfn.deployed_template(self.cf, options.stack_name) if stack else None
         old_parameters = stack.parameters if stack else {}
@@ -202,7 +228,22 @@ class Deployer:
         if old_template is not None:
             table_ids = sorted(set(table_ids) | set(resources_of_type(old_template, TABLE_TYPE)))
         self._print_plan(plan, creating=stack is None)
-        self._refuse_or_warn(plan.refusals + self._export_refusals(plan), "plan")
+        stepwise = options.stepwise and len(plan.index_operations) > 1
+        # What the templates decide stands first, whatever a later lookup does.
+        self._refuse_or_warn(plan.refusals if stepwise else plan.all_refusals, "plan")
+        self._refuse_or_warn(self._export_refusals(plan), "plan")
+        steps: list[Step] = []
+        if stepwise and old_template is not None:
+            steps = stepwise_steps(
+                options.stack_name,
+                deployed=old_template,
+                deployed_parameters=old_parameters,
+                new_body=body,
+                new=template,
+                new_parameters=parameters,
+                operations=plan.index_operations,
+            )
+            self._print_steps(steps)
         if options.plan_only:
             return 0
 
@@ -213,6 +254,32 @@ class Deployer:
             self.print_outputs(options.stack_name, stack.outputs)
             return 0
 
+        if steps and old_template is not None:
+            self._run_steps(steps, old_template, old_parameters, table_ids)
+        else:
+            applied = self._apply(body, parameters, options.tags, stack, table_ids)
+            if not applied:
+                return 0
+            if stack is not None and any(op.action == "create" for op in plan.index_operations):
+                table_id = plan.index_operations[0].table_id
+                self._wait_for_indexes(table_id, self._index_names(template, parameters, table_id), "deploy")
+        self._ensure_protection(options.stack_name, table_ids, None)
+        deployed = cfn.describe_stack(self.cf, options.stack_name)
+        self.print_outputs(options.stack_name, deployed.outputs if deployed else [])
+        return 0
+
+    # ----- one update -------------------------------------------------------
+
+    def _apply(
+        self,
+        body: str,
+        parameters: dict[str, str],
+        tags: dict[str, str] | None,
+        stack: cfn.DeployedStack | None,
+        table_ids: list[str],
+    ) -> bool:
+        """Create, check and execute one change set, following its events; False if it changed nothing."""
+        options = self.options
         creating = stack is None
         name = f"kvtable-{datetime.now(UTC):%Y%m%d-%H%M%S}"
         arn = cfn.create_change_set(
@@ -221,7 +288,7 @@ class Deployer:
             change_set_name=name,
             template_body=body,
             parameters=parameters,
-            tags=options.tags,
+            tags=tags,
             change_set_type="CREATE" if creating else "UPDATE",
         )
         try:
@@ -230,7 +297,7 @@ class Deployer:
                 self.say(f"stack {options.stack_name} is up to date: CloudFormation found nothing to change")
                 self._discard(arn, created_stack=False)
                 self._ensure_protection(options.stack_name, table_ids, stack)
-                return 0
+                return False
             if described["Status"] == "FAILED":
                 raise DeployError(
                     f"CloudFormation could not create the change set: {described.get('StatusReason')}"
@@ -254,12 +321,77 @@ class Deployer:
             poll_seconds=options.poll_seconds,
             sleep=self.sleep,
         )
-        if status not in cfn.SUCCESS_STATUSES:
+        if status not in states.SETTLED_SUCCESS:
             raise DeployError(
                 f"deploy of {options.stack_name} failed ({status})"
                 + (f"; first failure: {failure}" if failure else "")
             )
-        self._ensure_protection(options.stack_name, table_ids, None)
-        deployed = cfn.describe_stack(self.cf, options.stack_name)
-        self.print_outputs(options.stack_name, deployed.outputs if deployed else [])
-        return 0
+        return True
+
+    def _wait_until_settled(self, stack: cfn.DeployedStack) -> cfn.DeployedStack | None:
+        """Follow a stack that is busy (a stepwise deploy interrupted mid-update) until it settles."""
+        self.say(f"stack {stack.name} is {stack.status}: waiting for it to settle before continuing")
+        cfn.follow_stack_events(
+            self.cf,
+            stack_name=stack.name,
+            marker=cfn.newest_event_id(self.cf, stack.name),
+            out=self.out,
+            poll_seconds=self.options.poll_seconds,
+            sleep=self.sleep,
+        )
+        return cfn.describe_stack(self.cf, stack.name)
+
+    # ----- several index changes, one update each ---------------------------
+
+    def _print_steps(self, steps: list[Step]) -> None:
+        self.say(f"Stepwise: {len(steps)} updates, one index operation each (deletions first):")
+        for number, step in enumerate(steps, start=1):
+            source = "the full new template" if step.final else "the deployed template"
+            indexes = ", ".join(step.indexes_after) or "none"
+            self.say(
+                f"  step {number} of {len(steps)}: {step.operation}, with {source}; then indexes: {indexes}"
+            )
+
+    def _run_steps(
+        self, steps: list[Step], deployed: Template, deployed_parameters: dict[str, str], table_ids: list[str]
+    ) -> None:
+        """Run each step as its own update, waiting for the table's indexes between steps."""
+        options = self.options
+        previous, previous_parameters = deployed, deployed_parameters
+        table_id = steps[0].operation.table_id
+        for number, step in enumerate(steps, start=1):
+            label = f"step {number} of {len(steps)}"
+            # An earlier run may have stopped during a backfill: let it finish first.
+            self._wait_for_indexes(
+                table_id, self._index_names(previous, previous_parameters, table_id), label
+            )
+            step_plan = compute_plan(
+                options.stack_name, previous, previous_parameters, step.template, step.parameters
+            )
+            self._refuse_or_warn(step_plan.all_refusals, f"plan, {label}")
+            self.say(f"Step {number} of {len(steps)}: {step.operation}")
+            stack = cfn.describe_stack(self.cf, options.stack_name)
+            self._apply(step.body, step.parameters, options.tags if step.final else None, stack, table_ids)
+            self._wait_for_indexes(table_id, step.indexes_after, label)
+            previous, previous_parameters = step.template, step.parameters
+
+    def _index_names(self, template: Template, parameters: dict[str, str], table_id: str) -> tuple[str, ...]:
+        properties = resolve(
+            template["Resources"][table_id].get("Properties", {}), parameters, self.options.stack_name
+        )
+        return tuple(sorted(gsi_definitions(properties)))
+
+    def _wait_for_indexes(self, table_id: str, expected: tuple[str, ...], label: str) -> None:
+        if not self.options.wait_for_backfill:
+            return
+        if self.dynamodb is None:
+            self.say(f"  {label}: not waiting for the indexes (no DynamoDB client given)")
+            return
+        detail = self.cf.describe_stack_resource(
+            StackName=self.options.stack_name, LogicalResourceId=table_id
+        )
+        table_name = detail["StackResourceDetail"]["PhysicalResourceId"]
+        waiter = IndexWaiter(
+            self.dynamodb, self.out, poll_seconds=self.options.index_poll_seconds, sleep=self.sleep
+        )
+        waiter.wait(table_name, expected, label)

@@ -17,6 +17,10 @@ class DeployOptions:
     plan_only: bool = False
     allow_table_replacement: bool = False
     poll_seconds: float = 2.0
+    # Several GSI changes as one update each; and waiting for index backfills before saying done.
+    stepwise: bool = False
+    wait_for_backfill: bool = True
+    index_poll_seconds: float = 15.0
     # The parameters an environment file gave, checked apart so that an error names the file.
     file_parameters: dict[str, str] = field(default_factory=dict)
     settings_file: str = ""

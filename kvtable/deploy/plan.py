@@ -38,19 +38,42 @@ class ResourceChange:
 
 
 @dataclass(frozen=True)
+class IndexOperation:
+    """One GSI creation or deletion on a table; a redefinition is a deletion, then a creation."""
+
+    table_id: str
+    action: Literal["create", "delete"]
+    index_name: str
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.index_name}"
+
+
+@dataclass(frozen=True)
 class Plan:
-    """The verdict on a deploy: the changes, the reasons to refuse, the exports it changes or removes."""
+    """The verdict on a deploy: the changes, the reasons to refuse, the exports it changes or removes.
+
+    `index_operations` lists every GSI creation and deletion, deletions first (the order AWS needs);
+    when there is more than one, `index_refusal` says why one update cannot do them and `--stepwise`
+    can, one update each."""
 
     changes: list[ResourceChange]
     refusals: list[str] = field(default_factory=list)
     affected_exports: list[str] = field(default_factory=list)
     changed_parameters: list[str] = field(default_factory=list)
     outputs_change: bool = False
+    index_operations: list[IndexOperation] = field(default_factory=list)
+    index_refusal: str | None = None
 
     @property
     def has_changes(self) -> bool:
         """Whether deploying would change anything in the stack."""
         return bool(self.changes or self.changed_parameters or self.outputs_change)
+
+    @property
+    def all_refusals(self) -> list[str]:
+        """Every refusal of a deploy in one update."""
+        return self.refusals + ([self.index_refusal] if self.index_refusal else [])
 
 
 @cache
@@ -133,30 +156,34 @@ def _resource_changes(old: _Side, new: _Side) -> list[ResourceChange]:
     return sorted(changes, key=lambda c: c.logical_id)
 
 
-def _gsi_definitions(properties: dict[str, Any]) -> dict[str, str]:
-    return {
-        json.dumps(gsi.get("IndexName"), sort_keys=True): json.dumps(
-            [gsi.get("KeySchema"), gsi.get("Projection")], sort_keys=True
-        )
-        for gsi in properties.get("GlobalSecondaryIndexes", [])
-    }
+def gsi_definitions(properties: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A table's GSIs by (resolved) name."""
+    return {str(gsi.get("IndexName")): gsi for gsi in properties.get("GlobalSecondaryIndexes", [])}
 
 
-def _gsi_refusal(logical_id: str, before: dict[str, Any], after: dict[str, Any]) -> str | None:
-    old, new = _gsi_definitions(before), _gsi_definitions(after)
-    created = sorted(set(new) - set(old))
-    deleted = sorted(set(old) - set(new))
-    redefined = sorted(name for name in set(old) & set(new) if old[name] != new[name])
-    operations = len(created) + len(deleted) + 2 * len(redefined)
-    if operations <= 1:
+def index_operations(logical_id: str, before: dict[str, Any], after: dict[str, Any]) -> list[IndexOperation]:
+    """The GSI creations and deletions that take a table from `before` to `after`, deletions first."""
+    old, new = gsi_definitions(before), gsi_definitions(after)
+
+    def shape(gsi: dict[str, Any]) -> Any:
+        return [gsi.get("KeySchema"), gsi.get("Projection")]
+
+    redefined = sorted(n for n in set(old) & set(new) if _differs(shape(old[n]), shape(new[n])))
+    deleted = sorted(set(old) - set(new)) + redefined
+    created = redefined + sorted(set(new) - set(old))
+    return [IndexOperation(logical_id, "delete", n) for n in deleted] + [
+        IndexOperation(logical_id, "create", n) for n in created
+    ]
+
+
+def _index_refusal(logical_id: str, operations: list[IndexOperation]) -> str | None:
+    if len(operations) <= 1:
         return None
-    steps = [f"delete {json.loads(n)}" for n in deleted + redefined]
-    steps += [f"create {json.loads(n)}" for n in redefined + created]
     return (
-        f"{logical_id}: this update creates or deletes {operations} GSIs, and AWS fails an update with "
+        f"{logical_id}: this update creates or deletes {len(operations)} GSIs, and AWS fails an update with "
         'more than one GSI creation or deletion ("Cannot perform more than one GSI creation or deletion '
-        'in a single update"); deploy one change at a time, waiting for each to finish: '
-        + "; then ".join(steps)
+        "in a single update\"); 'kvtable deploy --stepwise' runs them as one update each, waiting for each "
+        "index: " + "; then ".join(map(str, operations))
     )
 
 
@@ -189,6 +216,8 @@ def compute_plan(
     old = _Side(old_template, old_parameters, stack_name)
     changes = _resource_changes(old, new)
     refusals: list[str] = []
+    operations: list[IndexOperation] = []
+    index_refusal: str | None = None
     for change in changes:
         if (
             change.resource_type != TABLE_TYPE
@@ -213,7 +242,9 @@ def compute_plan(
             )
         elif change.action == "Modify":
             before, after = old.properties(change.logical_id), new.properties(change.logical_id)
-            refusals += [r for r in (_gsi_refusal(change.logical_id, before, after),) if r]
+            table_operations = index_operations(change.logical_id, before, after)
+            operations += table_operations
+            index_refusal = index_refusal or _index_refusal(change.logical_id, table_operations)
             refusals += [r for r in (_ttl_refusal(change.logical_id, before, after),) if r]
 
     replaced = {c.logical_id for c in changes if c.replacement or c.action == "Remove"}
@@ -229,7 +260,7 @@ def compute_plan(
         if old_parameters.get(name) != new_parameters.get(name)
     )
     outputs_change = _differs(old_template.get("Outputs"), new_template.get("Outputs"))
-    return Plan(changes, refusals, affected, changed_parameters, outputs_change)
+    return Plan(changes, refusals, affected, changed_parameters, outputs_change, operations, index_refusal)
 
 
 def change_set_refusals(changes: list[dict[str, Any]], table_ids: set[str]) -> list[str]:
