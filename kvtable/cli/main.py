@@ -17,10 +17,11 @@ from kvtable.cli.demo import DEMO
 from kvtable.cli.deploy import DEPLOY, PLAN
 from kvtable.cli.local import LOCAL
 from kvtable.cli.outputs import OUTPUTS
+from kvtable.cli.restore import RESTORE
 from kvtable.cli.template import TEMPLATE
 from kvtable.cli.verify import VERIFY
 
-COMMANDS: tuple[Command, ...] = (TEMPLATE, PLAN, DEPLOY, OUTPUTS, VERIFY, DEMO, BENCH, LOCAL)
+COMMANDS: tuple[Command, ...] = (TEMPLATE, PLAN, DEPLOY, OUTPUTS, VERIFY, RESTORE, DEMO, BENCH, LOCAL)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -174,23 +174,31 @@ class Verifier:
                 f"stack {self.stack_name} has no DynamoDB table {names.TABLE_RESOURCE}; is it a kvtable "
                 "database stack? (verify checks the database template)"
             )
-        partition, _, region, account, _ = _arn_parts(stack.stack_id)
-        context = StackContext(
-            account=account,
-            region=region,
-            stack_name=stack.name,
-            parameters=stack.parameters,
-            partition=partition,
-            physical_ids={lid: r.get("PhysicalResourceId", "") for lid, r in resources.items()},
+        context = stack_context(
+            stack, stack.parameters, {lid: r.get("PhysicalResourceId", "") for lid, r in resources.items()}
         )
         evaluator = TemplateEvaluator(self.expected, context)
-        self.say(f"verifying stack {stack.name} in {region} (account {account})")
+        self.say(f"verifying stack {stack.name} in {context.region} (account {context.account})")
         self._stack_checks(stack, table_ids, evaluator)
         table_id = table_ids[0]
         self._table_checks(evaluator, resources[table_id]["PhysicalResourceId"], table_id, stack.tags)
         self._policy_checks(evaluator, resources)
         self._drift_checks()
         return Report(self.stack_name, self.clock(), tuple(self.checks))
+
+    def table_report(self, table_name: str) -> Report:
+        """The table's checks alone, for a table that is not (yet) the stack's, such as a restored one:
+        the template is evaluated as if its TableName parameter named that table."""
+        stack = cfn.describe_stack(self.clients.cloudformation, self.stack_name)
+        if stack is None:
+            raise UsageError(
+                f"stack {self.stack_name} does not exist; check --stack-name, --env and --region"
+            )
+        table_id = resources_of_type(self.expected, names.TABLE_TYPE)[0]
+        parameters = {**stack.parameters, names.TABLE_NAME_PARAMETER: table_name}
+        evaluator = TemplateEvaluator(self.expected, stack_context(stack, parameters, {table_id: table_name}))
+        self._table_checks(evaluator, table_name, table_id, stack.tags)
+        return Report(table_name, self.clock(), tuple(self.checks))
 
     # ----- the stack ---------------------------------------------------------
 
@@ -455,6 +463,21 @@ class Verifier:
                 actual,
                 verdict in ("IN_SYNC", "NOT_CHECKED"),
             )
+
+
+def stack_context(
+    stack: cfn.DeployedStack, parameters: dict[str, str], physical_ids: dict[str, str]
+) -> StackContext:
+    """The context CloudFormation evaluates the stack's template in: its account, region and partition."""
+    partition, _, region, account, _ = _arn_parts(stack.stack_id)
+    return StackContext(
+        account=account,
+        region=region,
+        stack_name=stack.name,
+        parameters=parameters,
+        partition=partition,
+        physical_ids=physical_ids,
+    )
 
 
 def template_differences(

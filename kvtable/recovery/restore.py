@@ -1,0 +1,340 @@
+"""Point-in-time restore of the stack's table into a new table that keeps every promise of the template.
+
+`RestoreTableToPointInTime` creates a new table outside any stack and without what AWS says
+a restore does not carry: TTL, PITR, deletion protection, tags, the resource policy. This
+checks everything before the one call that changes something, waits for the new table with
+progress, re-applies each setting (each step reads first, so a second run only finishes
+what is left), and ends with verify's table checks on the new table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TextIO, cast
+
+from botocore.exceptions import ClientError
+
+from kvtable import key_design as kd
+from kvtable.aws_errors import error_code
+from kvtable.cfn import names
+from kvtable.cfn.evaluate import TemplateEvaluator
+from kvtable.deploy import cloudformation as cfn
+from kvtable.deploy.errors import DeployError, UsageError
+from kvtable.deploy.templates import Template
+from kvtable.verify.report import Report
+from kvtable.verify.verify import Clients, Verifier, normalized_policy, stack_context
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TABLE_WAIT_SECONDS = 24 * 3600
+PROGRESS_EVERY_SECONDS = 60.0
+
+
+def check_table_name(name: str) -> None:
+    """Refuse a table name DynamoDB would refuse."""
+    if not (kd.NAME_MIN_LENGTH <= len(name) <= kd.NAME_MAX_LENGTH) or not re.fullmatch(kd.NAME_PATTERN, name):
+        raise UsageError(
+            f"table name {name!r} is invalid: use {kd.NAME_MIN_LENGTH} to {kd.NAME_MAX_LENGTH} letters, digits, "
+            "'_', '-' and '.'"
+        )
+
+
+@dataclass(frozen=True)
+class RestoreOptions:
+    """What the person asked for; `restore_time` None means the latest restorable time."""
+
+    stack_name: str
+    target_table: str
+    source_table: str | None = None
+    restore_time: datetime | None = None
+    wait: bool = True
+    poll_seconds: float = 20.0
+
+
+def describe_or_none(dynamodb: DynamoDBClient, table_name: str) -> dict[str, Any] | None:
+    """The table's description, or None if there is no such table."""
+    try:
+        return cast(dict[str, Any], dynamodb.describe_table(TableName=table_name)["Table"])
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def _elapsed(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+def table_progress(table: dict[str, Any]) -> str:
+    """The table's status and each index's, e.g. `CREATING; GSI1 CREATING`."""
+    parts = [str(table.get("TableStatus", "?"))]
+    restoring = table.get("RestoreSummary", {}).get("RestoreInProgress")
+    if restoring:
+        parts[0] += " (restore in progress)"
+    parts += [
+        f"{g['IndexName']} {g.get('IndexStatus', '?')}" for g in table.get("GlobalSecondaryIndexes", [])
+    ]
+    return "; ".join(parts)
+
+
+def is_ready(table: dict[str, Any]) -> bool:
+    """ACTIVE, the restore finished, every index ACTIVE."""
+    return (
+        table.get("TableStatus") == "ACTIVE"
+        and not table.get("RestoreSummary", {}).get("RestoreInProgress", False)
+        and all(g.get("IndexStatus") == "ACTIVE" for g in table.get("GlobalSecondaryIndexes", []))
+    )
+
+
+@dataclass
+class TableWaiter:
+    """Polls DescribeTable until a table is ready, printing its progress when it changes and once a minute."""
+
+    dynamodb: DynamoDBClient
+    out: TextIO
+    poll_seconds: float
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+    def wait(self, table_name: str, label: str) -> dict[str, Any]:
+        """The table's description once it is ready."""
+        start = self.clock()
+        shown, shown_at = "", -PROGRESS_EVERY_SECONDS
+        while True:
+            table = describe_or_none(self.dynamodb, table_name)
+            if table is None:
+                raise DeployError(f"{label}: table {table_name} disappeared while being restored")
+            elapsed = self.clock() - start
+            progress = table_progress(table)
+            if is_ready(table):
+                if shown:  # it had to wait: say when it ended
+                    self.out.write(f"  {label}: {table_name} is {progress} after {_elapsed(elapsed)}\n")
+                return table
+            if progress != shown or elapsed - shown_at >= PROGRESS_EVERY_SECONDS:
+                self.out.write(f"  {label}: {table_name} {progress} ({_elapsed(elapsed)} elapsed)\n")
+                self.out.flush()
+                shown, shown_at = progress, elapsed
+            if elapsed > TABLE_WAIT_SECONDS:
+                raise DeployError(
+                    f"{label}: {table_name} was not ready after {_elapsed(elapsed)}; run again to keep waiting"
+                )
+            self.sleep(self.poll_seconds)
+
+
+@dataclass
+class Restorer:
+    """One restore run: check, restore (unless already done), wait, re-apply, verify."""
+
+    clients: Clients
+    options: RestoreOptions
+    template: Template
+    out: TextIO
+    sleep: Callable[[float], None] = time.sleep
+
+    def say(self, line: str) -> None:
+        """Write one line of the report."""
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def run(self) -> int:
+        """Restore and re-apply; 0 when the new table keeps every promise, 4 when a check does not hold."""
+        ddb = self.clients.dynamodb
+        options = self.options
+        check_table_name(options.target_table)
+        stack = cfn.describe_stack(self.clients.cloudformation, options.stack_name)
+        if stack is None:
+            raise UsageError(
+                f"stack {options.stack_name} does not exist; check --stack-name, --env and --region"
+            )
+        table_id = names.TABLE_RESOURCE
+        source_name = options.source_table or stack.parameters.get(names.TABLE_NAME_PARAMETER)
+        if not source_name:
+            raise UsageError(f"stack {stack.name} names no table; pass --source-table")
+        source = describe_or_none(ddb, source_name)
+        if source is None:
+            raise UsageError(f"source table {source_name} does not exist")
+        parameters = {**stack.parameters, names.TABLE_NAME_PARAMETER: options.target_table}
+        evaluator = TemplateEvaluator(
+            self.template, stack_context(stack, parameters, {table_id: options.target_table})
+        )
+        expected = evaluator.resource_properties(table_id)
+        target = describe_or_none(ddb, options.target_table)
+        if target is not None:
+            restored_from = target.get("RestoreSummary", {}).get("SourceTableArn")
+            if restored_from != source["TableArn"]:
+                raise UsageError(
+                    f"table {options.target_table} already exists and was not restored from {source_name}; "
+                    "choose another --target-table"
+                )
+            self.say(
+                f"{options.target_table} was already restored from {source_name}: continuing where it stopped"
+            )
+        else:
+            self._restore(source_name, expected.get("SSESpecification", {}))
+        if not options.wait:
+            self.say("not waiting (--no-wait); run the same command again to wait and finish the job")
+            return 0
+        waiter = TableWaiter(ddb, self.out, options.poll_seconds, self.sleep)
+        table = waiter.wait(options.target_table, "restore")
+        self.say(f"{options.target_table} is ready: {table_progress(table)}")
+        self.say("Re-applying what a restore does not carry:")
+        self._reapply(expected, stack.tags, waiter, table)
+        verifier = Verifier(self.clients, options.stack_name, self.template)
+        report: Report = verifier.table_report(options.target_table)
+        self.out.write(report.as_table())
+        self.say(
+            f"Next: point readers at {options.target_table} to check the data, then bring it under the stack with "
+            f"'kvtable adopt --stack-name {options.stack_name} --table {options.target_table}' "
+            f"(the old table {source_name} stays as it is)"
+        )
+        return report.exit_code
+
+    # ----- the one call that changes something --------------------------------
+
+    def _restore(self, source_name: str, sse: dict[str, Any]) -> None:
+        ddb = self.clients.dynamodb
+        options = self.options
+        backups = ddb.describe_continuous_backups(TableName=source_name)["ContinuousBackupsDescription"]
+        pitr = backups.get("PointInTimeRecoveryDescription", {})
+        if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
+            raise UsageError(
+                f"point-in-time recovery is off on {source_name}, so there is no restorable time; "
+                "nothing was restored"
+            )
+        earliest, latest = pitr.get("EarliestRestorableDateTime"), pitr.get("LatestRestorableDateTime")
+        request: dict[str, Any] = {"SourceTableName": source_name, "TargetTableName": options.target_table}
+        if sse.get("SSEEnabled"):  # set at restore time on AWS; re-applied below where an engine ignores it
+            key = sse.get("KMSMasterKeyId")
+            request["SSESpecificationOverride"] = {
+                "Enabled": True,
+                "SSEType": "KMS",
+                **({"KMSMasterKeyId": key} if key else {}),
+            }
+        when = options.restore_time
+        if when is None:
+            request["UseLatestRestorableTime"] = True
+            self.say(
+                f"restoring {source_name} as of its latest restorable time ({latest}) into {options.target_table}"
+            )
+        else:
+            if earliest is None or latest is None or not (earliest <= when <= latest):
+                raise UsageError(
+                    f"{when.isoformat()} is outside the restorable window of {source_name}, "
+                    f"{earliest} to {latest} (UTC); nothing was restored"
+                )
+            request["RestoreDateTime"] = when
+            self.say(f"restoring {source_name} as of {when.isoformat()} into {options.target_table}")
+        ddb.restore_table_to_point_in_time(**request)
+
+    # ----- what the restore did not carry --------------------------------------
+
+    def _reapply(
+        self, expected: dict[str, Any], stack_tags: dict[str, str], waiter: TableWaiter, table: dict[str, Any]
+    ) -> None:
+        """Each setting the template promises, read first and set only when it differs."""
+        steps: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
+            ("billing mode", lambda t: self._billing(expected, t)),
+            ("encryption", lambda t: self._encryption(expected, t)),
+            ("point-in-time recovery", lambda t: self._pitr(expected)),
+            ("TTL", lambda t: self._ttl(expected)),
+            ("deletion protection", lambda t: self._deletion_protection(expected, t)),
+            ("tags", lambda t: self._tags(expected, stack_tags, t)),
+        ]
+        if "ResourcePolicy" in expected:
+            steps.append(("resource policy", lambda t: self._resource_policy(expected, t)))
+        for setting, apply in steps:
+            changed = apply(table)
+            if changed:
+                table = waiter.wait(self.options.target_table, setting)
+            self.say(f"  {setting:<24} {'set' if changed else 'already as the template says'}")
+
+    def _billing(self, expected: dict[str, Any], table: dict[str, Any]) -> bool:
+        billing = expected.get("BillingMode", "PROVISIONED")
+        if table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED") == billing:
+            return False
+        self.clients.dynamodb.update_table(TableName=self.options.target_table, BillingMode=billing)
+        return True
+
+    def _encryption(self, expected: dict[str, Any], table: dict[str, Any]) -> bool:
+        sse = expected.get("SSESpecification", {})
+        live = table.get("SSEDescription") or {}
+        key = sse.get("KMSMasterKeyId")
+        if not sse.get("SSEEnabled") or (
+            live.get("Status") == "ENABLED" and (key is None or live.get("KMSMasterKeyArn") == key)
+        ):
+            return False
+        spec: dict[str, Any] = {"Enabled": True, "SSEType": "KMS", **({"KMSMasterKeyId": key} if key else {})}
+        self.clients.dynamodb.update_table(
+            TableName=self.options.target_table, SSESpecification=cast(Any, spec)
+        )
+        return True
+
+    def _pitr(self, expected: dict[str, Any]) -> bool:
+        ddb, name = self.clients.dynamodb, self.options.target_table
+        wanted = expected.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled", False)
+        backups = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+        status = backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
+        if not wanted or status == "ENABLED":
+            return False
+        ddb.update_continuous_backups(
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+        return True
+
+    def _ttl(self, expected: dict[str, Any]) -> bool:
+        ddb, name = self.clients.dynamodb, self.options.target_table
+        ttl = expected.get("TimeToLiveSpecification", {})
+        live = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        on = live.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and live.get("AttributeName") == ttl.get(
+            "AttributeName"
+        )
+        if not ttl.get("Enabled") or on:
+            return False
+        ddb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+        )
+        return True
+
+    def _deletion_protection(self, expected: dict[str, Any], table: dict[str, Any]) -> bool:
+        if not expected.get("DeletionProtectionEnabled") or table.get("DeletionProtectionEnabled"):
+            return False
+        self.clients.dynamodb.update_table(
+            TableName=self.options.target_table, DeletionProtectionEnabled=True
+        )
+        return True
+
+    def _tags(self, expected: dict[str, Any], stack_tags: dict[str, str], table: dict[str, Any]) -> bool:
+        ddb = self.clients.dynamodb
+        wanted = {t["Key"]: t["Value"] for t in expected.get("Tags", [])} | stack_tags
+        live = {
+            t["Key"]: t["Value"] for t in ddb.list_tags_of_resource(ResourceArn=table["TableArn"])["Tags"]
+        }
+        missing = {k: v for k, v in wanted.items() if live.get(k) != v}
+        if not missing:
+            return False
+        ddb.tag_resource(
+            ResourceArn=table["TableArn"], Tags=[{"Key": k, "Value": v} for k, v in sorted(missing.items())]
+        )
+        return True
+
+    def _resource_policy(self, expected: dict[str, Any], table: dict[str, Any]) -> bool:
+        ddb = self.clients.dynamodb
+        document = expected["ResourcePolicy"]["PolicyDocument"]
+        try:
+            live = normalized_policy(ddb.get_resource_policy(ResourceArn=table["TableArn"])["Policy"])
+        except ClientError as error:
+            if error_code(error) != "PolicyNotFoundException":
+                raise
+            live = None
+        if live == normalized_policy(document):
+            return False
+        ddb.put_resource_policy(ResourceArn=table["TableArn"], Policy=json.dumps(document))
+        return True

@@ -1,0 +1,15 @@
+"""`kvtable restore`, through its scripts/ door: `python -m scripts.restore --help`."""
+
+from collections.abc import Sequence
+
+from kvtable.cli.command import run_script
+from kvtable.cli.restore import RESTORE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command with `argv` (default: the process's arguments)."""
+    return run_script(RESTORE, argv, "restore")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
