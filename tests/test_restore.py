@@ -1,0 +1,158 @@
+"""The restore drill on the local engines: moto's CloudFormation and DynamoDB (with the harness).
+
+moto 5.2.5 restores tables (`RestoreTableToPointInTime` with `SourceTableName`) with their items,
+and implements continuous backups, TTL and tags, so the whole drill runs end to end here. Its
+restorable window is a single instant (earliest = latest), and it ignores the restore's
+SSE override, which the restore then re-applies as it would any missing setting.
+"""
+
+import io
+import json
+from typing import Any
+
+import boto3
+import pytest
+from mypy_boto3_cloudformation import CloudFormationClient
+
+from kvtable.cli.main import main
+from kvtable.deploy.deploy import Deployer
+from kvtable.deploy.options import DeployOptions
+from kvtable.sample_data import load_sample_data
+from kvtable.store import KvTable
+
+STACK = "KVDatabaseStack"
+SOURCE = "kv-storage-data"
+TARGET = "kv-storage-data-restored"
+TAGS = {"team": "storage", "environment": "test"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        raise SystemExit(main(["restore", "--stack-name", STACK, "--poll-seconds", "0", *argv]))
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err
+
+
+def every_item(ddb: Any, table: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for page in ddb.get_paginator("scan").paginate(TableName=table):
+        items += page["Items"]
+    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+
+
+@pytest.fixture
+def ddb(aws_endpoint: str) -> Any:
+    return boto3.client("dynamodb", endpoint_url=aws_endpoint, region_name="us-east-1")
+
+
+@pytest.fixture
+def deployed(cf: CloudFormationClient, ddb: Any) -> None:
+    """The deployed stack, with PITR on (moto's CloudFormation leaves it off)."""
+    options = DeployOptions(stack_name=STACK, poll_seconds=0, tags=TAGS)
+    Deployer(cf, options, io.StringIO(), sleep=lambda _: None).run()
+    ddb.update_continuous_backups(
+        TableName=SOURCE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+
+
+@pytest.fixture
+def source(deployed: None, ddb: Any) -> list[dict[str, Any]]:
+    """The design's sample data and a thousand keys in the stack's table; returns every item."""
+    store = KvTable(ddb, SOURCE)
+    load_sample_data(store)
+    assert store.load_keys("drill", ((f"key:{i:04d}", {"n": i}) for i in range(1000))) == 1000
+    return every_item(ddb, SOURCE)
+
+
+def test_the_restore_drill_brings_back_every_item_with_every_setting(
+    source: list[dict[str, Any]], ddb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "--target-table", TARGET)
+    assert (code, err) == (0, "")
+    assert every_item(ddb, TARGET) == source
+    assert len(source) > 1000
+    table = ddb.describe_table(TableName=TARGET)["Table"]
+    assert table["RestoreSummary"]["SourceTableArn"].endswith(f":table/{SOURCE}")
+    assert table["DeletionProtectionEnabled"] is True
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["SSEDescription"]["Status"] == "ENABLED"
+    backups = ddb.describe_continuous_backups(TableName=TARGET)["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    ttl = ddb.describe_time_to_live(TableName=TARGET)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "ttl")
+    tags = {t["Key"]: t["Value"] for t in ddb.list_tags_of_resource(ResourceArn=table["TableArn"])["Tags"]}
+    assert tags == TAGS
+    assert "11 hold, 0 do not, 0 could not be checked, 0 skipped: every check holds" in out
+    assert f"kvtable adopt --stack-name {STACK} --table {TARGET}" in out
+    # The source is untouched.
+    assert every_item(ddb, SOURCE) == source
+
+
+def test_an_interrupted_restore_completes_when_run_again(
+    source: list[dict[str, Any]], ddb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "--target-table", TARGET, "--no-wait")
+    assert code == 0
+    assert "not waiting (--no-wait); run the same command again" in out
+    backups = ddb.describe_continuous_backups(TableName=TARGET)["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
+    code, out, _ = run(capsys, "--target-table", TARGET, "--resume")
+    assert code == 0
+    assert f"{TARGET} was already restored from {SOURCE}: continuing where it stopped" in out
+    assert "  point-in-time recovery   set" in out
+    assert every_item(ddb, TARGET) == source
+    # A third run finds nothing left to do.
+    code, out, _ = run(capsys, "--target-table", TARGET)
+    assert code == 0
+    assert "set\n" not in out
+
+
+def test_a_source_without_pitr_is_refused_and_nothing_is_created(
+    cf: CloudFormationClient, ddb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Deployer(cf, DeployOptions(stack_name=STACK, poll_seconds=0), io.StringIO(), sleep=lambda _: None).run()
+    code, _, err = run(capsys, "--target-table", TARGET)
+    assert code == 2
+    assert err == (
+        f"kvtable restore: error: point-in-time recovery is off on {SOURCE}, so there is no restorable time; "
+        "nothing was restored\n"
+    )
+    assert TARGET not in ddb.list_tables()["TableNames"]
+
+
+def test_a_time_outside_the_window_is_refused_naming_the_window(
+    deployed: None, ddb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "--target-table", TARGET, "--time", "2020-01-01T00:00:00Z")
+    assert code == 2
+    assert err.startswith(
+        f"kvtable restore: error: 2020-01-01T00:00:00+00:00 is outside the restorable window of {SOURCE}, "
+    )
+    assert "(UTC); nothing was restored" in err
+    assert TARGET not in ddb.list_tables()["TableNames"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--target-table", "ab"], "table name 'ab' is invalid"),
+        (["--target-table", "has space"], "table name 'has space' is invalid"),
+        (["--target-table", SOURCE], f"table {SOURCE} already exists and was not restored from {SOURCE}"),
+        (["--target-table", TARGET, "--time", "2999-01-01T00:00:00Z"], "is in the future"),
+        (["--target-table", TARGET, "--source-table", "nope"], "source table nope does not exist"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_nothing_is_restored(
+    deployed: None, ddb: Any, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err
+    assert len(err.splitlines()) == 1
+    assert sorted(ddb.list_tables()["TableNames"]) == [SOURCE]
+
+
+def test_a_bad_time_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--target-table", TARGET, "--time", "yesterday")
+    assert code == 2
+    assert "'yesterday' is not an ISO 8601 time" in err
