@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from kvtable import __version__
+from kvtable.cli.adopt import ADOPT
 from kvtable.cli.bench import BENCH
 from kvtable.cli.command import Command, execute
 from kvtable.cli.demo import DEMO
@@ -21,7 +22,7 @@ from kvtable.cli.restore import RESTORE
 from kvtable.cli.template import TEMPLATE
 from kvtable.cli.verify import VERIFY
 
-COMMANDS: tuple[Command, ...] = (TEMPLATE, PLAN, DEPLOY, OUTPUTS, VERIFY, RESTORE, DEMO, BENCH, LOCAL)
+COMMANDS: tuple[Command, ...] = (TEMPLATE, PLAN, DEPLOY, OUTPUTS, VERIFY, RESTORE, ADOPT, DEMO, BENCH, LOCAL)
 
 
 def build_parser() -> argparse.ArgumentParser:

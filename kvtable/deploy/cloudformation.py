@@ -83,8 +83,9 @@ def create_change_set(
     parameters: dict[str, str],
     tags: dict[str, str] | None,
     change_set_type: str,
+    resources_to_import: list[dict[str, Any]] | None = None,
 ) -> str:
-    """Create a change set; return its ARN."""
+    """Create a change set (CREATE, UPDATE, or IMPORT with the resources to import); return its ARN."""
     request: dict[str, Any] = {
         "StackName": stack_name,
         "ChangeSetName": change_set_name,
@@ -97,6 +98,8 @@ def create_change_set(
     }
     if tags is not None:
         request["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+    if resources_to_import:
+        request["ResourcesToImport"] = resources_to_import
     return cf.create_change_set(**request)["Id"]
 
 

@@ -257,7 +257,7 @@ class Deployer:
         if steps and old_template is not None:
             self._run_steps(steps, old_template, old_parameters, table_ids)
         else:
-            applied = self._apply(body, parameters, options.tags, stack, table_ids)
+            applied = self.apply_change_set(body, parameters, options.tags, stack, table_ids)
             if not applied:
                 return 0
             if stack is not None and any(op.action == "create" for op in plan.index_operations):
@@ -270,18 +270,26 @@ class Deployer:
 
     # ----- one update -------------------------------------------------------
 
-    def _apply(
+    def apply_change_set(
         self,
         body: str,
         parameters: dict[str, str],
         tags: dict[str, str] | None,
         stack: cfn.DeployedStack | None,
         table_ids: list[str],
+        *,
+        resources_to_import: list[dict[str, Any]] | None = None,
+        detaching_tables: bool = False,
     ) -> bool:
-        """Create, check and execute one change set, following its events; False if it changed nothing."""
+        """Create, check and execute one change set, following its events; False if it changed nothing.
+
+        With `resources_to_import` it is an IMPORT change set. `detaching_tables` is for a template that
+        removes a Retain table on purpose (adopting another table): the removal is expected, and the
+        stack policy that denies it is lifted for this one update."""
         options = self.options
         creating = stack is None
         name = f"kvtable-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+        change_set_type = "IMPORT" if resources_to_import else ("CREATE" if creating else "UPDATE")
         arn = cfn.create_change_set(
             self.cf,
             stack_name=options.stack_name,
@@ -289,7 +297,8 @@ class Deployer:
             template_body=body,
             parameters=parameters,
             tags=tags,
-            change_set_type="CREATE" if creating else "UPDATE",
+            change_set_type=change_set_type,
+            resources_to_import=resources_to_import,
         )
         try:
             described = cfn.wait_for_change_set(self.cf, arn, options.poll_seconds, self.sleep)
@@ -303,12 +312,13 @@ class Deployer:
                     f"CloudFormation could not create the change set: {described.get('StatusReason')}"
                 )
             self._print_change_set(described["Changes"])
-            self._refuse_or_warn(change_set_refusals(described["Changes"], set(table_ids)), "change set")
+            if not detaching_tables:
+                self._refuse_or_warn(change_set_refusals(described["Changes"], set(table_ids)), "change set")
         except BaseException:
             self._discard(arn, created_stack=creating)
             raise
 
-        if options.allow_table_replacement and not creating:
+        if (options.allow_table_replacement or detaching_tables) and not creating:
             cfn.allow_all_updates(self.cf, options.stack_name)
         marker = cfn.newest_event_id(self.cf, options.stack_name)
         self.say(f"Executing change set {name}:")
@@ -371,7 +381,9 @@ class Deployer:
             self._refuse_or_warn(step_plan.all_refusals, f"plan, {label}")
             self.say(f"Step {number} of {len(steps)}: {step.operation}")
             stack = cfn.describe_stack(self.cf, options.stack_name)
-            self._apply(step.body, step.parameters, options.tags if step.final else None, stack, table_ids)
+            self.apply_change_set(
+                step.body, step.parameters, options.tags if step.final else None, stack, table_ids
+            )
             self._wait_for_indexes(table_id, step.indexes_after, label)
             previous, previous_parameters = step.template, step.parameters
 

@@ -186,6 +186,14 @@ class Verifier:
         self._drift_checks()
         return Report(self.stack_name, self.clock(), tuple(self.checks))
 
+    def check_table(
+        self, evaluator: TemplateEvaluator, table_name: str, table_id: str, tags: dict[str, str]
+    ) -> list[Check]:
+        """The table's checks against the template as `evaluator` evaluates it; the checks are also kept."""
+        first = len(self.checks)
+        self._table_checks(evaluator, table_name, table_id, tags)
+        return self.checks[first:]
+
     def table_report(self, table_name: str) -> Report:
         """The table's checks alone, for a table that is not (yet) the stack's, such as a restored one:
         the template is evaluated as if its TableName parameter named that table."""
