@@ -118,7 +118,18 @@ def test_the_all_extra_gives_every_command_and_the_templates_check(full: Path) -
     assert installed(full) >= OPTIONAL
     kvtable = full / "bin" / "kvtable"
     listing = run(kvtable, "--help").stdout
-    for name in ("template", "plan", "deploy", "outputs", "verify", "demo", "bench", "local"):
+    for name in (
+        "template",
+        "plan",
+        "deploy",
+        "outputs",
+        "verify",
+        "restore",
+        "adopt",
+        "demo",
+        "bench",
+        "local",
+    ):
         assert f"\n    {name} " in listing
     result = run(kvtable, "template", "--check")
     assert (result.returncode, result.stdout) == (0, "templates in templates are up to date\n"), result.stderr

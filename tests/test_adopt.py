@@ -1,0 +1,264 @@
+"""`kvtable adopt` on the local CloudFormation (moto's server with the harness's additions).
+
+moto has no IMPORT change sets and deletes a Retain table that an update removes; the test
+harness emulates both, minimally (see the docs' list of emulated behaviours). botocore checks
+every request against CloudFormation's service model before it is sent, and the IMPORT request
+and AWS's answers to it are also tested through the Stubber in test_adopt_requests.py.
+"""
+
+import io
+from typing import Any
+
+import boto3
+import pytest
+from mypy_boto3_cloudformation import CloudFormationClient
+
+from kvtable.cli import settings as settings_module
+from kvtable.cli.main import main
+from kvtable.deploy.deploy import Deployer
+from kvtable.deploy.options import DeployOptions
+from kvtable.table_definition import create_table_request
+from tests.test_deploy import CONSUMER
+
+STACK = "KVDatabaseStack"
+OLD = "kv-storage-data"
+RESTORED = "kv-storage-data-restored"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        raise SystemExit(main(["adopt", "--stack-name", STACK, "--poll-seconds", "0", *argv]))
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err
+
+
+def verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["verify", "--stack-name", STACK, "--poll-seconds", "0"])
+    return code, capsys.readouterr().out
+
+
+@pytest.fixture
+def ddb(aws_endpoint: str) -> Any:
+    return boto3.client("dynamodb", endpoint_url=aws_endpoint, region_name="us-east-1")
+
+
+def keep_promises(ddb: Any, table: str) -> None:
+    """What moto's CloudFormation leaves off a table it creates or updates, set through DynamoDB's API."""
+    ddb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    ddb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
+    ddb.update_table(TableName=table, SSESpecification={"Enabled": True, "SSEType": "KMS"})
+
+
+@pytest.fixture
+def restored(cf: CloudFormationClient, ddb: Any) -> None:
+    """The deployed stack and a raw point-in-time restore of its table (no settings re-applied)."""
+    Deployer(cf, DeployOptions(stack_name=STACK, poll_seconds=0), io.StringIO(), sleep=lambda _: None).run()
+    keep_promises(ddb, OLD)
+    ddb.put_item(TableName=OLD, Item={"PK": {"S": "NS#ns"}, "SK": {"S": "KEY#k"}, "value": {"S": "v"}})
+    ddb.restore_table_to_point_in_time(
+        SourceTableName=OLD, TargetTableName=RESTORED, UseLatestRestorableTime=True
+    )
+
+
+def test_the_plan_for_a_restored_table_lists_the_steps_and_what_the_update_fixes(
+    restored: None, cf: CloudFormationClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template_before = cf.get_template(StackName=STACK)["TemplateBody"]
+    code, out, _ = run(capsys, "--table", RESTORED, "--plan")
+    assert code == 0
+    assert f"Adopt {RESTORED} into stack {STACK}: next step: detach the old table" in out
+    assert "  step 1 of 3: remove the old table from KVDatabaseStack: it stays as it is (Retain)" in out
+    assert f"  step 2 of 3: import {RESTORED} as KVStorageTable, with TableName={RESTORED}" in out
+    assert "  step 3 of 3: update KVDatabaseStack with the full template" in out
+    for difference in ("table.pitr: DISABLED", "table.ttl: DISABLED", "table.deletion_protection: false"):
+        assert difference in out
+    assert cf.get_template(StackName=STACK)["TemplateBody"] == template_before
+
+
+class Interrupter:
+    """Stops the command (as Ctrl-C would) when it is about to send its n-th change set."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sent: list[str] = []
+        self.stop_at = 0
+        original = settings_module.Settings.session
+
+        def session(settings: settings_module.Settings) -> boto3.Session:
+            made = original(settings)
+            made.events.register("provide-client-params.cloudformation.CreateChangeSet", self._count)
+            return made
+
+        monkeypatch.setattr(settings_module.Settings, "session", session)
+
+    def _count(self, params: dict[str, Any], **_: Any) -> None:
+        self.sent.append(params.get("ChangeSetType", ""))
+        if len(self.sent) == self.stop_at:
+            raise KeyboardInterrupt
+
+    def stop_before(self, number: int) -> None:
+        self.sent.clear()
+        self.stop_at = number
+
+
+def test_the_whole_adoption_resumes_after_each_step(
+    restored: None,
+    cf: CloudFormationClient,
+    ddb: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    interrupter = Interrupter(monkeypatch)
+    # Interrupted after the old table left the stack, before the import.
+    interrupter.stop_before(2)
+    code, _, err = run(capsys, "--table", RESTORED)
+    assert code == 130
+    assert "interrupted" in err
+    resources = {
+        r["LogicalResourceId"] for r in cf.describe_stack_resources(StackName=STACK)["StackResources"]
+    }
+    assert resources == {"ReadPolicy", "ReadWritePolicy"}
+    assert OLD in ddb.list_tables()["TableNames"]  # Retain: the old table stays, outside the stack
+    outputs = {
+        o["OutputKey"]: o["OutputValue"] for o in cf.describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
+    }
+    assert outputs["TableName"] == OLD  # exports keep their values until the last step
+    interrupter.stop_before(0)
+
+    code, out, _ = run(capsys, "--table", RESTORED, "--plan")
+    assert "next step: import the table" in out
+    assert "step 1 of 2: import" in out
+
+    # Interrupted after the import, before the update.
+    interrupter.stop_before(2)
+    code, _, _ = run(capsys, "--table", RESTORED)
+    assert code == 130
+    assert interrupter.sent == ["IMPORT", "UPDATE"]
+    interrupter.stop_before(0)
+    detail = cf.describe_stack_resource(StackName=STACK, LogicalResourceId="KVStorageTable")[
+        "StackResourceDetail"
+    ]
+    assert detail["PhysicalResourceId"] == RESTORED
+    assert cf.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "IMPORT_COMPLETE"
+
+    code, out, _ = run(capsys, "--table", RESTORED)
+    assert code == 0
+    assert f"{RESTORED} is now the table of {STACK}" in out
+    outputs = {
+        o["OutputKey"]: o["OutputValue"] for o in cf.describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
+    }
+    assert outputs["TableName"] == RESTORED
+    assert outputs["TableArn"].endswith(f":table/{RESTORED}")
+    assert ddb.get_item(TableName=RESTORED, Key={"PK": {"S": "NS#ns"}, "SK": {"S": "KEY#k"}})["Item"][
+        "value"
+    ] == {"S": "v"}
+    assert OLD in ddb.list_tables()["TableNames"]  # never deleted
+    # moto does not apply the update's table settings; set them as AWS would have, and all holds.
+    keep_promises(ddb, RESTORED)
+    ddb.update_table(TableName=RESTORED, DeletionProtectionEnabled=True)
+    ddb.update_table(TableName=RESTORED, BillingMode="PAY_PER_REQUEST")  # moto restores as provisioned
+    code, out = verify(capsys)
+    assert code == 0, out
+
+
+def cdk_table(ddb: Any, **changes: Any) -> None:
+    """The table as the original CDK app creates it: the same keys and index, on-demand, PITR, the
+    AWS-managed key, but no TTL and no deletion protection."""
+    request = create_table_request(OLD)
+    request.pop("DeletionProtectionEnabled", None)
+    request.update(changes)
+    ddb.create_table(**request)
+    ddb.update_continuous_backups(
+        TableName=OLD, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    ddb.update_table(TableName=OLD, SSESpecification={"Enabled": True, "SSEType": "KMS"})
+
+
+def test_a_table_the_cdk_app_built_is_adopted_by_a_new_stack(
+    cf: CloudFormationClient, ddb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cdk_table(ddb)
+    ddb.put_item(TableName=OLD, Item={"PK": {"S": "USER#u"}, "SK": {"S": "METADATA"}})
+    code, out, _ = run(capsys, "--table", OLD, "--plan")
+    assert code == 0
+    assert "next step: import into a new stack" in out
+    assert f"step 1 of 2: import {OLD} as KVStorageTable into a new stack {STACK} (the table alone)" in out
+    assert "table.ttl: DISABLED (the template: ENABLED on ttl)" in out
+    assert "table.deletion_protection: false (the template: true)" in out
+    assert cf.describe_stacks()["Stacks"] == []
+    code, out, _ = run(capsys, "--table", OLD)
+    assert code == 0
+    resources = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cf.describe_stack_resources(StackName=STACK)["StackResources"]
+    }
+    assert resources["KVStorageTable"] == OLD
+    assert {"ReadPolicy", "ReadWritePolicy"} <= set(resources)
+    stack = cf.describe_stacks(StackName=STACK)["Stacks"][0]
+    assert stack["EnableTerminationProtection"] is True
+    assert {o["OutputKey"] for o in stack["Outputs"]} == {
+        "TableName",
+        "TableArn",
+        "GsiName",
+        "ReadPolicyArn",
+        "ReadWritePolicyArn",
+    }
+    assert ddb.get_item(TableName=OLD, Key={"PK": {"S": "USER#u"}, "SK": {"S": "METADATA"}})["Item"]
+
+
+def test_a_key_schema_mismatch_is_refused(
+    cf: CloudFormationClient, ddb: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cdk_table(
+        ddb,
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "GSI1PK", "AttributeType": "S"},
+            {"AttributeName": "GSI1SK", "AttributeType": "S"},
+        ],
+    )
+    code, out, err = run(capsys, "--table", OLD, "--plan")
+    assert code == 3
+    assert (
+        f"REFUSED: {OLD}'s key schema is [('PK', 'HASH')], the template's [('PK', 'HASH'), ('SK', 'RANGE')]"
+        in out
+    )
+    assert err.startswith(f"kvtable adopt: error: refused to adopt {OLD}: ")
+    assert cf.describe_stacks()["Stacks"] == []
+
+
+def test_an_importing_stack_is_named_with_the_order_of_steps(
+    restored: None, cf: CloudFormationClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = DeployOptions(stack_name="KVAppStack", template_path=CONSUMER, poll_seconds=0)
+    Deployer(cf, options, io.StringIO(), sleep=lambda _: None).run()
+    code, out, _ = run(capsys, "--table", RESTORED)
+    assert code == 3
+    assert (
+        f"REFUSED: KVAppStack import {STACK}-TableName, which changes to the adopted table's name or ARN: first "
+        "deploy KVAppStack with the value given as a parameter instead of the import, then adopt, then switch "
+        "KVAppStack back to the import"
+    ) in out
+    detail = cf.describe_stack_resource(StackName=STACK, LogicalResourceId="KVStorageTable")[
+        "StackResourceDetail"
+    ]
+    assert detail["PhysicalResourceId"] == OLD
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--table", "nope"], "table nope does not exist in this account and region"),
+        (["--table", "a"], "table name 'a' is invalid"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(
+    aws_endpoint: str, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err

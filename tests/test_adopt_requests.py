@@ -1,0 +1,116 @@
+"""The IMPORT change set as AWS takes and answers it, through botocore's Stubber.
+
+moto has no IMPORT change sets (the harness emulates one minimally), so the request adopt sends
+and AWS's documented answers (a change set whose changes are `Import`, IMPORT_* stack events)
+are checked here against CloudFormation's service model.
+"""
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.stub import ANY, Stubber
+
+from kvtable.deploy.deploy import Deployer
+from kvtable.deploy.options import DeployOptions
+
+STACK = "KVDatabaseStack"
+STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"
+CHANGE_SET = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/kvtable-1/5e6f"
+WHEN = datetime(2026, 11, 26, tzinfo=UTC)
+TO_IMPORT = [
+    {
+        "ResourceType": "AWS::DynamoDB::Table",
+        "LogicalResourceId": "KVStorageTable",
+        "ResourceIdentifier": {"TableName": "kv-storage-data-restored"},
+    }
+]
+
+
+def event(number: int, logical_id: str, resource_type: str, status: str) -> dict[str, Any]:
+    return {
+        "StackId": STACK_ID,
+        "EventId": f"event-{number}",
+        "StackName": STACK,
+        "LogicalResourceId": logical_id,
+        "ResourceType": resource_type,
+        "Timestamp": WHEN,
+        "ResourceStatus": status,
+    }
+
+
+def test_the_import_change_set_request_and_aws_answers() -> None:
+    cf = boto3.client(
+        "cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    out = io.StringIO()
+    deployer = Deployer(cf, DeployOptions(stack_name=STACK, poll_seconds=0), out, sleep=lambda _: None)
+    with Stubber(cf) as stub:
+        stub.add_response(
+            "create_change_set",
+            {"Id": CHANGE_SET, "StackId": STACK_ID},
+            {
+                "StackName": STACK,
+                "ChangeSetName": ANY,
+                "TemplateBody": '{"Resources": {}}',
+                "ChangeSetType": "IMPORT",
+                "Parameters": [{"ParameterKey": "TableName", "ParameterValue": "kv-storage-data-restored"}],
+                "Capabilities": ["CAPABILITY_IAM"],
+                "Description": "kvtable deploy",
+                "ResourcesToImport": TO_IMPORT,
+            },
+        )
+        stub.add_response(
+            "describe_change_set",
+            {
+                "ChangeSetId": CHANGE_SET,
+                "StackId": STACK_ID,
+                "StackName": STACK,
+                "Status": "CREATE_COMPLETE",
+                "ExecutionStatus": "AVAILABLE",
+                "Changes": [
+                    {
+                        "Type": "Resource",
+                        "ResourceChange": {
+                            "Action": "Import",
+                            "LogicalResourceId": "KVStorageTable",
+                            "PhysicalResourceId": "kv-storage-data-restored",
+                            "ResourceType": "AWS::DynamoDB::Table",
+                        },
+                    }
+                ],
+            },
+            {"ChangeSetName": CHANGE_SET},
+        )
+        stub.add_response(
+            "describe_stack_events",
+            {"StackEvents": [event(1, STACK, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE")]},
+            {"StackName": STACK},
+        )
+        stub.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET})
+        stub.add_response(
+            "describe_stack_events",
+            {
+                "StackEvents": [
+                    event(4, STACK, "AWS::CloudFormation::Stack", "IMPORT_COMPLETE"),
+                    event(3, "KVStorageTable", "AWS::DynamoDB::Table", "IMPORT_COMPLETE"),
+                    event(2, STACK, "AWS::CloudFormation::Stack", "IMPORT_IN_PROGRESS"),
+                    event(1, STACK, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE"),
+                ]
+            },
+            {"StackName": STACK},
+        )
+        applied = deployer.apply_change_set(
+            '{"Resources": {}}',
+            {"TableName": "kv-storage-data-restored"},
+            None,
+            None,
+            ["KVStorageTable"],
+            resources_to_import=TO_IMPORT,
+        )
+        stub.assert_no_pending_responses()
+    assert applied is True
+    report = out.getvalue()
+    assert "Import  KVStorageTable" in report
+    assert "KVStorageTable           IMPORT_COMPLETE" in report
