@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 from kvtable import key_design as kd
 from kvtable.cfn import names
 from kvtable.cfn.database import build_database_template
-from kvtable.cfn.intrinsics import resolve
+from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 
 # The template properties that CreateTable takes as they are (after Refs are resolved).
 _CREATE_TABLE_PROPERTIES = (
@@ -20,6 +20,9 @@ _CREATE_TABLE_PROPERTIES = (
     "GlobalSecondaryIndexes",
     "DeletionProtectionEnabled",
 )
+_CREATE_INDEX_PROPERTIES = ("IndexName", "KeySchema", "Projection")
+LOCAL_ACCOUNT = "000000000000"
+LOCAL_REGION = "us-east-1"
 
 
 def table_properties(
@@ -27,10 +30,10 @@ def table_properties(
 ) -> dict[str, Any]:
     """The table resource's properties from the database template, with parameters resolved."""
     template = build_database_template().to_dict()
-    properties = template["Resources"][names.TABLE_RESOURCE]["Properties"]
     parameters = {names.TABLE_NAME_PARAMETER: table_name, names.GSI_NAME_PARAMETER: gsi_name}
-    resolved: dict[str, Any] = resolve(properties, parameters, names.DEFAULT_STACK_NAME)
-    return resolved
+    # A local engine's account and region; only the resource policy's ARNs would show them.
+    context = StackContext(LOCAL_ACCOUNT, LOCAL_REGION, names.DEFAULT_STACK_NAME, parameters)
+    return TemplateEvaluator(template, context).resource_properties(names.TABLE_RESOURCE)
 
 
 def create_table_request(
@@ -39,6 +42,10 @@ def create_table_request(
     """CreateTable arguments equal to the template's key schema, GSI, billing and protection."""
     properties = table_properties(table_name, gsi_name)
     request = {key: properties[key] for key in _CREATE_TABLE_PROPERTIES if key in properties}
+    request["GlobalSecondaryIndexes"] = [
+        {key: index[key] for key in _CREATE_INDEX_PROPERTIES if key in index}
+        for index in properties.get("GlobalSecondaryIndexes", [])
+    ]
     request["TableName"] = properties["TableName"]
     return request
 

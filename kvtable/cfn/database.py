@@ -19,7 +19,15 @@ from troposphere.iam import ManagedPolicy
 
 from kvtable import key_design as kd
 from kvtable.cfn import names
+from kvtable.cfn.guardrails import (
+    add_alarms,
+    add_dashboard,
+    allowed_accounts,
+    contributor_insights_parameter,
+    trusted_accounts_parameter,
+)
 from kvtable.iam.policies import TableKey, read_policy_document, read_write_policy_document
+from kvtable.iam.table_policy import table_resource_policy_document
 
 
 def _name_parameter(title: str, default: str, what: str) -> Parameter:
@@ -81,7 +89,32 @@ def _encryption(kms_key: Parameter) -> If:
     )
 
 
-def _table(table_name: Parameter, gsi_name: Parameter, kms_key: Parameter) -> ddb.Table:
+def _contributor_insights() -> If:
+    return If(
+        names.CONTRIBUTOR_INSIGHTS_CONDITION,
+        ddb.ContributorInsightsSpecification(Enabled=True),
+        Ref("AWS::NoValue"),
+    )
+
+
+def _resource_policy(trusted: Parameter) -> ddb.ResourcePolicy:
+    # ARNs built from the parameters, not GetAtt on the table itself: a table's policy that refers
+    # to the table's own Arn is a circular dependency (aws/aws-cdk#35967).
+    table_arn = Sub(
+        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
+        + names.sub_variable(names.TABLE_NAME_PARAMETER)
+    )
+    index_arns = Sub(
+        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/"
+        + names.sub_variable(names.TABLE_NAME_PARAMETER)
+        + "/index/*"
+    )
+    document = table_resource_policy_document([table_arn, index_arns], table_arn, allowed_accounts(trusted))
+    # troposphere types this property as a plain dict; awacs objects inside it render as usual.
+    return ddb.ResourcePolicy(PolicyDocument=document.JSONrepr())
+
+
+def _table(table_name: Parameter, gsi_name: Parameter, kms_key: Parameter, trusted: Parameter) -> ddb.Table:
     return ddb.Table(
         names.TABLE_RESOURCE,
         Metadata={"checkov": {"skip": [CHECKOV_CUSTOMER_MANAGED_KEY_SKIP]}},
@@ -98,11 +131,14 @@ def _table(table_name: Parameter, gsi_name: Parameter, kms_key: Parameter) -> dd
         SSESpecification=_encryption(kms_key),
         TimeToLiveSpecification=ddb.TimeToLiveSpecification(AttributeName=kd.TTL_ATTRIBUTE, Enabled=True),
         DeletionProtectionEnabled=True,
+        ResourcePolicy=_resource_policy(trusted),
+        ContributorInsightsSpecification=_contributor_insights(),
         GlobalSecondaryIndexes=[
             ddb.GlobalSecondaryIndex(
                 IndexName=Ref(gsi_name),
                 KeySchema=_key_schema(kd.GSI1_PARTITION_KEY, kd.GSI1_SORT_KEY),
                 Projection=ddb.Projection(ProjectionType="ALL"),
+                ContributorInsightsSpecification=_contributor_insights(),
             )
         ],
     )
@@ -131,7 +167,9 @@ def build_database_template() -> Template:
     )
     kms_key = template.add_parameter(_kms_key_parameter())
     template.add_condition(names.CUSTOMER_MANAGED_KEY_CONDITION, Not(Equals(Ref(kms_key), "")))
-    table = template.add_resource(_table(table_name, gsi_name, kms_key))
+    trusted = trusted_accounts_parameter(template)
+    contributor_insights_parameter(template)
+    table = template.add_resource(_table(table_name, gsi_name, kms_key, trusted))
 
     table_arn = GetAtt(table, "Arn")
     index_arn = Sub(
@@ -161,6 +199,8 @@ def build_database_template() -> Template:
         )
     )
 
+    add_alarms(template, table, gsi_name)
+    add_dashboard(template)
     template.add_output(
         [
             _export(names.OUTPUT_TABLE_NAME, "Name of the DynamoDB table", Ref(table)),

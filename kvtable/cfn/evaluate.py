@@ -3,7 +3,8 @@
 Given the stack's account, region, name, parameter values and the physical ids of its
 resources, this yields the properties AWS holds (policy documents, table settings), so
 they can be compared with what is live. It evaluates Ref, Fn::GetAtt (a table's Arn),
-Fn::Sub, Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition and AWS::NoValue.
+Fn::Sub, Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or, Fn::Join, Fn::Split, Condition and
+AWS::NoValue.
 """
 
 from __future__ import annotations
@@ -107,5 +108,6 @@ _FUNCTIONS: dict[str, Any] = {
     "Fn::And": lambda e, arg: all(e.evaluate(a) for a in arg),
     "Fn::Or": lambda e, arg: any(e.evaluate(a) for a in arg),
     "Fn::Join": lambda e, arg: str(arg[0]).join(str(v) for v in e.evaluate(arg[1])),
+    "Fn::Split": lambda e, arg: str(e.evaluate(arg[1])).split(str(arg[0])),
     "Condition": lambda e, arg: e.conditions[arg],
 }

@@ -14,11 +14,27 @@ GSI_NAME_PARAMETER: Final = "GsiName"
 KMS_KEY_PARAMETER: Final = "KmsKeyArn"
 CUSTOMER_MANAGED_KEY_CONDITION: Final = "UseCustomerManagedKey"
 
+# Guard rails: who may reach the table, alarms, the dashboard, hot-key insight.
+TRUSTED_ACCOUNTS_PARAMETER: Final = "TrustedAccountIds"
+TRUST_OTHER_ACCOUNTS_CONDITION: Final = "TrustOtherAccounts"
+ALARM_TOPIC_PARAMETER: Final = "AlarmTopicArn"
+ALARMS_CONDITION: Final = "CreateAlarms"
+THROTTLE_THRESHOLD_PARAMETER: Final = "ThrottleAlarmThreshold"
+SYSTEM_ERRORS_THRESHOLD_PARAMETER: Final = "SystemErrorsAlarmThreshold"
+LATENCY_THRESHOLD_PARAMETER: Final = "LatencyAlarmThresholdMs"
+DASHBOARD_PARAMETER: Final = "CreateDashboard"
+DASHBOARD_CONDITION: Final = "DashboardEnabled"
+CONTRIBUTOR_INSIGHTS_PARAMETER: Final = "ContributorInsights"
+CONTRIBUTOR_INSIGHTS_CONDITION: Final = "ContributorInsightsEnabled"
+DASHBOARD_RESOURCE: Final = "Dashboard"
+ALARM_TYPE: Final = "AWS::CloudWatch::Alarm"
+
 OUTPUT_TABLE_NAME: Final = "TableName"
 OUTPUT_TABLE_ARN: Final = "TableArn"
 OUTPUT_GSI_NAME: Final = "GsiName"
 OUTPUT_READ_POLICY_ARN: Final = "ReadPolicyArn"
 OUTPUT_READ_WRITE_POLICY_ARN: Final = "ReadWritePolicyArn"
+OUTPUT_DASHBOARD_NAME: Final = "DashboardName"
 
 DATABASE_OUTPUTS: Final = (
     OUTPUT_TABLE_NAME,

@@ -1,0 +1,66 @@
+"""The table's resource policy, built with awacs: guard rails that hold whatever an identity policy says.
+
+Identity policies decide what our own roles may do; this stops every principal, an
+administrator's or another account's included, from reaching the table without TLS, from
+deleting it, and (unless trusted by name) from another account. It allows nothing: our read
+and read/write policies, and CloudFormation's updates, keep working because nothing here
+denies the account's own principals an update or an item action over TLS.
+"""
+
+from collections.abc import Sequence
+
+from awacs import dynamodb
+from awacs.aws import (
+    Action,
+    Bool,
+    Condition,
+    Deny,
+    PolicyDocument,
+    Principal,
+    SecureTransport,
+    Statement,
+    StringNotEquals,
+)
+
+from kvtable.iam.policies import POLICY_VERSION, Resource
+
+# Every DynamoDB action: a deny should leave no gap (a wildcard in a Deny narrows nothing it should not).
+EVERY_DYNAMODB_ACTION: Action = dynamodb.Action("*")
+PRINCIPAL_ACCOUNT = "aws:PrincipalAccount"
+
+
+def table_resource_policy_document(
+    table_and_index_arns: Sequence[Resource], table_arn: Resource, allowed_accounts: object
+) -> PolicyDocument:
+    """Deny non-TLS requests, DeleteTable, and principals of any account not in `allowed_accounts`."""
+    everyone = Principal("*")
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[
+            Statement(
+                Sid="DenyWithoutTls",
+                Effect=Deny,
+                Principal=everyone,
+                Action=[EVERY_DYNAMODB_ACTION],
+                Resource=list(table_and_index_arns),
+                Condition=Condition(Bool(SecureTransport, "false")),
+            ),
+            # Deleting the table then takes two deliberate acts: removing this statement, and switching
+            # deletion protection off. The account root can still change the policy: a guard rail, not a lock.
+            Statement(
+                Sid="DenyDeleteTable",
+                Effect=Deny,
+                Principal=everyone,
+                Action=[dynamodb.DeleteTable],
+                Resource=[table_arn],
+            ),
+            Statement(
+                Sid="DenyOtherAccounts",
+                Effect=Deny,
+                Principal=everyone,
+                Action=[EVERY_DYNAMODB_ACTION],
+                Resource=list(table_and_index_arns),
+                Condition=Condition(StringNotEquals(PRINCIPAL_ACCOUNT, allowed_accounts)),
+            ),
+        ],
+    )
