@@ -45,6 +45,11 @@ def read_statement(template: dict[str, Any]) -> dict[str, Any]:
     return statement
 
 
+def alarm(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    properties: dict[str, Any] = template["Resources"][logical_id]["Properties"]
+    return properties
+
+
 def key_branch_statement(template: dict[str, Any]) -> dict[str, Any]:
     statement: dict[str, Any] = template["Resources"]["ReadWritePolicy"]["Properties"]["PolicyDocument"][
         "Fn::If"
@@ -81,6 +86,24 @@ BREAKS: list[tuple[str, str, Edit]] = [
             BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}
         ),
     ),
+    (
+        "E9007",
+        "alarm on a table named by hand",
+        lambda t: alarm(t, "ReadThrottleEventsAlarm")["Dimensions"][0].update(Value="kv-other-table"),
+    ),
+    (
+        "E9007",
+        "alarm on another stack's table",
+        lambda t: alarm(t, "SystemErrorsAlarm")["Dimensions"][0].update(
+            Value={"Fn::ImportValue": "OtherStack-TableName"}
+        ),
+    ),
+    ("E9007", "alarm without a table", lambda t: alarm(t, "WriteThrottleEventsAlarm").update(Dimensions=[])),
+    (
+        "E9007",
+        "alarm on an index named by hand",
+        lambda t: alarm(t, "IndexReadThrottleEventsAlarm")["Dimensions"][1].update(Value="GSI9"),
+    ),
     ("E9101", "dynamodb:* action", lambda t: read_statement(t).update(Action=["dynamodb:*"])),
     ("E9101", "dynamodb:Get* action", lambda t: read_statement(t)["Action"].append("dynamodb:Get*")),
     ("E9101", "NotAction", lambda t: read_statement(t).update(NotAction=["dynamodb:Scan"])),
@@ -105,6 +128,25 @@ def test_each_rule_fails_a_template_that_breaks_it(tmp_path: Path, rule: str, wh
     broken = copy.deepcopy(DATABASE)
     edit(broken)
     assert rule in rule_ids(tmp_path, broken), what
+
+
+def test_the_alarm_rule_points_at_the_offending_dimension(tmp_path: Path) -> None:
+    broken = copy.deepcopy(DATABASE)
+    alarm(broken, "IndexReadThrottleEventsAlarm")["Dimensions"][1].update(Value="GSI9")
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(broken))
+    matches = [
+        m
+        for m in lint_file(path, {"append_rules": [RULES], "regions": ["us-east-1"]})
+        if m.rule.id == "E9007"
+    ]
+    assert [(m.path_string, m.message) for m in matches] == [
+        (
+            "Resources/IndexReadThrottleEventsAlarm/Properties/Dimensions/1/Value",
+            "IndexReadThrottleEventsAlarm: GlobalSecondaryIndexName dimension 'GSI9' is not one of this template's "
+            "indexes",
+        )
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(rendered_files()))
