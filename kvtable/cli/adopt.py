@@ -38,7 +38,6 @@ def run(args: argparse.Namespace) -> int:
     from kvtable.deploy.parameters import check_stack_name  # noqa: PLC0415
     from kvtable.deploy.templates import load_built_template, load_template  # noqa: PLC0415 (`deploy` extra)
     from kvtable.recovery.adopt import Adopter, AdoptOptions  # noqa: PLC0415
-    from kvtable.verify.verify import Clients  # noqa: PLC0415
 
     settings = resolve_settings(args)
     check_stack_name(settings.stack_name)
@@ -48,13 +47,7 @@ def run(args: argparse.Namespace) -> int:
     parameters = merged_assignments(
         environment.parameters if environment else None, args.parameter, "parameter"
     )
-    session = settings.session()
-    clients = Clients(
-        cloudformation=settings.cloudformation(),
-        dynamodb=settings.dynamodb(),
-        iam=session.client("iam", endpoint_url=settings.endpoint_url),
-        kms=session.client("kms", endpoint_url=settings.endpoint_url),
-    )
+    clients = settings.clients()
     options = AdoptOptions(
         stack_name=settings.stack_name,
         table_name=args.table,

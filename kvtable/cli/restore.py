@@ -62,7 +62,6 @@ def run(args: argparse.Namespace) -> int:
     from kvtable.deploy.parameters import check_stack_name  # noqa: PLC0415
     from kvtable.deploy.templates import load_built_template, load_template  # noqa: PLC0415 (`deploy` extra)
     from kvtable.recovery.restore import RestoreOptions, Restorer  # noqa: PLC0415
-    from kvtable.verify.verify import Clients  # noqa: PLC0415
 
     settings = resolve_settings(args)
     check_stack_name(settings.stack_name)
@@ -70,13 +69,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--time {args.time.isoformat()} is in the future")
     path = args.template or (settings.environment.template if settings.environment else None)
     _, template = load_built_template() if path is None else load_template(path)
-    session = settings.session()
-    clients = Clients(
-        cloudformation=settings.cloudformation(),
-        dynamodb=settings.dynamodb(),
-        iam=session.client("iam", endpoint_url=settings.endpoint_url),
-        kms=session.client("kms", endpoint_url=settings.endpoint_url),
-    )
+    clients = settings.clients()
     options = RestoreOptions(
         stack_name=settings.stack_name,
         target_table=args.target_table,

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from kvtable.verify.verify import Clients
+
 
 def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
     """--profile, --region and --endpoint-url, defaulting to the environment file, then boto3's settings."""
@@ -76,6 +78,19 @@ class Settings:
     def dynamodb(self) -> DynamoDBClient:
         """A DynamoDB client for these settings."""
         return self.session().client("dynamodb", endpoint_url=self.endpoint_url)
+
+    def clients(self) -> Clients:
+        """The clients verify, restore and adopt read (and write) through, from one session."""
+        from kvtable.verify.verify import Clients  # noqa: PLC0415 (keeps `kvtable --help` light)
+
+        session = self.session()
+        return Clients(
+            cloudformation=session.client("cloudformation", endpoint_url=self.endpoint_url),
+            dynamodb=session.client("dynamodb", endpoint_url=self.endpoint_url),
+            iam=session.client("iam", endpoint_url=self.endpoint_url),
+            kms=session.client("kms", endpoint_url=self.endpoint_url),
+            cloudwatch=session.client("cloudwatch", endpoint_url=self.endpoint_url),
+        )
 
 
 def _pick(name: str, flag: object, from_file: object, sources: dict[str, str], flag_name: str) -> object:

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     """Verify the stack and print the report; the exit code says whether every check holds."""
     from kvtable.deploy.parameters import check_stack_name  # noqa: PLC0415
     from kvtable.deploy.templates import load_built_template, load_template  # noqa: PLC0415 (`deploy` extra)
-    from kvtable.verify.verify import Clients, Verifier  # noqa: PLC0415
+    from kvtable.verify.verify import Verifier  # noqa: PLC0415
 
     settings = resolve_settings(args)
     check_stack_name(settings.stack_name)
@@ -47,13 +47,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     path = args.template or (settings.environment.template if settings.environment else None)
     _, template = load_built_template() if path is None else load_template(path)
-    session = settings.session()
-    clients = Clients(
-        cloudformation=settings.cloudformation(),
-        dynamodb=settings.dynamodb(),
-        iam=session.client("iam", endpoint_url=settings.endpoint_url),
-        kms=session.client("kms", endpoint_url=settings.endpoint_url),
-    )
+    clients = settings.clients()
     verifier = Verifier(
         clients, settings.stack_name, template, out=sys.stderr, poll_seconds=args.poll_seconds
     )

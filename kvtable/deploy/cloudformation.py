@@ -61,6 +61,18 @@ def deployed_template(cf: CloudFormationClient, name: str) -> Template:
     return parse_template(body, f"the deployed template of {name}")
 
 
+def physical_ids(cf: CloudFormationClient, stack_name: str) -> dict[str, str]:
+    """Each resource's physical id by logical id. Entries without a logical id are passed over: moto
+    lists resource types it cannot create (CloudWatch alarms) that way, and answers the one-resource
+    call, DescribeStackResource, with an error for any stack that holds them."""
+    resources = cf.describe_stack_resources(StackName=stack_name)["StackResources"]
+    return {
+        r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
+        for r in resources
+        if r.get("LogicalResourceId")
+    }
+
+
 def importing_stacks(cf: CloudFormationClient, export_name: str) -> list[str]:
     """Stacks that import the export (AWS answers ValidationError when there are none)."""
     stacks: list[str] = []

@@ -399,10 +399,7 @@ class Deployer:
         if self.dynamodb is None:
             self.say(f"  {label}: not waiting for the indexes (no DynamoDB client given)")
             return
-        detail = self.cf.describe_stack_resource(
-            StackName=self.options.stack_name, LogicalResourceId=table_id
-        )
-        table_name = detail["StackResourceDetail"]["PhysicalResourceId"]
+        table_name = cfn.physical_ids(self.cf, self.options.stack_name)[table_id]
         waiter = IndexWaiter(
             self.dynamodb, self.out, poll_seconds=self.options.index_poll_seconds, sleep=self.sleep
         )

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
+from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.cfn.intrinsics import references, resolve
 from kvtable.cfn.names import TABLE_TYPE
 from kvtable.deploy.templates import Template
@@ -99,8 +100,21 @@ class _Side:
 
     @property
     def resources(self) -> dict[str, Any]:
-        resources: dict[str, Any] = self.template.get("Resources", {})
-        return resources
+        """The resources that exist on this side: those whose Condition holds with its parameters."""
+        conditions = self.conditions
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template.get("Resources", {}).items()
+            if conditions.get(resource.get("Condition", ""), True)
+        }
+
+    @property
+    def conditions(self) -> dict[str, bool]:
+        if not self.template.get("Conditions"):
+            return {}
+        # Conditions depend on parameters only here; account and region do not matter to them.
+        context = StackContext("", "", self.stack_name, self.parameters)
+        return TemplateEvaluator({**self.template, "Resources": {}}, context).conditions
 
     def properties(self, logical_id: str) -> dict[str, Any]:
         props = self.resources[logical_id].get("Properties", {})

@@ -8,7 +8,7 @@ Nothing here can change the stack, the table, its data or the policies.
 
 import json
 
-from awacs import cloudformation, dynamodb, iam, kms
+from awacs import cloudformation, cloudwatch, dynamodb, iam, kms
 from awacs.aws import Action, Allow, Bool, Condition, PolicyDocument, SecureTransport, Statement
 
 from kvtable.iam.policies import POLICY_VERSION
@@ -42,6 +42,7 @@ POLICY_ACTIONS: tuple[Action, ...] = (
     iam.ListEntitiesForPolicy,  # drift detection's read of a managed policy
 )
 KEY_ACTIONS: tuple[Action, ...] = (kms.DescribeKey,)  # the table's key, named by ARN or alias
+ALARM_ACTIONS: tuple[Action, ...] = (cloudwatch.DescribeAlarms,)  # each alarm's metric, dimensions, threshold
 
 
 def _statement(sid: str, actions: tuple[Action, ...], resources: list[str]) -> Statement:
@@ -71,6 +72,10 @@ def operator_policy_document(where: StackLocation) -> PolicyDocument:
                 "ReadManagedPolicies", POLICY_ACTIONS, [f"arn:{p}:iam::{a}:policy/{where.stack_name}-*"]
             ),
             _statement("DescribeTableKey", KEY_ACTIONS, [f"arn:{p}:kms:{r}:{a}:key/*"]),
+            # The template names its alarms <stack name>-<alarm>.
+            _statement(
+                "DescribeAlarms", ALARM_ACTIONS, [f"arn:{p}:cloudwatch:{r}:{a}:alarm:{where.stack_name}-*"]
+            ),
         ],
     )
 

@@ -201,9 +201,7 @@ class Adopter:
             return "import into a new stack"
         if table_id not in deployed.get("Resources", {}):
             return "import the table"
-        physical = self.clients.cloudformation.describe_stack_resource(
-            StackName=stack.name, LogicalResourceId=table_id
-        )["StackResourceDetail"].get("PhysicalResourceId")
+        physical = cfn.physical_ids(self.clients.cloudformation, stack.name).get(table_id)
         if physical != self.options.table_name:
             return "detach the old table"
         return "update"

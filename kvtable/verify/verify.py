@@ -30,6 +30,7 @@ from kvtable.verify.report import Check, Report, Status
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_iam import IAMClient
     from mypy_boto3_kms import KMSClient
@@ -58,6 +59,8 @@ class Clients:
     dynamodb: DynamoDBClient
     iam: IAMClient
     kms: KMSClient
+    # For the alarms' checks; without it they are reported as not checked.
+    cloudwatch: CloudWatchClient | None = None
 
 
 def _read(api: str, call: Callable[[], T]) -> T | Unavailable:
@@ -162,27 +165,21 @@ class Verifier:
             raise UsageError(
                 f"stack {self.stack_name} does not exist; check --stack-name, --env and --region"
             )
-        resources: dict[str, dict[str, Any]] = {
-            r["LogicalResourceId"]: dict(r)
-            for r in cf.describe_stack_resources(StackName=self.stack_name)["StackResources"]
-            # moto reports resource types it cannot create without a logical id.
-            if r.get("LogicalResourceId")
-        }
+        resources = cfn.physical_ids(cf, self.stack_name)
         table_ids = resources_of_type(self.expected, names.TABLE_TYPE)
         if not table_ids or table_ids[0] not in resources:
             raise UsageError(
                 f"stack {self.stack_name} has no DynamoDB table {names.TABLE_RESOURCE}; is it a kvtable "
                 "database stack? (verify checks the database template)"
             )
-        context = stack_context(
-            stack, stack.parameters, {lid: r.get("PhysicalResourceId", "") for lid, r in resources.items()}
-        )
+        context = stack_context(stack, stack.parameters, resources)
         evaluator = TemplateEvaluator(self.expected, context)
         self.say(f"verifying stack {stack.name} in {context.region} (account {context.account})")
         self._stack_checks(stack, table_ids, evaluator)
         table_id = table_ids[0]
-        self._table_checks(evaluator, resources[table_id]["PhysicalResourceId"], table_id, stack.tags)
+        self._table_checks(evaluator, resources[table_id], table_id, stack.tags)
         self._policy_checks(evaluator, resources)
+        self._alarm_checks(evaluator, resources)
         self._drift_checks()
         return Report(self.stack_name, self.clock(), tuple(self.checks))
 
@@ -264,6 +261,8 @@ class Verifier:
         outputs = {o["OutputKey"]: o for o in stack.outputs}
         exports = _read("ListExports", lambda: _all_exports(self.clients.cloudformation))
         for name, spec in sorted(self.expected.get("Outputs", {}).items()):
+            if not evaluator.conditions.get(spec.get("Condition", ""), True):
+                continue  # an output its condition leaves out, such as the dashboard's name without one
             export_spec = spec.get("Export", {}).get("Name")
             export = evaluator.evaluate(export_spec) if export_spec else None
             output = outputs.get(name)
@@ -403,12 +402,12 @@ class Verifier:
 
     # ----- the managed policies ---------------------------------------------
 
-    def _policy_checks(self, evaluator: TemplateEvaluator, resources: dict[str, dict[str, Any]]) -> None:
+    def _policy_checks(self, evaluator: TemplateEvaluator, resources: dict[str, str]) -> None:
         iam = self.clients.iam
         for logical_id in resources_of_type(self.expected, names.MANAGED_POLICY_TYPE):
             name = f"policy.{logical_id}"
             expected = normalized_policy(evaluator.resource_properties(logical_id)["PolicyDocument"])
-            arn = resources.get(logical_id, {}).get("PhysicalResourceId")
+            arn = resources.get(logical_id)
             if not arn:
                 self.record(name, expected, "missing from the stack", False)
                 continue
@@ -418,6 +417,27 @@ class Verifier:
                 return iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
 
             self.compare(name, expected, _read("iam:GetPolicyVersion", default_document), normalized_policy)
+
+    # ----- the alarms ---------------------------------------------------------
+
+    def _alarm_checks(self, evaluator: TemplateEvaluator, resources: dict[str, str]) -> None:
+        """Each alarm the template creates exists, watching this table (and index) on the template's metric."""
+        for logical_id in resources_of_type(self.expected, names.ALARM_TYPE):
+            resource = self.expected["Resources"][logical_id]
+            if not evaluator.conditions.get(resource.get("Condition", ""), True):
+                continue
+            props = evaluator.resource_properties(logical_id)
+            expected = _alarm_shape(props)
+            name = resources.get(logical_id) or str(props.get("AlarmName", ""))
+            if not name:
+                self.record(f"alarm.{logical_id}", expected, "missing from the stack", False)
+                continue
+            cloudwatch = self.clients.cloudwatch
+            if cloudwatch is None:
+                self.unchecked(f"alarm.{logical_id}", expected, Unavailable("no CloudWatch client"))
+                continue
+            found = _read("DescribeAlarms", _alarms_named(cloudwatch, name))
+            self.compare(f"alarm.{logical_id}", expected, found, _first_alarm_shape)
 
     # ----- CloudFormation's own drift detection ------------------------------
 
@@ -532,6 +552,25 @@ def _all_exports(cf: CloudFormationClient) -> dict[str, str]:
     for page in cf.get_paginator("list_exports").paginate():
         exports.update({e["Name"]: e["Value"] for e in page["Exports"]})
     return exports
+
+
+def _alarm_shape(alarm: dict[str, Any]) -> dict[str, Any]:
+    """What an alarm watches and when it fires, from a template's properties or DescribeAlarms."""
+    return {
+        "metric": f"{alarm.get('Namespace')}/{alarm.get('MetricName')}",
+        "dimensions": sorted(f"{d['Name']}={d['Value']}" for d in alarm.get("Dimensions", [])),
+        "statistic": alarm.get("Statistic"),
+        "threshold": float(alarm.get("Threshold", 0)),
+        "periods": int(alarm.get("EvaluationPeriods", 0)),
+    }
+
+
+def _alarms_named(cloudwatch: CloudWatchClient, name: str) -> Callable[[], list[dict[str, Any]]]:
+    return lambda: [dict(a) for a in cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]]
+
+
+def _first_alarm_shape(alarms: list[dict[str, Any]]) -> Any:
+    return _alarm_shape(alarms[0]) if alarms else "missing"
 
 
 def _value_of(export: str) -> Callable[[dict[str, str]], str]:
