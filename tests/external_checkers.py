@@ -19,7 +19,19 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECKERS_BIN = ROOT / ".venv-checkers" / "bin"
 TEMPLATES = ROOT / "templates"
 SAMPLE_KEY = f"arn:aws:kms:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-VARIANTS = {"aws-managed-key": {}, "customer-managed-key": {"KmsKeyArn": SAMPLE_KEY}}
+SAMPLE_TOPIC = f"arn:aws:sns:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:kvtable-alarms"
+# The parameters' combinations checked: the default, a customer-managed key, and every guard rail
+# turned the other way (alarms on, Contributor Insights on, trusted accounts, no dashboard).
+VARIANTS = {
+    "aws-managed-key": {},
+    "customer-managed-key": {"KmsKeyArn": SAMPLE_KEY},
+    "guard-rails-flipped": {
+        "AlarmTopicArn": SAMPLE_TOPIC,
+        "ContributorInsights": "true",
+        "TrustedAccountIds": "111122223333,444455556666",
+        "CreateDashboard": "false",
+    },
+}
 
 _PARLIAMENT = """
 import json, sys
@@ -46,20 +58,26 @@ def resolved_database_template(parameters: dict[str, str]) -> dict[str, Any]:
     resolver = Resolver(template, parameters)
     resources = {}
     for logical_id, resource in template["Resources"].items():
-        resolved = {k: v for k, v in resource.items() if k != "Properties"}
+        if not resolver.conditions.get(resource.get("Condition", ""), True):
+            continue
+        resolved = {k: v for k, v in resource.items() if k not in ("Properties", "Condition")}
         resolved["Properties"] = resolver.resource(logical_id)
         resources[logical_id] = resolved
     return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
 
 
 def resolved_policies() -> dict[str, str]:
-    """Every policy document of every variant, resolved, as JSON text by name."""
+    """Every policy document of every variant (the managed policies and the table's resource policy),
+    resolved, as JSON text by name."""
     template = json.loads((TEMPLATES / "database.json").read_text())
-    return {
-        f"{variant}/{logical_id}": json.dumps(document)
-        for variant, parameters in VARIANTS.items()
-        for logical_id, document in Resolver(template, parameters).policy_documents().items()
-    }
+    documents = {}
+    for variant, parameters in VARIANTS.items():
+        resolver = Resolver(template, parameters)
+        for logical_id, document in resolver.policy_documents().items():
+            documents[f"{variant}/{logical_id}"] = json.dumps(document)
+        table_policy = resolver.resource("KVStorageTable")["ResourcePolicy"]["PolicyDocument"]
+        documents[f"{variant}/KVStorageTable.ResourcePolicy"] = json.dumps(table_policy)
+    return documents
 
 
 def run_checkov(paths: list[Path]) -> CheckovReport:

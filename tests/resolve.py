@@ -1,6 +1,7 @@
 """The built template's intrinsics evaluated for a sample account, region and parameter values,
 so policies can be read, evaluated and checked as AWS would see them once deployed."""
 
+import json
 from typing import Any
 
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
@@ -44,3 +45,10 @@ class Resolver(TemplateEvaluator):
             for logical_id, resource in self.template["Resources"].items()
             if resource["Type"] == MANAGED_POLICY_TYPE
         }
+
+
+def deployed_table_policy(template: dict[str, Any], table_name: str = "kv-storage-data") -> str:
+    """The table's resource policy as CloudFormation would set it for the sample account and region
+    (moto's CloudFormation does not set it: tests put it through DynamoDB's API where AWS would)."""
+    evaluator = Resolver(template, {"TableName": table_name})
+    return json.dumps(evaluator.resource("KVStorageTable")["ResourcePolicy"]["PolicyDocument"])

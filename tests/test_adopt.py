@@ -7,6 +7,7 @@ and AWS's answers to it are also tested through the Stubber in test_adopt_reques
 """
 
 import io
+import json
 from typing import Any
 
 import boto3
@@ -15,14 +16,17 @@ from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.cli import settings as settings_module
 from kvtable.cli.main import main
+from kvtable.deploy.cloudformation import physical_ids
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from kvtable.table_definition import create_table_request
-from tests.test_deploy import CONSUMER
+from tests.resolve import deployed_table_policy
+from tests.test_deploy import CONSUMER, DATABASE
 
 STACK = "KVDatabaseStack"
 OLD = "kv-storage-data"
 RESTORED = "kv-storage-data-restored"
+TEMPLATE = json.loads(DATABASE.with_suffix(".json").read_text())
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -117,10 +121,7 @@ def test_the_whole_adoption_resumes_after_each_step(
     code, _, err = run(capsys, "--table", RESTORED)
     assert code == 130
     assert "interrupted" in err
-    resources = {
-        r["LogicalResourceId"] for r in cf.describe_stack_resources(StackName=STACK)["StackResources"]
-    }
-    assert resources == {"ReadPolicy", "ReadWritePolicy"}
+    assert set(physical_ids(cf, STACK)) == {"ReadPolicy", "ReadWritePolicy", "Dashboard"}
     assert OLD in ddb.list_tables()["TableNames"]  # Retain: the old table stays, outside the stack
     outputs = {
         o["OutputKey"]: o["OutputValue"] for o in cf.describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
@@ -138,10 +139,7 @@ def test_the_whole_adoption_resumes_after_each_step(
     assert code == 130
     assert interrupter.sent == ["IMPORT", "UPDATE"]
     interrupter.stop_before(0)
-    detail = cf.describe_stack_resource(StackName=STACK, LogicalResourceId="KVStorageTable")[
-        "StackResourceDetail"
-    ]
-    assert detail["PhysicalResourceId"] == RESTORED
+    assert physical_ids(cf, STACK)["KVStorageTable"] == RESTORED
     assert cf.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "IMPORT_COMPLETE"
 
     code, out, _ = run(capsys, "--table", RESTORED)
@@ -160,6 +158,8 @@ def test_the_whole_adoption_resumes_after_each_step(
     keep_promises(ddb, RESTORED)
     ddb.update_table(TableName=RESTORED, DeletionProtectionEnabled=True)
     ddb.update_table(TableName=RESTORED, BillingMode="PAY_PER_REQUEST")  # moto restores as provisioned
+    arn = ddb.describe_table(TableName=RESTORED)["Table"]["TableArn"]
+    ddb.put_resource_policy(ResourceArn=arn, Policy=deployed_table_policy(TEMPLATE, RESTORED))
     code, out = verify(capsys)
     assert code == 0, out
 
@@ -191,15 +191,13 @@ def test_a_table_the_cdk_app_built_is_adopted_by_a_new_stack(
     assert cf.describe_stacks()["Stacks"] == []
     code, out, _ = run(capsys, "--table", OLD)
     assert code == 0
-    resources = {
-        r["LogicalResourceId"]: r["PhysicalResourceId"]
-        for r in cf.describe_stack_resources(StackName=STACK)["StackResources"]
-    }
+    resources = physical_ids(cf, STACK)
     assert resources["KVStorageTable"] == OLD
     assert {"ReadPolicy", "ReadWritePolicy"} <= set(resources)
     stack = cf.describe_stacks(StackName=STACK)["Stacks"][0]
     assert stack["EnableTerminationProtection"] is True
     assert {o["OutputKey"] for o in stack["Outputs"]} == {
+        "DashboardName",
         "TableName",
         "TableArn",
         "GsiName",
@@ -243,10 +241,7 @@ def test_an_importing_stack_is_named_with_the_order_of_steps(
         "deploy KVAppStack with the value given as a parameter instead of the import, then adopt, then switch "
         "KVAppStack back to the import"
     ) in out
-    detail = cf.describe_stack_resource(StackName=STACK, LogicalResourceId="KVStorageTable")[
-        "StackResourceDetail"
-    ]
-    assert detail["PhysicalResourceId"] == OLD
+    assert physical_ids(cf, STACK)["KVStorageTable"] == OLD
 
 
 @pytest.mark.parametrize(

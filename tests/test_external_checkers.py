@@ -7,6 +7,7 @@ import pytest
 
 from tests.external_checkers import (
     TEMPLATES,
+    VARIANTS,
     resolved_database_template,
     resolved_policies,
     run_checkov,
@@ -18,10 +19,7 @@ pytestmark = pytest.mark.checkers
 
 def test_checkov_passes_every_template_but_the_one_documented_skip(tmp_path: Path) -> None:
     paths = sorted(TEMPLATES.glob("*.json")) + sorted(TEMPLATES.glob("*.yaml"))
-    for variant, parameters in {
-        "default": {},
-        "cmk": {"KmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k-1"},
-    }.items():
+    for variant, parameters in VARIANTS.items():
         path = tmp_path / f"resolved-{variant}.json"
         path.write_text(json.dumps(resolved_database_template(parameters)))
         paths.append(path)
@@ -42,7 +40,8 @@ def test_checkov_fails_a_table_without_point_in_time_recovery(tmp_path: Path) ->
 
 def test_parliament_finds_nothing_in_any_policy() -> None:
     policies = resolved_policies()
-    assert len(policies) == 4
+    # Two managed policies and the table's resource policy, in each variant.
+    assert len(policies) == 3 * len(VARIANTS)
     assert run_parliament(policies) == []
 
 

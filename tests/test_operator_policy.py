@@ -41,6 +41,10 @@ ALLOWED = [
     ("iam:GetPolicy", POLICY),
     ("iam:GetPolicyVersion", POLICY),
     ("kms:DescribeKey", KEY),
+    (
+        "cloudwatch:DescribeAlarms",
+        f"arn:aws:cloudwatch:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:alarm:{SAMPLE_STACK}-SystemErrors",
+    ),
 ]
 DENIED = [
     ("cloudformation:UpdateStack", STACK_ARN),
@@ -59,6 +63,14 @@ DENIED = [
     ("iam:SetDefaultPolicyVersion", POLICY),
     ("iam:GetPolicyVersion", OTHER_POLICY),
     ("kms:Decrypt", KEY),
+    (
+        "cloudwatch:PutMetricAlarm",
+        f"arn:aws:cloudwatch:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:alarm:{SAMPLE_STACK}-SystemErrors",
+    ),
+    (
+        "cloudwatch:DescribeAlarms",
+        f"arn:aws:cloudwatch:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:alarm:Other-SystemErrors",
+    ),
 ]
 
 

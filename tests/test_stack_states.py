@@ -35,10 +35,10 @@ def stack(status: str) -> dict[str, Any]:
                 "StackId": STACK_ID,
                 "CreationTime": WHEN,
                 "StackStatus": status,
+                # Every parameter of the template, at its default.
                 "Parameters": [
-                    {"ParameterKey": "TableName", "ParameterValue": "kv-storage-data"},
-                    {"ParameterKey": "GsiName", "ParameterValue": "GSI1"},
-                    {"ParameterKey": "KmsKeyArn", "ParameterValue": ""},
+                    {"ParameterKey": name, "ParameterValue": str(spec.get("Default", ""))}
+                    for name, spec in load_built_template()[1]["Parameters"].items()
                 ],
             }
         ]

@@ -1,7 +1,7 @@
 """`kvtable verify` against the local CloudFormation (moto's server, with the harness's additions).
 
-moto 5.2.5 creates the stack's table without PITR, TTL or encryption, so verify must say exactly
-that; set through DynamoDB's API they hold. Each drift is then induced alone and must be reported
+moto 5.2.5 creates the stack's table without PITR, TTL, encryption or its resource policy, so
+verify must say exactly that; set through DynamoDB's API they hold. Each drift is then induced alone and must be reported
 alone, by its named check. moto has no drift detection: that check is skipped there (its AWS
 shape is tested in test_verify_units.py). moto does not propagate stack tags to the table, so
 the tests tag the table through DynamoDB's API where AWS would have done it.
@@ -19,13 +19,16 @@ from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.cli import settings as settings_module
 from kvtable.cli.main import main
+from kvtable.deploy.cloudformation import physical_ids
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
+from tests.resolve import deployed_table_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "KVDatabaseStack"
 TABLE = "kv-storage-data"
 TAGS = {"team": "storage"}
+TEMPLATE = json.loads((ROOT / "templates" / "database.json").read_text())
 
 
 def deploy(cf: CloudFormationClient, **options: Any) -> None:
@@ -59,6 +62,7 @@ def keep_promises_by_hand(endpoint: str) -> None:
     ddb.update_table(TableName=TABLE, SSESpecification={"Enabled": True, "SSEType": "KMS"})
     arn = ddb.describe_table(TableName=TABLE)["Table"]["TableArn"]
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in TAGS.items()])
+    ddb.put_resource_policy(ResourceArn=arn, Policy=deployed_table_policy(TEMPLATE))
 
 
 def test_verify_reports_exactly_what_moto_leaves_off_then_passes_once_set(
@@ -67,7 +71,13 @@ def test_verify_reports_exactly_what_moto_leaves_off_then_passes_once_set(
     deploy(cf)
     code, report, _ = verify(capsys)
     assert code == 4
-    assert failing(report) == {"table.pitr", "table.ttl", "table.encryption", "table.tags"}
+    assert failing(report) == {
+        "table.pitr",
+        "table.ttl",
+        "table.encryption",
+        "table.tags",
+        "table.resource_policy",
+    }
     by_name = {c["name"]: c for c in report["checks"]}
     assert by_name["table.pitr"] == {
         "name": "table.pitr",
@@ -84,7 +94,7 @@ def test_verify_reports_exactly_what_moto_leaves_off_then_passes_once_set(
     assert (code, failing(report)) == (0, set()), report
     assert report["ok"] is True
     assert report["stack"] == STACK
-    assert len(report["checks"]) == 29
+    assert len(report["checks"]) == 31
 
 
 @pytest.fixture
@@ -138,9 +148,7 @@ def _termination_protection_off(endpoint: str, cf: CloudFormationClient) -> None
 
 def _policy_widened(endpoint: str, cf: CloudFormationClient) -> None:
     iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1")
-    arn = cf.describe_stack_resource(StackName=STACK, LogicalResourceId="ReadPolicy")["StackResourceDetail"][
-        "PhysicalResourceId"
-    ]
+    arn = physical_ids(cf, STACK)["ReadPolicy"]
     wider = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}],
@@ -219,7 +227,7 @@ def test_the_table_report_ends_with_a_summary(verified: str, capsys: pytest.Capt
     lines = out.splitlines()
     assert lines[0].startswith(f"Verify {STACK} at ")
     assert lines[1].split() == ["check", "expected", "actual", "holds"]
-    assert lines[-1] == "28 hold, 0 do not, 0 could not be checked, 1 skipped: every check holds"
+    assert lines[-1] == "30 hold, 0 do not, 0 could not be checked, 1 skipped: every check holds"
 
 
 def exit_code(argv: list[str]) -> int:
@@ -266,4 +274,22 @@ def test_the_operator_policy_is_scoped_to_the_stack(
         f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}/index/*",
         f"arn:aws:iam::123456789012:policy/{STACK}-*",
         "arn:aws:kms:us-east-1:123456789012:key/*",
+        f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{STACK}-*",
     }
+
+
+def test_the_alarm_variant_deploys_on_moto_and_verify_says_its_alarms_are_missing(
+    cf: CloudFormationClient, aws_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # moto's CloudFormation has no AWS::CloudWatch::Alarm: it lists each without a logical id and
+    # creates nothing. The deploy and verify must cope; on AWS the alarms exist.
+    topic = "arn:aws:sns:us-east-1:123456789012:kvtable-alarms"
+    deploy(cf, parameters={"AlarmTopicArn": topic, "ContributorInsights": "true"})
+    assert cf.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    keep_promises_by_hand(aws_endpoint)
+    code, report, _ = verify(capsys)
+    assert code == 4
+    alarms = {c["name"]: c["actual"] for c in report["checks"] if c["name"].startswith("alarm.")}
+    assert len(alarms) == 10
+    assert set(alarms.values()) == {"missing"}
+    assert failing(report) == set(alarms)

@@ -11,7 +11,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from kvtable.deploy.templates import load_built_template
+from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
+from kvtable.deploy.templates import load_built_template, resources_of_type
 from kvtable.verify.report import Check, Report
 from kvtable.verify.verify import Clients, Verifier, normalized_policy
 
@@ -169,3 +170,53 @@ def test_policy_documents_compare_whatever_their_spelling() -> None:
     )
     assert normalized_policy({"Action": ["b", "a"]}) == normalized_policy({"Action": ["a", "b"]})
     assert normalized_policy({"Action": ["a"]}) != normalized_policy({"Action": ["a", "b"]})
+
+
+def test_an_alarm_is_checked_against_the_template_in_aws_shape() -> None:
+    given = clients()
+    session = boto3.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    cloudwatch = session.client("cloudwatch")
+    given = Clients(given.cloudformation, given.dynamodb, given.iam, given.kms, cloudwatch)
+    run = verifier(given)
+    template = run.expected
+    parameters = {
+        "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:alarms",
+        "TableName": "kv-storage-data",
+    }
+    evaluator = TemplateEvaluator(template, StackContext("123456789012", "us-east-1", STACK, parameters))
+    index_dimension = {"Name": "GlobalSecondaryIndexName", "Value": "GSI1"}
+    alarm: dict[str, Any] = {
+        "AlarmName": f"{STACK}-IndexReadThrottleEvents",
+        "Namespace": "AWS/DynamoDB",
+        "MetricName": "ReadThrottleEvents",
+        "Dimensions": [{"Name": "TableName", "Value": "kv-storage-data"}, index_dimension],
+        "Statistic": "Sum",
+        "Threshold": 1.0,
+        "EvaluationPeriods": 5,
+    }
+    wrong_table = {
+        **alarm,
+        "Dimensions": [{"Name": "TableName", "Value": "kv-other"}, index_dimension],
+    }
+    answers = {"IndexReadThrottleEventsAlarm": [alarm], "IndexWriteThrottleEventsAlarm": [wrong_table]}
+    with Stubber(cloudwatch) as stub:
+        for logical_id in resources_of_type(template, "AWS::CloudWatch::Alarm"):
+            name = f"{STACK}-{logical_id.removesuffix('Alarm')}"
+            stub.add_response(
+                "describe_alarms", {"MetricAlarms": answers.get(logical_id, [])}, {"AlarmNames": [name]}
+            )
+        run._alarm_checks(evaluator, {})
+        stub.assert_no_pending_responses()
+    by_name = {c.name: c for c in run.checks}
+    assert len(run.checks) == 10  # four throttle alarms, system errors, five operations' latency
+    assert by_name["alarm.IndexReadThrottleEventsAlarm"].status == "ok"
+    assert by_name["alarm.IndexWriteThrottleEventsAlarm"].status == "drift"
+    assert "TableName=kv-other" in by_name["alarm.IndexWriteThrottleEventsAlarm"].actual
+    assert by_name["alarm.SystemErrorsAlarm"].actual == "missing"
+
+
+def test_without_a_topic_there_are_no_alarms_to_check() -> None:
+    run = verifier(clients())
+    evaluator = TemplateEvaluator(run.expected, StackContext("123456789012", "us-east-1", STACK, {}))
+    run._alarm_checks(evaluator, {})
+    assert run.checks == []

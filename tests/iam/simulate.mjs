@@ -1,5 +1,6 @@
 // Test-time only: evaluates IAM requests with @cloud-copilot/iam-simulate (AGPL; never shipped).
-// Reads {"account": "...", "requests": [{"policy", "action", "resource", "context", "resourcePolicy"?}]} on stdin,
+// Reads {"account": "...", "requests": [{"policy", "action", "resource", "context", "resourcePolicy"?, "principal"?}]}
+// on stdin (the principal defaults to a role of the account),
 // writes [{"result": "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied" | "Error", "errors": ...}] on stdout.
 import { runSimulation } from '@cloud-copilot/iam-simulate'
 
@@ -17,7 +18,7 @@ for (const request of requests) {
       ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy } : {}),
       request: {
         action: request.action,
-        principal: `arn:aws:iam::${account}:role/app`,
+        principal: request.principal ?? `arn:aws:iam::${account}:role/app`,
         resource: { accountId: account, resource: request.resource },
         contextVariables: request.context
       }
