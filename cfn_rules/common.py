@@ -6,12 +6,21 @@ from typing import Any
 from cfnlint.template import Template
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
+GLOBAL_TABLE_TYPE = "AWS::DynamoDB::GlobalTable"
 
 
 def tables(cfn: Template) -> dict[str, Any]:
-    """The template's DynamoDB tables by logical id."""
-    found: dict[str, Any] = cfn.get_resources([TABLE_TYPE])
+    """The template's DynamoDB tables (single-region and global) by logical id."""
+    found: dict[str, Any] = cfn.get_resources([TABLE_TYPE, GLOBAL_TABLE_TYPE])
     return found
+
+
+def replicas(properties: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A global table's replica specifications (NoValue entries gone); None for a single-region table."""
+    if "Replicas" not in properties:
+        return None
+    listed = properties.get("Replicas") or []
+    return [r for r in listed if isinstance(r, dict) and r != {"Ref": "AWS::NoValue"}]
 
 
 def scenarios(cfn: Template, properties: Any) -> Iterator[dict[str, Any]]:

@@ -42,8 +42,32 @@ def _table_resources(cfn: Template) -> tuple[set[str], list[Any]]:
     return set(tables(cfn)), keys
 
 
-def _is_table_arn(resource: Any, table_ids: set[str]) -> bool:
-    """GetAtt <table>.Arn, or Sub '${<table>.Arn}/index/<name>'."""
+# A global table's ARN in one replica region: the region a Sub variable, the name its parameter.
+_REGIONAL_ARN = re.compile(
+    r"arn:\$\{AWS::Partition\}:dynamodb:\$\{Region\}:\$\{AWS::AccountId\}:table/\$\{([A-Za-z0-9]+)\}(/index/[^*]+)?"
+)
+
+
+def _table_name_parameters(cfn: Template) -> set[str]:
+    names = set()
+    for resource in tables(cfn).values():
+        name = (resource.get("Properties") or {}).get("TableName")
+        if isinstance(name, dict) and "Ref" in name:
+            names.add(name["Ref"])
+    return names
+
+
+def _is_table_arn(resource: Any, table_ids: set[str], name_parameters: set[str]) -> bool:
+    """GetAtt <table>.Arn, Sub '${<table>.Arn}/index/<name>', or a global table's regional ARN
+    (Sub ['arn:...:${Region}:...:table/${<name parameter>}', {Region: ...}]); under Fn::If, each branch."""
+    if isinstance(resource, dict) and set(resource) == {"Fn::If"}:
+        branches = resource["Fn::If"][1:]
+        return all(
+            b == {"Ref": "AWS::NoValue"} or _is_table_arn(b, table_ids, name_parameters) for b in branches
+        )
+    if isinstance(resource, dict) and isinstance(resource.get("Fn::Sub"), list):
+        match = _REGIONAL_ARN.fullmatch(str(resource["Fn::Sub"][0]))
+        return match is not None and match.group(1) in name_parameters
     if isinstance(resource, dict) and "Fn::GetAtt" in resource:
         target = resource["Fn::GetAtt"]
         parts = target if isinstance(target, list) else str(target).split(".")
@@ -65,6 +89,7 @@ class ResourcesInsideTable(CloudFormationLintRule):  # type: ignore[misc]
 
     def match(self, cfn: Template) -> list[RuleMatch]:
         table_ids, keys = _table_resources(cfn)
+        name_parameters = _table_name_parameters(cfn)
         matches = []
         for path, statement in all_statements(cfn):
             if "NotResource" in statement:
@@ -72,7 +97,9 @@ class ResourcesInsideTable(CloudFormationLintRule):  # type: ignore[misc]
             actions = [a for a in as_list(statement.get("Action", [])) if isinstance(a, str)]
             only_kms = bool(actions) and all(a.startswith("kms:") for a in actions)
             for resource in as_list(statement.get("Resource", [])):
-                if not (_is_table_arn(resource, table_ids) or (only_kms and resource in keys)):
+                if not (
+                    _is_table_arn(resource, table_ids, name_parameters) or (only_kms and resource in keys)
+                ):
                     matches.append(
                         RuleMatch(
                             path, f"resource {resource!r} is outside this template's table and its indexes"

@@ -5,7 +5,7 @@ from typing import Any, ClassVar
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.template import Template
 
-from cfn_rules.common import scenarios, tables
+from cfn_rules.common import GLOBAL_TABLE_TYPE, replicas, scenarios, tables
 
 SOURCE = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html"
 
@@ -34,6 +34,14 @@ class _TableInvariant:
         return matches
 
 
+def _in_every_replica(properties: dict[str, Any], holds: Any) -> bool:
+    """A single-region table's property, or the same property of every replica of a global table."""
+    listed = replicas(properties)
+    if listed is None:
+        return bool(holds(properties))
+    return bool(listed) and all(holds(replica) for replica in listed)
+
+
 class PointInTimeRecovery(_TableInvariant, CloudFormationLintRule):  # type: ignore[misc]
     """The table has point-in-time recovery."""
 
@@ -43,6 +51,10 @@ class PointInTimeRecovery(_TableInvariant, CloudFormationLintRule):  # type: ign
     problem = "point-in-time recovery must be enabled"
 
     def holds(self, properties: dict[str, Any]) -> bool:
+        return _in_every_replica(properties, self._holds)
+
+    @staticmethod
+    def _holds(properties: dict[str, Any]) -> bool:
         spec = properties.get("PointInTimeRecoverySpecification") or {}
         return isinstance(spec, dict) and spec.get("PointInTimeRecoveryEnabled") is True
 
@@ -82,7 +94,7 @@ class DeletionProtection(_TableInvariant, CloudFormationLintRule):  # type: igno
     problem = "deletion protection (DeletionProtectionEnabled: true) is required"
 
     def holds(self, properties: dict[str, Any]) -> bool:
-        return properties.get("DeletionProtectionEnabled") is True
+        return _in_every_replica(properties, lambda p: p.get("DeletionProtectionEnabled") is True)
 
 
 class OnDemandBilling(_TableInvariant, CloudFormationLintRule):  # type: ignore[misc]
@@ -116,4 +128,27 @@ class RetainTable(CloudFormationLintRule):  # type: ignore[misc]
                     matches.append(
                         RuleMatch(["Resources", logical_id], f"{logical_id}: {policy} must be Retain")
                     )
+        return matches
+
+
+class GlobalTableStream(CloudFormationLintRule):  # type: ignore[misc]
+    """A global table streams new and old images, which replication with more than one replica needs."""
+
+    id = "E9008"
+    shortdesc = "kvtable: global table streams NEW_AND_OLD_IMAGES"
+    description = "A global table's StreamSpecification.StreamViewType must be NEW_AND_OLD_IMAGES"
+    source_url = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-globaltable.html"
+    tags: ClassVar[list[str]] = ["kvtable", "dynamodb"]
+
+    def match(self, cfn: Template) -> list[RuleMatch]:
+        matches = []
+        for logical_id, resource in cfn.get_resources([GLOBAL_TABLE_TYPE]).items():
+            for props in scenarios(cfn, resource.get("Properties", {})):
+                view = (props.get("StreamSpecification") or {}).get("StreamViewType")
+                if view != "NEW_AND_OLD_IMAGES":
+                    path = ["Resources", logical_id, "Properties", "StreamSpecification"]
+                    matches.append(
+                        RuleMatch(path, f"{logical_id}: the stream must be NEW_AND_OLD_IMAGES, not {view!r}")
+                    )
+                    break
         return matches

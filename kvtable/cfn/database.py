@@ -30,7 +30,8 @@ from kvtable.iam.policies import TableKey, read_policy_document, read_write_poli
 from kvtable.iam.table_policy import table_resource_policy_document
 
 
-def _name_parameter(title: str, default: str, what: str) -> Parameter:
+def name_parameter(title: str, default: str, what: str) -> Parameter:
+    """A name parameter with DynamoDB's own naming rule as its constraint."""
     # The same rule DynamoDB enforces, so CloudFormation refuses a bad value
     # before it creates anything.
     return Parameter(
@@ -56,7 +57,8 @@ CHECKOV_CUSTOMER_MANAGED_KEY_SKIP = {
 }
 
 
-def _kms_key_parameter() -> Parameter:
+def kms_key_parameter() -> Parameter:
+    """KmsKeyArn: empty for the AWS-managed key, or a customer-managed key's ARN."""
     return Parameter(
         names.KMS_KEY_PARAMETER,
         Type="String",
@@ -68,11 +70,13 @@ def _kms_key_parameter() -> Parameter:
     )
 
 
-def _string_attribute(name: str) -> ddb.AttributeDefinition:
+def string_attribute(name: str) -> ddb.AttributeDefinition:
+    """A string key attribute."""
     return ddb.AttributeDefinition(AttributeName=name, AttributeType="S")
 
 
-def _key_schema(partition: str, sort: str) -> list[ddb.KeySchema]:
+def key_schema(partition: str, sort: str) -> list[ddb.KeySchema]:
+    """A HASH and RANGE key schema."""
     return [
         ddb.KeySchema(AttributeName=partition, KeyType="HASH"),
         ddb.KeySchema(AttributeName=sort, KeyType="RANGE"),
@@ -89,7 +93,8 @@ def _encryption(kms_key: Parameter) -> If:
     )
 
 
-def _contributor_insights() -> If:
+def contributor_insights() -> If:
+    """Contributor Insights when its parameter turns it on; nothing otherwise."""
     return If(
         names.CONTRIBUTOR_INSIGHTS_CONDITION,
         ddb.ContributorInsightsSpecification(Enabled=True),
@@ -97,7 +102,7 @@ def _contributor_insights() -> If:
     )
 
 
-def _resource_policy(trusted: Parameter) -> ddb.ResourcePolicy:
+def resource_policy(trusted: Parameter) -> ddb.ResourcePolicy:
     # ARNs built from the parameters, not GetAtt on the table itself: a table's policy that refers
     # to the table's own Arn is a circular dependency (aws/aws-cdk#35967).
     table_arn = Sub(
@@ -122,8 +127,8 @@ def _table(table_name: Parameter, gsi_name: Parameter, kms_key: Parameter, trust
         DeletionPolicy="Retain",
         UpdateReplacePolicy="Retain",
         TableName=Ref(table_name),
-        AttributeDefinitions=[_string_attribute(a) for a in kd.KEY_ATTRIBUTES],
-        KeySchema=_key_schema(kd.PARTITION_KEY, kd.SORT_KEY),
+        AttributeDefinitions=[string_attribute(a) for a in kd.KEY_ATTRIBUTES],
+        KeySchema=key_schema(kd.PARTITION_KEY, kd.SORT_KEY),
         BillingMode="PAY_PER_REQUEST",
         PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
             PointInTimeRecoveryEnabled=True
@@ -131,20 +136,21 @@ def _table(table_name: Parameter, gsi_name: Parameter, kms_key: Parameter, trust
         SSESpecification=_encryption(kms_key),
         TimeToLiveSpecification=ddb.TimeToLiveSpecification(AttributeName=kd.TTL_ATTRIBUTE, Enabled=True),
         DeletionProtectionEnabled=True,
-        ResourcePolicy=_resource_policy(trusted),
-        ContributorInsightsSpecification=_contributor_insights(),
+        ResourcePolicy=resource_policy(trusted),
+        ContributorInsightsSpecification=contributor_insights(),
         GlobalSecondaryIndexes=[
             ddb.GlobalSecondaryIndex(
                 IndexName=Ref(gsi_name),
-                KeySchema=_key_schema(kd.GSI1_PARTITION_KEY, kd.GSI1_SORT_KEY),
+                KeySchema=key_schema(kd.GSI1_PARTITION_KEY, kd.GSI1_SORT_KEY),
                 Projection=ddb.Projection(ProjectionType="ALL"),
-                ContributorInsightsSpecification=_contributor_insights(),
+                ContributorInsightsSpecification=contributor_insights(),
             )
         ],
     )
 
 
-def _export(title: str, description: str, value: object) -> Output:
+def exported_output(title: str, description: str, value: object) -> Output:
+    """An output exported as `<stack name>-<title>`, the name consuming stacks import."""
     return Output(
         title,
         Description=description,
@@ -160,12 +166,12 @@ def build_database_template() -> Template:
     )
     template.set_version("2010-09-09")
     table_name = template.add_parameter(
-        _name_parameter(names.TABLE_NAME_PARAMETER, kd.DEFAULT_TABLE_NAME, "Name of the DynamoDB table")
+        name_parameter(names.TABLE_NAME_PARAMETER, kd.DEFAULT_TABLE_NAME, "Name of the DynamoDB table")
     )
     gsi_name = template.add_parameter(
-        _name_parameter(names.GSI_NAME_PARAMETER, kd.DEFAULT_GSI_NAME, "Name of the global secondary index")
+        name_parameter(names.GSI_NAME_PARAMETER, kd.DEFAULT_GSI_NAME, "Name of the global secondary index")
     )
-    kms_key = template.add_parameter(_kms_key_parameter())
+    kms_key = template.add_parameter(kms_key_parameter())
     template.add_condition(names.CUSTOMER_MANAGED_KEY_CONDITION, Not(Equals(Ref(kms_key), "")))
     trusted = trusted_accounts_parameter(template)
     contributor_insights_parameter(template)
@@ -203,11 +209,13 @@ def build_database_template() -> Template:
     add_dashboard(template)
     template.add_output(
         [
-            _export(names.OUTPUT_TABLE_NAME, "Name of the DynamoDB table", Ref(table)),
-            _export(names.OUTPUT_TABLE_ARN, "ARN of the DynamoDB table", table_arn),
-            _export(names.OUTPUT_GSI_NAME, "Name of the global secondary index", Ref(gsi_name)),
-            _export(names.OUTPUT_READ_POLICY_ARN, "ARN of the read-only managed policy", Ref(read_policy)),
-            _export(
+            exported_output(names.OUTPUT_TABLE_NAME, "Name of the DynamoDB table", Ref(table)),
+            exported_output(names.OUTPUT_TABLE_ARN, "ARN of the DynamoDB table", table_arn),
+            exported_output(names.OUTPUT_GSI_NAME, "Name of the global secondary index", Ref(gsi_name)),
+            exported_output(
+                names.OUTPUT_READ_POLICY_ARN, "ARN of the read-only managed policy", Ref(read_policy)
+            ),
+            exported_output(
                 names.OUTPUT_READ_WRITE_POLICY_ARN,
                 "ARN of the read/write managed policy",
                 Ref(read_write_policy),

@@ -3,8 +3,8 @@
 Given the stack's account, region, name, parameter values and the physical ids of its
 resources, this yields the properties AWS holds (policy documents, table settings), so
 they can be compared with what is live. It evaluates Ref, Fn::GetAtt (a table's Arn),
-Fn::Sub, Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or, Fn::Join, Fn::Split, Condition and
-AWS::NoValue.
+Fn::Sub, Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or, Fn::Join, Fn::Split, Fn::Select,
+Fn::Contains (of rules), Condition and AWS::NoValue; list parameters are lists.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kvtable.cfn.names import TABLE_TYPE
+from kvtable.cfn.names import GLOBAL_TABLE_TYPE, TABLE_TYPE
 
 NO_VALUE = object()
 _SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
@@ -41,6 +41,12 @@ class TemplateEvaluator:
         declared = template.get("Parameters", {})
         self.values: dict[str, str] = {name: str(spec.get("Default", "")) for name, spec in declared.items()}
         self.values.update(context.parameters)
+        # List parameters (CommaDelimitedList) are lists to Ref, Fn::Join, Fn::Select and Fn::Contains.
+        self.lists: dict[str, list[str]] = {
+            name: self.values[name].split(",") if self.values[name] else []
+            for name, spec in declared.items()
+            if str(spec.get("Type", "")).startswith(("CommaDelimitedList", "List<"))
+        }
         self.values.update(
             {
                 "AWS::AccountId": context.account,
@@ -55,7 +61,7 @@ class TemplateEvaluator:
             self.conditions[name] = bool(self.evaluate(expression))
         for logical_id, resource in template.get("Resources", {}).items():
             physical = context.physical_ids.get(logical_id)
-            if resource.get("Type") == TABLE_TYPE:
+            if resource.get("Type") in (TABLE_TYPE, GLOBAL_TABLE_TYPE):
                 name = physical or str(
                     self.evaluate(resource.get("Properties", {}).get("TableName", logical_id))
                 )
@@ -99,7 +105,7 @@ class TemplateEvaluator:
 
 
 _FUNCTIONS: dict[str, Any] = {
-    "Ref": lambda e, arg: NO_VALUE if arg == "AWS::NoValue" else e._value(arg),
+    "Ref": lambda e, arg: NO_VALUE if arg == "AWS::NoValue" else e.lists.get(arg) or e._value(arg),
     "Fn::GetAtt": lambda e, arg: e._value(".".join(arg) if isinstance(arg, list) else arg),
     "Fn::Sub": lambda e, arg: e._sub(arg),
     "Fn::If": lambda e, arg: e.evaluate(arg[1] if e.conditions[arg[0]] else arg[2]),
@@ -109,5 +115,7 @@ _FUNCTIONS: dict[str, Any] = {
     "Fn::Or": lambda e, arg: any(e.evaluate(a) for a in arg),
     "Fn::Join": lambda e, arg: str(arg[0]).join(str(v) for v in e.evaluate(arg[1])),
     "Fn::Split": lambda e, arg: str(e.evaluate(arg[1])).split(str(arg[0])),
+    "Fn::Select": lambda e, arg: e.evaluate(arg[1])[int(e.evaluate(arg[0]))],
+    "Fn::Contains": lambda e, arg: e.evaluate(arg[1]) in e.evaluate(arg[0]),
     "Condition": lambda e, arg: e.conditions[arg],
 }

@@ -27,6 +27,9 @@ DASHBOARD_CONDITION: Final = "DashboardEnabled"
 CONTRIBUTOR_INSIGHTS_PARAMETER: Final = "ContributorInsights"
 CONTRIBUTOR_INSIGHTS_CONDITION: Final = "ContributorInsightsEnabled"
 DASHBOARD_RESOURCE: Final = "Dashboard"
+REPLICA_REGIONS_PARAMETER: Final = "ReplicaRegions"
+GLOBAL_TABLE_TYPE: Final = "AWS::DynamoDB::GlobalTable"
+TABLE_TYPES: Final = (TABLE_TYPE, GLOBAL_TABLE_TYPE)
 ALARM_TYPE: Final = "AWS::CloudWatch::Alarm"
 
 OUTPUT_TABLE_NAME: Final = "TableName"
@@ -35,6 +38,7 @@ OUTPUT_GSI_NAME: Final = "GsiName"
 OUTPUT_READ_POLICY_ARN: Final = "ReadPolicyArn"
 OUTPUT_READ_WRITE_POLICY_ARN: Final = "ReadWritePolicyArn"
 OUTPUT_DASHBOARD_NAME: Final = "DashboardName"
+OUTPUT_REPLICA_REGIONS: Final = "ReplicaRegions"
 
 DATABASE_OUTPUTS: Final = (
     OUTPUT_TABLE_NAME,

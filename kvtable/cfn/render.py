@@ -8,6 +8,7 @@ from troposphere import Template
 
 from kvtable.cfn.consumer import build_consumer_template
 from kvtable.cfn.database import build_database_template
+from kvtable.cfn.global_database import build_global_database_template
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class TemplateSpec:
 
 TEMPLATES = (
     TemplateSpec("database", build_database_template),
+    TemplateSpec("global-database", build_global_database_template),
     TemplateSpec("consumer", build_consumer_template),
 )
 

@@ -1,0 +1,197 @@
+"""The global-table variant of the database stack: the same key design, policies and exports,
+as an AWS::DynamoDB::GlobalTable with one replica per region of the ReplicaRegions parameter.
+
+CloudFormation has no loop without a transform, so the replicas are MAX_REPLICAS slots, each
+present when the list has that many regions: the list is padded with empty entries, so that
+selecting a slot past its end yields "" instead of failing.
+"""
+
+from collections.abc import Callable
+
+from troposphere import (
+    Equals,
+    GetAtt,
+    If,
+    Join,
+    Not,
+    Output,
+    Parameter,
+    Ref,
+    Select,
+    Split,
+    Sub,
+    Template,
+)
+from troposphere import dynamodb as ddb
+from troposphere.iam import ManagedPolicy
+
+from kvtable import key_design as kd
+from kvtable.cfn import names
+from kvtable.cfn.database import (
+    contributor_insights,
+    exported_output,
+    key_schema,
+    name_parameter,
+    string_attribute,
+)
+from kvtable.cfn.guardrails import (
+    allowed_accounts,
+    contributor_insights_parameter,
+    trusted_accounts_parameter,
+)
+from kvtable.iam.policies import Resource, read_policy_document, read_write_policy_document
+from kvtable.iam.table_policy import table_resource_policy_document
+
+MAX_REPLICAS = 5
+REGION_IN_ARN = "arn:${AWS::Partition}:dynamodb:${Region}:${AWS::AccountId}:table/"
+
+
+def replica_slot_condition(slot: int) -> str:
+    """The condition that slot `slot` (from 1) holds a region."""
+    return f"HasReplica{slot}"
+
+
+def _region(slot: int) -> Select:
+    padded = Split(",", Join("", [Join(",", Ref(names.REPLICA_REGIONS_PARAMETER)), "," * MAX_REPLICAS]))
+    return Select(slot - 1, padded)
+
+
+def _arn_in(slot: int, suffix: str = "") -> Sub:
+    return Sub(
+        REGION_IN_ARN + names.sub_variable(names.TABLE_NAME_PARAMETER) + suffix,
+        Region=_region(slot),
+    )
+
+
+def _in_each_replica(make: Callable[[int], object]) -> list[object]:
+    """One entry per replica slot: the first always (the list holds the stack's own region), each
+    other only where the slot holds a region."""
+    return [make(1)] + [
+        If(replica_slot_condition(slot), make(slot), Ref("AWS::NoValue"))
+        for slot in range(2, MAX_REPLICAS + 1)
+    ]
+
+
+def _replica(slot: int, gsi_name: Parameter, trusted: Parameter) -> ddb.ReplicaSpecification:
+    table_arn, index_arns = _arn_in(slot), _arn_in(slot, "/index/*")
+    document = table_resource_policy_document([table_arn, index_arns], table_arn, allowed_accounts(trusted))
+    return ddb.ReplicaSpecification(
+        Region=_region(slot),
+        PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
+            PointInTimeRecoveryEnabled=True
+        ),
+        DeletionProtectionEnabled=True,
+        ContributorInsightsSpecification=contributor_insights(),
+        GlobalSecondaryIndexes=[
+            ddb.ReplicaGlobalSecondaryIndexSpecification(
+                IndexName=Ref(gsi_name), ContributorInsightsSpecification=contributor_insights()
+            )
+        ],
+        # troposphere types this property as a plain dict; awacs objects inside it render as usual.
+        ResourcePolicy=ddb.ResourcePolicy(PolicyDocument=document.JSONrepr()),
+    )
+
+
+def build_global_database_template() -> Template:
+    """The global-table database stack's template."""
+    template = Template(
+        Description="kvtable: the single-table DynamoDB database of the key-value storage service, "
+        "as a global table replicated to the regions of ReplicaRegions"
+    )
+    template.set_version("2010-09-09")
+    table_name = template.add_parameter(
+        name_parameter(names.TABLE_NAME_PARAMETER, kd.DEFAULT_TABLE_NAME, "Name of the DynamoDB table")
+    )
+    gsi_name = template.add_parameter(
+        name_parameter(names.GSI_NAME_PARAMETER, kd.DEFAULT_GSI_NAME, "Name of the global secondary index")
+    )
+    template.add_parameter(
+        Parameter(
+            names.REPLICA_REGIONS_PARAMETER,
+            Type="CommaDelimitedList",
+            Default="us-east-1",
+            Description=f"The regions the table lives in, comma-separated, the stack's own among them "
+            f"(at most {MAX_REPLICAS}). Add or remove one region per update.",
+        )
+    )
+    trusted = trusted_accounts_parameter(template)
+    contributor_insights_parameter(template)
+    for slot in range(2, MAX_REPLICAS + 1):
+        template.add_condition(replica_slot_condition(slot), Not(Equals(_region(slot), "")))
+    template.add_rule(
+        "StackRegionIsAReplica",
+        {
+            "Assertions": [
+                {
+                    "Assert": {"Fn::Contains": [Ref(names.REPLICA_REGIONS_PARAMETER), Ref("AWS::Region")]},
+                    "AssertDescription": "ReplicaRegions must include the region the stack is deployed in",
+                }
+            ]
+        },
+    )
+    table = template.add_resource(
+        ddb.GlobalTable(
+            names.TABLE_RESOURCE,
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
+            TableName=Ref(table_name),
+            AttributeDefinitions=[string_attribute(a) for a in kd.KEY_ATTRIBUTES],
+            KeySchema=key_schema(kd.PARTITION_KEY, kd.SORT_KEY),
+            # Every replica shares one billing mode, and the resource's default is provisioned.
+            BillingMode="PAY_PER_REQUEST",
+            # Eventually consistent global tables with more than one replica require a stream.
+            StreamSpecification=ddb.StreamSpecification(StreamViewType="NEW_AND_OLD_IMAGES"),
+            SSESpecification=ddb.GlobalTableSSESpecification(SSEEnabled=True),
+            TimeToLiveSpecification=ddb.TimeToLiveSpecification(AttributeName=kd.TTL_ATTRIBUTE, Enabled=True),
+            GlobalSecondaryIndexes=[
+                ddb.GlobalTableGlobalSecondaryIndex(
+                    IndexName=Ref(gsi_name),
+                    KeySchema=key_schema(kd.GSI1_PARTITION_KEY, kd.GSI1_SORT_KEY),
+                    Projection=ddb.Projection(ProjectionType="ALL"),
+                )
+            ],
+            Replicas=_in_each_replica(lambda slot: _replica(slot, gsi_name, trusted)),
+        )
+    )
+    resources: list[Resource] = [
+        *_in_each_replica(_arn_in),
+        *_in_each_replica(
+            lambda slot: _arn_in(slot, "/index/" + names.sub_variable(names.GSI_NAME_PARAMETER))
+        ),
+    ]
+    read_policy = template.add_resource(
+        ManagedPolicy(
+            names.READ_POLICY_RESOURCE,
+            Description="kvtable: read items of the global table and its GSI in every replica region, over TLS only",
+            PolicyDocument=read_policy_document(resources),
+        )
+    )
+    read_write_policy = template.add_resource(
+        ManagedPolicy(
+            names.READ_WRITE_POLICY_RESOURCE,
+            Description="kvtable: read and write items of the global table and its GSI in every replica region, "
+            "over TLS only",
+            PolicyDocument=read_write_policy_document(resources),
+        )
+    )
+    template.add_output(
+        [
+            exported_output(names.OUTPUT_TABLE_NAME, "Name of the DynamoDB table", Ref(table)),
+            exported_output(names.OUTPUT_TABLE_ARN, "ARN of the table in this region", GetAtt(table, "Arn")),
+            exported_output(names.OUTPUT_GSI_NAME, "Name of the global secondary index", Ref(gsi_name)),
+            exported_output(
+                names.OUTPUT_READ_POLICY_ARN, "ARN of the read-only managed policy", Ref(read_policy)
+            ),
+            exported_output(
+                names.OUTPUT_READ_WRITE_POLICY_ARN,
+                "ARN of the read/write managed policy",
+                Ref(read_write_policy),
+            ),
+            Output(
+                names.OUTPUT_REPLICA_REGIONS,
+                Description="The regions the table is replicated to",
+                Value=Join(",", Ref(names.REPLICA_REGIONS_PARAMETER)),
+            ),
+        ]
+    )
+    return template
