@@ -19,3 +19,7 @@ class AlreadyExistsError(KvTableError):
 
 class ConditionFailedError(KvTableError):
     """A write's condition did not hold, so nothing was written."""
+
+
+class NotHomeRegionError(KvTableError):
+    """A creation that must be unique (a user, an API key, a namespace) sent outside the home region."""

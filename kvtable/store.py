@@ -26,6 +26,7 @@ from kvtable.errors import (
     InvalidInputError,
     ItemNotFoundError,
     KvTableError,
+    NotHomeRegionError,
 )
 from kvtable.pagination import Page, check_page_size, decode_cursor, encode_cursor, every_item
 from kvtable.values import (
@@ -105,13 +106,26 @@ class KvTable:
         table_name: str = kd.DEFAULT_TABLE_NAME,
         gsi_name: str = kd.DEFAULT_GSI_NAME,
         clock: Callable[[], datetime] = _utc_now,
+        home_region: str | None = None,
     ) -> None:
+        """`home_region`: on a global table, the one region where users, API keys and namespaces are
+        created (uniqueness holds only within a region); elsewhere those creations are refused."""
         self.client = client
         self.table_name = table_name
         self.gsi_name = gsi_name
         self._clock = clock
+        self.home_region = home_region
 
     # ----- helpers -------------------------------------------------------
+
+    def _require_home_region(self, what: str) -> None:
+        """Refuse, before any request, a creation that must be unique across regions outside the home region."""
+        region = self.client.meta.region_name
+        if self.home_region is not None and region != self.home_region:
+            raise NotHomeRegionError(
+                f"{what} happen only in the home region {self.home_region}, and this client is in {region}: a "
+                "global table checks uniqueness within one region only; send the request to the home region"
+            )
 
     def _now(self) -> tuple[str, int]:
         moment = self._clock()
@@ -436,6 +450,7 @@ class KvTable:
         password_hash: str | None = None,
     ) -> UserEntity:
         """Create a user and claim its API key in one transaction; AlreadyExistsError if either is taken."""
+        self._require_home_region("user creations")
         partition = kd.user_partition_key(user_id)
         api_partition = kd.api_key_partition_key(api_key)
         _require_text("email", email)
@@ -493,6 +508,7 @@ class KvTable:
 
     def rotate_api_key(self, user_id: str, new_api_key: str) -> UserEntity:
         """Give the user a new API key, releasing the old one, in one transaction."""
+        self._require_home_region("API key rotations")
         new_partition = kd.api_key_partition_key(new_api_key)
         user = self.get_user(user_id, consistent=True)
         old_key = user.get("apiKey")
@@ -562,6 +578,7 @@ class KvTable:
 
     def create_namespace(self, user_id: str, namespace: str) -> KeyEntity:
         """Create a namespace and the user's link to it in one transaction; the name is taken once only."""
+        self._require_home_region("namespace creations")
         user_partition = kd.user_partition_key(user_id)
         ns_partition = kd.namespace_partition_key(namespace)
         timestamp, _ = self._now()

@@ -19,7 +19,7 @@ from botocore.parsers import ResponseParserError
 
 from kvtable.aws_errors import error_code
 from kvtable.cfn.intrinsics import resolve
-from kvtable.cfn.names import TABLE_TYPE
+from kvtable.cfn.names import TABLE_TYPES
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
 from kvtable.deploy.errors import DeployError, RefusedError
@@ -27,6 +27,7 @@ from kvtable.deploy.indexes import IndexWaiter
 from kvtable.deploy.options import ALLOW_REPLACEMENT_FLAG, DeployOptions
 from kvtable.deploy.parameters import check_overrides, check_stack_name, check_tags, resolve_parameters
 from kvtable.deploy.plan import Plan, change_set_refusals, compute_plan, gsi_definitions
+from kvtable.deploy.rules import check_rules
 from kvtable.deploy.stepwise import Step, stepwise_steps
 from kvtable.deploy.templates import Template, load_built_template, load_template, resources_of_type
 
@@ -200,7 +201,9 @@ class Deployer:
     def _template(self) -> tuple[str, Template]:
         """The template's text and parsed body, with the parameter overrides checked before any call."""
         path = self.options.template_path
-        body, template = load_built_template() if path is None else load_template(path)
+        body, template = (
+            load_built_template(self.options.built_template) if path is None else load_template(path)
+        )
         check_overrides(template, self.options.file_parameters, self.options.settings_file)
         check_overrides(template, self.options.parameters)
         return body, template
@@ -214,19 +217,20 @@ class Deployer:
         if options.tags is not None:
             check_tags(options.tags)
         body, template = self._template()
-        table_ids = resources_of_type(template, TABLE_TYPE)
+        table_ids = resources_of_type(template, *TABLE_TYPES)
 
         found = cfn.describe_stack(self.cf, options.stack_name)
         if found is not None and options.stepwise and states.is_busy(found.status) and not options.plan_only:
             found = self._wait_until_settled(found)
         stack = self._prepare_stack_for_update(found) if found is not None else None
         parameters = resolve_parameters(template, options.parameters, stack.parameters if stack else None)
+        check_rules(template, parameters, self.cf.meta.region_name, options.stack_name)
         old_template: Template | None = cfn.deployed_template(self.cf, options.stack_name) if stack else None
         old_parameters = stack.parameters if stack else {}
         plan = compute_plan(options.stack_name, old_template, old_parameters, template, parameters)
         # Protect the tables the deployed stack has, too: a template without them is refused below.
         if old_template is not None:
-            table_ids = sorted(set(table_ids) | set(resources_of_type(old_template, TABLE_TYPE)))
+            table_ids = sorted(set(table_ids) | set(resources_of_type(old_template, *TABLE_TYPES)))
         self._print_plan(plan, creating=stack is None)
         stepwise = options.stepwise and len(plan.index_operations) > 1
         # What the templates decide stands first, whatever a later lookup does.

@@ -12,6 +12,8 @@ class DeployOptions:
 
     stack_name: str
     template_path: Path | None = None
+    # Without template_path: which template kvtable builds is deployed (database, global-database).
+    built_template: str = "database"
     parameters: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] | None = None
     plan_only: bool = False

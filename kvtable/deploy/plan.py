@@ -15,14 +15,17 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.cfn.intrinsics import references, resolve
-from kvtable.cfn.names import TABLE_TYPE
+from kvtable.cfn.names import GLOBAL_TABLE_TYPE, TABLE_TYPE, TABLE_TYPES
 from kvtable.deploy.templates import Template
 
 SCHEMA_REGION = "us-east-1"
 
 # The schema lists only TableName for a table, but CloudFormation's documentation says a
 # KeySchema change requires replacement ("Update requires: Replacement").
-DOCUMENTED_REPLACING_PROPERTIES: dict[str, frozenset[str]] = {TABLE_TYPE: frozenset({"KeySchema"})}
+DOCUMENTED_REPLACING_PROPERTIES: dict[str, frozenset[str]] = {
+    TABLE_TYPE: frozenset({"KeySchema"}),
+    GLOBAL_TABLE_TYPE: frozenset({"KeySchema"}),
+}
 
 Action = Literal["Add", "Modify", "Remove"]
 
@@ -215,6 +218,40 @@ def _ttl_refusal(logical_id: str, before: dict[str, Any], after: dict[str, Any])
     )
 
 
+def replica_regions(side: "_Side", logical_id: str) -> list[str]:
+    """A global table's replica regions, as CloudFormation evaluates them with the side's parameters."""
+    context = StackContext("", "", side.stack_name, side.parameters)
+    properties = TemplateEvaluator(side.template, context).resource_properties(logical_id)
+    return [str(r.get("Region")) for r in properties.get("Replicas", [])]
+
+
+def _global_table_refusals(logical_id: str, old: "_Side", new: "_Side") -> list[str]:
+    """What AWS refuses, or fails half way, in one update of a global table."""
+    before, after = replica_regions(old, logical_id), replica_regions(new, logical_id)
+    added, removed = sorted(set(after) - set(before)), sorted(set(before) - set(after))
+    refusals = []
+    if len(added) + len(removed) > 1:
+        steps = [f"add {r}" for r in added] + [f"remove {r}" for r in removed]
+        refusals.append(
+            f"{logical_id}: this update adds or removes {len(added) + len(removed)} replicas, and AWS takes one "
+            "replica change per update: deploy one at a time, waiting for each: " + "; then ".join(steps)
+        )
+    old_props, new_props = old.properties(logical_id), new.properties(logical_id)
+    if old_props.get("BillingMode", "PROVISIONED") != new_props.get("BillingMode", "PROVISIONED"):
+        refusals.append(
+            f"{logical_id}: the billing mode would change; every replica shares one billing mode and kvtable "
+            "keeps PAY_PER_REQUEST"
+        )
+    if _differs(old_props.get("StreamSpecification"), new_props.get("StreamSpecification")) and (
+        len(before) > 1 or len(after) > 1
+    ):
+        refusals.append(
+            f"{logical_id}: the stream would change while the table has more than one replica, which replication "
+            "needs: remove the other replicas first, one per update"
+        )
+    return refusals
+
+
 def compute_plan(
     stack_name: str,
     old_template: Template | None,
@@ -234,8 +271,8 @@ def compute_plan(
     index_refusal: str | None = None
     for change in changes:
         if (
-            change.resource_type != TABLE_TYPE
-            and old.resources.get(change.logical_id, {}).get("Type") != TABLE_TYPE
+            change.resource_type not in TABLE_TYPES
+            and old.resources.get(change.logical_id, {}).get("Type") not in TABLE_TYPES
         ):
             continue
         if change.action == "Remove":
@@ -248,7 +285,7 @@ def compute_plan(
             detail = ", ".join(
                 f"{p} {before.get(p)!r} -> {after.get(p)!r}"
                 for p in change.properties
-                if p in create_only_properties(TABLE_TYPE)
+                if p in create_only_properties(change.resource_type)
             )
             refusals.append(
                 f"{change.logical_id}: the table would be replaced ({detail}); CloudFormation would create "
@@ -260,6 +297,8 @@ def compute_plan(
             operations += table_operations
             index_refusal = index_refusal or _index_refusal(change.logical_id, table_operations)
             refusals += [r for r in (_ttl_refusal(change.logical_id, before, after),) if r]
+            if change.resource_type == GLOBAL_TABLE_TYPE:
+                refusals += _global_table_refusals(change.logical_id, old, new)
 
     replaced = {c.logical_id for c in changes if c.replacement or c.action == "Remove"}
     old_exports, new_exports = old.exports(), new.exports()
@@ -282,7 +321,10 @@ def change_set_refusals(changes: list[dict[str, Any]], table_ids: set[str]) -> l
     refusals = []
     for change in changes:
         resource = change.get("ResourceChange", {})
-        if resource.get("LogicalResourceId") not in table_ids and resource.get("ResourceType") != TABLE_TYPE:
+        if (
+            resource.get("LogicalResourceId") not in table_ids
+            and resource.get("ResourceType") not in TABLE_TYPES
+        ):
             continue
         logical_id = resource.get("LogicalResourceId")
         if resource.get("Action") == "Remove":

@@ -45,12 +45,12 @@ def load_template(path: Path) -> tuple[str, Template]:
     return text, parse_template(text, str(path))
 
 
-def resources_of_type(template: Template, resource_type: str) -> list[str]:
-    """Logical ids of the template's resources of one type."""
+def resources_of_type(template: Template, *resource_types: str) -> list[str]:
+    """Logical ids of the template's resources of the given types."""
     return sorted(
         logical_id
         for logical_id, resource in template.get("Resources", {}).items()
-        if resource.get("Type") == resource_type
+        if resource.get("Type") in resource_types
     )
 
 
