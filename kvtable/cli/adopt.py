@@ -4,6 +4,7 @@ If the stack exists, its table is replaced by the named one (a restored table, s
 table leaves the stack but stays as it is, the named one is imported, then a normal update
 applies every setting the template promises. If no stack exists, a new one is created by
 importing the table (the one the CDK app built, say), then the update adds the rest.
+With --as-global-table, the stack's own table becomes a global table in --regions.
 --plan shows the steps and the differences the update will fix; run it again to continue.
 """
 
@@ -14,12 +15,25 @@ import sys
 from pathlib import Path
 
 from kvtable.cli.command import Command
-from kvtable.cli.settings import add_environment_arguments, merged_assignments, resolve_settings
+from kvtable.cli.settings import Settings, add_environment_arguments, merged_assignments, resolve_settings
+from kvtable.deploy.errors import UsageError
+from kvtable.environments import REGION_PATTERN
+
+# The global template's replica slots (kvtable.cfn.global_database.MAX_REPLICAS, which needs troposphere).
+MAX_REPLICAS = 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """--table, --plan, --template, --parameter and the stack's settings."""
-    parser.add_argument("--table", required=True, help="the existing table to bring under the stack")
+    parser.add_argument("--table", help="the existing table to bring under the stack")
+    parser.add_argument(
+        "--as-global-table",
+        action="store_true",
+        help="instead: turn the stack's own table into a global table in --regions, without copying data",
+    )
+    parser.add_argument(
+        "--regions", help="with --as-global-table: every region, comma-separated, the stack's own among them"
+    )
     parser.add_argument("--plan", action="store_true", help="show the steps and differences; change nothing")
     parser.add_argument(
         "--template",
@@ -41,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
 
     settings = resolve_settings(args)
     check_stack_name(settings.stack_name)
+    if args.as_global_table:
+        return _globalize(args, settings)
+    if not args.table:
+        raise UsageError("give --table (the table to adopt), or --as-global-table with --regions")
     environment = settings.environment
     path = args.template or (environment.template if environment else None)
     body, template = load_built_template() if path is None else load_template(path)
@@ -59,6 +77,28 @@ def run(args: argparse.Namespace) -> int:
     return Adopter(clients, options, template, body, sys.stdout).run()
 
 
+def _globalize(args: argparse.Namespace, settings: Settings) -> int:
+    from kvtable.deploy.templates import load_built_template  # noqa: PLC0415 (`deploy` extra)
+    from kvtable.recovery.globalize import GlobalizeOptions, Globalizer  # noqa: PLC0415
+
+    if not args.regions:
+        raise UsageError("--as-global-table needs --regions, e.g. --regions us-east-1,eu-west-1")
+    regions = tuple(r.strip() for r in args.regions.split(",") if r.strip())
+    for region in regions:
+        if not REGION_PATTERN.fullmatch(region):
+            raise UsageError(f"--regions: {region!r} is not an AWS region name such as 'eu-west-1'")
+    if len(regions) > MAX_REPLICAS:
+        raise UsageError(f"--regions: at most {MAX_REPLICAS} regions (the global template's replica slots)")
+    _, global_template = load_built_template("global-database")
+    options = GlobalizeOptions(
+        settings.stack_name, regions, plan_only=args.plan, poll_seconds=args.poll_seconds
+    )
+    globalizer = Globalizer(
+        settings.cloudformation(), settings.dynamodb(), options, global_template, sys.stdout
+    )
+    return globalizer.run()
+
+
 ADOPT = Command(
     name="adopt",
     summary="bring an existing table (restored, or built by the CDK app) under the stack with an IMPORT",
@@ -67,6 +107,7 @@ ADOPT = Command(
         "kvtable adopt --env prod --table kv-storage-data-restored --plan",
         "kvtable adopt --env prod --table kv-storage-data-restored",
         "kvtable adopt --stack-name KVDatabaseStack --table kv-storage-data --plan",
+        "kvtable adopt --env prod --as-global-table --regions us-east-1,eu-west-1 --plan",
     ),
     add_arguments=add_arguments,
     run=run,

@@ -79,17 +79,20 @@ class Settings:
         """A DynamoDB client for these settings."""
         return self.session().client("dynamodb", endpoint_url=self.endpoint_url)
 
-    def clients(self) -> Clients:
-        """The clients verify, restore and adopt read (and write) through, from one session."""
+    def clients(self, region: str | None = None) -> Clients:
+        """The clients verify, restore and adopt read (and write) through, from one session; in
+        `region` when given (a global table's replica), else the settings' region."""
         from kvtable.verify.verify import Clients  # noqa: PLC0415 (keeps `kvtable --help` light)
 
         session = self.session()
+        url, name = self.endpoint_url, region or session.region_name
         return Clients(
-            cloudformation=session.client("cloudformation", endpoint_url=self.endpoint_url),
-            dynamodb=session.client("dynamodb", endpoint_url=self.endpoint_url),
-            iam=session.client("iam", endpoint_url=self.endpoint_url),
-            kms=session.client("kms", endpoint_url=self.endpoint_url),
-            cloudwatch=session.client("cloudwatch", endpoint_url=self.endpoint_url),
+            cloudformation=session.client("cloudformation", endpoint_url=url, region_name=name),
+            dynamodb=session.client("dynamodb", endpoint_url=url, region_name=name),
+            iam=session.client("iam", endpoint_url=url, region_name=name),
+            kms=session.client("kms", endpoint_url=url, region_name=name),
+            cloudwatch=session.client("cloudwatch", endpoint_url=url, region_name=name),
+            for_region=self.clients,
         )
 
 

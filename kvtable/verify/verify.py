@@ -61,6 +61,8 @@ class Clients:
     kms: KMSClient
     # For the alarms' checks; without it they are reported as not checked.
     cloudwatch: CloudWatchClient | None = None
+    # The same clients in another region, for a global table's replicas.
+    for_region: Callable[[str], Clients] | None = None
 
 
 def _read(api: str, call: Callable[[], T]) -> T | Unavailable:
@@ -166,7 +168,7 @@ class Verifier:
                 f"stack {self.stack_name} does not exist; check --stack-name, --env and --region"
             )
         resources = cfn.physical_ids(cf, self.stack_name)
-        table_ids = resources_of_type(self.expected, names.TABLE_TYPE)
+        table_ids = resources_of_type(self.expected, *names.TABLE_TYPES)
         if not table_ids or table_ids[0] not in resources:
             raise UsageError(
                 f"stack {self.stack_name} has no DynamoDB table {names.TABLE_RESOURCE}; is it a kvtable "
@@ -177,7 +179,10 @@ class Verifier:
         self.say(f"verifying stack {stack.name} in {context.region} (account {context.account})")
         self._stack_checks(stack, table_ids, evaluator)
         table_id = table_ids[0]
-        self._table_checks(evaluator, resources[table_id], table_id, stack.tags)
+        if self.expected["Resources"][table_id]["Type"] == names.GLOBAL_TABLE_TYPE:
+            self.replica_checks(evaluator, table_id, resources[table_id], stack.tags)
+        else:
+            self._table_checks(evaluator.resource_properties(table_id), resources[table_id], stack.tags)
         self._policy_checks(evaluator, resources)
         self._alarm_checks(evaluator, resources)
         self._drift_checks()
@@ -188,8 +193,29 @@ class Verifier:
     ) -> list[Check]:
         """The table's checks against the template as `evaluator` evaluates it; the checks are also kept."""
         first = len(self.checks)
-        self._table_checks(evaluator, table_name, table_id, tags)
+        self._table_checks(evaluator.resource_properties(table_id), table_name, tags)
         return self.checks[first:]
+
+    def replica_checks(
+        self, evaluator: TemplateEvaluator, table_id: str, table_name: str, tags: dict[str, str]
+    ) -> None:
+        """A global table's checks, made in each replica's own region against that replica's settings,
+        each named `replica.<region>.table.<check>`."""
+        props = evaluator.resource_properties(table_id)
+        for replica in props.get("Replicas", []):
+            region = str(replica["Region"])
+            if self.clients.for_region is None:
+                self.unchecked(
+                    f"replica.{region}", "checked in its region", Unavailable("no regional clients")
+                )
+                continue
+            regional = Verifier(
+                self.clients.for_region(region), self.stack_name, self.expected, clock=self.clock
+            )
+            regional._table_checks(replica_properties(props, replica), table_name, tags)
+            self.checks += [
+                Check(f"replica.{region}.{c.name}", c.expected, c.actual, c.status) for c in regional.checks
+            ]
 
     def table_report(self, table_name: str) -> Report:
         """The table's checks alone, for a table that is not (yet) the stack's, such as a restored one:
@@ -202,7 +228,7 @@ class Verifier:
         table_id = resources_of_type(self.expected, names.TABLE_TYPE)[0]
         parameters = {**stack.parameters, names.TABLE_NAME_PARAMETER: table_name}
         evaluator = TemplateEvaluator(self.expected, stack_context(stack, parameters, {table_id: table_name}))
-        self._table_checks(evaluator, table_name, table_id, stack.tags)
+        self._table_checks(evaluator.resource_properties(table_id), table_name, stack.tags)
         return Report(table_name, self.clock(), tuple(self.checks))
 
     # ----- the stack ---------------------------------------------------------
@@ -280,11 +306,9 @@ class Verifier:
 
     # ----- the table ---------------------------------------------------------
 
-    def _table_checks(
-        self, evaluator: TemplateEvaluator, table_name: str, table_id: str, stack_tags: dict[str, str]
-    ) -> None:
+    def _table_checks(self, props: dict[str, Any], table_name: str, stack_tags: dict[str, str]) -> None:
+        """Every check of one table against its evaluated template properties."""
         ddb = self.clients.dynamodb
-        props = evaluator.resource_properties(table_id)
         described = _read(
             "DescribeTable", lambda: cast(dict[str, Any], ddb.describe_table(TableName=table_name)["Table"])
         )
@@ -491,6 +515,17 @@ class Verifier:
                 actual,
                 verdict in ("IN_SYNC", "NOT_CHECKED"),
             )
+
+
+def replica_properties(table: dict[str, Any], replica: dict[str, Any]) -> dict[str, Any]:
+    """What a global table's replica promises, in the shape of a single-region table's properties:
+    the table-level settings, with the replica's own (PITR, deletion protection, the resource policy,
+    Contributor Insights, tags) over them. A global table's SSE without a key is the AWS-managed key."""
+    merged = {k: v for k, v in table.items() if k not in ("Replicas", "StreamSpecification")}
+    for key in ("PointInTimeRecoverySpecification", "DeletionProtectionEnabled", "ResourcePolicy", "Tags"):
+        if key in replica:
+            merged[key] = replica[key]
+    return merged
 
 
 def stack_context(

@@ -1,0 +1,231 @@
+"""From one region to many: turn the stack's table into a global table without copying data.
+
+The way AWS documents it (aws-samples/amazon-dynamodb-table-to-global-table-cfn), one stack
+operation a step, each read back from the stack so that running again continues:
+
+1. turn the table's stream on (NEW_AND_OLD_IMAGES), which replication needs;
+2. remove the table from the stack: it is Retain with deletion protection, so it stays;
+3. import it as an AWS::DynamoDB::GlobalTable with a single replica, the stack's own region;
+4. update with the full global template (policies per region, same exports);
+5. add the other regions, one replica per update, waiting for each to be ACTIVE.
+
+The exports keep their values throughout: the table's name and its ARN in the stack's region
+do not change. No step deletes anything.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from kvtable.cfn import names
+from kvtable.cfn.evaluate import TemplateEvaluator
+from kvtable.deploy import cloudformation as cfn
+from kvtable.deploy import states
+from kvtable.deploy.deploy import Deployer
+from kvtable.deploy.errors import DeployError, UsageError
+from kvtable.deploy.options import DeployOptions
+from kvtable.deploy.templates import Template
+from kvtable.recovery.adopt import detached_template, with_table
+from kvtable.verify.verify import stack_context
+
+STREAM = {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+@dataclass(frozen=True)
+class GlobalizeOptions:
+    """What the person asked for: the stack, and every region the table should live in."""
+
+    stack_name: str
+    regions: tuple[str, ...]
+    plan_only: bool = False
+    poll_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stack operation of the conversion."""
+
+    kind: str
+    description: str
+    regions: tuple[str, ...] = ()
+
+
+def import_request(table_name: str) -> list[dict[str, Any]]:
+    """The IMPORT change set's ResourcesToImport for the table, as a global table."""
+    return [
+        {
+            "ResourceType": names.GLOBAL_TABLE_TYPE,
+            "LogicalResourceId": names.TABLE_RESOURCE,
+            "ResourceIdentifier": {"TableName": table_name},
+        }
+    ]
+
+
+def replica_additions(home: str, regions: tuple[str, ...], present: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The ReplicaRegions value of each update that adds one region, from `present` to every region."""
+    current = list(present) or [home]
+    steps = []
+    for region in regions:
+        if region not in current:
+            current.append(region)
+            steps.append(tuple(current))
+    return steps
+
+
+@dataclass
+class Globalizer:
+    """One conversion run; `global_template` is the global-table template kvtable builds."""
+
+    cf: Any
+    dynamodb: Any
+    options: GlobalizeOptions
+    global_template: Template
+    out: TextIO
+    sleep: Callable[[float], None] = time.sleep
+    steps: list[Step] = field(default_factory=list)
+
+    def say(self, line: str) -> None:
+        """Write one line of the report."""
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def _deployer(self, **options: Any) -> Deployer:
+        settings = DeployOptions(
+            stack_name=self.options.stack_name, poll_seconds=self.options.poll_seconds, **options
+        )
+        return Deployer(self.cf, settings, self.out, sleep=self.sleep, dynamodb=self.dynamodb)
+
+    def plan(self) -> tuple[list[Step], cfn.DeployedStack, Template]:
+        """The steps left, read from the stack; changes nothing."""
+        stack = cfn.describe_stack(self.cf, self.options.stack_name)
+        if stack is None:
+            raise UsageError(
+                f"stack {self.options.stack_name} does not exist; deploy the single-region stack first"
+            )
+        if not states.is_updatable(stack.status):
+            raise DeployError(
+                states.blocked_message(stack.name, stack.status) or f"stack {stack.name} is {stack.status}"
+            )
+        home = self.cf.meta.region_name
+        if home not in self.options.regions:
+            raise UsageError(f"--regions must include the stack's own region {home}")
+        deployed = cfn.deployed_template(self.cf, stack.name)
+        resource = deployed.get("Resources", {}).get(names.TABLE_RESOURCE)
+        steps: list[Step] = []
+        if resource is not None and resource.get("Type") == names.TABLE_TYPE:
+            if resource.get("Properties", {}).get("StreamSpecification") != STREAM:
+                steps.append(
+                    Step("stream", "turn the table's stream on (NEW_AND_OLD_IMAGES), which replication needs")
+                )
+            steps.append(
+                Step(
+                    "detach",
+                    "remove the table from the stack: it is Retain with deletion protection, so it stays",
+                )
+            )
+        if resource is None or resource.get("Type") == names.TABLE_TYPE:
+            steps.append(
+                Step("import", f"import the table as an AWS::DynamoDB::GlobalTable with one replica, {home}")
+            )
+            steps.append(
+                Step(
+                    "update",
+                    "update with the full global template: policies in every replica region, the same exports",
+                    (home,),
+                )
+            )
+            present: tuple[str, ...] = (home,)
+        else:
+            present = tuple(stack.parameters.get(names.REPLICA_REGIONS_PARAMETER, home).split(","))
+        for regions in replica_additions(home, self.options.regions, present):
+            steps.append(
+                Step("replica", f"add the replica in {regions[-1]} and wait until it is ACTIVE", regions)
+            )
+        return steps, stack, deployed
+
+    def run(self) -> int:
+        """Plan, then take every step left."""
+        steps, stack, deployed = self.plan()
+        self.say(f"Convert stack {stack.name} to a global table in {', '.join(self.options.regions)}:")
+        if not steps:
+            self.say("  nothing left to do")
+        for number, step in enumerate(steps, start=1):
+            self.say(f"  step {number} of {len(steps)}: {step.description}")
+        importers = self._export_importers(stack)
+        if importers:
+            self.say(
+                f"  (the exports keep their values; {', '.join(importers)} import them and need no change)"
+            )
+        if self.options.plan_only or not steps:
+            return 0
+        table_name = stack.parameters.get(names.TABLE_NAME_PARAMETER, "")
+        for step in steps:
+            self.say(f"Step: {step.description}")
+            current = cfn.describe_stack(self.cf, stack.name)
+            deployed = cfn.deployed_template(self.cf, stack.name)
+            self._take(step, current, deployed, table_name)
+        return 0
+
+    def _export_importers(self, stack: cfn.DeployedStack) -> list[str]:
+        try:
+            return cfn.importing_stacks(self.cf, names.export_name(stack.name, names.OUTPUT_TABLE_NAME))
+        except Exception:
+            return []
+
+    def _take(self, step: Step, stack: cfn.DeployedStack | None, deployed: Template, table_name: str) -> None:
+        if stack is None:
+            raise DeployError(f"stack {self.options.stack_name} disappeared during the conversion")
+        deployer = self._deployer()
+        if step.kind == "stream":
+            streamed = copy.deepcopy(deployed)
+            streamed["Resources"][names.TABLE_RESOURCE]["Properties"]["StreamSpecification"] = STREAM
+            body = json.dumps(streamed, indent=2, sort_keys=True)
+            deployer.apply_change_set(body, stack.parameters, None, stack, [names.TABLE_RESOURCE])
+        elif step.kind == "detach":
+            old = TemplateEvaluator(deployed, stack_context(stack, stack.parameters, {}))
+            detached = detached_template(deployed, names.TABLE_RESOURCE, old)
+            body = json.dumps(detached, indent=2, sort_keys=True)
+            deployer.apply_change_set(
+                body, stack.parameters, None, stack, [names.TABLE_RESOURCE], detaching_tables=True
+            )
+        elif step.kind == "import":
+            importing = with_table(deployed, self.global_template, names.TABLE_RESOURCE)
+            for name in (names.REPLICA_REGIONS_PARAMETER, names.CONTRIBUTOR_INSIGHTS_PARAMETER):
+                importing.setdefault("Parameters", {})[name] = self.global_template["Parameters"][name]
+            parameters = {**stack.parameters, names.REPLICA_REGIONS_PARAMETER: self.cf.meta.region_name}
+            parameters = {k: v for k, v in parameters.items() if k in importing["Parameters"]}
+            body = json.dumps(importing, indent=2, sort_keys=True)
+            deployer.apply_change_set(
+                body,
+                parameters,
+                None,
+                stack,
+                [names.TABLE_RESOURCE],
+                resources_to_import=import_request(table_name),
+            )
+        else:
+            regions = ",".join(step.regions)
+            self._deployer(
+                parameters={names.REPLICA_REGIONS_PARAMETER: regions}, built_template="global-database"
+            ).run()
+        if step.kind == "replica":
+            self._wait_for_replica(table_name, step.regions[-1])
+
+    def _wait_for_replica(self, table_name: str, region: str) -> None:
+        start = time.monotonic()
+        while True:
+            table = self.dynamodb.describe_table(TableName=table_name)["Table"]
+            statuses = {r["RegionName"]: r.get("ReplicaStatus", "?") for r in table.get("Replicas", [])}
+            status = statuses.get(region, "not there yet")
+            if status == "ACTIVE":
+                self.say(f"  replica {region} is ACTIVE after {time.monotonic() - start:.0f}s")
+                return
+            if status in ("CREATION_FAILED", "INACCESSIBLE_ENCRYPTION_CREDENTIALS"):
+                raise DeployError(f"replica {region} is {status}; see the table in the DynamoDB console")
+            self.say(f"  replica {region}: {status} ({time.monotonic() - start:.0f}s elapsed)")
+            self.sleep(max(self.options.poll_seconds, 0))
