@@ -52,9 +52,16 @@ class CheckovReport:
     skipped: list[tuple[str, str]]
 
 
-def resolved_database_template(parameters: dict[str, str]) -> dict[str, Any]:
-    """The database template with every intrinsic resolved for the sample account and region."""
-    template = json.loads((TEMPLATES / "database.json").read_text())
+# The global table's combinations: one region, and three.
+GLOBAL_VARIANTS = {
+    "one-region": {},
+    "three-regions": {"ReplicaRegions": "us-east-1,eu-west-1,ap-southeast-2", "ContributorInsights": "true"},
+}
+
+
+def resolved_database_template(parameters: dict[str, str], stem: str = "database") -> dict[str, Any]:
+    """A database template with every intrinsic resolved for the sample account and region."""
+    template = json.loads((TEMPLATES / f"{stem}.json").read_text())
     resolver = Resolver(template, parameters)
     resources = {}
     for logical_id, resource in template["Resources"].items():
@@ -77,6 +84,15 @@ def resolved_policies() -> dict[str, str]:
             documents[f"{variant}/{logical_id}"] = json.dumps(document)
         table_policy = resolver.resource("KVStorageTable")["ResourcePolicy"]["PolicyDocument"]
         documents[f"{variant}/KVStorageTable.ResourcePolicy"] = json.dumps(table_policy)
+    global_template = json.loads((TEMPLATES / "global-database.json").read_text())
+    for variant, parameters in GLOBAL_VARIANTS.items():
+        resolver = Resolver(global_template, parameters)
+        for logical_id, document in resolver.policy_documents().items():
+            documents[f"global-{variant}/{logical_id}"] = json.dumps(document)
+        for replica in resolver.resource("KVStorageTable")["Replicas"]:
+            documents[f"global-{variant}/{replica['Region']}.ResourcePolicy"] = json.dumps(
+                replica["ResourcePolicy"]["PolicyDocument"]
+            )
     return documents
 
 
@@ -133,6 +149,10 @@ def check_everything() -> list[str]:
         for variant, parameters in VARIANTS.items():
             path = Path(workdir) / f"database-resolved-{variant}.json"
             path.write_text(json.dumps(resolved_database_template(parameters)))
+            paths.append(path)
+        for variant, parameters in GLOBAL_VARIANTS.items():
+            path = Path(workdir) / f"global-database-resolved-{variant}.json"
+            path.write_text(json.dumps(resolved_database_template(parameters, "global-database")))
             paths.append(path)
         report = run_checkov(paths)
     problems = [

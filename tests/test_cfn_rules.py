@@ -17,6 +17,7 @@ pytestmark = pytest.mark.cfn_lint
 ROOT = Path(__file__).resolve().parent.parent
 RULES = str(ROOT / "cfn_rules")
 DATABASE: dict[str, Any] = json.loads(rendered_files()["database.json"])
+GLOBAL: dict[str, Any] = json.loads(rendered_files()["global-database.json"])
 Edit = Callable[[dict[str, Any]], None]
 
 
@@ -163,3 +164,57 @@ def test_the_customer_managed_key_variant_passes_every_rule(tmp_path: Path) -> N
         "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     )
     assert rule_ids(tmp_path, keyed) == set()
+
+
+def first_replica(template: dict[str, Any]) -> dict[str, Any]:
+    replica: dict[str, Any] = props(template)["Replicas"][0]
+    return replica
+
+
+GLOBAL_BREAKS: list[tuple[str, str, Edit]] = [
+    (
+        "E9001",
+        "a replica without PITR",
+        lambda t: first_replica(t)["PointInTimeRecoverySpecification"].update(
+            PointInTimeRecoveryEnabled=False
+        ),
+    ),
+    ("E9002", "no encryption", lambda t: props(t)["SSESpecification"].update(SSEEnabled=False)),
+    ("E9003", "no TTL", lambda t: props(t).pop("TimeToLiveSpecification")),
+    (
+        "E9004",
+        "a replica without deletion protection",
+        lambda t: first_replica(t).pop("DeletionProtectionEnabled"),
+    ),
+    ("E9005", "DeletionPolicy Delete", lambda t: table(t).update(DeletionPolicy="Delete")),
+    ("E9006", "provisioned billing", lambda t: props(t).update(BillingMode="PROVISIONED")),
+    ("E9008", "no stream", lambda t: props(t).pop("StreamSpecification")),
+    (
+        "E9008",
+        "keys-only stream",
+        lambda t: props(t)["StreamSpecification"].update(StreamViewType="KEYS_ONLY"),
+    ),
+    (
+        "E9102",
+        "every region",
+        lambda t: read_global_statement(t).update(Resource=["arn:aws:dynamodb:*:*:table/*"]),
+    ),
+]
+
+
+def read_global_statement(template: dict[str, Any]) -> dict[str, Any]:
+    statement: dict[str, Any] = template["Resources"]["ReadPolicy"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ][0]
+    return statement
+
+
+@pytest.mark.parametrize(
+    ("rule", "what", "edit"), GLOBAL_BREAKS, ids=[f"{r}-{w}" for r, w, _ in GLOBAL_BREAKS]
+)
+def test_each_rule_fails_a_global_template_that_breaks_it(
+    tmp_path: Path, rule: str, what: str, edit: Edit
+) -> None:
+    broken = copy.deepcopy(GLOBAL)
+    edit(broken)
+    assert rule in rule_ids(tmp_path, broken), what

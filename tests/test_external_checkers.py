@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.external_checkers import (
+    GLOBAL_VARIANTS,
     TEMPLATES,
     VARIANTS,
     resolved_database_template,
@@ -22,6 +23,10 @@ def test_checkov_passes_every_template_but_the_one_documented_skip(tmp_path: Pat
     for variant, parameters in VARIANTS.items():
         path = tmp_path / f"resolved-{variant}.json"
         path.write_text(json.dumps(resolved_database_template(parameters)))
+        paths.append(path)
+    for variant, parameters in GLOBAL_VARIANTS.items():
+        path = tmp_path / f"global-resolved-{variant}.json"
+        path.write_text(json.dumps(resolved_database_template(parameters, "global-database")))
         paths.append(path)
     report = run_checkov(paths)
     assert report.failed == []
@@ -40,8 +45,9 @@ def test_checkov_fails_a_table_without_point_in_time_recovery(tmp_path: Path) ->
 
 def test_parliament_finds_nothing_in_any_policy() -> None:
     policies = resolved_policies()
-    # Two managed policies and the table's resource policy, in each variant.
-    assert len(policies) == 3 * len(VARIANTS)
+    # Two managed policies and the table's resource policy, in each variant; the global table's two
+    # policies and one resource policy per replica (1 and 3 regions).
+    assert len(policies) == 3 * len(VARIANTS) + (2 + 1) + (2 + 3)
     assert run_parliament(policies) == []
 
 
