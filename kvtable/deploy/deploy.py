@@ -19,7 +19,7 @@ from botocore.parsers import ResponseParserError
 
 from kvtable.aws_errors import error_code
 from kvtable.cfn.intrinsics import resolve
-from kvtable.cfn.names import TABLE_TYPES
+from kvtable.cfn.names import REPLICA_REGIONS_PARAMETER, TABLE_TYPES
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
 from kvtable.deploy.errors import DeployError, RefusedError
@@ -27,6 +27,7 @@ from kvtable.deploy.indexes import IndexWaiter
 from kvtable.deploy.options import ALLOW_REPLACEMENT_FLAG, DeployOptions
 from kvtable.deploy.parameters import check_overrides, check_stack_name, check_tags, resolve_parameters
 from kvtable.deploy.plan import Plan, change_set_refusals, compute_plan, gsi_definitions
+from kvtable.deploy.replicas import ReplicaWaiter
 from kvtable.deploy.rules import check_rules
 from kvtable.deploy.stepwise import Step, stepwise_steps
 from kvtable.deploy.templates import Template, load_built_template, load_template, resources_of_type
@@ -232,22 +233,14 @@ class Deployer:
         if old_template is not None:
             table_ids = sorted(set(table_ids) | set(resources_of_type(old_template, *TABLE_TYPES)))
         self._print_plan(plan, creating=stack is None)
-        stepwise = options.stepwise and len(plan.index_operations) > 1
-        # What the templates decide stands first, whatever a later lookup does.
-        self._refuse_or_warn(plan.refusals if stepwise else plan.all_refusals, "plan")
-        self._refuse_or_warn(self._export_refusals(plan), "plan")
-        steps: list[Step] = []
-        if stepwise and old_template is not None:
-            steps = stepwise_steps(
-                options.stack_name,
-                deployed=old_template,
-                deployed_parameters=old_parameters,
-                new_body=body,
-                new=template,
-                new_parameters=parameters,
-                operations=plan.index_operations,
-            )
-            self._print_steps(steps)
+        steps, replica_stepwise = self._stepwise(
+            plan,
+            body=body,
+            template=template,
+            parameters=parameters,
+            old_template=old_template,
+            old_parameters=old_parameters,
+        )
         if options.plan_only:
             return 0
 
@@ -260,6 +253,8 @@ class Deployer:
 
         if steps and old_template is not None:
             self._run_steps(steps, old_template, old_parameters, table_ids)
+        elif replica_stepwise and old_template is not None:
+            self._run_replica_steps(plan.replica_steps, body, parameters, old_parameters, table_ids)
         else:
             applied = self.apply_change_set(body, parameters, options.tags, stack, table_ids)
             if not applied:
@@ -271,6 +266,48 @@ class Deployer:
         deployed = cfn.describe_stack(self.cf, options.stack_name)
         self.print_outputs(options.stack_name, deployed.outputs if deployed else [])
         return 0
+
+    def _stepwise(
+        self,
+        plan: Plan,
+        *,
+        body: str,
+        template: Template,
+        parameters: dict[str, str],
+        old_template: Template | None,
+        old_parameters: dict[str, str],
+    ) -> tuple[list[Step], bool]:
+        """Refuse what the plan refuses (less what --stepwise runs one update at a time); return the index
+        steps, and whether the replica changes run one per update. Printed, for --plan to show."""
+        stepwise = self.options.stepwise and len(plan.index_operations) > 1
+        replica_stepwise = self.options.stepwise and len(plan.replica_steps) > 1
+        if stepwise and replica_stepwise:
+            raise RefusedError("change the indexes and the replica regions in separate deploys")
+        waived = {
+            plan.index_refusal if stepwise else None,
+            plan.replica_refusal if replica_stepwise else None,
+        }
+        # What the templates decide stands first, whatever a later lookup does.
+        self._refuse_or_warn([r for r in plan.all_refusals if r not in waived], "plan")
+        self._refuse_or_warn(self._export_refusals(plan), "plan")
+        steps: list[Step] = []
+        if stepwise and old_template is not None:
+            steps = stepwise_steps(
+                self.options.stack_name,
+                deployed=old_template,
+                deployed_parameters=old_parameters,
+                new_body=body,
+                new=template,
+                new_parameters=parameters,
+                operations=plan.index_operations,
+            )
+            self._print_steps(steps)
+        if replica_stepwise:
+            count = len(plan.replica_steps)
+            self.say(f"Stepwise: {count} updates, one replica change each (removals first):")
+            for number, regions in enumerate(plan.replica_steps, start=1):
+                self.say(f"  step {number} of {count}: replicas in {', '.join(regions)}")
+        return steps, replica_stepwise
 
     # ----- one update -------------------------------------------------------
 
@@ -390,6 +427,39 @@ class Deployer:
             )
             self._wait_for_indexes(table_id, step.indexes_after, label)
             previous, previous_parameters = step.template, step.parameters
+
+    def _run_replica_steps(
+        self,
+        steps: list[list[str]],
+        body: str,
+        parameters: dict[str, str],
+        deployed_parameters: dict[str, str],
+        table_ids: list[str],
+    ) -> None:
+        """One update per replica change, the new template with the regions of that moment, waiting for each."""
+        table_id = table_ids[0]
+        previous = deployed_parameters.get(REPLICA_REGIONS_PARAMETER, "").split(",")
+        for number, regions in enumerate(steps, start=1):
+            label = f"step {number} of {len(steps)}"
+            self._wait_for_replicas(table_id, previous, label)  # an earlier run may have stopped mid-way
+            self.say(f"Step {number} of {len(steps)}: replicas in {', '.join(regions)}")
+            step_parameters = {**parameters, REPLICA_REGIONS_PARAMETER: ",".join(regions)}
+            final = number == len(steps)
+            stack = cfn.describe_stack(self.cf, self.options.stack_name)
+            self.apply_change_set(
+                body, step_parameters, self.options.tags if final else None, stack, table_ids
+            )
+            self._wait_for_replicas(table_id, regions, label)
+            previous = regions
+
+    def _wait_for_replicas(self, table_id: str, regions: list[str], label: str) -> None:
+        if not self.options.wait_for_backfill or self.dynamodb is None:
+            return
+        table_name = cfn.physical_ids(self.cf, self.options.stack_name)[table_id]
+        waiter = ReplicaWaiter(
+            self.dynamodb, self.out, poll_seconds=self.options.index_poll_seconds, sleep=self.sleep
+        )
+        waiter.wait(table_name, regions, label)
 
     def _index_names(self, template: Template, parameters: dict[str, str], table_id: str) -> tuple[str, ...]:
         properties = resolve(

@@ -68,6 +68,9 @@ class Plan:
     outputs_change: bool = False
     index_operations: list[IndexOperation] = field(default_factory=list)
     index_refusal: str | None = None
+    # A global table's replica regions before and after, when they change by more than one.
+    replica_steps: list[list[str]] = field(default_factory=list)
+    replica_refusal: str | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -77,7 +80,8 @@ class Plan:
     @property
     def all_refusals(self) -> list[str]:
         """Every refusal of a deploy in one update."""
-        return self.refusals + ([self.index_refusal] if self.index_refusal else [])
+        extra = [r for r in (self.index_refusal, self.replica_refusal) if r]
+        return self.refusals + extra
 
 
 @cache
@@ -225,17 +229,37 @@ def replica_regions(side: "_Side", logical_id: str) -> list[str]:
     return [str(r.get("Region")) for r in properties.get("Replicas", [])]
 
 
+def replica_steps(before: list[str], after: list[str]) -> list[list[str]]:
+    """The replica regions after each update that removes or adds one region, removals first."""
+    current, steps = list(before), []
+    for region in [r for r in before if r not in after]:
+        current.remove(region)
+        steps.append(list(current))
+    for region in [r for r in after if r not in before]:
+        current.append(region)
+        steps.append(list(current))
+    return steps
+
+
+def _replica_refusal(logical_id: str, old: "_Side", new: "_Side") -> tuple[list[list[str]], str | None]:
+    before, after = replica_regions(old, logical_id), replica_regions(new, logical_id)
+    steps = replica_steps(before, after)
+    if len(steps) <= 1:
+        return steps, None
+    described = [f"add {r}" for r in after if r not in before] + [
+        f"remove {r}" for r in before if r not in after
+    ]
+    return steps, (
+        f"{logical_id}: this update adds or removes {len(steps)} replicas, and AWS takes one replica change per "
+        "update; 'kvtable deploy --stepwise' runs them one per update, waiting for each: "
+        + "; then ".join(sorted(described))
+    )
+
+
 def _global_table_refusals(logical_id: str, old: "_Side", new: "_Side") -> list[str]:
     """What AWS refuses, or fails half way, in one update of a global table."""
     before, after = replica_regions(old, logical_id), replica_regions(new, logical_id)
-    added, removed = sorted(set(after) - set(before)), sorted(set(before) - set(after))
     refusals = []
-    if len(added) + len(removed) > 1:
-        steps = [f"add {r}" for r in added] + [f"remove {r}" for r in removed]
-        refusals.append(
-            f"{logical_id}: this update adds or removes {len(added) + len(removed)} replicas, and AWS takes one "
-            "replica change per update: deploy one at a time, waiting for each: " + "; then ".join(steps)
-        )
     old_props, new_props = old.properties(logical_id), new.properties(logical_id)
     if old_props.get("BillingMode", "PROVISIONED") != new_props.get("BillingMode", "PROVISIONED"):
         refusals.append(
@@ -269,6 +293,8 @@ def compute_plan(
     refusals: list[str] = []
     operations: list[IndexOperation] = []
     index_refusal: str | None = None
+    replica_plan: list[list[str]] = []
+    replica_refusal: str | None = None
     for change in changes:
         if (
             change.resource_type not in TABLE_TYPES
@@ -299,6 +325,7 @@ def compute_plan(
             refusals += [r for r in (_ttl_refusal(change.logical_id, before, after),) if r]
             if change.resource_type == GLOBAL_TABLE_TYPE:
                 refusals += _global_table_refusals(change.logical_id, old, new)
+                replica_plan, replica_refusal = _replica_refusal(change.logical_id, old, new)
 
     replaced = {c.logical_id for c in changes if c.replacement or c.action == "Remove"}
     old_exports, new_exports = old.exports(), new.exports()
@@ -313,7 +340,17 @@ def compute_plan(
         if old_parameters.get(name) != new_parameters.get(name)
     )
     outputs_change = _differs(old_template.get("Outputs"), new_template.get("Outputs"))
-    return Plan(changes, refusals, affected, changed_parameters, outputs_change, operations, index_refusal)
+    return Plan(
+        changes,
+        refusals,
+        affected,
+        changed_parameters,
+        outputs_change,
+        operations,
+        index_refusal,
+        replica_plan,
+        replica_refusal,
+    )
 
 
 def change_set_refusals(changes: list[dict[str, Any]], table_ids: set[str]) -> list[str]:

@@ -29,6 +29,7 @@ from kvtable.deploy import states
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.errors import DeployError, UsageError
 from kvtable.deploy.options import DeployOptions
+from kvtable.deploy.replicas import ReplicaWaiter
 from kvtable.deploy.templates import Template
 from kvtable.recovery.adopt import detached_template, with_table
 from kvtable.verify.verify import stack_context
@@ -214,18 +215,10 @@ class Globalizer:
                 parameters={names.REPLICA_REGIONS_PARAMETER: regions}, built_template="global-database"
             ).run()
         if step.kind == "replica":
-            self._wait_for_replica(table_name, step.regions[-1])
+            self._wait_for_replica(table_name, step.regions)
 
-    def _wait_for_replica(self, table_name: str, region: str) -> None:
-        start = time.monotonic()
-        while True:
-            table = self.dynamodb.describe_table(TableName=table_name)["Table"]
-            statuses = {r["RegionName"]: r.get("ReplicaStatus", "?") for r in table.get("Replicas", [])}
-            status = statuses.get(region, "not there yet")
-            if status == "ACTIVE":
-                self.say(f"  replica {region} is ACTIVE after {time.monotonic() - start:.0f}s")
-                return
-            if status in ("CREATION_FAILED", "INACCESSIBLE_ENCRYPTION_CREDENTIALS"):
-                raise DeployError(f"replica {region} is {status}; see the table in the DynamoDB console")
-            self.say(f"  replica {region}: {status} ({time.monotonic() - start:.0f}s elapsed)")
-            self.sleep(max(self.options.poll_seconds, 0))
+    def _wait_for_replica(self, table_name: str, regions: tuple[str, ...]) -> None:
+        waiter = ReplicaWaiter(
+            self.dynamodb, self.out, poll_seconds=self.options.poll_seconds, sleep=self.sleep
+        )
+        waiter.wait(table_name, regions, f"replica {regions[-1]}")

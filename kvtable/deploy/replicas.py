@@ -1,0 +1,62 @@
+"""Waiting for a global table's replicas to match a set of regions after a stack update."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
+
+from kvtable.deploy.errors import DeployError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+REPLICA_WAIT_SECONDS = 24 * 3600
+FAILED_REPLICA_STATUSES = frozenset(
+    {"CREATION_FAILED", "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "REGION_DISABLED"}
+)
+
+
+@dataclass
+class ReplicaWaiter:
+    """Polls DescribeTable until the table has a replica, ACTIVE, in exactly the expected regions."""
+
+    dynamodb: DynamoDBClient
+    out: TextIO
+    poll_seconds: float = 15.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+    def wait(self, table_name: str, regions: Iterable[str], label: str) -> None:
+        """Return once every region in `regions` has an ACTIVE replica and no other region has one."""
+        wanted = set(regions)
+        start = self.clock()
+        while True:
+            table: dict[str, Any] = dict(self.dynamodb.describe_table(TableName=table_name)["Table"])
+            # A table that is not (yet) global lists no replicas: its own region is its one copy.
+            statuses = {r["RegionName"]: r.get("ReplicaStatus", "?") for r in table.get("Replicas", [])}
+            failed = {r: s for r, s in statuses.items() if s in FAILED_REPLICA_STATUSES}
+            if failed:
+                raise DeployError(
+                    f"{label}: replica " + ", ".join(f"{r} is {s}" for r, s in sorted(failed.items()))
+                )
+            pending = [
+                f"{r} {statuses.get(r, 'not there yet')}"
+                for r in sorted(wanted)
+                if statuses.get(r) != "ACTIVE"
+            ]
+            pending += [f"{r} {s} (being removed)" for r, s in sorted(statuses.items()) if r not in wanted]
+            elapsed = self.clock() - start
+            if not pending or (not statuses and len(wanted) == 1):
+                self.out.write(
+                    f"  {label}: replicas ACTIVE in {', '.join(sorted(wanted))} after {elapsed:.0f}s\n"
+                )
+                return
+            self.out.write(f"  {label}: waiting for {'; '.join(pending)} ({elapsed:.0f}s elapsed)\n")
+            self.out.flush()
+            if elapsed > REPLICA_WAIT_SECONDS:
+                raise DeployError(
+                    f"{label}: replicas did not settle; run the same command again to keep waiting"
+                )
+            self.sleep(self.poll_seconds)
