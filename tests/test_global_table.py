@@ -7,19 +7,21 @@ one region: what only AWS can show is listed in docs/operations.md.
 
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import UsageError
+from kvtable.deploy.errors import RefusedError, UsageError
 from kvtable.deploy.options import DeployOptions
-from kvtable.deploy.plan import compute_plan
+from kvtable.deploy.plan import compute_plan, replica_steps
 from kvtable.deploy.rules import check_rules
 from kvtable.errors import NotHomeRegionError
 from kvtable.local.dynamodb_local import local_dynamodb_client
@@ -117,6 +119,7 @@ def test_one_replica_added_or_removed_per_update() -> None:
     (refusal,) = plan({"ReplicaRegions": "us-east-1"}, {"ReplicaRegions": THREE})
     assert "adds or removes 2 replicas" in refusal
     assert "add ap-southeast-2; then add eu-west-1" in refusal
+    assert "'kvtable deploy --stepwise' runs them one per update" in refusal
 
 
 def test_billing_and_stream_changes_are_refused() -> None:
@@ -235,3 +238,61 @@ def test_verify_checks_every_replica_in_its_own_region(aws_endpoint: str) -> Non
     again = Verifier(regional_clients(aws_endpoint, "us-east-1"), "KVGlobal", GLOBAL)
     again.replica_checks(evaluator, "KVStorageTable", "kv-storage-data", {})
     assert [c.name for c in again.checks if c.status != "ok"] == ["replica.eu-west-1.table.pitr"]
+
+
+def test_replica_changes_step_one_region_at_a_time_removals_first() -> None:
+    assert replica_steps(["us-east-1"], ["us-east-1", "eu-west-1", "ap-southeast-2"]) == [
+        ["us-east-1", "eu-west-1"],
+        ["us-east-1", "eu-west-1", "ap-southeast-2"],
+    ]
+    assert replica_steps(["us-east-1", "eu-west-1"], ["us-east-1", "ap-southeast-2"]) == [
+        ["us-east-1"],
+        ["us-east-1", "ap-southeast-2"],
+    ]
+
+
+def test_stepwise_plans_one_replica_per_update_on_an_aws_shaped_stack() -> None:
+    cf = boto3.client(
+        "cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    body = (ROOT / "templates" / "global-database.json").read_text()
+    deployed = {"TableName": "kv-storage-data", "GsiName": "GSI1", "ReplicaRegions": "us-east-1"}
+    parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in deployed.items()]
+    parameters += [
+        {"ParameterKey": k, "ParameterValue": str(spec.get("Default", ""))}
+        for k, spec in GLOBAL["Parameters"].items()
+        if k not in deployed
+    ]
+    stack = {
+        "StackName": "KVGlobal",
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/KVGlobal/1",
+        "CreationTime": datetime(2026, 11, 26, tzinfo=UTC),
+        "StackStatus": "UPDATE_COMPLETE",
+        "Parameters": parameters,
+    }
+    out = io.StringIO()
+    options = DeployOptions(
+        stack_name="KVGlobal",
+        template_path=ROOT / "templates" / "global-database.json",
+        parameters={"ReplicaRegions": THREE},
+        plan_only=True,
+        stepwise=True,
+    )
+    with Stubber(cf) as stub:
+        stub.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "KVGlobal"})
+        stub.add_response(
+            "get_template", {"TemplateBody": body}, {"StackName": "KVGlobal", "TemplateStage": "Original"}
+        )
+        Deployer(cf, options, out, sleep=lambda _: None).run()
+    report = out.getvalue()
+    assert "Stepwise: 2 updates, one replica change each (removals first):" in report
+    assert "  step 1 of 2: replicas in us-east-1, eu-west-1" in report
+    assert "  step 2 of 2: replicas in us-east-1, eu-west-1, ap-southeast-2" in report
+    options_without = DeployOptions(**{**options.__dict__, "stepwise": False})
+    with Stubber(cf) as stub:
+        stub.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "KVGlobal"})
+        stub.add_response(
+            "get_template", {"TemplateBody": body}, {"StackName": "KVGlobal", "TemplateStage": "Original"}
+        )
+        with pytest.raises(RefusedError, match="'kvtable deploy --stepwise' runs them one per update"):
+            Deployer(cf, options_without, io.StringIO(), sleep=lambda _: None).run()

@@ -179,9 +179,9 @@ def test_a_new_replica_is_waited_for_until_active() -> None:
     with Stubber(dynamodb) as stub:
         for status in ("CREATING", "UPDATING", "ACTIVE"):
             stub.add_response("describe_table", described(status), {"TableName": "kv-storage-data"})
-        globalizer._wait_for_replica("kv-storage-data", "eu-west-1")
+        globalizer._wait_for_replica("kv-storage-data", ("us-east-1", "eu-west-1"))
         stub.assert_no_pending_responses()
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("  replica eu-west-1: CREATING (")
-    assert lines[1].startswith("  replica eu-west-1: UPDATING (")
-    assert lines[2].startswith("  replica eu-west-1 is ACTIVE after ")
+    assert lines[0].startswith("  replica eu-west-1: waiting for eu-west-1 CREATING (")
+    assert lines[1].startswith("  replica eu-west-1: waiting for eu-west-1 UPDATING (")
+    assert lines[2].startswith("  replica eu-west-1: replicas ACTIVE in eu-west-1, us-east-1 after ")
