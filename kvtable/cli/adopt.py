@@ -49,19 +49,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Plan, then take every step left."""
-    from kvtable.deploy.parameters import check_stack_name  # noqa: PLC0415
-    from kvtable.deploy.templates import load_built_template, load_template  # noqa: PLC0415 (`deploy` extra)
     from kvtable.recovery.adopt import Adopter, AdoptOptions  # noqa: PLC0415
 
     settings = resolve_settings(args)
-    check_stack_name(settings.stack_name)
     if args.as_global_table:
         return _globalize(args, settings)
     if not args.table:
         raise UsageError("give --table (the table to adopt), or --as-global-table with --regions")
     environment = settings.environment
-    path = args.template or (environment.template if environment else None)
-    body, template = load_built_template() if path is None else load_template(path)
+    path = settings.template_path(args.template)
+    body, template = settings.template(args.template)
     parameters = merged_assignments(
         environment.parameters if environment else None, args.parameter, "parameter"
     )

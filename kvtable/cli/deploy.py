@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     tags = merged_assignments(environment.tags if environment else None, args.tag, "tag")
     options = DeployOptions(
         stack_name=settings.stack_name,
-        template_path=args.template or (environment.template if environment else None),
+        template_path=settings.template_path(args.template),
         parameters=parameters or {},
         tags=tags,
         plan_only=args.plan,

@@ -10,7 +10,6 @@ from kvtable.cli.command import Command
 from kvtable.cli.settings import add_environment_arguments, resolve_settings
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy.errors import DeployError
-from kvtable.deploy.parameters import check_stack_name
 
 FORMATS = ("table", "json", "env")
 
@@ -39,7 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the outputs of a deployed stack."""
     settings = resolve_settings(args)
-    check_stack_name(settings.stack_name)
     stack = cfn.describe_stack(settings.cloudformation(), settings.stack_name)
     if stack is None:
         raise DeployError(f"stack {settings.stack_name} does not exist; deploy it first ('make deploy')")

@@ -59,16 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Restore, re-apply and verify; exit 0 when the new table keeps every promise, 4 when not."""
-    from kvtable.deploy.parameters import check_stack_name  # noqa: PLC0415
-    from kvtable.deploy.templates import load_built_template, load_template  # noqa: PLC0415 (`deploy` extra)
     from kvtable.recovery.restore import RestoreOptions, Restorer  # noqa: PLC0415
 
     settings = resolve_settings(args)
-    check_stack_name(settings.stack_name)
     if args.time is not None and args.time > datetime.now(UTC):
         raise UsageError(f"--time {args.time.isoformat()} is in the future")
-    path = args.template or (settings.environment.template if settings.environment else None)
-    _, template = load_built_template() if path is None else load_template(path)
+    _, template = settings.template(args.template)
     clients = settings.clients()
     options = RestoreOptions(
         stack_name=settings.stack_name,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from kvtable.cfn.names import DEFAULT_STACK_NAME
-from kvtable.deploy.parameters import parse_assignments
+from kvtable.deploy.parameters import check_stack_name, parse_assignments
 from kvtable.environments import DEFAULT_CONFIG_DIR, Environment, load_environment
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from kvtable.deploy.templates import Template
     from kvtable.verify.verify import Clients
 
 
@@ -64,6 +65,18 @@ class Settings:
     endpoint_url: str | None
     environment: Environment | None = None
     sources: dict[str, str] = field(default_factory=dict)
+
+    def template_path(self, flag: Path | None) -> Path | None:
+        """The template file a command works with: --template, else the environment file's; None for
+        the template kvtable builds."""
+        return flag or (self.environment.template if self.environment else None)
+
+    def template(self, flag: Path | None) -> tuple[str, Template]:
+        """That template's text and parsed body (reading it needs the `deploy` extra)."""
+        from kvtable.deploy.templates import load_built_template, load_template  # noqa: PLC0415
+
+        path = self.template_path(flag)
+        return load_built_template() if path is None else load_template(path)
 
     def session(self) -> boto3.Session:
         """A boto3 session for these settings."""
@@ -119,6 +132,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     )
     if stack_name is None:
         sources["stack name"] = "default"
+    check_stack_name(str(stack_name or DEFAULT_STACK_NAME))
     return Settings(
         stack_name=str(stack_name or DEFAULT_STACK_NAME),
         profile=_str(

@@ -33,20 +33,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Verify the stack and print the report; the exit code says whether every check holds."""
-    from kvtable.deploy.parameters import check_stack_name  # noqa: PLC0415
-    from kvtable.deploy.templates import load_built_template, load_template  # noqa: PLC0415 (`deploy` extra)
     from kvtable.verify.verify import Verifier  # noqa: PLC0415
 
     settings = resolve_settings(args)
-    check_stack_name(settings.stack_name)
     if args.operator_policy:
         from kvtable.iam.operator import operator_policy_json  # noqa: PLC0415 (awacs: the `build` extra)
         from kvtable.verify.verify import stack_location  # noqa: PLC0415
 
         sys.stdout.write(operator_policy_json(stack_location(settings.cloudformation(), settings.stack_name)))
         return 0
-    path = args.template or (settings.environment.template if settings.environment else None)
-    _, template = load_built_template() if path is None else load_template(path)
+    _, template = settings.template(args.template)
     clients = settings.clients()
     verifier = Verifier(
         clients, settings.stack_name, template, out=sys.stderr, poll_seconds=args.poll_seconds
