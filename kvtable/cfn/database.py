@@ -149,6 +149,27 @@ def _table(table_name: Parameter, gsi_name: Parameter, kms_key: Parameter, trust
     )
 
 
+def add_managed_policies(
+    template: Template, read_document: object, read_write_document: object, scope: str
+) -> tuple[ManagedPolicy, ManagedPolicy]:
+    """The read and the read/write managed policies, over `scope` (said in their descriptions)."""
+    read_policy = template.add_resource(
+        ManagedPolicy(
+            names.READ_POLICY_RESOURCE,
+            Description=f"kvtable: read items of {scope} (get, batch get, query), over TLS only",
+            PolicyDocument=read_document,
+        )
+    )
+    read_write_policy = template.add_resource(
+        ManagedPolicy(
+            names.READ_WRITE_POLICY_RESOURCE,
+            Description=f"kvtable: read and write items of {scope}, over TLS only",
+            PolicyDocument=read_write_document,
+        )
+    )
+    return read_policy, read_write_policy
+
+
 def exported_output(title: str, description: str, value: object) -> Output:
     """An output exported as `<stack name>-<title>`, the name consuming stacks import."""
     return Output(
@@ -190,19 +211,11 @@ def build_database_template() -> Template:
         # awacs takes no Fn::If inside a Statement list, so the whole document is chosen.
         return If(names.CUSTOMER_MANAGED_KEY_CONDITION, document(resources, key), document(resources))
 
-    read_policy = template.add_resource(
-        ManagedPolicy(
-            names.READ_POLICY_RESOURCE,
-            Description="kvtable: read items of the table and its GSI (get, batch get, query), over TLS only",
-            PolicyDocument=with_key_if_given(read_policy_document),
-        )
-    )
-    read_write_policy = template.add_resource(
-        ManagedPolicy(
-            names.READ_WRITE_POLICY_RESOURCE,
-            Description="kvtable: read and write items of the table and its GSI, over TLS only",
-            PolicyDocument=with_key_if_given(read_write_policy_document),
-        )
+    read_policy, read_write_policy = add_managed_policies(
+        template,
+        with_key_if_given(read_policy_document),
+        with_key_if_given(read_write_policy_document),
+        "the table and its GSI",
     )
 
     add_alarms(template, table, gsi_name)

@@ -23,11 +23,11 @@ from troposphere import (
     Template,
 )
 from troposphere import dynamodb as ddb
-from troposphere.iam import ManagedPolicy
 
 from kvtable import key_design as kd
 from kvtable.cfn import names
 from kvtable.cfn.database import (
+    add_managed_policies,
     contributor_insights,
     exported_output,
     key_schema,
@@ -159,20 +159,11 @@ def build_global_database_template() -> Template:
             lambda slot: _arn_in(slot, "/index/" + names.sub_variable(names.GSI_NAME_PARAMETER))
         ),
     ]
-    read_policy = template.add_resource(
-        ManagedPolicy(
-            names.READ_POLICY_RESOURCE,
-            Description="kvtable: read items of the global table and its GSI in every replica region, over TLS only",
-            PolicyDocument=read_policy_document(resources),
-        )
-    )
-    read_write_policy = template.add_resource(
-        ManagedPolicy(
-            names.READ_WRITE_POLICY_RESOURCE,
-            Description="kvtable: read and write items of the global table and its GSI in every replica region, "
-            "over TLS only",
-            PolicyDocument=read_write_policy_document(resources),
-        )
+    read_policy, read_write_policy = add_managed_policies(
+        template,
+        read_policy_document(resources),
+        read_write_policy_document(resources),
+        "the global table and its GSI in every replica region",
     )
     template.add_output(
         [
