@@ -86,6 +86,11 @@ def test_verify_reports_exactly_what_moto_leaves_off_then_passes_once_set(
         "ok": False,
         "status": "drift",
     }
+    # No resource policy is drift, not a read that failed.
+    assert (by_name["table.resource_policy"]["status"], by_name["table.resource_policy"]["actual"]) == (
+        "drift",
+        "none",
+    )
     assert by_name["drift.detection"]["status"] == "skipped"
     assert by_name["drift.detection"]["ok"] is None
     assert report["ok"] is False

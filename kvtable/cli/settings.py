@@ -8,6 +8,7 @@ left pointing at another profile must not quietly win over it.
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -176,14 +177,18 @@ def print_settings(
     if environment is None:
         return
     out.write(f"Environment {environment.name} ({environment.path}):\n")
+    session = settings.session()
     rows = [
         ("stack name", settings.stack_name),
-        ("profile", settings.profile or "(boto3's default)"),
-        ("region", settings.region or "(boto3's default)"),
-        ("endpoint", settings.endpoint_url or "(AWS)"),
+        ("profile", settings.profile or session.profile_name or "(default credentials)"),
+        ("region", settings.region or session.region_name or "(none)"),
+        ("endpoint", settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or "(AWS)"),
     ]
     for name, value in rows:
-        out.write(f"  {name:<22} {value:<40} from {settings.sources.get(name, 'boto3')}\n")
+        source = settings.sources.get(
+            name, "AWS_ENDPOINT_URL" if name == "endpoint" and value != "(AWS)" else "boto3"
+        )
+        out.write(f"  {name:<22} {value:<40} from {source}\n")
     for name, value in sorted(parameters.items()):
         source = "file" if environment.parameters.get(name) == value else "--parameter"
         out.write(f"  {'parameter ' + name:<22} {value:<40} from {source}\n")

@@ -373,10 +373,13 @@ class Verifier:
                 self.record("table.tags", expected_tags, live, expected_tags.items() <= live.items())
             if "ResourcePolicy" in props:
                 expected_policy = normalized_policy(props["ResourcePolicy"]["PolicyDocument"])
-                policy = _read(
-                    "GetResourcePolicy", lambda: ddb.get_resource_policy(ResourceArn=arn)["Policy"]
+                policy = _read("GetResourcePolicy", lambda: _resource_policy(ddb, arn))
+                self.compare(
+                    "table.resource_policy",
+                    expected_policy,
+                    policy,
+                    lambda text: normalized_policy(text) if text else "none",
                 )
-                self.compare("table.resource_policy", expected_policy, policy, normalized_policy)
 
     def _index_checks(self, props: dict[str, Any], described: dict[str, Any] | Unavailable) -> None:
         expected = {g["IndexName"]: g for g in props.get("GlobalSecondaryIndexes", [])}
@@ -606,6 +609,16 @@ def _alarms_named(cloudwatch: CloudWatchClient, name: str) -> Callable[[], list[
 
 def _first_alarm_shape(alarms: list[dict[str, Any]]) -> Any:
     return _alarm_shape(alarms[0]) if alarms else "missing"
+
+
+def _resource_policy(ddb: DynamoDBClient, arn: str) -> str | None:
+    """The table's resource policy, or None when it has none (which is drift, not a failed read)."""
+    try:
+        return ddb.get_resource_policy(ResourceArn=arn)["Policy"]
+    except ClientError as error:
+        if error_code(error) == "PolicyNotFoundException":
+            return None
+        raise
 
 
 def _value_of(export: str) -> Callable[[dict[str, str]], str]:
