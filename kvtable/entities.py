@@ -4,10 +4,12 @@
 `KEY#<key>`, `METADATA`); build them with `kvtable.key_design`, never by hand.
 """
 
+from decimal import Decimal
 from typing import Literal, NotRequired, TypedDict
 
 Plan = Literal["free", "pro", "scale"]
-JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+# Decimal: a number JSON carries exactly (json.loads(..., parse_float=Decimal)); read back when a float would round it.
+JsonValue = None | bool | int | float | Decimal | str | list["JsonValue"] | dict[str, "JsonValue"]
 
 
 class UserEntity(TypedDict):

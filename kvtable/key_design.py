@@ -36,8 +36,18 @@ NAME_MIN_LENGTH: Final = 3
 NAME_MAX_LENGTH: Final = 255
 
 
+def utf8_text(what: str, value: str) -> bytes:
+    """The text as UTF-8; a lone surrogate (which `json.loads` makes of "\\ud800") is refused."""
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidInputError(
+            f"{what} is not valid Unicode text (a lone surrogate at {error.start})"
+        ) from None
+
+
 def _encoded_length(value: str) -> int:
-    return len(value.encode("utf-8"))
+    return len(utf8_text("key", value))
 
 
 def _component(kind: str, value: str, prefix: str, max_bytes: int) -> str:
@@ -46,6 +56,7 @@ def _component(kind: str, value: str, prefix: str, max_bytes: int) -> str:
         raise InvalidInputError(f"{kind} must be a non-empty string, got {value!r}")
     if SEPARATOR in value:
         raise InvalidInputError(f"{kind} {value!r} contains {SEPARATOR!r}, which the key design reserves")
+    utf8_text(kind, value)
     key = prefix + value
     if _encoded_length(key) > max_bytes:
         raise InvalidInputError(

@@ -12,6 +12,9 @@ from kvtable.errors import InvalidInputError
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 1000
+# A cursor holds at most a table and an index key (2 KB + 1 KB each, base64 and JSON around them).
+MAX_CURSOR_CHARS = 16 * 1024
+_BAD_CURSOR = "cursor is not one this listing returned; start again without it"
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,14 @@ def decode_cursor(
 ) -> dict[str, Any]:
     """The ExclusiveStartKey inside a cursor, refused unless it belongs to this listing
     (the same key attributes, so a GSI cursor is not taken by a table listing, and the same partition)."""
+    # A cursor travels to a client and back: any type, length or content may return.
+    if not isinstance(cursor, str) or len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidInputError(_BAD_CURSOR)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4))
         key = json.loads(raw)
-    except (binascii.Error, ValueError) as error:
-        raise InvalidInputError("cursor is not one this listing returned; start again without it") from error
+    except (binascii.Error, ValueError, RecursionError) as error:
+        raise InvalidInputError(_BAD_CURSOR) from error
     valid = (
         isinstance(key, dict)
         and set(key) == key_attributes
@@ -58,7 +64,7 @@ def decode_cursor(
         and key.get(partition_attribute) == {"S": partition_value}
     )
     if not valid:
-        raise InvalidInputError("cursor is not one this listing returned; start again without it")
+        raise InvalidInputError(_BAD_CURSOR)
     decoded: dict[str, Any] = key
     return decoded
 

@@ -7,12 +7,13 @@ request; DynamoDB's refusals come back as `kvtable.errors` types.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -39,6 +40,7 @@ from kvtable.values import (
 )
 
 PLANS: tuple[Plan, ...] = ("free", "pro", "scale")
+MAX_PLAUSIBLE_TTL = 32_503_680_000  # 3000-01-01T00:00:00Z in epoch seconds
 Item = dict[str, AttributeValue]
 
 
@@ -54,6 +56,26 @@ def iso_timestamp(moment: datetime) -> str:
 def _require_text(name: str, value: object) -> str:
     if not isinstance(value, str) or value == "":
         raise InvalidInputError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _require_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"{name} must be true or false, got {value!r}")
+    return value
+
+
+def _require_name(what: str, value: object) -> str:
+    """A table or index name DynamoDB would take."""
+    if (
+        not isinstance(value, str)
+        or not kd.NAME_MIN_LENGTH <= len(value) <= kd.NAME_MAX_LENGTH
+        or not re.fullmatch(kd.NAME_PATTERN, value)
+    ):
+        raise InvalidInputError(
+            f"{what} must be {kd.NAME_MIN_LENGTH} to {kd.NAME_MAX_LENGTH} characters of a-z, A-Z, 0-9, "
+            f"'_', '.' or '-', got {value!r}"
+        )
     return value
 
 
@@ -81,6 +103,9 @@ def _dynamodb_errors(
     """
     try:
         yield
+    except ParamValidationError as error:
+        # Input the checks above let through and botocore refused: still the caller's input.
+        raise InvalidInputError(f"{action}: {error}") from error
     except ClientError as error:
         code = error_code(error)
         message = error_message(error)
@@ -111,8 +136,8 @@ class KvTable:
         """`home_region`: on a global table, the one region where users, API keys and namespaces are
         created (uniqueness holds only within a region); elsewhere those creations are refused."""
         self.client = client
-        self.table_name = table_name
-        self.gsi_name = gsi_name
+        self.table_name = _require_name("table name", table_name)
+        self.gsi_name = _require_name("index name", gsi_name)
         self._clock = clock
         self.home_region = home_region
 
@@ -136,6 +161,12 @@ class KvTable:
         _, now = self._now()
         if seconds <= now:
             raise InvalidInputError(f"ttl {seconds} is not in the future (now is {now}); give epoch seconds")
+        if seconds > MAX_PLAUSIBLE_TTL:
+            # Milliseconds or microseconds since the epoch are centuries ahead: such an item never expires.
+            raise InvalidInputError(
+                f"ttl {seconds} is after the year 3000: it looks like milliseconds or microseconds; "
+                f"give epoch seconds (now is {now})"
+            )
         return seconds
 
     def _live(self, item: dict[str, Any]) -> bool:
@@ -151,6 +182,7 @@ class KvTable:
         )
 
     def _get(self, partition: str, sort: str, consistent: bool, what: str) -> dict[str, Any]:
+        _require_bool("consistent", consistent)
         with _dynamodb_errors(f"get {what}"):
             response = self.client.get_item(
                 TableName=self.table_name,
@@ -175,6 +207,7 @@ class KvTable:
         consistent: bool,
     ) -> Page[dict[str, Any]]:
         check_page_size(page_size)
+        _require_bool("consistent", consistent)
         partition_attribute = kd.GSI1_PARTITION_KEY if index else kd.PARTITION_KEY
         sort_attribute = kd.GSI1_SORT_KEY if index else kd.SORT_KEY
         live_filter, names, values = self._live_filter()
@@ -370,6 +403,7 @@ class KvTable:
     ) -> Page[KeyEntity]:
         """Pattern 6, one page: on the GSI (`GSI1PK=NS#<ns>, GSI1SK begins_with KEY#<prefix>`),
         or on the table (`PK=NS#<ns>, SK begins_with KEY#<prefix>`) when `consistent`."""
+        _require_bool("consistent", consistent)
         page = self._query_page(
             index=not consistent,
             partition=kd.namespace_partition_key(namespace),

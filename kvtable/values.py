@@ -1,13 +1,14 @@
 """Converting JSON values to DynamoDB attribute values and back, and DynamoDB's item size rule."""
 
 import math
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from kvtable.entities import JsonValue
 from kvtable.errors import InvalidInputError
+from kvtable.key_design import utf8_text
 
 MAX_ITEM_BYTES = 400 * 1024
 
@@ -15,6 +16,7 @@ MAX_ITEM_BYTES = 400 * 1024
 _MAX_DIGITS = 38
 _MAX_NUMBER = Decimal("9.9999999999999999999999999999999999999E+125")
 _MIN_NUMBER = Decimal("1E-130")
+_DIGITS_38 = Context(prec=_MAX_DIGITS)
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -22,26 +24,51 @@ _deserializer = TypeDeserializer()
 AttributeValue = dict[str, Any]
 
 
-def _number(value: int | float, path: str) -> Decimal:
-    if isinstance(value, float) and not math.isfinite(value):
+def _number(value: int | float | Decimal, path: str) -> Decimal:
+    if isinstance(value, float | Decimal) and not math.isfinite(value):
         raise InvalidInputError(f"value at {path} is {value}; DynamoDB cannot store NaN or infinity")
     # str() keeps what a person wrote (0.1 stays 0.1), not the binary float's expansion.
-    number = Decimal(str(value))
-    magnitude = abs(number)
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    magnitude = number.copy_abs()  # exact: abs() would round to the context's 28 digits
     if magnitude != 0 and not (_MIN_NUMBER <= magnitude <= _MAX_NUMBER):
         raise InvalidInputError(f"number at {path} is outside DynamoDB's range (1E-130 to 9.99E+125)")
     # Counted by hand: Decimal.normalize() would round to the context's 28 digits first.
     significant = "".join(map(str, number.as_tuple().digits)).strip("0")
     if len(significant) > _MAX_DIGITS:
         raise InvalidInputError(f"number at {path} has more than the 38 significant digits DynamoDB keeps")
-    return number
+    # At most 38 significant digits, so this only drops trailing zeros (10**125 has one digit), which
+    # boto3's serializer, held to 38 digits, would otherwise refuse as rounding.
+    return _DIGITS_38.create_decimal(number)
+
+
+# DynamoDB allows 32 levels of nesting, counting the item's own attribute (here `value`) as the first.
+MAX_DEPTH = 31
+
+
+def check_depth(value: object) -> None:
+    """Refuse nesting deeper than DynamoDB's 32 levels, without recursion (any depth is safe to check)."""
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list | tuple):
+            if depth >= MAX_DEPTH:
+                raise InvalidInputError(
+                    f"value is nested deeper than DynamoDB's 32 levels ({MAX_DEPTH} below the item's attribute)"
+                )
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
 
 
 def to_storable(value: object, path: str = "value") -> object:
     """The JSON value with numbers as Decimal; refuse what DynamoDB cannot store, naming where."""
-    if value is None or isinstance(value, bool | str):
+    if path == "value":
+        check_depth(value)
+    if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, int | float):
+    if isinstance(value, str):
+        utf8_text(f"text at {path}", value)
+        return value
+    if isinstance(value, int | float | Decimal):
         return _number(value, path)
     if isinstance(value, list | tuple):
         return [to_storable(v, f"{path}[{i}]") for i, v in enumerate(value)]
@@ -52,15 +79,25 @@ def to_storable(value: object, path: str = "value") -> object:
                 raise InvalidInputError(
                     f"object key {key!r} at {path} must be a non-empty string for DynamoDB"
                 )
+            utf8_text(f"object key at {path}", key)
             stored[key] = to_storable(item, f"{path}.{key}")
         return stored
     raise InvalidInputError(f"value at {path} is a {type(value).__name__}, which is not a JSON value")
 
 
+def exact_number(number: Decimal) -> int | float | Decimal:
+    """A stored number as int when whole, as float when a float holds it exactly, else as the Decimal
+    (38 significant digits do not fit a float: the number must come back as it went in)."""
+    if number == number.to_integral_value():
+        return int(number)
+    as_float = float(number)
+    return as_float if Decimal(repr(as_float)) == number else number
+
+
 def from_stored(value: object) -> JsonValue:
-    """A deserialized DynamoDB value as plain JSON: whole numbers as int, others as float."""
+    """A deserialized DynamoDB value as plain JSON: numbers as int, float or (when only it is exact) Decimal."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return exact_number(value)
     if isinstance(value, list):
         return [from_stored(v) for v in value]
     if isinstance(value, set | frozenset):
@@ -83,11 +120,10 @@ def serialize_value(value: object) -> AttributeValue:
     return cast(AttributeValue, _serializer.serialize(value))
 
 
-def _number_from_wire(text: str) -> int | float:
+def _number_from_wire(text: str) -> int | float | Decimal:
     if text.lstrip("-").isdigit():
         return int(text)
-    number = Decimal(text)
-    return int(number) if number == number.to_integral_value() else float(number)
+    return exact_number(Decimal(text))
 
 
 def from_wire(value: AttributeValue) -> Any:
