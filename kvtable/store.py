@@ -40,6 +40,16 @@ from kvtable.values import (
 )
 
 PLANS: tuple[Plan, ...] = ("free", "pro", "scale")
+
+
+class _KeepTtl:
+    """The default of update_key's `ttl`: leave the stored TTL as it is."""
+
+    def __repr__(self) -> str:
+        return "KEEP_TTL"
+
+
+KEEP_TTL = _KeepTtl()
 MAX_PLAUSIBLE_TTL = 32_503_680_000  # 3000-01-01T00:00:00Z in epoch seconds
 Item = dict[str, AttributeValue]
 
@@ -302,12 +312,22 @@ class KvTable:
     # ----- 5. key CRUD ---------------------------------------------------
 
     def _write_key(
-        self, namespace: str, key: str, value: JsonValue, ttl: int | None, condition: str | None
+        self,
+        namespace: str,
+        key: str,
+        value: JsonValue,
+        ttl: int | _KeepTtl | None,
+        *,
+        condition: str | None,
+        fresh: bool = False,
     ) -> KeyEntity:
+        """One UpdateItem. `fresh`: the key starts anew (createdAt now); otherwise a live key keeps its
+        createdAt. `ttl`: epoch seconds, None to clear it, or KEEP_TTL to leave it as stored."""
         partition = kd.namespace_partition_key(namespace)
         sort = kd.key_sort_key(key)
         stored_value = to_storable(value)
-        expires = None if ttl is None else self._check_ttl(ttl)
+        keep_ttl = isinstance(ttl, _KeepTtl)
+        expires = None if ttl is None or isinstance(ttl, _KeepTtl) else self._check_ttl(ttl)
         timestamp, now = self._now()
         attributes: dict[str, object] = {
             kd.GSI1_PARTITION_KEY: partition,
@@ -326,12 +346,12 @@ class KvTable:
         names = {f"#a{i}": name for i, name in enumerate(attributes)}
         values = {f":a{i}": serialize_value(v) for i, v in enumerate(attributes.values())}
         sets = [f"#a{i} = :a{i}" for i in range(len(attributes))]
-        # if_not_exists keeps the first write's createdAt on every later put.
-        sets.append("#created = if_not_exists(#created, :a_created)")
+        # if_not_exists keeps a live key's createdAt on every later write; a fresh key starts now.
+        sets.append("#created = :a_created" if fresh else "#created = if_not_exists(#created, :a_created)")
         names["#created"] = "createdAt"
         values[":a_created"] = {"S": timestamp}
         expression = "SET " + ", ".join(sets)
-        if expires is None:
+        if expires is None and not keep_ttl:
             names["#ttl"] = kd.TTL_ATTRIBUTE
             expression += " REMOVE #ttl"
         request: dict[str, Any] = {
@@ -357,15 +377,25 @@ class KvTable:
         return cast(KeyEntity, deserialize_item(cast(Item, response["Attributes"])))
 
     def put_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyEntity:
-        """Pattern 5 (create or replace): set the value, keep createdAt, set updatedAt and the GSI copy."""
-        return self._write_key(namespace, key, value, ttl, condition=None)
+        """Pattern 5 (create or replace): set the value and updatedAt, keep a live key's createdAt (a
+        missing or expired key starts anew), set `ttl` or clear it (None), write the GSI copy."""
+        try:
+            # One request when the key is missing or live: the usual case.
+            return self._write_key(namespace, key, value, ttl, condition=_KEY_ABSENT_OR_LIVE)
+        except ItemNotFoundError:
+            # The key is there but expired (DynamoDB deletes it only eventually): a new key replaces it.
+            return self._write_key(namespace, key, value, ttl, condition=_KEY_EXPIRED, fresh=True)
 
     def create_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyEntity:
-        """Pattern 5 (create): like put_key, but AlreadyExistsError if a live key is there."""
-        return self._write_key(namespace, key, value, ttl, condition=_KEY_ABSENT)
+        """Pattern 5 (create): AlreadyExistsError if a live key is there; over an expired key, a new key
+        (createdAt now, not the dead key's)."""
+        return self._write_key(namespace, key, value, ttl, condition=_KEY_ABSENT, fresh=True)
 
-    def update_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyEntity:
-        """Pattern 5 (update): like put_key, but ItemNotFoundError if no live key is there."""
+    def update_key(
+        self, namespace: str, key: str, value: JsonValue, ttl: int | _KeepTtl | None = KEEP_TTL
+    ) -> KeyEntity:
+        """Pattern 5 (update): ItemNotFoundError unless a live key is there (an expired one is not).
+        Keeps createdAt; keeps the stored TTL unless `ttl` is given (epoch seconds), or None to clear it."""
         return self._write_key(namespace, key, value, ttl, condition=_KEY_PRESENT)
 
     def get_key(self, namespace: str, key: str, consistent: bool = False) -> KeyEntity:
@@ -379,16 +409,19 @@ class KvTable:
         return cast(KeyEntity, item)
 
     def delete_key(self, namespace: str, key: str) -> None:
-        """Pattern 5 (delete); ItemNotFoundError if the key does not exist."""
+        """Pattern 5 (delete); ItemNotFoundError if the key does not exist or has expired."""
+        key_map = {
+            kd.PARTITION_KEY: {"S": kd.namespace_partition_key(namespace)},
+            kd.SORT_KEY: {"S": kd.key_sort_key(key)},
+        }
+        _, now = self._now()
         with _dynamodb_errors("delete key", ItemNotFoundError(f"key {key!r} not found in {namespace!r}")):
             self.client.delete_item(
                 TableName=self.table_name,
-                Key={
-                    kd.PARTITION_KEY: {"S": kd.namespace_partition_key(namespace)},
-                    kd.SORT_KEY: {"S": kd.key_sort_key(key)},
-                },
-                ConditionExpression="attribute_exists(#pk)",
-                ExpressionAttributeNames={"#pk": kd.PARTITION_KEY},
+                Key=key_map,
+                ConditionExpression=_KEY_PRESENT,
+                ExpressionAttributeNames={"#pk": kd.PARTITION_KEY, "#ttl": kd.TTL_ATTRIBUTE},
+                ExpressionAttributeValues={":now": {"N": str(now)}},
             )
 
     # ----- 6. list keys by prefix ----------------------------------------
@@ -656,11 +689,33 @@ class KvTable:
         return metadata
 
     def add_usage(self, user_id: str, requests: int = 0, storage_bytes: int = 0) -> UserEntity:
-        """Add to the user's requestCount and storageBytes atomically; returns the new totals."""
+        """Add to the user's requestCount and storageBytes atomically; returns the new totals.
+
+        requestCount only grows (a negative `requests` is refused); storageBytes may shrink but never
+        below zero: a change that would take it there fails with ConditionFailedError and changes
+        nothing (a condition in the same request, not a read first)."""
         _require_whole("requests", requests)
         _require_whole("storage bytes", storage_bytes)
+        if requests < 0:
+            raise InvalidInputError(
+                f"requests must not be negative (requestCount only grows), got {requests}"
+            )
         timestamp, _ = self._now()
-        with _dynamodb_errors("add usage", ItemNotFoundError(f"user {user_id!r} not found")):
+        condition = "attribute_exists(#pk)"
+        values: dict[str, AttributeValue] = {
+            ":r": {"N": str(requests)},
+            ":b": {"N": str(storage_bytes)},
+            ":now": {"S": timestamp},
+        }
+        if storage_bytes < 0:
+            condition += " AND storageBytes >= :shrink"
+            values[":shrink"] = {"N": str(-storage_bytes)}
+        missing = ItemNotFoundError(f"user {user_id!r} not found")
+        too_small = ConditionFailedError(
+            f"storageBytes of user {user_id!r} would go below zero; nothing was changed"
+        )
+        failure = too_small if storage_bytes < 0 else missing
+        with _dynamodb_errors("add usage", failure):
             response = self.client.update_item(
                 TableName=self.table_name,
                 Key={
@@ -669,13 +724,9 @@ class KvTable:
                 },
                 # ADD is applied by DynamoDB itself, so concurrent writers lose no increment.
                 UpdateExpression="ADD requestCount :r, storageBytes :b SET updatedAt = :now",
-                ConditionExpression="attribute_exists(#pk)",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#pk": kd.PARTITION_KEY},
-                ExpressionAttributeValues={
-                    ":r": {"N": str(requests)},
-                    ":b": {"N": str(storage_bytes)},
-                    ":now": {"S": timestamp},
-                },
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
         return cast(UserEntity, deserialize_item(cast(Item, response["Attributes"])))
@@ -688,4 +739,6 @@ _BATCH_RETRIES = 8
 
 # A key counts as absent when no item is there or its TTL has passed.
 _KEY_ABSENT = "attribute_not_exists(#pk) OR #ttl <= :now"
+_KEY_ABSENT_OR_LIVE = "attribute_not_exists(#pk) OR attribute_not_exists(#ttl) OR #ttl > :now"
+_KEY_EXPIRED = "attribute_exists(#pk) AND #ttl <= :now"
 _KEY_PRESENT = "attribute_exists(#pk) AND (attribute_not_exists(#ttl) OR #ttl > :now)"
