@@ -44,6 +44,8 @@ class KeyEntity(TypedDict):
     ttl: NotRequired[int]
     createdAt: str
     updatedAt: str
+    # The id of the write that last changed a key: a retried create recognizes its own item by it.
+    writeId: NotRequired[str]
 
 
 class ApiKeyGuardEntity(TypedDict):

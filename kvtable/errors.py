@@ -23,3 +23,14 @@ class ConditionFailedError(KvTableError):
 
 class NotHomeRegionError(KvTableError):
     """A creation that must be unique (a user, an API key, a namespace) sent outside the home region."""
+
+
+class RetriesExhaustedError(KvTableError):
+    """DynamoDB throttled, failed or did not answer, every time within the retry budget.
+
+    `maybe_applied` is True when an attempt may have reached DynamoDB (its answer was lost): a
+    retry-safe write was then applied at most once; read the item back to know."""
+
+    def __init__(self, message: str, maybe_applied: bool) -> None:
+        super().__init__(message)
+        self.maybe_applied = maybe_applied

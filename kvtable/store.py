@@ -7,13 +7,25 @@ request; DynamoDB's refusals come back as `kvtable.errors` types.
 from __future__ import annotations
 
 import contextlib
+import random
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -28,6 +40,7 @@ from kvtable.errors import (
     ItemNotFoundError,
     KvTableError,
     NotHomeRegionError,
+    RetriesExhaustedError,
 )
 from kvtable.pagination import Page, check_page_size, decode_cursor, encode_cursor, every_item
 from kvtable.values import (
@@ -50,8 +63,10 @@ class _KeepTtl:
 
 
 KEEP_TTL = _KeepTtl()
+WRITE_ID = "writeId"  # on key items: the id of the write that last changed the key
 MAX_PLAUSIBLE_TTL = 32_503_680_000  # 3000-01-01T00:00:00Z in epoch seconds
 Item = dict[str, AttributeValue]
+T = TypeVar("T")
 
 
 def _utc_now() -> datetime:
@@ -100,6 +115,33 @@ def _cancellation_codes(error: ClientError) -> list[str]:
     return [str(reason.get("Code", "None")) for reason in reasons]
 
 
+_THROTTLING_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+_SERVER_ERROR_CODES = frozenset({"InternalServerError", "ServiceUnavailable", "InternalFailure"})
+RETRY_ATTEMPTS = 8
+# What we recommend for the client under the contract: botocore's adaptive client-side retries, few
+# of them (the contract retries within its own budget, safely), and timeouts a request can live with.
+RECOMMENDED_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5
+)
+RETRY_BASE_SECONDS = 0.05
+RETRY_CAP_SECONDS = 2.0
+
+
+class _Retry(Exception):  # noqa: N818 (a signal between two functions here, never raised to callers)
+    """A failure worth another try; `ambiguous` when the request may already have been applied."""
+
+    def __init__(self, reason: str, ambiguous: bool) -> None:
+        super().__init__(reason)
+        self.reason, self.ambiguous = reason, ambiguous
+
+
+def _backoff(attempt: int) -> float:
+    # Full jitter: concurrent clients that were throttled together do not retry together.
+    return random.uniform(0, min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**attempt))
+
+
 @contextlib.contextmanager
 def _dynamodb_errors(
     action: str,
@@ -113,23 +155,45 @@ def _dynamodb_errors(
     """
     try:
         yield
+    except (EndpointConnectionError, ConnectTimeoutError) as error:
+        raise _Retry(f"could not connect ({error})", ambiguous=False) from error
+    except (ConnectionClosedError, ReadTimeoutError, HTTPClientError) as error:
+        # The request may have reached DynamoDB before the answer was lost.
+        raise _Retry(f"the connection dropped ({type(error).__name__})", ambiguous=True) from error
     except ParamValidationError as error:
         # Input the checks above let through and botocore refused: still the caller's input.
         raise InvalidInputError(f"{action}: {error}") from error
     except ClientError as error:
-        code = error_code(error)
-        message = error_message(error)
-        if code == "ConditionalCheckFailedException" and on_condition_failed is not None:
-            raise on_condition_failed from error
-        if code == "TransactionCanceledException":
-            for reason, failure in zip(_cancellation_codes(error), on_cancel, strict=False):
-                if reason == "ConditionalCheckFailed":
-                    raise failure from error
-        if code == "ResourceNotFoundException":
-            raise KvTableError(f"{action}: the table or index does not exist ({message})") from error
-        if code == "ValidationException":
-            raise InvalidInputError(f"{action}: DynamoDB refused the request: {message}") from error
-        raise KvTableError(f"{action}: DynamoDB error {code}: {message}") from error
+        raise _client_error(action, error, on_condition_failed, on_cancel) from error
+
+
+def _client_error(
+    action: str,
+    error: ClientError,
+    on_condition_failed: KvTableError | None,
+    on_cancel: Sequence[KvTableError],
+) -> Exception:
+    """The project's error (or a _Retry) for an error DynamoDB answered with."""
+    code, message = error_code(error), error_message(error)
+    if code == "ConditionalCheckFailedException" and on_condition_failed is not None:
+        return on_condition_failed
+    if code in _THROTTLING_CODES:
+        return _Retry(f"throttled ({code})", ambiguous=False)
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if status >= 500 or code in _SERVER_ERROR_CODES:
+        return _Retry(f"server error {status} {code}", ambiguous=True)
+    if code == "TransactionCanceledException":
+        codes = _cancellation_codes(error)
+        for reason, failure in zip(codes, on_cancel, strict=False):
+            if reason == "ConditionalCheckFailed":
+                return failure
+        if "TransactionConflict" in codes:
+            return _Retry("a transaction conflict", ambiguous=False)
+    if code == "ResourceNotFoundException":
+        return KvTableError(f"{action}: the table or index does not exist ({message})")
+    if code == "ValidationException":
+        return InvalidInputError(f"{action}: DynamoDB refused the request: {message}")
+    return KvTableError(f"{action}: DynamoDB error {code}: {message}")
 
 
 class KvTable:
@@ -140,8 +204,11 @@ class KvTable:
         client: DynamoDBClient,
         table_name: str = kd.DEFAULT_TABLE_NAME,
         gsi_name: str = kd.DEFAULT_GSI_NAME,
+        *,
         clock: Callable[[], datetime] = _utc_now,
         home_region: str | None = None,
+        retry_attempts: int = RETRY_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """`home_region`: on a global table, the one region where users, API keys and namespaces are
         created (uniqueness holds only within a region); elsewhere those creations are refused."""
@@ -150,6 +217,8 @@ class KvTable:
         self.gsi_name = _require_name("index name", gsi_name)
         self._clock = clock
         self.home_region = home_region
+        self.retry_attempts = _require_whole("retry attempts", retry_attempts)
+        self._sleep = sleep
 
     # ----- helpers -------------------------------------------------------
 
@@ -161,6 +230,48 @@ class KvTable:
                 f"{what} happen only in the home region {self.home_region}, and this client is in {region}: a "
                 "global table checks uniqueness within one region only; send the request to the home region"
             )
+
+    def _send(
+        self,
+        action: str,
+        send: Callable[[], T],
+        *,
+        on_condition_failed: KvTableError | None = None,
+        on_cancel: Sequence[KvTableError] = (),
+        done_if_gone: bool = False,
+    ) -> T:
+        """Send one request, retrying throttling, server errors, dropped connections and transaction
+        conflicts with backoff, up to `retry_attempts` tries. Every write sent through here is safe to
+        repeat (idempotent, or a transaction whose ClientRequestToken DynamoDB recognizes), so a retry
+        never applies it twice. `done_if_gone`: a delete whose condition fails after an attempt that may
+        have been applied is done (its own first attempt deleted the item)."""
+        maybe_applied, reason = False, ""
+        for attempt in range(self.retry_attempts):
+            try:
+                with _dynamodb_errors(action, on_condition_failed, on_cancel):
+                    return send()
+            except _Retry as retry:
+                maybe_applied, reason = maybe_applied or retry.ambiguous, retry.reason
+            except ItemNotFoundError as error:
+                # botocore may have retried inside this try too: then an earlier send may have applied it.
+                cause = error.__cause__
+                retried = isinstance(cause, ClientError) and bool(
+                    cause.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+                )
+                if done_if_gone and (maybe_applied or retried):
+                    return cast(T, None)
+                raise
+            if attempt + 1 < self.retry_attempts:
+                self._sleep(_backoff(attempt))
+        written = (
+            "it may have been applied once (an answer was lost); read it back to know"
+            if maybe_applied
+            else "nothing was written"
+        )
+        raise RetriesExhaustedError(
+            f"{action}: DynamoDB did not succeed in {self.retry_attempts} tries ({reason}); {written}",
+            maybe_applied,
+        )
 
     def _now(self) -> tuple[str, int]:
         moment = self._clock()
@@ -193,12 +304,14 @@ class KvTable:
 
     def _get(self, partition: str, sort: str, consistent: bool, what: str) -> dict[str, Any]:
         _require_bool("consistent", consistent)
-        with _dynamodb_errors(f"get {what}"):
-            response = self.client.get_item(
+        response = self._send(
+            f"get {what}",
+            lambda: self.client.get_item(
                 TableName=self.table_name,
                 Key={kd.PARTITION_KEY: {"S": partition}, kd.SORT_KEY: {"S": sort}},
                 ConsistentRead=consistent,
-            )
+            ),
+        )
         if "Item" not in response:
             raise ItemNotFoundError(f"{what} not found")
         item = deserialize_item(cast(Item, response["Item"]))
@@ -241,15 +354,21 @@ class KvTable:
             request["ExclusiveStartKey"] = decode_cursor(
                 cursor, key_attributes, partition_attribute, partition
             )
-        with _dynamodb_errors("query"):
-            response = self.client.query(**request)
+        response = self._send("query", lambda: self.client.query(**request))
         items = [deserialize_item(cast(Item, item)) for item in response.get("Items", [])]
         return Page(items, encode_cursor(cast(dict[str, Any] | None, response.get("LastEvaluatedKey"))))
 
     def _transact(self, action: str, items: list[dict[str, Any]], on_cancel: list[KvTableError]) -> None:
         """Run a transaction; a failed condition raises the error listed at that item's position."""
-        with _dynamodb_errors(action, on_cancel=on_cancel):
-            self.client.transact_write_items(TransactItems=cast(Any, items))
+        # One token for every try: DynamoDB applies a transaction once per token (for ten minutes).
+        token = uuid.uuid4().hex
+        self._send(
+            action,
+            lambda: self.client.transact_write_items(
+                TransactItems=cast(Any, items), ClientRequestToken=token
+            ),
+            on_cancel=on_cancel,
+        )
 
     # ----- 1. get user by id ---------------------------------------------
 
@@ -262,17 +381,17 @@ class KvTable:
 
     def get_user_by_api_key(self, api_key: str) -> UserEntity:
         """Pattern 2: `GSI1PK=APIKEY#<key>, GSI1SK=METADATA` (Query on the GSI, eventually consistent)."""
-        with _dynamodb_errors("get user by API key"):
-            response = self.client.query(
+        partition = kd.api_key_partition_key(api_key)
+        response = self._send(
+            "get user by API key",
+            lambda: self.client.query(
                 TableName=self.table_name,
                 IndexName=self.gsi_name,
                 KeyConditionExpression="#pk = :pk AND #sk = :sk",
                 ExpressionAttributeNames={"#pk": kd.GSI1_PARTITION_KEY, "#sk": kd.GSI1_SORT_KEY},
-                ExpressionAttributeValues={
-                    ":pk": {"S": kd.api_key_partition_key(api_key)},
-                    ":sk": {"S": kd.METADATA},
-                },
-            )
+                ExpressionAttributeValues={":pk": {"S": partition}, ":sk": {"S": kd.METADATA}},
+            ),
+        )
         items = response.get("Items", [])
         if not items:
             raise ItemNotFoundError("no user has that API key")
@@ -335,6 +454,8 @@ class KvTable:
             "entityType": "KEY",
             "value": stored_value,
             "updatedAt": timestamp,
+            # Names this write, so that a retry after a lost answer recognizes its own item.
+            WRITE_ID: uuid.uuid4().hex,
         }
         if expires is not None:
             attributes[kd.TTL_ATTRIBUTE] = expires
@@ -366,14 +487,17 @@ class KvTable:
             names["#pk"] = kd.PARTITION_KEY
             names["#ttl"] = kd.TTL_ATTRIBUTE
             values[":now"] = {"N": str(now)}
-            request["ConditionExpression"] = condition
+            # `OR this write's own id`: a retry of a create whose first try was applied is not "taken".
+            i = list(attributes).index(WRITE_ID)
+            request["ConditionExpression"] = f"({condition}) OR #a{i} = :a{i}"
         failure: KvTableError = (
             AlreadyExistsError(f"key {key!r} already exists in {namespace!r}")
             if condition == _KEY_ABSENT
             else ItemNotFoundError(f"key {key!r} not found in {namespace!r}")
         )
-        with _dynamodb_errors("write key", on_condition_failed=failure):
-            response = self.client.update_item(**request)
+        response = self._send(
+            "write key", lambda: self.client.update_item(**request), on_condition_failed=failure
+        )
         return cast(KeyEntity, deserialize_item(cast(Item, response["Attributes"])))
 
     def put_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyEntity:
@@ -415,14 +539,18 @@ class KvTable:
             kd.SORT_KEY: {"S": kd.key_sort_key(key)},
         }
         _, now = self._now()
-        with _dynamodb_errors("delete key", ItemNotFoundError(f"key {key!r} not found in {namespace!r}")):
-            self.client.delete_item(
+        self._send(
+            "delete key",
+            lambda: self.client.delete_item(
                 TableName=self.table_name,
                 Key=key_map,
                 ConditionExpression=_KEY_PRESENT,
                 ExpressionAttributeNames={"#pk": kd.PARTITION_KEY, "#ttl": kd.TTL_ATTRIBUTE},
                 ExpressionAttributeValues={":now": {"N": str(now)}},
-            )
+            ),
+            on_condition_failed=ItemNotFoundError(f"key {key!r} not found in {namespace!r}"),
+            done_if_gone=True,
+        )
 
     # ----- 6. list keys by prefix ----------------------------------------
 
@@ -494,8 +622,7 @@ class KvTable:
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         pending: dict[str, Any] = {self.table_name: requests}
         for attempt in range(_BATCH_RETRIES):
-            with _dynamodb_errors("load keys"):
-                response = self.client.batch_write_item(RequestItems=pending)
+            response = self._send("load keys", partial(self.client.batch_write_item, RequestItems=pending))
             pending = cast(dict[str, Any], response.get("UnprocessedItems") or {})
             if not pending:
                 return
@@ -689,7 +816,8 @@ class KvTable:
         return metadata
 
     def add_usage(self, user_id: str, requests: int = 0, storage_bytes: int = 0) -> UserEntity:
-        """Add to the user's requestCount and storageBytes atomically; returns the new totals.
+        """Add to the user's requestCount and storageBytes atomically, once however often it is retried
+        (a transaction with a ClientRequestToken); returns the new totals (a consistent read after).
 
         requestCount only grows (a negative `requests` is refused); storageBytes may shrink but never
         below zero: a change that would take it there fails with ConditionFailedError and changes
@@ -715,21 +843,23 @@ class KvTable:
             f"storageBytes of user {user_id!r} would go below zero; nothing was changed"
         )
         failure = too_small if storage_bytes < 0 else missing
-        with _dynamodb_errors("add usage", failure):
-            response = self.client.update_item(
-                TableName=self.table_name,
-                Key={
+        update = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {
                     kd.PARTITION_KEY: {"S": kd.user_partition_key(user_id)},
                     kd.SORT_KEY: {"S": kd.METADATA},
                 },
-                # ADD is applied by DynamoDB itself, so concurrent writers lose no increment.
-                UpdateExpression="ADD requestCount :r, storageBytes :b SET updatedAt = :now",
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#pk": kd.PARTITION_KEY},
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        return cast(UserEntity, deserialize_item(cast(Item, response["Attributes"])))
+                # ADD is applied by DynamoDB itself, so concurrent writers lose no increment; in a
+                # transaction with a token, a retry after a lost answer does not add twice.
+                "UpdateExpression": "ADD requestCount :r, storageBytes :b SET updatedAt = :now",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#pk": kd.PARTITION_KEY},
+                "ExpressionAttributeValues": values,
+            }
+        }
+        self._transact("add usage", [update], [failure])
+        return self.get_user(user_id, consistent=True)
 
 
 _BATCH_WRITE_LIMIT = 25

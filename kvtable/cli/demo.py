@@ -24,7 +24,7 @@ from kvtable.cli.common import aws_session
 from kvtable.cli.settings import add_aws_arguments
 from kvtable.local.dynamodb_local import dynamodb_local, local_dynamodb_client
 from kvtable.sample_data import SAMPLE_API_KEY, SAMPLE_NAMESPACE, SAMPLE_USER_ID, load_sample_data
-from kvtable.store import KvTable
+from kvtable.store import RECOMMENDED_CLIENT_CONFIG, KvTable
 
 PAGE_SIZE = 10
 
@@ -60,7 +60,8 @@ def _endpoint(args: argparse.Namespace) -> Iterator[tuple[str | None, bool]]:
 def _client(args: argparse.Namespace, url: str | None, local: bool) -> DynamoDBClient:
     if local and url is not None:
         return local_dynamodb_client(url, aws_session(None, args.region).region_name or "us-east-1")
-    return aws_session(args.profile, args.region).client("dynamodb", endpoint_url=url)
+    session = aws_session(args.profile, args.region)
+    return session.client("dynamodb", endpoint_url=url, config=RECOMMENDED_CLIENT_CONFIG)
 
 
 def _show(items: Any) -> str:

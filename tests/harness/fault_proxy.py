@@ -1,0 +1,121 @@
+"""A small HTTP proxy in front of DynamoDB Local that injects the faults AWS can answer with.
+
+TEST HARNESS ONLY. Each request takes the next fault from a plan (then passes through):
+- "throttle": answers 400 ThrottlingException, as DynamoDB does when a partition is hot;
+- "error500": answers 500 InternalServerError, after which DynamoDB may or may not have applied it
+  (here: not applied);
+- "drop_before": closes the connection without forwarding: the request never reaches the engine;
+- "drop_after": forwards the request, lets the engine apply it, then closes the connection without
+  the answer: the case where a retry could apply a write twice.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from kvtable.local.process import LOOPBACK
+
+FAULTS = ("throttle", "error500", "drop_before", "drop_after")
+
+
+@dataclass
+class FaultPlan:
+    """The faults to inject, in order, and what the proxy saw."""
+
+    upstream: str
+    pending: deque[str] = field(default_factory=deque)
+    operations: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def inject(self, *faults: str) -> None:
+        """Answer the next requests with these faults, in order."""
+        assert all(f in FAULTS for f in faults), faults
+        with self.lock:
+            self.pending.extend(faults)
+
+    def next_fault(self) -> str:
+        with self.lock:
+            return self.pending.popleft() if self.pending else "pass"
+
+
+def _handler(plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
+    upstream = urlsplit(plan.upstream)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: object) -> None:  # quiet
+            return
+
+        def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in (
+                    "content-length",
+                    "connection",
+                    "transfer-encoding",
+                    "date",
+                    "server",
+                ):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _error(self, status: int, kind: str) -> None:
+            body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{kind}", "message": "injected"})
+            self._answer(status, body.encode(), {"Content-Type": "application/x-amz-json-1.0"})
+
+        def _drop(self) -> None:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            operation = self.headers.get("X-Amz-Target", "?").split(".")[-1]
+            fault = plan.next_fault()
+            with plan.lock:
+                plan.operations.append(f"{operation}:{fault}")
+            if fault == "throttle":
+                self._error(400, "ThrottlingException")
+                return
+            if fault == "error500":
+                self._error(500, "InternalServerError")
+                return
+            if fault == "drop_before":
+                self._drop()
+                return
+            connection = http.client.HTTPConnection(upstream.hostname or LOOPBACK, upstream.port, timeout=30)
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            connection.request("POST", self.path, body=body, headers=headers)
+            response = connection.getresponse()
+            answer = response.read()
+            connection.close()
+            if fault == "drop_after":
+                self._drop()
+                return
+            self._answer(response.status, answer, dict(response.getheaders()))
+
+    return Handler
+
+
+@contextmanager
+def fault_proxy(upstream: str) -> Iterator[tuple[str, FaultPlan]]:
+    """A proxy on a free loopback port in front of `upstream`, for the length of the block."""
+    plan = FaultPlan(upstream)
+    server = ThreadingHTTPServer((LOOPBACK, 0), _handler(plan))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOOPBACK}:{server.server_address[1]}", plan
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
