@@ -1,54 +1,79 @@
-"""The entity shapes of the table, as in the original TypeScript design.
+"""The items of the table, one type per kind of item, as in the original TypeScript design.
 
 `PK`/`SK` values follow the key design (`USER#<id>`, `NS#<namespace>`,
 `KEY#<key>`, `METADATA`); build them with `kvtable.key_design`, never by hand.
 """
 
 from decimal import Decimal
-from typing import Literal, NotRequired, TypedDict
+from typing import Final, Literal, NotRequired, TypedDict
 
-Plan = Literal["free", "pro", "scale"]
-# Decimal: a number JSON carries exactly (json.loads(..., parse_float=Decimal)); read back when a float would round it.
+# A user's billing plan. ("Plan" alone means the deploy's plan in this codebase.)
+BillingPlan = Literal["free", "pro", "scale"]
+BILLING_PLANS: Final[tuple[BillingPlan, ...]] = ("free", "pro", "scale")
+# Decimal: a number JSON carries exactly (json.loads(..., parse_float=Decimal)); read back when a
+# float would round it.
 JsonValue = None | bool | int | float | Decimal | str | list["JsonValue"] | dict[str, "JsonValue"]
 
 
-class UserEntity(TypedDict):
-    """User-side items: the user (`SK=METADATA`) or its link to a namespace (`SK=NS#<namespace>`)."""
+class UserItem(TypedDict):
+    """`PK=USER#<id>, SK=METADATA`: a user, on the GSI under its API key (access pattern 2)."""
 
     PK: str
     SK: str
-    entityType: Literal["USER", "NAMESPACE"]
-    # The user item carries these so access pattern 2 finds it by API key on the GSI.
-    GSI1PK: NotRequired[str]
-    GSI1SK: NotRequired[str]
-    userId: NotRequired[str]
-    email: NotRequired[str]
+    GSI1PK: str
+    GSI1SK: str
+    entityType: Literal["USER"]
+    userId: str
+    email: str
     passwordHash: NotRequired[str]
-    apiKey: NotRequired[str]
-    plan: NotRequired[Plan]
+    apiKey: str
+    plan: BillingPlan
     requestCount: NotRequired[int]
     storageBytes: NotRequired[int]
     createdAt: str
     updatedAt: str
 
 
-class KeyEntity(TypedDict):
-    """Namespace-side items: a key (`SK=KEY#<key>`) or the namespace's metadata (`SK=METADATA`)."""
+class NamespaceLinkItem(TypedDict):
+    """`PK=USER#<id>, SK=NS#<namespace>`: a user's link to a namespace it owns (access pattern 3)."""
 
     PK: str
     SK: str
-    GSI1PK: NotRequired[str]
-    GSI1SK: NotRequired[str]
-    entityType: Literal["KEY", "NAMESPACE"]
-    value: NotRequired[JsonValue]
+    entityType: Literal["NAMESPACE"]
+    userId: str
+    createdAt: str
+    updatedAt: str
+
+
+class NamespaceItem(TypedDict):
+    """`PK=NS#<namespace>, SK=METADATA`: a namespace's metadata (access pattern 4), on the GSI under its owner."""
+
+    PK: str
+    SK: str
+    GSI1PK: str
+    GSI1SK: str
+    entityType: Literal["NAMESPACE"]
+    createdAt: str
+    updatedAt: str
+
+
+class KeyItem(TypedDict):
+    """`PK=NS#<namespace>, SK=KEY#<key>`: a key and its value (access patterns 5 and 6)."""
+
+    PK: str
+    SK: str
+    GSI1PK: str
+    GSI1SK: str
+    entityType: Literal["KEY"]
+    value: JsonValue
     ttl: NotRequired[int]
     createdAt: str
     updatedAt: str
-    # The id of the write that last changed a key: a retried create recognizes its own item by it.
+    # The id of the write that last changed the key: a retried create recognizes its own item by it.
     writeId: NotRequired[str]
 
 
-class ApiKeyGuardEntity(TypedDict):
+class ApiKeyGuardItem(TypedDict):
     """`PK=APIKEY#<key>, SK=METADATA`: holds an API key for one user, since a GSI cannot enforce uniqueness."""
 
     PK: str

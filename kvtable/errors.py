@@ -1,5 +1,7 @@
 """The project's own errors, so callers never catch raw botocore ones."""
 
+from typing import Literal
+
 
 class KvTableError(Exception):
     """Base class of every error the data layer raises on purpose."""
@@ -13,8 +15,18 @@ class ItemNotFoundError(KvTableError):
     """The item asked for does not exist (or its TTL has passed)."""
 
 
+Taken = Literal["user", "api_key", "namespace", "namespace_link", "key"]
+
+
 class AlreadyExistsError(KvTableError):
-    """A user id, API key or namespace name that is already taken."""
+    """A user id, API key, namespace name or key that is already taken.
+
+    `taken` says which, so a caller can answer its own client without parsing the message: "user",
+    "api_key", "namespace", "namespace_link" (the user already links it) or "key"."""
+
+    def __init__(self, message: str, taken: Taken) -> None:
+        super().__init__(message)
+        self.taken: Taken = taken
 
 
 class ConditionFailedError(KvTableError):

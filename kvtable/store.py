@@ -32,7 +32,16 @@ if TYPE_CHECKING:
 
 from kvtable import key_design as kd
 from kvtable.aws_errors import error_code, error_message
-from kvtable.entities import ApiKeyGuardEntity, JsonValue, KeyEntity, Plan, UserEntity
+from kvtable.entities import (
+    BILLING_PLANS,
+    ApiKeyGuardItem,
+    BillingPlan,
+    JsonValue,
+    KeyItem,
+    NamespaceItem,
+    NamespaceLinkItem,
+    UserItem,
+)
 from kvtable.errors import (
     AlreadyExistsError,
     ConditionFailedError,
@@ -51,8 +60,6 @@ from kvtable.values import (
     serialize_value,
     to_storable,
 )
-
-PLANS: tuple[Plan, ...] = ("free", "pro", "scale")
 
 
 class _KeepTtl:
@@ -372,14 +379,14 @@ class KvTable:
 
     # ----- 1. get user by id ---------------------------------------------
 
-    def get_user(self, user_id: str, consistent: bool = False) -> UserEntity:
+    def get_user(self, user_id: str, consistent: bool = False) -> UserItem:
         """Pattern 1: `PK=USER#<id>, SK=METADATA` (GetItem)."""
         item = self._get(kd.user_partition_key(user_id), kd.METADATA, consistent, f"user {user_id!r}")
-        return cast(UserEntity, item)
+        return cast(UserItem, item)
 
     # ----- 2. get user by API key ----------------------------------------
 
-    def get_user_by_api_key(self, api_key: str) -> UserEntity:
+    def get_user_by_api_key(self, api_key: str) -> UserItem:
         """Pattern 2: `GSI1PK=APIKEY#<key>, GSI1SK=METADATA` (Query on the GSI, eventually consistent)."""
         partition = kd.api_key_partition_key(api_key)
         response = self._send(
@@ -395,13 +402,13 @@ class KvTable:
         items = response.get("Items", [])
         if not items:
             raise ItemNotFoundError("no user has that API key")
-        return cast(UserEntity, deserialize_item(cast(Item, items[0])))
+        return cast(UserItem, deserialize_item(cast(Item, items[0])))
 
     # ----- 3. list a user's namespaces -----------------------------------
 
     def list_user_namespaces(
         self, user_id: str, page_size: int = 100, cursor: str | None = None, consistent: bool = False
-    ) -> Page[UserEntity]:
+    ) -> Page[NamespaceLinkItem]:
         """Pattern 3: `PK=USER#<id>, SK begins_with NS#`, one page."""
         page = self._query_page(
             index=False,
@@ -411,22 +418,22 @@ class KvTable:
             cursor=cursor,
             consistent=consistent,
         )
-        return cast(Page[UserEntity], page)
+        return cast(Page[NamespaceLinkItem], page)
 
     def iter_user_namespaces(
         self, user_id: str, page_size: int = 100, consistent: bool = False
-    ) -> Iterator[UserEntity]:
+    ) -> Iterator[NamespaceLinkItem]:
         """Every namespace link of a user, one page in memory at a time."""
         return every_item(lambda cursor: self.list_user_namespaces(user_id, page_size, cursor, consistent))
 
     # ----- 4. namespace metadata -----------------------------------------
 
-    def get_namespace(self, namespace: str, consistent: bool = False) -> KeyEntity:
+    def get_namespace(self, namespace: str, consistent: bool = False) -> NamespaceItem:
         """Pattern 4: `PK=NS#<namespace>, SK=METADATA` (GetItem)."""
         item = self._get(
             kd.namespace_partition_key(namespace), kd.METADATA, consistent, f"namespace {namespace!r}"
         )
-        return cast(KeyEntity, item)
+        return cast(NamespaceItem, item)
 
     # ----- 5. key CRUD ---------------------------------------------------
 
@@ -439,7 +446,7 @@ class KvTable:
         *,
         condition: str | None,
         fresh: bool = False,
-    ) -> KeyEntity:
+    ) -> KeyItem:
         """One UpdateItem. `fresh`: the key starts anew (createdAt now); otherwise a live key keeps its
         createdAt. `ttl`: epoch seconds, None to clear it, or KEEP_TTL to leave it as stored."""
         partition = kd.namespace_partition_key(namespace)
@@ -491,16 +498,16 @@ class KvTable:
             i = list(attributes).index(WRITE_ID)
             request["ConditionExpression"] = f"({condition}) OR #a{i} = :a{i}"
         failure: KvTableError = (
-            AlreadyExistsError(f"key {key!r} already exists in {namespace!r}")
+            AlreadyExistsError(f"key {key!r} already exists in {namespace!r}", "key")
             if condition == _KEY_ABSENT
             else ItemNotFoundError(f"key {key!r} not found in {namespace!r}")
         )
         response = self._send(
             "write key", lambda: self.client.update_item(**request), on_condition_failed=failure
         )
-        return cast(KeyEntity, deserialize_item(cast(Item, response["Attributes"])))
+        return cast(KeyItem, deserialize_item(cast(Item, response["Attributes"])))
 
-    def put_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyEntity:
+    def put_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyItem:
         """Pattern 5 (create or replace): set the value and updatedAt, keep a live key's createdAt (a
         missing or expired key starts anew), set `ttl` or clear it (None), write the GSI copy."""
         try:
@@ -510,19 +517,19 @@ class KvTable:
             # The key is there but expired (DynamoDB deletes it only eventually): a new key replaces it.
             return self._write_key(namespace, key, value, ttl, condition=_KEY_EXPIRED, fresh=True)
 
-    def create_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyEntity:
+    def create_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyItem:
         """Pattern 5 (create): AlreadyExistsError if a live key is there; over an expired key, a new key
         (createdAt now, not the dead key's)."""
         return self._write_key(namespace, key, value, ttl, condition=_KEY_ABSENT, fresh=True)
 
     def update_key(
         self, namespace: str, key: str, value: JsonValue, ttl: int | _KeepTtl | None = KEEP_TTL
-    ) -> KeyEntity:
+    ) -> KeyItem:
         """Pattern 5 (update): ItemNotFoundError unless a live key is there (an expired one is not).
         Keeps createdAt; keeps the stored TTL unless `ttl` is given (epoch seconds), or None to clear it."""
         return self._write_key(namespace, key, value, ttl, condition=_KEY_PRESENT)
 
-    def get_key(self, namespace: str, key: str, consistent: bool = False) -> KeyEntity:
+    def get_key(self, namespace: str, key: str, consistent: bool = False) -> KeyItem:
         """Pattern 5 (read): `PK=NS#<namespace>, SK=KEY#<key>` (GetItem); expired keys are not found."""
         item = self._get(
             kd.namespace_partition_key(namespace),
@@ -530,7 +537,7 @@ class KvTable:
             consistent,
             f"key {key!r} in {namespace!r}",
         )
-        return cast(KeyEntity, item)
+        return cast(KeyItem, item)
 
     def delete_key(self, namespace: str, key: str) -> None:
         """Pattern 5 (delete); ItemNotFoundError if the key does not exist or has expired."""
@@ -561,7 +568,7 @@ class KvTable:
         page_size: int = 100,
         cursor: str | None = None,
         consistent: bool = False,
-    ) -> Page[KeyEntity]:
+    ) -> Page[KeyItem]:
         """Pattern 6, one page: on the GSI (`GSI1PK=NS#<ns>, GSI1SK begins_with KEY#<prefix>`),
         or on the table (`PK=NS#<ns>, SK begins_with KEY#<prefix>`) when `consistent`."""
         _require_bool("consistent", consistent)
@@ -573,11 +580,11 @@ class KvTable:
             cursor=cursor,
             consistent=consistent,
         )
-        return cast(Page[KeyEntity], page)
+        return cast(Page[KeyItem], page)
 
     def iter_keys(
         self, namespace: str, prefix: str = "", page_size: int = 100, consistent: bool = False
-    ) -> Iterator[KeyEntity]:
+    ) -> Iterator[KeyItem]:
         """Every live key with the prefix, streamed one page at a time."""
         return every_item(lambda cursor: self.list_keys(namespace, prefix, page_size, cursor, consistent))
 
@@ -640,18 +647,18 @@ class KvTable:
         user_id: str,
         email: str,
         api_key: str,
-        plan: Plan = "free",
+        plan: BillingPlan = "free",
         password_hash: str | None = None,
-    ) -> UserEntity:
+    ) -> UserItem:
         """Create a user and claim its API key in one transaction; AlreadyExistsError if either is taken."""
         self._require_home_region("user creations")
         partition = kd.user_partition_key(user_id)
         api_partition = kd.api_key_partition_key(api_key)
         _require_text("email", email)
-        if plan not in PLANS:
-            raise InvalidInputError(f"plan must be one of {', '.join(PLANS)}, got {plan!r}")
+        if plan not in BILLING_PLANS:
+            raise InvalidInputError(f"plan must be one of {', '.join(BILLING_PLANS)}, got {plan!r}")
         timestamp, _ = self._now()
-        user: UserEntity = {
+        user: UserItem = {
             "PK": partition,
             "SK": kd.METADATA,
             "GSI1PK": api_partition,
@@ -668,7 +675,7 @@ class KvTable:
         }
         if password_hash is not None:
             user["passwordHash"] = _require_text("password hash", password_hash)
-        guard: ApiKeyGuardEntity = {
+        guard: ApiKeyGuardItem = {
             "PK": api_partition,
             "SK": kd.METADATA,
             "entityType": "APIKEY",
@@ -684,8 +691,8 @@ class KvTable:
                 self._put_new(serialize_item(dict(guard))),
             ],
             [
-                AlreadyExistsError(f"user {user_id!r} already exists"),
-                AlreadyExistsError("that API key belongs to another user; choose another"),
+                AlreadyExistsError(f"user {user_id!r} already exists", "user"),
+                AlreadyExistsError("that API key belongs to another user; choose another", "api_key"),
             ],
         )
         return user
@@ -700,7 +707,7 @@ class KvTable:
             }
         }
 
-    def rotate_api_key(self, user_id: str, new_api_key: str) -> UserEntity:
+    def rotate_api_key(self, user_id: str, new_api_key: str) -> UserItem:
         """Give the user a new API key, releasing the old one, in one transaction."""
         self._require_home_region("API key rotations")
         new_partition = kd.api_key_partition_key(new_api_key)
@@ -747,7 +754,7 @@ class KvTable:
         ]
         errors: list[KvTableError] = [
             ConditionFailedError(f"user {user_id!r} changed while rotating its API key; try again"),
-            AlreadyExistsError("that API key belongs to another user; choose another"),
+            AlreadyExistsError("that API key belongs to another user; choose another", "api_key"),
         ]
         if old_key:
             items.append(
@@ -770,13 +777,13 @@ class KvTable:
         )
         return user
 
-    def create_namespace(self, user_id: str, namespace: str) -> KeyEntity:
+    def create_namespace(self, user_id: str, namespace: str) -> NamespaceItem:
         """Create a namespace and the user's link to it in one transaction; the name is taken once only."""
         self._require_home_region("namespace creations")
         user_partition = kd.user_partition_key(user_id)
         ns_partition = kd.namespace_partition_key(namespace)
         timestamp, _ = self._now()
-        metadata: KeyEntity = {
+        metadata: NamespaceItem = {
             "PK": ns_partition,
             "SK": kd.METADATA,
             "GSI1PK": user_partition,
@@ -785,7 +792,7 @@ class KvTable:
             "createdAt": timestamp,
             "updatedAt": timestamp,
         }
-        link: UserEntity = {
+        link: NamespaceLinkItem = {
             "PK": user_partition,
             "SK": ns_partition,
             "entityType": "NAMESPACE",
@@ -809,13 +816,15 @@ class KvTable:
             ],
             [
                 ItemNotFoundError(f"user {user_id!r} not found"),
-                AlreadyExistsError(f"namespace {namespace!r} is taken"),
-                AlreadyExistsError(f"user {user_id!r} already links namespace {namespace!r}"),
+                AlreadyExistsError(f"namespace {namespace!r} is taken", "namespace"),
+                AlreadyExistsError(
+                    f"user {user_id!r} already links namespace {namespace!r}", "namespace_link"
+                ),
             ],
         )
         return metadata
 
-    def add_usage(self, user_id: str, requests: int = 0, storage_bytes: int = 0) -> UserEntity:
+    def add_usage(self, user_id: str, requests: int = 0, storage_bytes: int = 0) -> UserItem:
         """Add to the user's requestCount and storageBytes atomically, once however often it is retried
         (a transaction with a ClientRequestToken); returns the new totals (a consistent read after).
 
