@@ -13,7 +13,7 @@ from cfnlint.decode import decode_str
 import build_template
 from kvtable import key_design as kd
 from kvtable.cfn import names
-from kvtable.cfn.render import rendered_files
+from kvtable.cfn.render import rendered_files, rendered_yaml
 from tests.resolve import Resolver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +25,16 @@ Template = dict[str, Any]
 def built(name: str) -> Template:
     loaded: Template = json.loads(rendered_files()[f"{name}.json"])
     return loaded
+
+
+@pytest.mark.parametrize("stem", ["database", "global-database", "consumer"])
+def test_a_deploy_sends_the_committed_yaml_bytes(stem: str) -> None:
+    assert rendered_yaml(stem) == (TEMPLATES / f"{stem}.yaml").read_text(encoding="utf-8")
+
+
+def test_an_unknown_template_name_is_refused() -> None:
+    with pytest.raises(KeyError, match="no template named 'tables'"):
+        rendered_yaml("tables")
 
 
 @pytest.fixture(scope="module")

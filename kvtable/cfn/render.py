@@ -26,6 +26,14 @@ TEMPLATES = (
 )
 
 
+def rendered_yaml(stem: str) -> str:
+    """One template's YAML text, building only that template (a deploy needs one, not all nine files)."""
+    for spec in TEMPLATES:
+        if spec.stem == stem:
+            return spec.build().to_yaml(clean_up=False, long_form=False)
+    raise KeyError(f"kvtable builds no template named {stem!r}")
+
+
 def rendered_files() -> dict[str, str]:
     """Every template file name with its exact contents (JSON and YAML for each template)."""
     files: dict[str, str] = {}

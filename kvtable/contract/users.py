@@ -1,0 +1,225 @@
+"""Users and their API keys: reads, creation, key rotation, usage counters."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from kvtable import key_design as kd
+from kvtable.contract.requests import (
+    Item,
+    TableBase,
+    _require_text,
+    _require_whole,
+)
+from kvtable.entities import (
+    BILLING_PLANS,
+    ApiKeyGuardItem,
+    BillingPlan,
+    UserItem,
+)
+from kvtable.errors import (
+    AlreadyExistsError,
+    ConditionFailedError,
+    InvalidInputError,
+    ItemNotFoundError,
+    KvTableError,
+)
+from kvtable.values import (
+    AttributeValue,
+    check_item_size,
+    deserialize_item,
+    serialize_item,
+)
+
+
+def api_key_guard_item(api_key: str, user_id: str, timestamp: str) -> ApiKeyGuardItem:
+    """The item that claims an API key for one user, so no two users can hold the same key."""
+    return {
+        "PK": kd.api_key_partition_key(api_key),
+        "SK": kd.METADATA,
+        "entityType": "APIKEY",
+        "userId": user_id,
+        "createdAt": timestamp,
+    }
+
+
+class UserOperations(TableBase):
+    """Access patterns 1 and 2, and the writes of users, API keys and counters."""
+
+    # ----- 1. get user by id ---------------------------------------------
+
+    def get_user(self, user_id: str, consistent: bool = False) -> UserItem:
+        """Pattern 1: `PK=USER#<id>, SK=METADATA` (GetItem)."""
+        item = self._get(kd.user_partition_key(user_id), kd.METADATA, consistent, f"user {user_id!r}")
+        return cast(UserItem, item)
+
+    # ----- 2. get user by API key ----------------------------------------
+
+    def get_user_by_api_key(self, api_key: str) -> UserItem:
+        """Pattern 2: `GSI1PK=APIKEY#<key>, GSI1SK=METADATA` (Query on the GSI, eventually consistent)."""
+        partition = kd.api_key_partition_key(api_key)
+        response = self._send(
+            "get user by API key",
+            lambda: self.client.query(
+                TableName=self.table_name,
+                IndexName=self.gsi_name,
+                KeyConditionExpression="#pk = :pk AND #sk = :sk",
+                ExpressionAttributeNames={"#pk": kd.GSI1_PARTITION_KEY, "#sk": kd.GSI1_SORT_KEY},
+                ExpressionAttributeValues={":pk": {"S": partition}, ":sk": {"S": kd.METADATA}},
+            ),
+        )
+        items = response.get("Items", [])
+        if not items:
+            raise ItemNotFoundError("no user has that API key")
+        return cast(UserItem, deserialize_item(cast(Item, items[0])))
+
+    # ----- users, API keys, namespaces, counters -------------------------
+
+    def create_user(
+        self,
+        user_id: str,
+        email: str,
+        api_key: str,
+        plan: BillingPlan = "free",
+        password_hash: str | None = None,
+    ) -> UserItem:
+        """Create a user and claim its API key in one transaction; AlreadyExistsError if either is taken."""
+        self._require_home_region("user creations")
+        partition = kd.user_partition_key(user_id)
+        api_partition = kd.api_key_partition_key(api_key)
+        _require_text("email", email)
+        if plan not in BILLING_PLANS:
+            raise InvalidInputError(f"plan must be one of {', '.join(BILLING_PLANS)}, got {plan!r}")
+        timestamp, _ = self._now()
+        user: UserItem = {
+            "PK": partition,
+            "SK": kd.METADATA,
+            "GSI1PK": api_partition,
+            "GSI1SK": kd.METADATA,
+            "entityType": "USER",
+            "userId": user_id,
+            "email": email,
+            "apiKey": api_key,
+            "plan": plan,
+            "requestCount": 0,
+            "storageBytes": 0,
+            "createdAt": timestamp,
+            "updatedAt": timestamp,
+        }
+        if password_hash is not None:
+            user["passwordHash"] = _require_text("password hash", password_hash)
+        guard = api_key_guard_item(api_key, user_id, timestamp)
+        user_item = serialize_item(dict(user))
+        check_item_size(user_item)
+        self._transact(
+            "create user",
+            [
+                self._put_new(user_item),
+                self._put_new(serialize_item(dict(guard))),
+            ],
+            [
+                AlreadyExistsError(f"user {user_id!r} already exists", "user"),
+                AlreadyExistsError("that API key belongs to another user; choose another", "api_key"),
+            ],
+        )
+        return user
+
+    def rotate_api_key(self, user_id: str, new_api_key: str) -> UserItem:
+        """Give the user a new API key, releasing the old one, in one transaction."""
+        self._require_home_region("API key rotations")
+        new_partition = kd.api_key_partition_key(new_api_key)
+        user = self.get_user(user_id, consistent=True)
+        old_key = user.get("apiKey")
+        if old_key == new_api_key:
+            return user
+        timestamp, _ = self._now()
+        user_key = self._key_map(user["PK"], kd.METADATA)
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": user_key,
+                    "UpdateExpression": "SET apiKey = :new, #gpk = :gpk, #gsk = :meta, updatedAt = :now",
+                    # Fails if another rotation got there first, so no key is leaked.
+                    "ConditionExpression": "attribute_exists(#pk) AND "
+                    + ("apiKey = :old" if old_key else "attribute_not_exists(apiKey)"),
+                    "ExpressionAttributeNames": {
+                        "#pk": kd.PARTITION_KEY,
+                        "#gpk": kd.GSI1_PARTITION_KEY,
+                        "#gsk": kd.GSI1_SORT_KEY,
+                    },
+                    "ExpressionAttributeValues": {
+                        ":new": {"S": new_api_key},
+                        ":gpk": {"S": new_partition},
+                        ":meta": {"S": kd.METADATA},
+                        ":now": {"S": timestamp},
+                        **({":old": {"S": old_key}} if old_key else {}),
+                    },
+                }
+            },
+            self._put_new(serialize_item(dict(api_key_guard_item(new_api_key, user_id, timestamp)))),
+        ]
+        errors: list[KvTableError] = [
+            ConditionFailedError(f"user {user_id!r} changed while rotating its API key; try again"),
+            AlreadyExistsError("that API key belongs to another user; choose another", "api_key"),
+        ]
+        if old_key:
+            items.append(
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": self._key_map(kd.api_key_partition_key(old_key), kd.METADATA),
+                        "ConditionExpression": "userId = :uid",
+                        "ExpressionAttributeValues": {":uid": {"S": user_id}},
+                    }
+                }
+            )
+            errors.append(ConditionFailedError(f"the old API key of {user_id!r} is not held by it"))
+        self._transact("rotate API key", items, errors)
+        user.update(
+            {"apiKey": new_api_key, "GSI1PK": new_partition, "GSI1SK": kd.METADATA, "updatedAt": timestamp}
+        )
+        return user
+
+    def add_usage(self, user_id: str, requests: int = 0, storage_bytes: int = 0) -> UserItem:
+        """Add to the user's requestCount and storageBytes atomically, once however often it is retried
+        (a transaction with a ClientRequestToken); returns the new totals (a consistent read after).
+
+        requestCount only grows (a negative `requests` is refused); storageBytes may shrink but never
+        below zero: a change that would take it there fails with ConditionFailedError and changes
+        nothing (a condition in the same request, not a read first)."""
+        _require_whole("requests", requests)
+        _require_whole("storage bytes", storage_bytes)
+        if requests < 0:
+            raise InvalidInputError(
+                f"requests must not be negative (requestCount only grows), got {requests}"
+            )
+        timestamp, _ = self._now()
+        condition = "attribute_exists(#pk)"
+        values: dict[str, AttributeValue] = {
+            ":r": {"N": str(requests)},
+            ":b": {"N": str(storage_bytes)},
+            ":now": {"S": timestamp},
+        }
+        if storage_bytes < 0:
+            condition += " AND storageBytes >= :shrink"
+            values[":shrink"] = {"N": str(-storage_bytes)}
+        missing = ItemNotFoundError(f"user {user_id!r} not found")
+        too_small = ConditionFailedError(
+            f"storageBytes of user {user_id!r} would go below zero; nothing was changed"
+        )
+        failure = too_small if storage_bytes < 0 else missing
+        update = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": self._key_map(kd.user_partition_key(user_id), kd.METADATA),
+                # ADD is applied by DynamoDB itself, so concurrent writers lose no increment; in a
+                # transaction with a token, a retry after a lost answer does not add twice.
+                "UpdateExpression": "ADD requestCount :r, storageBytes :b SET updatedAt = :now",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#pk": kd.PARTITION_KEY},
+                "ExpressionAttributeValues": values,
+            }
+        }
+        self._transact("add usage", [update], [failure])
+        return self.get_user(user_id, consistent=True)
