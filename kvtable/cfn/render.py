@@ -30,7 +30,8 @@ def rendered_yaml(stem: str) -> str:
     """One template's YAML text, building only that template (a deploy needs one, not all nine files)."""
     for spec in TEMPLATES:
         if spec.stem == stem:
-            return spec.build().to_yaml(clean_up=False, long_form=False)
+            text: str = spec.build().to_yaml(clean_up=False, long_form=False)
+            return text
     raise KeyError(f"kvtable builds no template named {stem!r}")
 
 
