@@ -15,7 +15,7 @@ from kvtable.table_definition import create_table_from_template
 pytest_plugins = ["tests.cloudformation_fixtures"]
 
 # What a test needs, from the fixtures it uses; a module marks what no fixture shows (node, checkers).
-ENGINE_FIXTURES = {"dynamodb_endpoint": "dynamodb_local", "moto_endpoint": "moto"}
+ENGINE_FIXTURES = {"dynamodb_endpoint": "dynamodb_local", "moto_endpoint": "moto", "plain_moto": "moto"}
 NEEDS_MARKERS = {"dynamodb_local", "moto", "node", "checkers", "cfn_lint", "packaging"}
 
 

@@ -45,6 +45,22 @@ from kvtable.values import (
 )
 
 
+def key_attributes(
+    partition: str, sort: str, stored_value: object, timestamp: str, expires: int | None
+) -> dict[str, object]:
+    """A key item's attributes other than its primary key and createdAt (the part every key write sets)."""
+    attributes: dict[str, object] = {
+        kd.GSI1_PARTITION_KEY: partition,
+        kd.GSI1_SORT_KEY: sort,
+        "entityType": "KEY",
+        "value": stored_value,
+        "updatedAt": timestamp,
+    }
+    if expires is not None:
+        attributes[kd.TTL_ATTRIBUTE] = expires
+    return attributes
+
+
 class KeyOperations(TableBase):
     """Access patterns 5 and 6, and bulk loads."""
 
@@ -68,17 +84,9 @@ class KeyOperations(TableBase):
         keep_ttl = isinstance(ttl, _KeepTtl)
         expires = None if ttl is None or isinstance(ttl, _KeepTtl) else self._check_ttl(ttl)
         timestamp, now = self._now()
-        attributes: dict[str, object] = {
-            kd.GSI1_PARTITION_KEY: partition,
-            kd.GSI1_SORT_KEY: sort,
-            "entityType": "KEY",
-            "value": stored_value,
-            "updatedAt": timestamp,
-            # Names this write, so that a retry after a lost answer recognizes its own item.
-            WRITE_ID: uuid.uuid4().hex,
-        }
-        if expires is not None:
-            attributes[kd.TTL_ATTRIBUTE] = expires
+        attributes = key_attributes(partition, sort, stored_value, timestamp, expires)
+        # Names this write, so that a retry after a lost answer recognizes its own item.
+        attributes[WRITE_ID] = uuid.uuid4().hex
         full_item = serialize_item(
             {kd.PARTITION_KEY: partition, kd.SORT_KEY: sort, **attributes, "createdAt": timestamp}
         )
@@ -214,19 +222,10 @@ class KeyOperations(TableBase):
         latest: dict[str, Item] = {}
         for key, value in entries:
             sort = kd.key_sort_key(key)
-            attributes: dict[str, object] = {
-                kd.PARTITION_KEY: partition,
-                kd.SORT_KEY: sort,
-                kd.GSI1_PARTITION_KEY: partition,
-                kd.GSI1_SORT_KEY: sort,
-                "entityType": "KEY",
-                "value": to_storable(value),
-                "createdAt": timestamp,
-                "updatedAt": timestamp,
-            }
-            if expires is not None:
-                attributes[kd.TTL_ATTRIBUTE] = expires
-            item = serialize_item(attributes)
+            attributes = key_attributes(partition, sort, to_storable(value), timestamp, expires)
+            item = serialize_item(
+                {kd.PARTITION_KEY: partition, kd.SORT_KEY: sort, **attributes, "createdAt": timestamp}
+            )
             check_item_size(item)
             # DynamoDB refuses a batch naming one key twice; the last value wins, as with puts.
             latest[sort] = item
