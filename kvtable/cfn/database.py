@@ -180,6 +180,28 @@ def exported_output(title: str, description: str, value: object) -> Output:
     )
 
 
+def exported_table_outputs(
+    table: object,
+    table_arn: object,
+    table_arn_description: str,
+    gsi_name: object,
+    policies: tuple[object, object],
+) -> list[Output]:
+    """The five exports every database template gives consuming stacks, under the same names."""
+    read_policy, read_write_policy = policies
+    return [
+        exported_output(names.OUTPUT_TABLE_NAME, "Name of the DynamoDB table", Ref(table)),
+        exported_output(names.OUTPUT_TABLE_ARN, table_arn_description, table_arn),
+        exported_output(names.OUTPUT_GSI_NAME, "Name of the global secondary index", Ref(gsi_name)),
+        exported_output(
+            names.OUTPUT_READ_POLICY_ARN, "ARN of the read-only managed policy", Ref(read_policy)
+        ),
+        exported_output(
+            names.OUTPUT_READ_WRITE_POLICY_ARN, "ARN of the read/write managed policy", Ref(read_write_policy)
+        ),
+    ]
+
+
 def build_database_template() -> Template:
     """The database stack's template."""
     template = Template(
@@ -221,18 +243,8 @@ def build_database_template() -> Template:
     add_alarms(template, table, gsi_name)
     add_dashboard(template)
     template.add_output(
-        [
-            exported_output(names.OUTPUT_TABLE_NAME, "Name of the DynamoDB table", Ref(table)),
-            exported_output(names.OUTPUT_TABLE_ARN, "ARN of the DynamoDB table", table_arn),
-            exported_output(names.OUTPUT_GSI_NAME, "Name of the global secondary index", Ref(gsi_name)),
-            exported_output(
-                names.OUTPUT_READ_POLICY_ARN, "ARN of the read-only managed policy", Ref(read_policy)
-            ),
-            exported_output(
-                names.OUTPUT_READ_WRITE_POLICY_ARN,
-                "ARN of the read/write managed policy",
-                Ref(read_write_policy),
-            ),
-        ]
+        exported_table_outputs(
+            table, table_arn, "ARN of the DynamoDB table", gsi_name, (read_policy, read_write_policy)
+        )
     )
     return template

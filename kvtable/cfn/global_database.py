@@ -29,7 +29,7 @@ from kvtable.cfn import names
 from kvtable.cfn.database import (
     add_managed_policies,
     contributor_insights,
-    exported_output,
+    exported_table_outputs,
     key_schema,
     name_parameter,
     string_attribute,
@@ -167,16 +167,12 @@ def build_global_database_template() -> Template:
     )
     template.add_output(
         [
-            exported_output(names.OUTPUT_TABLE_NAME, "Name of the DynamoDB table", Ref(table)),
-            exported_output(names.OUTPUT_TABLE_ARN, "ARN of the table in this region", GetAtt(table, "Arn")),
-            exported_output(names.OUTPUT_GSI_NAME, "Name of the global secondary index", Ref(gsi_name)),
-            exported_output(
-                names.OUTPUT_READ_POLICY_ARN, "ARN of the read-only managed policy", Ref(read_policy)
-            ),
-            exported_output(
-                names.OUTPUT_READ_WRITE_POLICY_ARN,
-                "ARN of the read/write managed policy",
-                Ref(read_write_policy),
+            *exported_table_outputs(
+                table,
+                GetAtt(table, "Arn"),
+                "ARN of the table in this region",
+                gsi_name,
+                (read_policy, read_write_policy),
             ),
             Output(
                 names.OUTPUT_REPLICA_REGIONS,
