@@ -14,21 +14,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kvtable.deploy.errors import DeployError
+from kvtable.progress import ProgressLine, elapsed_text
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 INDEX_WAIT_SECONDS = 24 * 3600
-PROGRESS_EVERY_SECONDS = 60.0
 FAILED_TABLE_STATUSES = frozenset(
     {"DELETING", "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "ARCHIVING", "ARCHIVED"}
 )
-
-
-def _elapsed(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
 def index_states(table: dict[str, Any], expected: Iterable[str]) -> list[str]:
@@ -62,7 +56,7 @@ class IndexWaiter:
         """Return once the table holds exactly `expected`, all ACTIVE and not backfilling."""
         wanted = set(expected)
         start = self.clock()
-        last_line, last_print = "", -PROGRESS_EVERY_SECONDS
+        progress = ProgressLine(self.out)
         while True:
             table: dict[str, Any] = dict(self.dynamodb.describe_table(TableName=table_name)["Table"])
             status = table.get("TableStatus", "?")
@@ -80,17 +74,13 @@ class IndexWaiter:
             elapsed = self.clock() - start
             if not pending:
                 self.out.write(
-                    f"  {label}: indexes settled ({', '.join(sorted(wanted)) or 'none'}) after {_elapsed(elapsed)}\n"
+                    f"  {label}: indexes settled ({', '.join(sorted(wanted)) or 'none'}) after {elapsed_text(elapsed)}\n"
                 )
                 return
-            line = f"  {label}: waiting for {'; '.join(pending)} ({_elapsed(elapsed)} elapsed)"
-            if line.split(" (", maxsplit=1)[0] != last_line or elapsed - last_print >= PROGRESS_EVERY_SECONDS:
-                self.out.write(line + "\n")
-                self.out.flush()
-                last_line, last_print = line.split(" (", maxsplit=1)[0], elapsed
+            progress.waiting(label, "; ".join(pending), elapsed)
             if elapsed > INDEX_WAIT_SECONDS:
                 raise DeployError(
-                    f"{label}: indexes of {table_name} did not settle in {_elapsed(INDEX_WAIT_SECONDS)}; "
+                    f"{label}: indexes of {table_name} did not settle in {elapsed_text(INDEX_WAIT_SECONDS)}; "
                     "run the same deploy again to keep waiting"
                 )
             self.sleep(self.poll_seconds)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kvtable.deploy.errors import DeployError
+from kvtable.progress import ProgressLine, elapsed_text
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,6 +33,7 @@ class ReplicaWaiter:
         """Return once every region in `regions` has an ACTIVE replica and no other region has one."""
         wanted = set(regions)
         start = self.clock()
+        progress = ProgressLine(self.out)
         while True:
             table: dict[str, Any] = dict(self.dynamodb.describe_table(TableName=table_name)["Table"])
             # A table that is not (yet) global lists no replicas: its own region is its one copy.
@@ -50,11 +52,10 @@ class ReplicaWaiter:
             elapsed = self.clock() - start
             if not pending or (not statuses and len(wanted) == 1):
                 self.out.write(
-                    f"  {label}: replicas ACTIVE in {', '.join(sorted(wanted))} after {elapsed:.0f}s\n"
+                    f"  {label}: replicas ACTIVE in {', '.join(sorted(wanted))} after {elapsed_text(elapsed)}\n"
                 )
                 return
-            self.out.write(f"  {label}: waiting for {'; '.join(pending)} ({elapsed:.0f}s elapsed)\n")
-            self.out.flush()
+            progress.waiting(label, "; ".join(pending), elapsed)
             if elapsed > REPLICA_WAIT_SECONDS:
                 raise DeployError(
                     f"{label}: replicas did not settle; run the same command again to keep waiting"

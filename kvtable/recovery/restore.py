@@ -26,6 +26,7 @@ from kvtable.cfn.evaluate import TemplateEvaluator
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy.errors import DeployError, UsageError
 from kvtable.deploy.templates import Template
+from kvtable.progress import PROGRESS_EVERY_SECONDS, elapsed_text
 from kvtable.verify.report import Report
 from kvtable.verify.verify import Clients, Verifier, normalized_policy, stack_context
 
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 TABLE_WAIT_SECONDS = 24 * 3600
-PROGRESS_EVERY_SECONDS = 60.0
 
 
 def check_table_name(name: str) -> None:
@@ -65,12 +65,6 @@ def describe_or_none(dynamodb: DynamoDBClient, table_name: str) -> dict[str, Any
         if error_code(error) == "ResourceNotFoundException":
             return None
         raise
-
-
-def _elapsed(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
 def table_progress(table: dict[str, Any]) -> str:
@@ -116,15 +110,15 @@ class TableWaiter:
             progress = table_progress(table)
             if is_ready(table):
                 if shown:  # it had to wait: say when it ended
-                    self.out.write(f"  {label}: {table_name} is {progress} after {_elapsed(elapsed)}\n")
+                    self.out.write(f"  {label}: {table_name} is {progress} after {elapsed_text(elapsed)}\n")
                 return table
             if progress != shown or elapsed - shown_at >= PROGRESS_EVERY_SECONDS:
-                self.out.write(f"  {label}: {table_name} {progress} ({_elapsed(elapsed)} elapsed)\n")
+                self.out.write(f"  {label}: {table_name} {progress} ({elapsed_text(elapsed)} elapsed)\n")
                 self.out.flush()
                 shown, shown_at = progress, elapsed
             if elapsed > TABLE_WAIT_SECONDS:
                 raise DeployError(
-                    f"{label}: {table_name} was not ready after {_elapsed(elapsed)}; run again to keep waiting"
+                    f"{label}: {table_name} was not ready after {elapsed_text(elapsed)}; run again to keep waiting"
                 )
             self.sleep(self.poll_seconds)
 
