@@ -6,19 +6,14 @@ are checked here against CloudFormation's service model.
 """
 
 import io
-from datetime import UTC, datetime
-from typing import Any
 
-import boto3
 from botocore.stub import ANY, Stubber
 
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
+from tests.aws_shapes import STACK, STACK_ID, offline_cloudformation, stack_event
 
-STACK = "KVDatabaseStack"
-STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"
 CHANGE_SET = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/kvtable-1/5e6f"
-WHEN = datetime(2026, 11, 26, tzinfo=UTC)
 TO_IMPORT = [
     {
         "ResourceType": "AWS::DynamoDB::Table",
@@ -28,22 +23,8 @@ TO_IMPORT = [
 ]
 
 
-def event(number: int, logical_id: str, resource_type: str, status: str) -> dict[str, Any]:
-    return {
-        "StackId": STACK_ID,
-        "EventId": f"event-{number}",
-        "StackName": STACK,
-        "LogicalResourceId": logical_id,
-        "ResourceType": resource_type,
-        "Timestamp": WHEN,
-        "ResourceStatus": status,
-    }
-
-
 def test_the_import_change_set_request_and_aws_answers() -> None:
-    cf = boto3.client(
-        "cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    cf = offline_cloudformation()
     out = io.StringIO()
     deployer = Deployer(cf, DeployOptions(stack_name=STACK, poll_seconds=0), out, sleep=lambda _: None)
     with Stubber(cf) as stub:
@@ -85,7 +66,7 @@ def test_the_import_change_set_request_and_aws_answers() -> None:
         )
         stub.add_response(
             "describe_stack_events",
-            {"StackEvents": [event(1, STACK, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE")]},
+            {"StackEvents": [stack_event(1, STACK, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE")]},
             {"StackName": STACK},
         )
         stub.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET})
@@ -93,10 +74,10 @@ def test_the_import_change_set_request_and_aws_answers() -> None:
             "describe_stack_events",
             {
                 "StackEvents": [
-                    event(4, STACK, "AWS::CloudFormation::Stack", "IMPORT_COMPLETE"),
-                    event(3, "KVStorageTable", "AWS::DynamoDB::Table", "IMPORT_COMPLETE"),
-                    event(2, STACK, "AWS::CloudFormation::Stack", "IMPORT_IN_PROGRESS"),
-                    event(1, STACK, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE"),
+                    stack_event(4, STACK, "AWS::CloudFormation::Stack", "IMPORT_COMPLETE"),
+                    stack_event(3, "KVStorageTable", "AWS::DynamoDB::Table", "IMPORT_COMPLETE"),
+                    stack_event(2, STACK, "AWS::CloudFormation::Stack", "IMPORT_IN_PROGRESS"),
+                    stack_event(1, STACK, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE"),
                 ]
             },
             {"StackName": STACK},

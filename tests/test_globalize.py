@@ -2,7 +2,6 @@
 AWS's shape through botocore's Stubber (moto has no AWS::DynamoDB::GlobalTable and no replicas)."""
 
 import io
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -18,10 +17,7 @@ from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.templates import load_built_template
 from kvtable.recovery.globalize import GlobalizeOptions, Globalizer, Step, import_request, replica_additions
-
-STACK = "KVDatabaseStack"
-STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"
-WHEN = datetime(2026, 11, 26, tzinfo=UTC)
+from tests.aws_shapes import STACK, STACK_ID, offline_cloudformation, stack_event
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -77,22 +73,8 @@ def test_one_replica_is_added_per_update() -> None:
     assert MAX_REPLICAS == CLI_MAX_REPLICAS
 
 
-def event(number: int, logical_id: str, resource_type: str, status: str) -> dict[str, Any]:
-    return {
-        "StackId": STACK_ID,
-        "EventId": f"e{number}",
-        "StackName": STACK,
-        "LogicalResourceId": logical_id,
-        "ResourceType": resource_type,
-        "Timestamp": WHEN,
-        "ResourceStatus": status,
-    }
-
-
 def test_the_import_as_a_global_table_in_aws_shape() -> None:
-    cf = boto3.client(
-        "cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    cf = offline_cloudformation()
     _, single = load_built_template()
     _, global_template = load_built_template("global-database")
     detached = {k: v for k, v in single.items() if k != "Resources"}
@@ -142,16 +124,16 @@ def test_the_import_as_a_global_table_in_aws_shape() -> None:
         )
         stub.add_response(
             "describe_stack_events",
-            {"StackEvents": [event(1, STACK, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE")]},
+            {"StackEvents": [stack_event(1, STACK, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE")]},
         )
         stub.add_response("execute_change_set", {}, {"ChangeSetName": change_set})
         stub.add_response(
             "describe_stack_events",
             {
                 "StackEvents": [
-                    event(3, STACK, "AWS::CloudFormation::Stack", "IMPORT_COMPLETE"),
-                    event(2, "KVStorageTable", "AWS::DynamoDB::GlobalTable", "IMPORT_COMPLETE"),
-                    event(1, STACK, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE"),
+                    stack_event(3, STACK, "AWS::CloudFormation::Stack", "IMPORT_COMPLETE"),
+                    stack_event(2, "KVStorageTable", "AWS::DynamoDB::GlobalTable", "IMPORT_COMPLETE"),
+                    stack_event(1, STACK, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE"),
                 ]
             },
         )

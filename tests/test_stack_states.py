@@ -5,10 +5,8 @@ moto cannot put a stack in most of these states, so botocore's Stubber answers D
 """
 
 import io
-from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import botocore.session
 import pytest
 from botocore.stub import Stubber
@@ -18,10 +16,8 @@ from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.errors import DeployError
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.templates import load_built_template
+from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
 
-STACK = "KVDatabaseStack"
-STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"
-WHEN = datetime(2026, 11, 26, tzinfo=UTC)
 STATUS_SHAPE = botocore.session.get_session().get_service_model("cloudformation").shape_for("StackStatus")
 # A StringShape, whose `enum` the stubs do not declare on Shape.
 ALL_STATUSES: list[str] = getattr(STATUS_SHAPE, "enum")  # noqa: B009
@@ -45,24 +41,9 @@ def stack(status: str) -> dict[str, Any]:
     }
 
 
-def event(logical_id: str, resource_type: str, status: str, reason: str | None = None) -> dict[str, Any]:
-    return {
-        "StackId": STACK_ID,
-        "EventId": f"{logical_id}-{status}",
-        "StackName": STACK,
-        "LogicalResourceId": logical_id,
-        "ResourceType": resource_type,
-        "Timestamp": WHEN,
-        "ResourceStatus": status,
-        **({"ResourceStatusReason": reason} if reason else {}),
-    }
-
-
 def plan_in(status: str) -> str:
     """Run `kvtable plan` against a stack in `status`; return the report, or raise what the deploy raises."""
-    cf = boto3.client(
-        "cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    cf = offline_cloudformation()
     out = io.StringIO()
     body, _ = load_built_template()
     with Stubber(cf) as stub:
@@ -72,9 +53,13 @@ def plan_in(status: str) -> str:
                 "describe_stack_events",
                 {
                     "StackEvents": [
-                        event(STACK, "AWS::CloudFormation::Stack", status, "failed to roll back"),
-                        event(
-                            "ReadPolicy", "AWS::IAM::ManagedPolicy", "UPDATE_FAILED", "Policy does not exist"
+                        stack_event(2, STACK, "AWS::CloudFormation::Stack", status, "failed to roll back"),
+                        stack_event(
+                            1,
+                            "ReadPolicy",
+                            "AWS::IAM::ManagedPolicy",
+                            "UPDATE_FAILED",
+                            "Policy does not exist",
                         ),
                     ]
                 },
