@@ -32,6 +32,8 @@ class UserItem(TypedDict):
     storageBytes: NotRequired[int]
     createdAt: str
     updatedAt: str
+    # Set while delete_user runs: no namespace can be created for the user, nor its plan changed.
+    deleting: NotRequired[bool]
 
 
 class NamespaceLinkItem(TypedDict):
@@ -55,6 +57,8 @@ class NamespaceItem(TypedDict):
     entityType: Literal["NAMESPACE"]
     createdAt: str
     updatedAt: str
+    # Set while delete_namespace runs: the service's authorization read (pattern 4) refuses the namespace.
+    deleting: NotRequired[bool]
 
 
 class KeyItem(TypedDict):
@@ -69,6 +73,8 @@ class KeyItem(TypedDict):
     ttl: NotRequired[int]
     createdAt: str
     updatedAt: str
+    # 1 when the key is created, one more on every write: update_key(expected_version=...) compares it.
+    version: NotRequired[int]
     # The id of the write that last changed the key: a retried create recognizes its own item by it.
     writeId: NotRequired[str]
 

@@ -33,6 +33,36 @@ class ConditionFailedError(KvTableError):
     """A write's condition did not hold, so nothing was written."""
 
 
+class VersionConflictError(ConditionFailedError):
+    """A compare-and-swap found another version stored: someone changed the key meanwhile.
+
+    `current_version` is the version stored now, so a caller can read it again and retry."""
+
+    def __init__(self, message: str, current_version: int) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+
+class NotOwnerError(ConditionFailedError):
+    """A namespace operation named a user that does not own the namespace; nothing was changed."""
+
+
+class PartialWriteError(KvTableError):
+    """A bulk write stopped part way; `written` entries from the start are written, so a caller resumes there."""
+
+    def __init__(self, message: str, written: int) -> None:
+        super().__init__(message)
+        self.written = written
+
+
+class InvalidEntryError(InvalidInputError):
+    """A bulk load met a bad entry; its chunk and the rest were not written, `written` entries from the start were."""
+
+    def __init__(self, message: str, written: int) -> None:
+        super().__init__(message)
+        self.written = written
+
+
 class NotHomeRegionError(KvTableError):
     """A creation that must be unique (a user, an API key, a namespace) sent outside the home region."""
 

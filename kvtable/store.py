@@ -4,8 +4,8 @@ Each access pattern is one DynamoDB request. Input is checked before any
 request; DynamoDB's refusals come back as `kvtable.errors` types.
 """
 
+from kvtable.contract.bulk import BATCH_GET_LIMIT, BATCH_WRITE_LIMIT
 from kvtable.contract.keys import KeyOperations
-from kvtable.contract.namespaces import NamespaceOperations
 from kvtable.contract.requests import (
     KEEP_TTL,
     MAX_PLAUSIBLE_TTL,
@@ -16,6 +16,8 @@ from kvtable.contract.requests import (
 from kvtable.contract.users import UserOperations
 
 __all__ = [
+    "BATCH_GET_LIMIT",
+    "BATCH_WRITE_LIMIT",
     "KEEP_TTL",
     "MAX_PLAUSIBLE_TTL",
     "RECOMMENDED_CLIENT_CONFIG",
@@ -25,8 +27,8 @@ __all__ = [
 ]
 
 
-class KvTable(UserOperations, NamespaceOperations, KeyOperations):
+class KvTable(UserOperations, KeyOperations):
     """The kvtable data contract over one DynamoDB table and its GSI: the one public front.
 
-    Each kind of item's operations live in `kvtable.contract` (users, namespaces, keys), over one
+    Each kind of item's operations live in `kvtable.contract` (users, namespaces, keys, bulk), over one
     place that builds and sends every request (`kvtable.contract.requests`)."""

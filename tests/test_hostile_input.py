@@ -186,18 +186,34 @@ def test_every_parameter_of_the_wrong_type_is_refused(
         lambda: store.rotate_api_key("u1", wrong),
         lambda: store.load_keys(wrong, [("k", 1)]),
         lambda: store.load_keys("ns1", [(wrong, 1)]),
+        lambda: store.get_keys(wrong, ["k"]),
+        lambda: store.get_keys("ns1", [wrong]),
+        lambda: store.delete_keys(wrong, ["k"]),
+        lambda: store.delete_keys("ns1", ["k1", wrong]),
+        lambda: store.count_keys(wrong),
+        lambda: store.count_keys("ns1", wrong),
+        lambda: store.update_user(wrong, plan="pro"),
+        lambda: store.update_user("u1", email=wrong),
+        lambda: store.delete_namespace(wrong, "ns1"),
+        lambda: store.delete_namespace("u1", wrong),
+        lambda: store.delete_user(wrong),
     ]
     if (not isinstance(wrong, int) or isinstance(wrong, bool)) and wrong is not None:
         calls += [
             lambda: store.put_key("ns1", "k", 1, ttl=wrong),
             lambda: store.add_usage("u1", requests=wrong),
             lambda: store.list_keys("ns1", "", page_size=wrong),
+            lambda: store.update_key("ns1", "k1", 1, expected_version=wrong),
+            lambda: store.load_keys("ns1", [("k", 1)], workers=wrong),
         ]
     if not isinstance(wrong, bool):
         calls += [
             lambda: store.get_user("u1", consistent=wrong),
             lambda: store.list_keys("ns1", "", consistent=wrong),
             lambda: store.get_key("ns1", "k1", consistent=wrong),
+            lambda: store.get_keys("ns1", ["k1"], consistent=wrong),
+            lambda: store.count_keys("ns1", consistent=wrong),
+            lambda: store.delete_user("u1", delete_namespaces=wrong),
         ]
     if isinstance(wrong, bytes):
         calls.append(lambda: store.put_key("ns1", "k", cast(Any, {"x": [1, wrong]})))

@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.errors import AlreadyExistsError, InvalidInputError, ItemNotFoundError, KvTableError
+from kvtable.errors import (
+    AlreadyExistsError,
+    InvalidEntryError,
+    InvalidInputError,
+    ItemNotFoundError,
+    KvTableError,
+)
 from kvtable.store import KvTable
 
 
@@ -156,12 +162,16 @@ def test_load_keys_writes_every_key_with_its_gsi_copy(store: KvTable) -> None:
 
 
 def test_load_keys_last_value_wins_for_a_repeated_key(store: KvTable) -> None:
-    assert store.load_keys("myapp", [("k", 1), ("k", 2)]) == 1
+    assert store.load_keys("myapp", [("k", 1), ("k", 2)]) == 2  # entries written, for resuming
+    assert store.count_keys("myapp", consistent=True) == 1
     assert store.get_key("myapp", "k", consistent=True)["value"] == 2
 
 
-def test_load_keys_with_one_bad_entry_writes_nothing(store: KvTable, requests_made: list[str]) -> None:
-    entries = [(f"k{i}", i) for i in range(30)] + [("bad#key", 0)]
-    with pytest.raises(InvalidInputError, match="reserves"):
+def test_load_keys_with_a_bad_entry_in_the_first_chunk_writes_nothing(
+    store: KvTable, requests_made: list[str]
+) -> None:
+    entries = [(f"k{i}", i) for i in range(20)] + [("bad#key", 0)] + [(f"k{i}", i) for i in range(20, 30)]
+    with pytest.raises(InvalidEntryError, match=r"reserves.*entries 1 to 25") as refused:
         store.load_keys("myapp", entries)
+    assert refused.value.written == 0
     assert requests_made == []

@@ -1,30 +1,28 @@
-"""Keys: their reads and writes (pattern 5), listings by prefix (pattern 6), bulk loads."""
+"""Keys: their reads and writes (pattern 5), listings by prefix (pattern 6), and counts."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Iterable, Iterator
-from functools import partial
-from typing import TYPE_CHECKING, Any, cast
-
-if TYPE_CHECKING:
-    pass
+from collections.abc import Iterator
+from typing import Any, cast
 
 from kvtable import key_design as kd
 from kvtable.contract.requests import (
-    _BATCH_RETRIES,
-    _BATCH_WRITE_LIMIT,
     _KEY_ABSENT,
     _KEY_ABSENT_OR_LIVE,
     _KEY_EXPIRED,
     _KEY_PRESENT,
     KEEP_TTL,
+    MAX_VERSION,
+    VERSION,
     WRITE_ID,
     Item,
     TableBase,
     _KeepTtl,
+    _Refused,
     _require_bool,
+    _require_version,
+    refused_item,
 )
 from kvtable.entities import (
     JsonValue,
@@ -33,7 +31,7 @@ from kvtable.entities import (
 from kvtable.errors import (
     AlreadyExistsError,
     ItemNotFoundError,
-    KvTableError,
+    VersionConflictError,
 )
 from kvtable.pagination import Page, every_item
 from kvtable.values import (
@@ -62,7 +60,7 @@ def key_attributes(
 
 
 class KeyOperations(TableBase):
-    """Access patterns 5 and 6, and bulk loads."""
+    """Access patterns 5 and 6, compare-and-swap, and counting a namespace's keys."""
 
     # ----- 5. key CRUD ---------------------------------------------------
 
@@ -73,22 +71,33 @@ class KeyOperations(TableBase):
         value: JsonValue,
         ttl: int | _KeepTtl | None,
         *,
-        condition: str | None,
+        condition: str,
         fresh: bool = False,
+        expected_version: int | None = None,
     ) -> KeyItem:
-        """One UpdateItem. `fresh`: the key starts anew (createdAt now); otherwise a live key keeps its
-        createdAt. `ttl`: epoch seconds, None to clear it, or KEEP_TTL to leave it as stored."""
+        """One UpdateItem. `fresh`: the key starts anew (createdAt now, version 1); otherwise a live key
+        keeps its createdAt and its version goes up by one. `ttl`: epoch seconds, None to clear it, or
+        KEEP_TTL to leave it as stored. `expected_version`: write only if that version is stored."""
         partition = kd.namespace_partition_key(namespace)
         sort = kd.key_sort_key(key)
+        if expected_version is not None:
+            _require_version(expected_version)
         stored_value = to_storable(value)
         keep_ttl = isinstance(ttl, _KeepTtl)
         expires = None if ttl is None or isinstance(ttl, _KeepTtl) else self._check_ttl(ttl)
         timestamp, now = self._now()
         attributes = key_attributes(partition, sort, stored_value, timestamp, expires)
         # Names this write, so that a retry after a lost answer recognizes its own item.
-        attributes[WRITE_ID] = uuid.uuid4().hex
+        write_id = uuid.uuid4().hex
+        attributes[WRITE_ID] = write_id
         full_item = serialize_item(
-            {kd.PARTITION_KEY: partition, kd.SORT_KEY: sort, **attributes, "createdAt": timestamp}
+            {
+                kd.PARTITION_KEY: partition,
+                kd.SORT_KEY: sort,
+                **attributes,
+                "createdAt": timestamp,
+                VERSION: MAX_VERSION,
+            }
         )
         check_item_size(full_item)
 
@@ -97,35 +106,51 @@ class KeyOperations(TableBase):
         sets = [f"#a{i} = :a{i}" for i in range(len(attributes))]
         # if_not_exists keeps a live key's createdAt on every later write; a fresh key starts now.
         sets.append("#created = :a_created" if fresh else "#created = if_not_exists(#created, :a_created)")
-        names["#created"] = "createdAt"
-        values[":a_created"] = {"S": timestamp}
+        sets.append("#version = :one" if fresh else "#version = if_not_exists(#version, :zero) + :one")
+        names.update({"#created": "createdAt", "#version": VERSION, "#pk": kd.PARTITION_KEY})
+        names["#ttl"] = kd.TTL_ATTRIBUTE
+        values.update({":a_created": {"S": timestamp}, ":one": {"N": "1"}, ":now": {"N": str(now)}})
+        if not fresh:
+            values[":zero"] = {"N": "0"}
         expression = "SET " + ", ".join(sets)
         if expires is None and not keep_ttl:
-            names["#ttl"] = kd.TTL_ATTRIBUTE
             expression += " REMOVE #ttl"
+        i = list(attributes).index(WRITE_ID)
+        # `AND not this write's own id`: a retry of a write an earlier try applied fails here, and the
+        # item DynamoDB returns with the failure shows it was ours: the write counts once, version too.
+        full_condition = f"({condition}) AND (attribute_not_exists(#a{i}) OR #a{i} <> :a{i})"
+        if expected_version is not None:
+            full_condition += " AND #version = :expected"
+            values[":expected"] = {"N": str(expected_version)}
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "Key": self._key_map(partition, sort),
             "UpdateExpression": expression,
+            "ConditionExpression": full_condition,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
             "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-        if condition is not None:
-            names["#pk"] = kd.PARTITION_KEY
-            names["#ttl"] = kd.TTL_ATTRIBUTE
-            values[":now"] = {"N": str(now)}
-            # `OR this write's own id`: a retry of a create whose first try was applied is not "taken".
-            i = list(attributes).index(WRITE_ID)
-            request["ConditionExpression"] = f"({condition}) OR #a{i} = :a{i}"
-        failure: KvTableError = (
-            AlreadyExistsError(f"key {key!r} already exists in {namespace!r}", "key")
-            if condition == _KEY_ABSENT
-            else ItemNotFoundError(f"key {key!r} not found in {namespace!r}")
-        )
-        response = self._send(
-            "write key", lambda: self.client.update_item(**request), on_condition_failed=failure
-        )
+        try:
+            response = self._send(
+                "write key", lambda: self.client.update_item(**request), on_condition_failed=_Refused()
+            )
+        except _Refused as refused:
+            stored = refused_item(refused)
+            if stored is not None and stored.get(WRITE_ID) == write_id:
+                return cast(KeyItem, stored)
+            live = stored is not None and self._live(stored)
+            if condition == _KEY_ABSENT:
+                raise AlreadyExistsError(f"key {key!r} already exists in {namespace!r}", "key") from None
+            if live and expected_version is not None and stored is not None:
+                current = int(stored.get(VERSION, 0))
+                raise VersionConflictError(
+                    f"key {key!r} in {namespace!r} is at version {current}, not {expected_version}; "
+                    "read it again and retry",
+                    current,
+                ) from None
+            raise ItemNotFoundError(f"key {key!r} not found in {namespace!r}") from None
         return cast(KeyItem, deserialize_item(cast(Item, response["Attributes"])))
 
     def put_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyItem:
@@ -144,11 +169,21 @@ class KeyOperations(TableBase):
         return self._write_key(namespace, key, value, ttl, condition=_KEY_ABSENT, fresh=True)
 
     def update_key(
-        self, namespace: str, key: str, value: JsonValue, ttl: int | _KeepTtl | None = KEEP_TTL
+        self,
+        namespace: str,
+        key: str,
+        value: JsonValue,
+        ttl: int | _KeepTtl | None = KEEP_TTL,
+        *,
+        expected_version: int | None = None,
     ) -> KeyItem:
         """Pattern 5 (update): ItemNotFoundError unless a live key is there (an expired one is not).
-        Keeps createdAt; keeps the stored TTL unless `ttl` is given (epoch seconds), or None to clear it."""
-        return self._write_key(namespace, key, value, ttl, condition=_KEY_PRESENT)
+        Keeps createdAt; keeps the stored TTL unless `ttl` is given (epoch seconds), or None to clear it.
+        With `expected_version`, writes only if that version is stored (compare-and-swap), else
+        VersionConflictError carrying the version stored now."""
+        return self._write_key(
+            namespace, key, value, ttl, condition=_KEY_PRESENT, expected_version=expected_version
+        )
 
     def get_key(self, namespace: str, key: str, consistent: bool = False) -> KeyItem:
         """Pattern 5 (read): `PK=NS#<namespace>, SK=KEY#<key>` (GetItem); expired keys are not found."""
@@ -206,45 +241,38 @@ class KeyOperations(TableBase):
         """Every live key with the prefix, streamed one page at a time."""
         return every_item(lambda cursor: self.list_keys(namespace, prefix, page_size, cursor, consistent))
 
-    # ----- bulk load -----------------------------------------------------
+    # ----- counting ------------------------------------------------------
 
-    def load_keys(
-        self, namespace: str, entries: Iterable[tuple[str, JsonValue]], ttl: int | None = None
-    ) -> int:
-        """Write many keys with BatchWriteItem (25 a request); returns how many were written.
-
-        Every entry is checked before the first request, so bad input writes nothing.
-        A bulk load replaces whole items: createdAt becomes now, even for a key that existed.
-        """
+    def count_keys(self, namespace: str, prefix: str = "", consistent: bool = False) -> int:
+        """How many live keys have the prefix, without reading their values out (Query, Select=COUNT,
+        paged). DynamoDB still reads every item to count it, so it costs what listing them costs."""
+        _require_bool("consistent", consistent)
         partition = kd.namespace_partition_key(namespace)
-        expires = None if ttl is None else self._check_ttl(ttl)
-        timestamp, _ = self._now()
-        latest: dict[str, Item] = {}
-        for key, value in entries:
-            sort = kd.key_sort_key(key)
-            attributes = key_attributes(partition, sort, to_storable(value), timestamp, expires)
-            item = serialize_item(
-                {kd.PARTITION_KEY: partition, kd.SORT_KEY: sort, **attributes, "createdAt": timestamp}
-            )
-            check_item_size(item)
-            # DynamoDB refuses a batch naming one key twice; the last value wins, as with puts.
-            latest[sort] = item
-        items = list(latest.values())
-        for start in range(0, len(items), _BATCH_WRITE_LIMIT):
-            requests = [{"PutRequest": {"Item": item}} for item in items[start : start + _BATCH_WRITE_LIMIT]]
-            self._batch_write(requests)
-        return len(items)
-
-    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
-        pending: dict[str, Any] = {self.table_name: requests}
-        for attempt in range(_BATCH_RETRIES):
-            response = self._send("load keys", partial(self.client.batch_write_item, RequestItems=pending))
-            pending = cast(dict[str, Any], response.get("UnprocessedItems") or {})
-            if not pending:
-                return
-            # Unprocessed items mean throttling: back off before retrying them.
-            time.sleep(min(0.05 * 2**attempt, 2.0))
-        raise KvTableError(
-            f"load keys: DynamoDB left {len(pending[self.table_name])} items unprocessed after "
-            f"{_BATCH_RETRIES} tries; load them again"
-        )
+        live_filter, names, values = self._live_filter()
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "FilterExpression": live_filter,
+            "ExpressionAttributeNames": {
+                "#pk": kd.PARTITION_KEY if consistent else kd.GSI1_PARTITION_KEY,
+                "#sk": kd.SORT_KEY if consistent else kd.GSI1_SORT_KEY,
+                **names,
+            },
+            "ExpressionAttributeValues": {
+                ":pk": {"S": partition},
+                ":prefix": {"S": kd.key_prefix_sort_key(prefix)},
+                **values,
+            },
+            "Select": "COUNT",
+            "ConsistentRead": consistent,
+        }
+        if not consistent:
+            request["IndexName"] = self.gsi_name
+        count = 0
+        while True:
+            response = self._send("count keys", lambda: self.client.query(**request))
+            count += response.get("Count", 0)
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return count
+            request["ExclusiveStartKey"] = last

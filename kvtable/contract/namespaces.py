@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, cast
-
-if TYPE_CHECKING:
-    pass
+from collections.abc import Callable, Iterator
+from typing import Any, cast
 
 from kvtable import key_design as kd
-from kvtable.contract.requests import TableBase
+from kvtable.contract.bulk import BATCH_WRITE_LIMIT, BulkKeyOperations
+from kvtable.contract.requests import DELETING, _Refused, refused_item
 from kvtable.entities import (
     NamespaceItem,
     NamespaceLinkItem,
@@ -17,15 +15,18 @@ from kvtable.entities import (
 from kvtable.errors import (
     AlreadyExistsError,
     ItemNotFoundError,
+    NotOwnerError,
 )
 from kvtable.pagination import Page, every_item
 from kvtable.values import (
     serialize_item,
 )
 
+DELETE_PAGE = 4 * BATCH_WRITE_LIMIT  # keys read a page when deleting a namespace: four batches
 
-class NamespaceOperations(TableBase):
-    """Access patterns 3 and 4, and namespace creation."""
+
+class NamespaceOperations(BulkKeyOperations):
+    """Access patterns 3 and 4, and namespace creation and deletion."""
 
     # ----- 3. list a user's namespaces -----------------------------------
 
@@ -88,15 +89,16 @@ class NamespaceOperations(TableBase):
                     "ConditionCheck": {
                         "TableName": self.table_name,
                         "Key": self._key_map(user_partition, kd.METADATA),
-                        "ConditionExpression": "attribute_exists(#pk)",
-                        "ExpressionAttributeNames": {"#pk": kd.PARTITION_KEY},
+                        # A user being deleted takes no new namespace: its deletion would miss it.
+                        "ConditionExpression": "attribute_exists(#pk) AND attribute_not_exists(#deleting)",
+                        "ExpressionAttributeNames": {"#pk": kd.PARTITION_KEY, "#deleting": DELETING},
                     }
                 },
                 self._put_new(serialize_item(dict(metadata))),
                 self._put_new(serialize_item(dict(link))),
             ],
             [
-                ItemNotFoundError(f"user {user_id!r} not found"),
+                ItemNotFoundError(f"user {user_id!r} not found (or being deleted)"),
                 AlreadyExistsError(f"namespace {namespace!r} is taken", "namespace"),
                 AlreadyExistsError(
                     f"user {user_id!r} already links namespace {namespace!r}", "namespace_link"
@@ -104,3 +106,97 @@ class NamespaceOperations(TableBase):
             ],
         )
         return metadata
+
+    # ----- deletion ------------------------------------------------------
+
+    def delete_namespace(
+        self, user_id: str, namespace: str, *, on_progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Delete a namespace, every key in it and its owner's link; returns the keys deleted by this run.
+
+        Marks the namespace `deleting` (so the service's pattern-4 read can refuse it), deletes its keys
+        a page of 100 at a time (BatchWriteItem, 25 a request), then removes the metadata and the link
+        in one transaction. Interrupted, running it again finishes the job. NotOwnerError, changing
+        nothing, if `user_id` does not own the namespace."""
+        user_partition = kd.user_partition_key(user_id)
+        ns_partition = kd.namespace_partition_key(namespace)
+        self._mark_deleting(ns_partition, user_partition, f"namespace {namespace!r}", user_id)
+        deleted = 0
+        while keys := self._first_key_page(ns_partition):
+            for start in range(0, len(keys), BATCH_WRITE_LIMIT):
+                chunk = keys[start : start + BATCH_WRITE_LIMIT]
+                self._batch_write("delete namespace", [{"DeleteRequest": {"Key": key}} for key in chunk])
+                deleted += len(chunk)
+                if on_progress is not None:
+                    on_progress(deleted)
+        self._transact(
+            "delete namespace",
+            [
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": self._key_map(ns_partition, kd.METADATA),
+                        "ConditionExpression": "#owner = :owner AND attribute_exists(#deleting)",
+                        "ExpressionAttributeNames": {"#owner": kd.GSI1_PARTITION_KEY, "#deleting": DELETING},
+                        "ExpressionAttributeValues": {":owner": {"S": user_partition}},
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": self._key_map(user_partition, ns_partition),
+                    }
+                },
+            ],
+            [
+                NotOwnerError(
+                    f"namespace {namespace!r} changed owner while being deleted; nothing more was deleted"
+                )
+            ],
+        )
+        return deleted
+
+    def _mark_deleting(self, partition: str, owner_partition: str | None, what: str, user_id: str) -> None:
+        """Set `deleting` on an item's METADATA (a user's, or a namespace owned by `owner_partition`)."""
+        names = {"#pk": kd.PARTITION_KEY, "#deleting": DELETING}
+        values: dict[str, Any] = {":true": {"BOOL": True}, ":now": {"S": self._now()[0]}}
+        condition = "attribute_exists(#pk)"
+        if owner_partition is not None:
+            condition += " AND #owner = :owner"
+            names["#owner"] = kd.GSI1_PARTITION_KEY
+            values[":owner"] = {"S": owner_partition}
+        try:
+            self._send(
+                f"delete {what}",
+                lambda: self.client.update_item(
+                    TableName=self.table_name,
+                    Key=self._key_map(partition, kd.METADATA),
+                    UpdateExpression="SET #deleting = :true, updatedAt = :now",
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ),
+                on_condition_failed=_Refused(),
+            )
+        except _Refused as refused:
+            if refused_item(refused) is None:
+                raise ItemNotFoundError(f"{what} not found") from None
+            raise NotOwnerError(f"{what} is not owned by user {user_id!r}; nothing was deleted") from None
+
+    def _first_key_page(self, ns_partition: str) -> list[dict[str, Any]]:
+        """The table keys of up to 100 key items left in a namespace, expired ones too (strong read, so
+        what was just deleted is not seen again)."""
+        response = self._send(
+            "delete namespace",
+            lambda: self.client.query(
+                TableName=self.table_name,
+                KeyConditionExpression="#pk = :pk AND begins_with(#sk, :keys)",
+                ExpressionAttributeNames={"#pk": kd.PARTITION_KEY, "#sk": kd.SORT_KEY},
+                ExpressionAttributeValues={":pk": {"S": ns_partition}, ":keys": {"S": kd.KEY_PREFIX}},
+                ProjectionExpression="#pk, #sk",
+                ConsistentRead=True,
+                Limit=DELETE_PAGE,
+            ),
+        )
+        return cast(list[dict[str, Any]], response.get("Items", []))

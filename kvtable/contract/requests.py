@@ -51,6 +51,9 @@ class _KeepTtl:
 
 KEEP_TTL = _KeepTtl()
 WRITE_ID = "writeId"  # on key items: the id of the write that last changed the key
+DELETING = "deleting"  # on a user's or a namespace's METADATA while its deletion runs
+VERSION = "version"  # on key items: 1 when created, one more on every write
+MAX_VERSION = 10**38 - 1  # the largest number DynamoDB keeps: sizes an item with its version at its longest
 MAX_PLAUSIBLE_TTL = 32_503_680_000  # 3000-01-01T00:00:00Z in epoch seconds
 Item = dict[str, AttributeValue]
 T = TypeVar("T")
@@ -95,6 +98,25 @@ def _require_whole(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(f"{name} must be a whole number, got {value!r}")
     return value
+
+
+def _require_version(value: object) -> int:
+    version = _require_whole("expected version", value)
+    if not 1 <= version <= MAX_VERSION:
+        raise InvalidInputError(f"expected version must be 1 or more (a key starts at 1), got {version}")
+    return version
+
+
+class _Refused(KvTableError):  # noqa: N818 (a signal inside the contract, never raised to callers)
+    """A write's condition failed; its cause carries the item DynamoDB returned (ALL_OLD), if any."""
+
+
+def refused_item(refused: _Refused) -> dict[str, Any] | None:
+    """The stored item a failed condition returned (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
+    cause = refused.__cause__
+    if isinstance(cause, ClientError) and "Item" in cause.response:
+        return deserialize_item(cast(Item, cause.response["Item"]))  # type: ignore[typeddict-item]
+    return None
 
 
 def _cancellation_codes(error: ClientError) -> list[str]:
@@ -374,10 +396,8 @@ class TableBase:
         return {kd.PARTITION_KEY: {"S": partition}, kd.SORT_KEY: {"S": sort}}
 
 
-_BATCH_WRITE_LIMIT = 25
 _TABLE_KEY_ATTRIBUTES = frozenset({kd.PARTITION_KEY, kd.SORT_KEY})
 _INDEX_KEY_ATTRIBUTES = frozenset(kd.KEY_ATTRIBUTES)
-_BATCH_RETRIES = 8
 
 # A key counts as absent when no item is there or its TTL has passed.
 _KEY_ABSENT = "attribute_not_exists(#pk) OR #ttl <= :now"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any, cast
 
 from kvtable import key_design as kd
+from kvtable.contract.namespaces import NamespaceOperations
 from kvtable.contract.requests import (
+    DELETING,
     Item,
-    TableBase,
+    _require_bool,
     _require_text,
     _require_whole,
 )
@@ -43,8 +47,14 @@ def api_key_guard_item(api_key: str, user_id: str, timestamp: str) -> ApiKeyGuar
     }
 
 
-class UserOperations(TableBase):
-    """Access patterns 1 and 2, and the writes of users, API keys and counters."""
+def _require_plan(plan: object) -> BillingPlan:
+    if plan not in BILLING_PLANS:
+        raise InvalidInputError(f"plan must be one of {', '.join(BILLING_PLANS)}, got {plan!r}")
+    return plan
+
+
+class UserOperations(NamespaceOperations):
+    """Access patterns 1 and 2, and the writes of users, API keys and counters; deleting a user."""
 
     # ----- 1. get user by id ---------------------------------------------
 
@@ -88,8 +98,7 @@ class UserOperations(TableBase):
         partition = kd.user_partition_key(user_id)
         api_partition = kd.api_key_partition_key(api_key)
         _require_text("email", email)
-        if plan not in BILLING_PLANS:
-            raise InvalidInputError(f"plan must be one of {', '.join(BILLING_PLANS)}, got {plan!r}")
+        _require_plan(plan)
         timestamp, _ = self._now()
         user: UserItem = {
             "PK": partition,
@@ -223,3 +232,120 @@ class UserOperations(TableBase):
         }
         self._transact("add usage", [update], [failure])
         return self.get_user(user_id, consistent=True)
+
+    # ----- changing and deleting users -----------------------------------
+
+    def update_user(
+        self, user_id: str, *, plan: BillingPlan | None = None, email: str | None = None
+    ) -> UserItem:
+        """Change a user's plan and/or email (one UpdateItem); returns the user as stored now."""
+        partition = kd.user_partition_key(user_id)
+        changes: dict[str, str] = {}
+        if plan is not None:
+            changes["plan"] = _require_plan(plan)
+        if email is not None:
+            changes["email"] = _require_text("email", email)
+        if not changes:
+            raise InvalidInputError("give a plan, an email or both to change")
+        timestamp, _ = self._now()
+        changes["updatedAt"] = timestamp
+        names = {f"#c{i}": name for i, name in enumerate(changes)}
+        values = {f":c{i}": {"S": value} for i, value in enumerate(changes.values())}
+        names.update({"#pk": kd.PARTITION_KEY, "#deleting": DELETING})
+        response = self._send(
+            "update user",
+            lambda: self.client.update_item(
+                TableName=self.table_name,
+                Key=self._key_map(partition, kd.METADATA),
+                UpdateExpression="SET " + ", ".join(f"#c{i} = :c{i}" for i in range(len(changes))),
+                ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(#deleting)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=cast(dict[str, Any], values),
+                ReturnValues="ALL_NEW",
+            ),
+            on_condition_failed=ItemNotFoundError(f"user {user_id!r} not found (or being deleted)"),
+        )
+        return cast(UserItem, deserialize_item(cast(Item, response["Attributes"])))
+
+    def delete_user(
+        self,
+        user_id: str,
+        *,
+        delete_namespaces: bool = False,
+        on_progress: Callable[[str, int], None] | None = None,
+    ) -> list[str]:
+        """Delete a user, its API-key guard and (with `delete_namespaces`) every namespace it owns with
+        their keys; returns the namespaces deleted by this run. Refuses with ConditionFailedError,
+        changing nothing, while the user owns namespaces and `delete_namespaces` is false.
+
+        Marks the user `deleting` first (no namespace can be created for it after that) and removes the
+        user last, so running it again after an interruption finishes the job."""
+        _require_bool("delete namespaces", delete_namespaces)
+        partition = kd.user_partition_key(user_id)
+        if not delete_namespaces:
+            self._refuse_while_owning(user_id)
+        self._mark_deleting(partition, None, f"user {user_id!r}", user_id)
+        deleted: list[str] = []
+        while links := self.list_user_namespaces(user_id, page_size=100, consistent=True).items:
+            if not delete_namespaces:
+                # A namespace created between the check and the mark: leave the user as it was.
+                self._unmark_deleting(partition)
+                self._refuse_while_owning(user_id)
+            for link in links:
+                namespace = kd.parse_namespace(link["SK"])
+                self.delete_namespace(
+                    user_id,
+                    namespace,
+                    on_progress=None if on_progress is None else partial(on_progress, namespace),
+                )
+                deleted.append(namespace)
+        user = self._get(partition, kd.METADATA, True, f"user {user_id!r}")
+        items: list[dict[str, Any]] = [
+            {
+                "Delete": {
+                    "TableName": self.table_name,
+                    "Key": self._key_map(partition, kd.METADATA),
+                    "ConditionExpression": "attribute_exists(#deleting) AND apiKey = :key",
+                    "ExpressionAttributeNames": {"#deleting": DELETING},
+                    "ExpressionAttributeValues": {":key": {"S": str(user["apiKey"])}},
+                }
+            },
+            {
+                "Delete": {
+                    "TableName": self.table_name,
+                    "Key": self._key_map(kd.api_key_partition_key(str(user["apiKey"])), kd.METADATA),
+                    "ConditionExpression": "userId = :uid",
+                    "ExpressionAttributeValues": {":uid": {"S": user_id}},
+                }
+            },
+        ]
+        self._transact(
+            "delete user",
+            items,
+            [
+                ConditionFailedError(f"user {user_id!r} changed while being deleted; run it again"),
+                ConditionFailedError(
+                    f"the API key of {user_id!r} is not held by it; nothing more was deleted"
+                ),
+            ],
+        )
+        return deleted
+
+    def _refuse_while_owning(self, user_id: str) -> None:
+        owned = self.list_user_namespaces(user_id, page_size=1, consistent=True).items
+        if owned:
+            raise ConditionFailedError(
+                f"user {user_id!r} still owns namespaces (for example "
+                f"{kd.parse_namespace(owned[0]['SK'])!r}); delete them first, or pass delete_namespaces=True"
+            )
+
+    def _unmark_deleting(self, partition: str) -> None:
+        self._send(
+            "delete user",
+            lambda: self.client.update_item(
+                TableName=self.table_name,
+                Key=self._key_map(partition, kd.METADATA),
+                UpdateExpression="REMOVE #deleting",
+                ExpressionAttributeNames={"#deleting": DELETING},
+            ),
+        )

@@ -1,6 +1,7 @@
 """A small HTTP proxy in front of DynamoDB Local that injects the faults AWS can answer with.
 
-TEST HARNESS ONLY. Each request takes the next fault from a plan (then passes through):
+TEST HARNESS ONLY. Each request takes the next fault from a plan (then passes through; "pass" in a
+plan passes one request through):
 - "throttle": answers 400 ThrottlingException, as DynamoDB does when a partition is hot;
 - "error500": answers 500 InternalServerError, after which DynamoDB may or may not have applied it
   (here: not applied);
@@ -24,7 +25,8 @@ from urllib.parse import urlsplit
 
 from kvtable.local.process import LOOPBACK
 
-FAULTS = ("throttle", "error500", "drop_before", "drop_after")
+# "pass" forwards the request untouched: a plan can let some requests through before a fault.
+FAULTS = ("pass", "throttle", "error500", "drop_before", "drop_after")
 
 
 @dataclass

@@ -1,0 +1,276 @@
+"""Many keys at once: batched reads and deletes, and bulk loads that stream with bounded memory."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from functools import partial
+from typing import Any, cast
+
+from kvtable import key_design as kd
+from kvtable.contract.keys import key_attributes
+from kvtable.contract.requests import (
+    VERSION,
+    Item,
+    TableBase,
+    _backoff,
+    _require_bool,
+    _require_whole,
+)
+from kvtable.entities import JsonValue, KeyItem
+from kvtable.errors import InvalidEntryError, InvalidInputError, KvTableError, PartialWriteError
+from kvtable.values import check_item_size, deserialize_item, serialize_item, to_storable
+
+BATCH_GET_LIMIT = 100  # keys a BatchGetItem request may name
+BATCH_WRITE_LIMIT = 25  # items a BatchWriteItem request may carry
+MAX_WORKERS = 16
+Progress = Callable[[int], None]
+
+
+def _key_names(keys: Iterable[str]) -> list[str]:
+    """The distinct keys asked for, in the order first asked (DynamoDB refuses a batch naming one twice)."""
+    if isinstance(keys, (str, bytes)):
+        raise InvalidInputError("keys must be a list of key names, not one string")
+    try:
+        distinct = dict.fromkeys(keys)
+    except TypeError as error:
+        raise InvalidInputError(f"keys must be a list of key names: {error}") from None
+    for key in distinct:
+        kd.key_sort_key(key)
+    return list(distinct)
+
+
+def _chunks(entries: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(entries)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+class BulkKeyOperations(TableBase):
+    """BatchGetItem and BatchWriteItem over the keys of one namespace."""
+
+    # ----- many keys at once ---------------------------------------------
+
+    def get_keys(self, namespace: str, keys: Iterable[str], consistent: bool = False) -> dict[str, KeyItem]:
+        """The live keys among `keys`, by name, in the order asked (BatchGetItem, 100 keys a request).
+
+        Missing and expired keys are absent from the answer; a key named twice is read once."""
+        partition = kd.namespace_partition_key(namespace)
+        _require_bool("consistent", consistent)
+        names = _key_names(keys)
+        found: dict[str, KeyItem] = {}
+        for chunk in _chunks(names, BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [self._key_map(partition, kd.key_sort_key(key)) for key in chunk],
+                    "ConsistentRead": consistent,
+                }
+            }
+            for item in self._batch_get(request):
+                found[kd.parse_key(item[kd.SORT_KEY])] = cast(KeyItem, item)
+        return {key: found[key] for key in names if key in found and self._live(dict(found[key]))}
+
+    def _batch_get(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        pending = request
+        for attempt in range(self.retry_attempts):
+            response = self._send("get keys", partial(self.client.batch_get_item, RequestItems=pending))
+            for item in response.get("Responses", {}).get(self.table_name, []):
+                yield deserialize_item(cast(Item, item))
+            pending = cast(dict[str, Any], response.get("UnprocessedKeys") or {})
+            if not pending:
+                return
+            # Unprocessed keys mean throttling: back off before asking for them again.
+            self._sleep(_backoff(attempt))
+        left = len(pending[self.table_name]["Keys"])
+        raise KvTableError(
+            f"get keys: DynamoDB left {left} keys unread after {self.retry_attempts} tries; ask again"
+        )
+
+    def delete_keys(self, namespace: str, keys: Iterable[str]) -> int:
+        """Delete `keys` (BatchWriteItem, 25 a request); returns how many distinct keys were named.
+
+        A missing key is no error (a batch cannot carry conditions), so running it again is safe."""
+        partition = kd.namespace_partition_key(namespace)
+        names = _key_names(keys)
+        for chunk in _chunks(names, BATCH_WRITE_LIMIT):
+            self._batch_write(
+                "delete keys",
+                [{"DeleteRequest": {"Key": self._key_map(partition, kd.key_sort_key(k))}} for k in chunk],
+            )
+        return len(names)
+
+    def _batch_write(self, action: str, requests: list[dict[str, Any]]) -> None:
+        """One BatchWriteItem of up to 25 requests, retrying what DynamoDB leaves unprocessed."""
+        pending: dict[str, Any] = {self.table_name: requests}
+        for attempt in range(self.retry_attempts):
+            response = self._send(action, partial(self.client.batch_write_item, RequestItems=pending))
+            pending = cast(dict[str, Any], response.get("UnprocessedItems") or {})
+            if not pending:
+                return
+            self._sleep(_backoff(attempt))
+        raise KvTableError(
+            f"{action}: DynamoDB left {len(pending[self.table_name])} items unprocessed after "
+            f"{self.retry_attempts} tries; run it again"
+        )
+
+    # ----- bulk load -----------------------------------------------------
+
+    def load_keys(
+        self,
+        namespace: str,
+        entries: Iterable[tuple[str, JsonValue]],
+        ttl: int | None = None,
+        *,
+        workers: int = 1,
+        on_progress: Progress | None = None,
+    ) -> int:
+        """Write `entries` (any number, streamed) with BatchWriteItem, 25 a request; returns how many
+        entries were written. Memory stays bounded: a chunk of 25 is checked, then written.
+
+        A bad entry raises InvalidEntryError and a failed write PartialWriteError, both carrying
+        `written`: the entries from the start that are written, where a caller resumes. A bulk load
+        replaces whole items (createdAt now, version 1). `workers` threads write chunks at once."""
+        partition = kd.namespace_partition_key(namespace)
+        expires = None if ttl is None else self._check_ttl(ttl)
+        workers = _require_whole("workers", workers)
+        if not 1 <= workers <= MAX_WORKERS:
+            raise InvalidInputError(f"workers must be 1 to {MAX_WORKERS}, got {workers}")
+        timestamp, _ = self._now()
+
+        def batch(chunk: list[tuple[str, JsonValue]]) -> list[dict[str, Any]]:
+            latest: dict[str, Item] = {}
+            for key, value in chunk:
+                sort = kd.key_sort_key(key)
+                attributes = key_attributes(partition, sort, to_storable(value), timestamp, expires)
+                item = serialize_item(
+                    {
+                        kd.PARTITION_KEY: partition,
+                        kd.SORT_KEY: sort,
+                        **attributes,
+                        "createdAt": timestamp,
+                        VERSION: 1,
+                    }
+                )
+                check_item_size(item)
+                # DynamoDB refuses a batch naming one key twice; the last value wins, as with puts.
+                latest[sort] = item
+            return [{"PutRequest": {"Item": item}} for item in latest.values()]
+
+        return _StreamedLoad(self, batch, workers, on_progress).run(
+            _chunks(_entries(entries), BATCH_WRITE_LIMIT)
+        )
+
+
+def _entries(entries: Iterable[tuple[str, JsonValue]]) -> Iterator[tuple[str, JsonValue]]:
+    if isinstance(entries, (str, bytes)):
+        raise InvalidInputError("entries must be (key, value) pairs, not one string")
+    try:
+        iterator = iter(entries)
+    except TypeError:
+        raise InvalidInputError(f"entries must be (key, value) pairs, got {type(entries).__name__}") from None
+    for entry in iterator:
+        if not isinstance(entry, tuple) or len(entry) != 2:
+            raise InvalidInputError(f"each entry must be a (key, value) pair, got {entry!r:.80}")
+        yield entry
+
+
+class _StreamedLoad:
+    """Checks and writes chunks in order, with up to `workers` writes in flight, and tracks how many
+    entries from the start are written (the resume point) even when chunks finish out of order."""
+
+    def __init__(
+        self,
+        table: BulkKeyOperations,
+        batch: Callable[[list[tuple[str, JsonValue]]], list[dict[str, Any]]],
+        workers: int,
+        on_progress: Progress | None,
+    ) -> None:
+        self.table, self.batch, self.workers, self.on_progress = table, batch, workers, on_progress
+        self.sizes: list[int] = []  # entries in each chunk, by chunk number
+        self.done: set[int] = set()
+        self.prefix_chunks = 0  # chunks from the start that are all written
+        self.written = 0  # entries in those chunks
+        self.total_done = 0
+
+    def _finished(self, number: int) -> None:
+        self.done.add(number)
+        self.total_done += self.sizes[number]
+        while self.prefix_chunks in self.done:
+            self.done.discard(self.prefix_chunks)
+            self.written += self.sizes[self.prefix_chunks]
+            self.prefix_chunks += 1
+        if self.on_progress is not None:
+            self.on_progress(self.total_done)
+
+    def _requests(self, number: int, chunk: list[tuple[str, JsonValue]]) -> list[dict[str, Any]]:
+        try:
+            return self.batch(chunk)
+        except InvalidInputError as error:
+            raise InvalidEntryError(
+                f"{error} (in the chunk of entries {number * BATCH_WRITE_LIMIT + 1} to "
+                f"{number * BATCH_WRITE_LIMIT + len(chunk)}; that chunk was not written)",
+                self.written,
+            ) from error
+
+    def run(self, chunks: Iterator[list[tuple[str, JsonValue]]]) -> int:
+        if self.workers == 1:
+            for number, chunk in enumerate(chunks):
+                self.sizes.append(len(chunk))
+                requests = self._requests(number, chunk)
+                self._write(requests)
+                self._finished(number)
+            return self.written
+        return self._run_parallel(chunks)
+
+    def _write(self, requests: list[dict[str, Any]]) -> None:
+        try:
+            self.table._batch_write("load keys", requests)
+        except KvTableError as error:
+            raise PartialWriteError(
+                f"{error}; {self.written} entries from the start are written", self.written
+            ) from error
+
+    def _run_parallel(self, chunks: Iterator[list[tuple[str, JsonValue]]]) -> int:
+        in_flight: dict[Future[None], int] = {}
+        failure: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="kvtable-load") as pool:
+            try:
+                for number, chunk in enumerate(chunks):
+                    self.sizes.append(len(chunk))
+                    requests = self._requests(number, chunk)
+                    # At most two chunks a worker in memory: the reader waits for the writers.
+                    while len(in_flight) >= 2 * self.workers:
+                        failure = self._collect(in_flight, FIRST_COMPLETED)
+                        if failure is not None:
+                            break
+                    if failure is not None:
+                        break
+                    in_flight[pool.submit(self.table._batch_write, "load keys", requests)] = number
+            except InvalidEntryError as error:
+                # The writes already under way finish first, so the resume point counts them.
+                failure = self._collect(in_flight, None)
+                if failure is None:
+                    raise InvalidEntryError(str(error), self.written) from error.__cause__
+            except BaseException:
+                self._collect(in_flight, None)
+                raise
+            failure = self._collect(in_flight, None) or failure
+        if failure is not None:
+            raise PartialWriteError(
+                f"{failure}; {self.written} entries from the start are written", self.written
+            ) from failure
+        return self.written
+
+    def _collect(self, in_flight: dict[Future[None], int], how: str | None) -> BaseException | None:
+        """Wait for one write (FIRST_COMPLETED) or all (None); the first failure seen, if any."""
+        done, _ = wait(list(in_flight), return_when=how or "ALL_COMPLETED")
+        failure: BaseException | None = None
+        for future in done:
+            number = in_flight.pop(future)
+            error = future.exception()
+            if error is None:
+                self._finished(number)
+            elif failure is None:
+                failure = error
+        return failure
