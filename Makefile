@@ -15,7 +15,7 @@ CODE := kvtable cfn_rules scripts tests build_template.py
 # `make deploy ENV=prod` reads config/prod.toml (as do plan, outputs and verify).
 ENV_ARG := $(if $(ENV),--env $(ENV))
 
-.PHONY: help template test unit lint check local local-cloudformation demo bench deploy plan outputs verify restore adopt java engines clean
+.PHONY: help template test unit lint check local local-cloudformation demo bench deploy plan outputs verify restore adopt load java engines clean
 
 help:
 	@echo "make template  build templates/ from the code"
@@ -31,6 +31,7 @@ help:
 	@echo "make outputs   the stack's outputs (ARGS='--format env' for KEY=value lines)"
 	@echo "make verify    check the live stack and table against the template (read-only; exit 4 on drift)"
 	@echo "make restore   restore the table to a point in time (ARGS='--target-table NAME [--time ...]')"
+	@echo "make load      bulk-load keys from a JSON Lines file (ARGS='--namespace NS FILE.jsonl')"
 	@echo "make adopt     bring an existing table under the stack (ARGS='--table NAME [--plan]')"
 
 # The project itself goes in editable, so .venv/bin/kvtable runs the working tree.
@@ -105,6 +106,9 @@ verify: $(VENV_STAMP)
 
 restore: $(VENV_STAMP)
 	$(PY) -m scripts.restore $(ENV_ARG) $(ARGS)
+
+load: $(VENV_STAMP)
+	$(PY) -m scripts.load $(ENV_ARG) $(ARGS)
 
 adopt: $(VENV_STAMP)
 	$(PY) -m scripts.adopt $(ENV_ARG) $(ARGS)

@@ -21,7 +21,7 @@ from botocore.parsers import ResponseParserError
 
 from kvtable.aws_errors import error_code, error_message
 from kvtable.deploy.errors import DeployError, UsageError
-from kvtable.errors import KvTableError
+from kvtable.errors import InvalidInputError, KvTableError
 from kvtable.local.process import EngineStartError
 
 DEFAULT_REGION = "us-east-1"
@@ -131,6 +131,8 @@ def error_line(error: Exception) -> tuple[str, int] | None:
         return "no AWS region; pass --region or set AWS_REGION", 2
     if isinstance(error, ClientError):
         return _client_error_line(error), 1
+    if isinstance(error, InvalidInputError):
+        return str(error), 2
     if isinstance(error, KvTableError | EngineStartError | BotoCoreError):
         return str(error), 1
     if isinstance(error, ResponseParserError):

@@ -16,13 +16,26 @@ from kvtable.cli.bench import BENCH
 from kvtable.cli.command import Command, execute
 from kvtable.cli.demo import DEMO
 from kvtable.cli.deploy import DEPLOY, PLAN
+from kvtable.cli.load import LOAD
 from kvtable.cli.local import LOCAL
 from kvtable.cli.outputs import OUTPUTS
 from kvtable.cli.restore import RESTORE
 from kvtable.cli.template import TEMPLATE
 from kvtable.cli.verify import VERIFY
 
-COMMANDS: tuple[Command, ...] = (TEMPLATE, PLAN, DEPLOY, OUTPUTS, VERIFY, RESTORE, ADOPT, DEMO, BENCH, LOCAL)
+COMMANDS: tuple[Command, ...] = (
+    TEMPLATE,
+    PLAN,
+    DEPLOY,
+    OUTPUTS,
+    VERIFY,
+    RESTORE,
+    ADOPT,
+    LOAD,
+    DEMO,
+    BENCH,
+    LOCAL,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

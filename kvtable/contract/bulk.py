@@ -213,11 +213,29 @@ class _StreamedLoad:
                 self.written,
             ) from error
 
+    def _numbered(
+        self, chunks: Iterator[list[tuple[str, JsonValue]]]
+    ) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """Each chunk's number and requests; bad input, in the entries themselves or met while reading
+        them, becomes InvalidEntryError carrying the entries written so far."""
+        number = 0
+        while True:
+            try:
+                chunk = next(chunks, None)
+            except InvalidInputError as error:
+                raise InvalidEntryError(
+                    f"{error} (reading entries after {number * BATCH_WRITE_LIMIT}; nothing after them was written)",
+                    self.written,
+                ) from error
+            if chunk is None:
+                return
+            self.sizes.append(len(chunk))
+            yield number, self._requests(number, chunk)
+            number += 1
+
     def run(self, chunks: Iterator[list[tuple[str, JsonValue]]]) -> int:
         if self.workers == 1:
-            for number, chunk in enumerate(chunks):
-                self.sizes.append(len(chunk))
-                requests = self._requests(number, chunk)
+            for number, requests in self._numbered(chunks):
                 self._write(requests)
                 self._finished(number)
             return self.written
@@ -236,9 +254,7 @@ class _StreamedLoad:
         failure: BaseException | None = None
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="kvtable-load") as pool:
             try:
-                for number, chunk in enumerate(chunks):
-                    self.sizes.append(len(chunk))
-                    requests = self._requests(number, chunk)
+                for number, requests in self._numbered(chunks):
                     # At most two chunks a worker in memory: the reader waits for the writers.
                     while len(in_flight) >= 2 * self.workers:
                         failure = self._collect(in_flight, FIRST_COMPLETED)
