@@ -11,6 +11,8 @@ VENV_STAMP := $(VENV)/.installed-requirements
 CHECKERS_VENV := .venv-checkers
 CHECKERS_STAMP := $(CHECKERS_VENV)/.installed-requirements
 NODE_STAMP := node_modules/.installed-package-lock
+# PynamoDB, for `make bench` alone: the package never depends on it.
+BENCH_STAMP := $(VENV)/.installed-bench-requirements
 CODE := kvtable cfn_rules scripts tests build_template.py
 # `make deploy ENV=prod` reads config/prod.toml (as do plan, outputs and verify).
 ENV_ARG := $(if $(ENV),--env $(ENV))
@@ -25,7 +27,7 @@ help:
 	@echo "make check     templates up to date, and lint"
 	@echo "make local     run DynamoDB Local in the foreground for a person to use"
 	@echo "make demo      the six access patterns on DynamoDB Local, with consumed capacity"
-	@echo "make bench     data layer against plain boto3 on DynamoDB Local"
+	@echo "make bench     benchmarks on DynamoDB Local: load, list, bulk loads, import cost, client CPU"
 	@echo "make deploy    deploy the database stack (ENV=prod reads config/prod.toml; ARGS='--parameter K=V')"
 	@echo "make plan      what a deploy would change and replace, changing nothing"
 	@echo "make outputs   the stack's outputs (ARGS='--format env' for KEY=value lines)"
@@ -44,6 +46,10 @@ $(VENV_STAMP): requirements.txt pyproject.toml
 $(CHECKERS_STAMP): requirements-checkers.txt
 	$(PYTHON) -m venv $(CHECKERS_VENV)
 	$(CHECKERS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkers.txt
+	touch $@
+
+$(BENCH_STAMP): $(VENV_STAMP) requirements-bench.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -89,7 +95,7 @@ local-cloudformation: $(VENV_STAMP)
 demo: $(VENV_STAMP) engines
 	$(PY) -m scripts.demo $(ARGS)
 
-bench: $(VENV_STAMP) engines
+bench: $(VENV_STAMP) $(BENCH_STAMP) engines
 	$(PY) -m scripts.bench $(ARGS)
 
 deploy: $(VENV_STAMP)

@@ -4,7 +4,6 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from kvtable.errors import InvalidInputError
@@ -17,12 +16,23 @@ MAX_CURSOR_CHARS = 16 * 1024
 _BAD_CURSOR = "cursor is not one this listing returned; start again without it"
 
 
-@dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a listing; `cursor` is None on the last page."""
 
-    items: list[T]
-    cursor: str | None
+    # A plain class, not a dataclass: a dataclass costs every importing process a millisecond or two.
+    __slots__ = ("cursor", "items")
+
+    def __init__(self, items: list[T], cursor: str | None) -> None:
+        self.items = items
+        self.cursor = cursor
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Page) and (self.items, self.cursor) == (other.items, other.cursor)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable items: not hashable, as the dataclass was not
+
+    def __repr__(self) -> str:
+        return f"Page(items={self.items!r}, cursor={self.cursor!r})"
 
 
 def every_item(fetch_page: Callable[[str | None], Page[T]]) -> Iterator[T]:

@@ -17,6 +17,7 @@ _MAX_DIGITS = 38
 _MAX_NUMBER = Decimal("9.9999999999999999999999999999999999999E+125")
 _MIN_NUMBER = Decimal("1E-130")
 _DIGITS_38 = Context(prec=_MAX_DIGITS)
+_LARGEST_EXACT_INT = 10**_MAX_DIGITS
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -68,6 +69,8 @@ def to_storable(value: object, path: str = "value") -> object:
     if isinstance(value, str):
         utf8_text(f"text at {path}", value)
         return value
+    if isinstance(value, int) and -_LARGEST_EXACT_INT < value < _LARGEST_EXACT_INT:
+        return value  # a whole number under 38 digits is stored exactly as it is
     if isinstance(value, int | float | Decimal):
         return _number(value, path)
     if isinstance(value, list | tuple):
@@ -110,14 +113,29 @@ def from_stored(value: object) -> JsonValue:
     raise TypeError(f"unexpected stored type {type(value).__name__}")
 
 
+def serialize_value(value: object) -> AttributeValue:
+    """One Python value in DynamoDB's wire format: what boto3's TypeSerializer makes, in one pass
+    over the shapes a checked JSON value has (every write's hot path), and through it for the rest."""
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, Decimal) and value.is_finite():
+        return {"N": str(_DIGITS_38.create_decimal(value))}
+    if isinstance(value, int) and -_LARGEST_EXACT_INT < value < _LARGEST_EXACT_INT:
+        return {"N": str(value)}
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {"M": {key: serialize_value(item) for key, item in value.items()}}
+    if isinstance(value, list):
+        return {"L": [serialize_value(item) for item in value]}
+    return cast(AttributeValue, _serializer.serialize(value))
+
+
 def serialize_item(item: dict[str, object]) -> dict[str, AttributeValue]:
     """A Python item (numbers as int or Decimal) in DynamoDB's wire format."""
-    return {k: cast(AttributeValue, _serializer.serialize(v)) for k, v in item.items()}
-
-
-def serialize_value(value: object) -> AttributeValue:
-    """One Python value in DynamoDB's wire format."""
-    return cast(AttributeValue, _serializer.serialize(value))
+    return {k: serialize_value(v) for k, v in item.items()}
 
 
 def _number_from_wire(text: str) -> int | float | Decimal:
@@ -161,7 +179,7 @@ def attribute_value_size(value: AttributeValue) -> int:
     """Bytes DynamoDB counts for one attribute value (its documented sizing rules)."""
     ((kind, data),) = value.items()
     if kind == "S":
-        return len(data.encode("utf-8"))
+        return _text_size(data)
     if kind == "N":
         return _number_size(data)
     if kind == "B":
@@ -179,9 +197,20 @@ def attribute_value_size(value: AttributeValue) -> int:
     return sum(len(b) for b in data)
 
 
+def _text_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def item_size(item: dict[str, AttributeValue]) -> int:
     """Bytes DynamoDB counts for a whole item: names plus values."""
-    return sum(len(name.encode("utf-8")) + attribute_value_size(v) for name, v in item.items())
+    size = 0
+    for name, value in item.items():
+        # Most attributes are text: sized here without a call per attribute (every write pays this).
+        text = value.get("S")
+        size += _text_size(name) + (
+            _text_size(text) if isinstance(text, str) else attribute_value_size(value)
+        )
+    return size
 
 
 def check_item_size(item: dict[str, AttributeValue]) -> None:

@@ -187,7 +187,7 @@ class _StreamedLoad:
         on_progress: Progress | None,
     ) -> None:
         self.table, self.batch, self.workers, self.on_progress = table, batch, workers, on_progress
-        self.sizes: list[int] = []  # entries in each chunk, by chunk number
+        self.sizes: dict[int, int] = {}  # entries in each chunk not yet in the written prefix
         self.done: set[int] = set()
         self.prefix_chunks = 0  # chunks from the start that are all written
         self.written = 0  # entries in those chunks
@@ -198,7 +198,7 @@ class _StreamedLoad:
         self.total_done += self.sizes[number]
         while self.prefix_chunks in self.done:
             self.done.discard(self.prefix_chunks)
-            self.written += self.sizes[self.prefix_chunks]
+            self.written += self.sizes.pop(self.prefix_chunks)
             self.prefix_chunks += 1
         if self.on_progress is not None:
             self.on_progress(self.total_done)
@@ -229,7 +229,7 @@ class _StreamedLoad:
                 ) from error
             if chunk is None:
                 return
-            self.sizes.append(len(chunk))
+            self.sizes[number] = len(chunk)
             yield number, self._requests(number, chunk)
             number += 1
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
+import functools
+import os
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from kvtable import key_design as kd
 from kvtable.contract.requests import (
@@ -38,7 +39,6 @@ from kvtable.values import (
     check_item_size,
     deserialize_item,
     serialize_item,
-    serialize_value,
     to_storable,
 )
 
@@ -57,6 +57,46 @@ def key_attributes(
     if expires is not None:
         attributes[kd.TTL_ATTRIBUTE] = expires
     return attributes
+
+
+class _KeyWriteShape(NamedTuple):
+    """What a key write's request holds besides its values: the same few shapes, every time."""
+
+    update: str
+    condition: str
+    names: dict[str, str]
+    placeholders: tuple[str, ...]
+
+
+# DynamoDB reserves these words in expressions; the key item's other attribute names are used as they are.
+_RESERVED = frozenset({"VALUE", "TTL", "VERSION"})
+
+
+def _in_expression(name: str) -> str:
+    return f"#{name}" if name.upper() in _RESERVED else name
+
+
+@functools.lru_cache(maxsize=64)
+def _key_write_shape(
+    attributes: tuple[str, ...], fresh: bool, remove_ttl: bool, condition: str, compare: bool
+) -> _KeyWriteShape:
+    """The UpdateExpression, ConditionExpression and names of a key write setting `attributes`: the few
+    names an expression needs, as a hand-written request would have (each one costs botocore work)."""
+    names = {"#pk": kd.PARTITION_KEY, "#ttl": kd.TTL_ATTRIBUTE, "#version": VERSION}
+    names.update({_in_expression(name): name for name in attributes if _in_expression(name) != name})
+    sets = [f"{_in_expression(name)} = :a{i}" for i, name in enumerate(attributes)]
+    # if_not_exists keeps a live key's createdAt on every later write; a fresh key starts now.
+    now = f":a{attributes.index('updatedAt')}"  # a new key's createdAt is its updatedAt
+    sets.append(f"createdAt = {now}" if fresh else f"createdAt = if_not_exists(createdAt, {now})")
+    sets.append("#version = :one" if fresh else "#version = if_not_exists(#version, :zero) + :one")
+    update = "SET " + ", ".join(sets) + (" REMOVE #ttl" if remove_ttl else "")
+    i = attributes.index(WRITE_ID)
+    # `AND not this write's own id`: a retry of a write an earlier try applied fails here, and the
+    # item DynamoDB returns with the failure shows it was ours: the write counts once, version too.
+    full_condition = f"({condition}) AND (attribute_not_exists({WRITE_ID}) OR {WRITE_ID} <> :a{i})"
+    if compare:
+        full_condition += " AND #version = :expected"
+    return _KeyWriteShape(update, full_condition, names, tuple(f":a{i}" for i in range(len(attributes))))
 
 
 class KeyOperations(TableBase):
@@ -88,40 +128,28 @@ class KeyOperations(TableBase):
         timestamp, now = self._now()
         attributes = key_attributes(partition, sort, stored_value, timestamp, expires)
         # Names this write, so that a retry after a lost answer recognizes its own item.
-        write_id = uuid.uuid4().hex
+        write_id = os.urandom(16).hex()
         attributes[WRITE_ID] = write_id
-        full_item = serialize_item(
+        wire = serialize_item(attributes)
+        # Sized as stored: the key, these attributes, createdAt, and the version at its longest.
+        check_item_size(
             {
-                kd.PARTITION_KEY: partition,
-                kd.SORT_KEY: sort,
-                **attributes,
-                "createdAt": timestamp,
-                VERSION: MAX_VERSION,
+                **self._key_map(partition, sort),
+                **wire,
+                "createdAt": {"S": timestamp},
+                VERSION: {"N": str(MAX_VERSION)},
             }
         )
-        check_item_size(full_item)
-
-        names = {f"#a{i}": name for i, name in enumerate(attributes)}
-        values = {f":a{i}": serialize_value(v) for i, v in enumerate(attributes.values())}
-        sets = [f"#a{i} = :a{i}" for i in range(len(attributes))]
-        # if_not_exists keeps a live key's createdAt on every later write; a fresh key starts now.
-        sets.append("#created = :a_created" if fresh else "#created = if_not_exists(#created, :a_created)")
-        sets.append("#version = :one" if fresh else "#version = if_not_exists(#version, :zero) + :one")
-        names.update({"#created": "createdAt", "#version": VERSION, "#pk": kd.PARTITION_KEY})
-        names["#ttl"] = kd.TTL_ATTRIBUTE
-        values.update({":a_created": {"S": timestamp}, ":one": {"N": "1"}, ":now": {"N": str(now)}})
+        shape = _key_write_shape(
+            tuple(wire), fresh, expires is None and not keep_ttl, condition, expected_version is not None
+        )
+        values = dict(zip(shape.placeholders, wire.values(), strict=True))
+        values.update({":one": {"N": "1"}, ":now": {"N": str(now)}})
         if not fresh:
             values[":zero"] = {"N": "0"}
-        expression = "SET " + ", ".join(sets)
-        if expires is None and not keep_ttl:
-            expression += " REMOVE #ttl"
-        i = list(attributes).index(WRITE_ID)
-        # `AND not this write's own id`: a retry of a write an earlier try applied fails here, and the
-        # item DynamoDB returns with the failure shows it was ours: the write counts once, version too.
-        full_condition = f"({condition}) AND (attribute_not_exists(#a{i}) OR #a{i} <> :a{i})"
         if expected_version is not None:
-            full_condition += " AND #version = :expected"
             values[":expected"] = {"N": str(expected_version)}
+        expression, full_condition, names = shape.update, shape.condition, dict(shape.names)
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "Key": self._key_map(partition, sort),

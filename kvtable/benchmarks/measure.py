@@ -1,0 +1,89 @@
+"""What every benchmark shares: the keys it writes, timing and memory tracing, and the table it writes to."""
+
+from __future__ import annotations
+
+import statistics
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+PREFIX = "item:"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Seconds for a run over `count` keys, and the peak traced memory in bytes."""
+
+    seconds: float
+    count: int
+    peak_bytes: int = 0
+
+    @property
+    def per_second(self) -> float:
+        """Keys a second."""
+        return self.count / self.seconds
+
+
+def key_name(i: int) -> str:
+    """The i-th benchmark key."""
+    return f"{PREFIX}{i:06d}"
+
+
+def key_value(i: int) -> dict[str, Any]:
+    """The i-th benchmark value: small, as most values of a key-value service are."""
+    return {"n": i, "label": f"value {i}"}
+
+
+def entries(count: int) -> Iterator[tuple[str, Any]]:
+    """`count` (key, value) entries, made on demand."""
+    return ((key_name(i), key_value(i)) for i in range(count))
+
+
+def timed(action: Callable[[], int]) -> Measurement:
+    """Wall time of `action`, which returns how many keys it handled."""
+    start = time.perf_counter()
+    count = action()
+    return Measurement(time.perf_counter() - start, count)
+
+
+def traced(action: Callable[[], int]) -> Measurement:
+    """Peak Python memory `action` allocated (tracemalloc), traced apart from timing: tracing is slow."""
+    tracemalloc.start()
+    try:
+        start = time.perf_counter()
+        count = action()
+        seconds = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return Measurement(seconds, count, peak)
+
+
+def consumed(items: Iterable[object]) -> int:
+    """Count items without keeping them, as a streaming reader would."""
+    return sum(1 for _ in items)
+
+
+def best(measurements: list[Measurement]) -> Measurement:
+    """The fastest run: the one least disturbed by the rest of the machine."""
+    return min(measurements, key=lambda m: m.seconds)
+
+
+def median(values: Iterable[float]) -> float:
+    """The median, robust to the odd slow run."""
+    return statistics.median(list(values))
+
+
+def new_table(client: DynamoDBClient, purpose: str) -> str:
+    """A fresh table from the template, named for what the benchmark does with it."""
+    from kvtable.table_definition import create_table_from_template  # noqa: PLC0415 (the `build` extra)
+
+    name = f"bench-{purpose}-{uuid.uuid4().hex[:8]}"
+    create_table_from_template(client, name)
+    return name

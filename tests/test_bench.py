@@ -1,0 +1,35 @@
+"""`kvtable bench` runs every section end to end on DynamoDB Local at small sizes (its figures are
+the benchmark's business, not a test's: nothing here is timed)."""
+
+import pytest
+
+from kvtable.benchmarks.measure import traced
+from kvtable.cli.main import main
+from kvtable.local.dynamodb_local import LocalEndpoint
+
+
+def test_every_section_runs_and_prints_its_table(
+    dynamodb_endpoint: LocalEndpoint, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["bench", "--endpoint-url", dynamodb_endpoint.url, "--keys", "120", "--rounds", "1"]
+    argv += ["--large-keys", "240", "--import-pairs", "1", "--ops", "10"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    for heading in (
+        "== the data layer against plain boto3: 120 keys",
+        "== bulk load: peak Python memory",
+        "== bulk load throughput: 120 keys",
+        "== import kvtable.store after a boto3 DynamoDB client is made",
+        "== client CPU per operation",
+        "== where a get_key's client CPU goes",
+    ):
+        assert heading in out
+    assert "no type-stub package is imported at run time" in out
+    for row in ("get", "put", "list by prefix", "signing (SigV4)", "response parsing"):
+        assert f"\n{row} " in out
+
+
+def test_traced_memory_is_what_the_action_held_at_its_peak() -> None:
+    held = traced(lambda: len(bytearray(4_000_000)))
+    assert held.count == 4_000_000
+    assert 4_000_000 <= held.peak_bytes < 4_200_000
