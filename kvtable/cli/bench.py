@@ -15,7 +15,7 @@ SECTIONS = ("compare", "bulk", "import", "clients", "profile")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """--keys, --rounds, --only, --endpoint-url and the sizes of each section."""
     parser.add_argument("--keys", type=int, default=20_000, help="keys to load and list (default 20000)")
-    parser.add_argument("--rounds", type=int, default=2, help="measured rounds per side (default 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="measured rounds per side (default 3)")
     parser.add_argument(
         "--only", choices=SECTIONS, action="append", help="run only this section (repeatable; default: all)"
     )
