@@ -5,9 +5,7 @@ resumes there; parallel writers write the same items."""
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.capacity import CapacityRecorder
@@ -15,7 +13,7 @@ from kvtable.entities import JsonValue
 from kvtable.errors import InvalidEntryError, InvalidInputError, PartialWriteError
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.store import KvTable
-from tests.harness.fault_proxy import fault_proxy
+from tests.harness.fault_proxy import client_through, fault_proxy
 
 
 class CountingEntries:
@@ -92,14 +90,7 @@ def test_a_failed_write_says_how_many_entries_are_written_and_a_resume_finishes(
     dynamodb_endpoint: LocalEndpoint, store: KvTable, workers: int
 ) -> None:
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
-        )
+        client = client_through(url)
         through = KvTable(client, store.table_name, retry_attempts=1, sleep=lambda _: None)
         plan.inject("pass", "pass", "throttle")
         entries = [(f"k{i:03d}", i) for i in range(300)]

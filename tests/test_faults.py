@@ -9,31 +9,20 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.errors import AlreadyExistsError, RetriesExhaustedError
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.store import KvTable
-from tests.harness.fault_proxy import FaultPlan, fault_proxy
+from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
 
-NO_CLIENT_RETRIES = Config(
-    retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=10, connect_timeout=5
-)
 FAULTS = ["throttle", "error500", "drop_before", "drop_after"]
 
 
 @pytest.fixture
 def proxied(dynamodb_endpoint: LocalEndpoint, table_name: str) -> Iterator[tuple[KvTable, FaultPlan]]:
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
-        client: DynamoDBClient = boto3.client(
-            "dynamodb",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=NO_CLIENT_RETRIES,
-        )
+        client: DynamoDBClient = client_through(url)
         yield KvTable(client, table_name, sleep=lambda _: None), plan
 
 

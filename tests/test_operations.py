@@ -8,7 +8,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.stub import Stubber
 from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -23,9 +22,7 @@ from kvtable.errors import (
 )
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.store import KvTable
-from tests.harness.fault_proxy import FaultPlan, fault_proxy
-
-NO_CLIENT_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=10)
+from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
 
 
 def units(capacity: CapacityRecorder) -> list[tuple[str, float, float]]:
@@ -48,14 +45,7 @@ def owner(store: KvTable) -> KvTable:
 def proxied(dynamodb_endpoint: LocalEndpoint, table_name: str) -> Iterator[tuple[KvTable, FaultPlan]]:
     """The same table through a fault proxy, with a budget of one try: an injected fault interrupts."""
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=NO_CLIENT_RETRIES,
-        )
+        client = client_through(url)
         yield KvTable(client, table_name, retry_attempts=1, sleep=lambda _: None), plan
 
 
@@ -112,14 +102,7 @@ def test_a_retried_write_counts_one_version(
 ) -> None:
     owner.put_key("myapp", "k", 1)
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=NO_CLIENT_RETRIES,
-        )
+        client = client_through(url)
         through = KvTable(client, owner.table_name, sleep=lambda _: None)
         plan.inject(fault)
         assert through.update_key("myapp", "k", 2, expected_version=1)["version"] == 2

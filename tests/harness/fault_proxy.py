@@ -21,9 +21,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import boto3
+from botocore.config import Config
+
 from kvtable.local.process import LOOPBACK
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 # "pass" forwards the request untouched: a plan can let some requests through before a fault.
 FAULTS = ("pass", "throttle", "error500", "drop_before", "drop_after")
@@ -106,6 +113,24 @@ def _handler(plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
             self._answer(response.status, answer, dict(response.getheaders()))
 
     return Handler
+
+
+NO_CLIENT_RETRIES = Config(
+    retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=10, connect_timeout=5
+)
+
+
+def client_through(url: str) -> DynamoDBClient:
+    """A DynamoDB client that sends through the proxy at `url` with botocore's own retries off, so the
+    contract's retries are the ones a test sees."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=NO_CLIENT_RETRIES,
+    )
 
 
 @contextmanager
