@@ -362,6 +362,36 @@ def test_delete_user_refuses_while_it_owns_namespaces_and_changes_nothing(
     assert all_items(dynamodb_client, owner.table_name) == before
 
 
+def test_a_namespace_created_while_the_deletion_starts_refuses_it_and_leaves_the_user_as_it_was(
+    store: KvTable, dynamodb_client: DynamoDBClient
+) -> None:
+    store.create_user("u2", "u2@example.com", "key-two")
+    other = KvTable(_other_client(dynamodb_client), store.table_name)
+    raced: list[str] = []
+
+    def create_first(**_: Any) -> None:
+        # Another writer creates a namespace after the check and before the user is marked.
+        if not raced:
+            raced.append(other.create_namespace("u2", "late")["PK"])
+
+    dynamodb_client.meta.events.register("before-call.dynamodb.UpdateItem", create_first)
+    with pytest.raises(ConditionFailedError, match=r"still owns namespaces.*'late'"):
+        store.delete_user("u2")
+    assert raced == ["NS#late"]
+    assert "deleting" not in store.get_user("u2", consistent=True)
+    assert store.get_namespace("late", consistent=True)["GSI1PK"] == "USER#u2"
+
+
+def _other_client(client: DynamoDBClient) -> DynamoDBClient:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=client.meta.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 def test_delete_user_with_its_namespaces_leaves_nothing_and_frees_its_api_key(
     owner: KvTable, dynamodb_client: DynamoDBClient
 ) -> None:

@@ -103,7 +103,9 @@ def _require_whole(name: str, value: object) -> int:
 def _require_version(value: object) -> int:
     version = _require_whole("expected version", value)
     if not 1 <= version <= MAX_VERSION:
-        raise InvalidInputError(f"expected version must be 1 or more (a key starts at 1), got {version}")
+        raise InvalidInputError(
+            f"expected version must be a version a key can have (1 or more), got {version}"
+        )
     return version
 
 

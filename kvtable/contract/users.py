@@ -19,6 +19,7 @@ from kvtable.entities import (
     BILLING_PLANS,
     ApiKeyGuardItem,
     BillingPlan,
+    NamespaceLinkItem,
     UserItem,
 )
 from kvtable.errors import (
@@ -51,6 +52,13 @@ def _require_plan(plan: object) -> BillingPlan:
     if plan not in BILLING_PLANS:
         raise InvalidInputError(f"plan must be one of {', '.join(BILLING_PLANS)}, got {plan!r}")
     return plan
+
+
+def _still_owns(user_id: str, link: NamespaceLinkItem) -> ConditionFailedError:
+    return ConditionFailedError(
+        f"user {user_id!r} still owns namespaces (for example {kd.parse_namespace(link['SK'])!r}); "
+        "delete them first, or pass delete_namespaces=True"
+    )
 
 
 class UserOperations(NamespaceOperations):
@@ -290,7 +298,7 @@ class UserOperations(NamespaceOperations):
             if not delete_namespaces:
                 # A namespace created between the check and the mark: leave the user as it was.
                 self._unmark_deleting(partition)
-                self._refuse_while_owning(user_id)
+                raise _still_owns(user_id, links[0])
             for link in links:
                 namespace = kd.parse_namespace(link["SK"])
                 self.delete_namespace(
@@ -334,10 +342,7 @@ class UserOperations(NamespaceOperations):
     def _refuse_while_owning(self, user_id: str) -> None:
         owned = self.list_user_namespaces(user_id, page_size=1, consistent=True).items
         if owned:
-            raise ConditionFailedError(
-                f"user {user_id!r} still owns namespaces (for example "
-                f"{kd.parse_namespace(owned[0]['SK'])!r}); delete them first, or pass delete_namespaces=True"
-            )
+            raise _still_owns(user_id, owned[0])
 
     def _unmark_deleting(self, partition: str) -> None:
         self._send(
