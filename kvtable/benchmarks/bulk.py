@@ -21,7 +21,7 @@ def run_bulk(
 ) -> None:
     """Print the memory and the worker tables."""
     store = KvTable(client, new_table(client, "bulk"))
-    store.load_keys("warmup", entries(2_000), workers=4)
+    store.load_keys("warmup", entries(min(2_000, throughput_keys)), workers=4)
     print("\n== bulk load: peak Python memory of a streamed load (tracemalloc; 4 writers)")
     print(f"{'keys':>10}{'peak KiB':>12}{'KiB per 1,000 keys':>22}")
     peaks = []

@@ -284,7 +284,7 @@ def run_clients(client: DynamoDBClient, url: str, keys: int, ops: int, rounds: i
         kinds.append(PynamoDB)
     clients = [kind(client, table, url) for kind in kinds]
     for each in clients:  # warm every path: models loaded, connections open
-        for i in range(20):
+        for i in range(min(20, ops)):
             each.get(i)
             each.put(i)
         each.list_page()

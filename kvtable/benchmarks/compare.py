@@ -105,8 +105,9 @@ def run_comparison(client: DynamoDBClient, url: str, count: int, rounds: int) ->
         return list_with_boto3(url, theirs, ns, PREFIX)
 
     # A cold JVM is slower for whoever goes first: warm both sides, then alternate the order.
-    layer_load("warmup", WARMUP_KEYS)
-    plain_load("warmup", WARMUP_KEYS)
+    warmup = min(WARMUP_KEYS, count)
+    layer_load("warmup", warmup)
+    plain_load("warmup", warmup)
     loads: dict[str, list[Measurement]] = {"layer": [], "plain": []}
     lists: dict[str, list[Measurement]] = {"layer": [], "plain": []}
     for r in range(rounds):

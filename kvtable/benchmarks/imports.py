@@ -54,7 +54,6 @@ def paired_cost(
 ) -> tuple[float, float, int, int]:
     """CPU ms the import adds, over `pairs` alternated pairs of processes (medians of the pairs'
     differences): after the client was made, and in the whole process; and each side's full collections."""
-    _child(with_import, environment)  # compiles the bytecode, as an install does
     after_client, whole, collections = [], [], (0, 0)
     for pair in range(pairs):
         if pair % 2 == 0:
@@ -97,9 +96,10 @@ def run_imports(url: str, pairs: int) -> None:
             f"imports, then serves {SERVED_REQUESTS} requests",
             _program(client, serve),
             _program(client, _IMPORT, _NO_STUBS, serve),
-            3,
+            min(pairs, 3),
         ),
     )
+    _child(rows[0][2], environment)  # compiles the bytecode once, as an install does
     own_cpu = 0.0
     for number, (label, base, with_import, count) in enumerate(rows):
         after_client, whole, without, withit = paired_cost(base, with_import, count, environment)
