@@ -135,3 +135,48 @@ def test_without_a_total_the_bar_shows_count_and_rate_in_a_log() -> None:
     bar.update(2600, 6.0)  # a log gets a line every five seconds
     bar.update(5000, 10.0)
     assert out.getvalue() == "2,500 keys, 500 keys/s, 0m05s elapsed\n5,000 keys, 500 keys/s, 0m10s elapsed\n"
+
+
+def test_the_environment_file_names_the_endpoint_and_the_table(
+    dynamodb_endpoint: LocalEndpoint,
+    table_name: str,
+    store: KvTable,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "dev.toml").write_text(
+        f'endpoint_url = "{dynamodb_endpoint.url}"\n\n[parameters]\nTableName = "{table_name}"\n',
+        encoding="utf-8",
+    )
+    source = write_lines(tmp_path / "keys.jsonl", 30)
+    argv = [
+        "load",
+        "--env",
+        "dev",
+        "--config-dir",
+        str(tmp_path),
+        "--namespace",
+        "ns",
+        "--quiet",
+        str(source),
+    ]
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert f"loaded 30 entries into namespace 'ns' of table {table_name}" in out
+    assert store.count_keys("ns", consistent=True) == 30
+
+
+def test_stdin_is_loaded_and_counted_without_a_total(
+    dynamodb_endpoint: LocalEndpoint,
+    table_name: str,
+    store: KvTable,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = "".join(json.dumps({"key": f"s{i}", "value": i}) + "\n" for i in range(40))
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+    code, out, err = run(load_args(dynamodb_endpoint, table_name, "-"), capsys)
+    assert code == 0, err
+    assert "loaded 40 entries" in out
+    assert "40 keys, " in err and "ETA" not in err  # no total to reckon an ETA from
+    assert store.get_key("ns", "s39", consistent=True)["value"] == 39
