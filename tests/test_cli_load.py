@@ -95,13 +95,27 @@ def test_missing_file_and_bad_workers_are_bad_input(
     ],
 )
 def test_lines_that_are_not_entries_are_refused_with_their_number(line: str, message: str) -> None:
-    lines = io.StringIO('{"key": "ok", "value": 1}\n\n' + line + "\n")
+    lines = io.BytesIO(('{"key": "ok", "value": 1}\n\n' + line + "\n").encode())
     with pytest.raises(InvalidInputError, match=f"line 3.*{message}|line 3 {message}"):
         list(jsonl_entries(lines))
 
 
+def test_text_that_is_not_utf8_is_bad_input_before_any_write(
+    dynamodb_endpoint: LocalEndpoint,
+    table_name: str,
+    store: KvTable,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = tmp_path / "keys.jsonl"
+    source.write_bytes(b'{"key": "a", "value": 1}\n{"key": "b", "value": "\xff"}\n')
+    code, _, err = run(load_args(dynamodb_endpoint, table_name, "--quiet", str(source)), capsys)
+    assert (code, err.strip()) == (2, "kvtable load: error: line 2 is not UTF-8 text (invalid start byte)")
+    assert store.count_keys("ns", consistent=True) == 0
+
+
 def test_numbers_keep_their_digits_and_skip_counts_entries_not_blank_lines() -> None:
-    lines = io.StringIO('{"key": "a", "value": 0.1}\n\n{"key": "b", "value": 1.10}\n{"key": "c"}\n')
+    lines = io.BytesIO(b'{"key": "a", "value": 0.1}\n\n{"key": "b", "value": 1.10}\n{"key": "c"}\n')
     assert [(k, str(v)) for k, v in jsonl_entries(lines, skip=1)] == [("b", "1.10"), ("c", "None")]
 
 
@@ -174,7 +188,7 @@ def test_stdin_is_loaded_and_counted_without_a_total(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     lines = "".join(json.dumps({"key": f"s{i}", "value": i}) + "\n" for i in range(40))
-    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(lines.encode())))
     code, out, err = run(load_args(dynamodb_endpoint, table_name, "-"), capsys)
     assert code == 0, err
     assert "loaded 40 entries" in out

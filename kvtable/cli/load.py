@@ -26,10 +26,19 @@ from kvtable.errors import InvalidEntryError, InvalidInputError, PartialWriteErr
 STDIN = "-"
 
 
-def jsonl_entries(lines: IO[str], skip: int = 0) -> Iterator[tuple[str, JsonValue]]:
+def _utf8_lines(lines: IO[bytes]) -> Iterator[tuple[int, str]]:
+    """Each line with its number, decoded here so that text that is not UTF-8 names its line."""
+    for number, raw in enumerate(lines, start=1):
+        try:
+            yield number, raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidInputError(f"line {number} is not UTF-8 text ({error.reason})") from None
+
+
+def jsonl_entries(lines: IO[bytes], skip: int = 0) -> Iterator[tuple[str, JsonValue]]:
     """(key, value) from each non-blank line after the first `skip` entries; InvalidInputError names a bad line."""
     seen = 0
-    for number, line in enumerate(lines, start=1):
+    for number, line in _utf8_lines(lines):
         if not line.strip():
             continue
         seen += 1
@@ -48,8 +57,8 @@ def jsonl_entries(lines: IO[str], skip: int = 0) -> Iterator[tuple[str, JsonValu
 
 def count_entries(path: Path) -> int:
     """Non-blank lines of the file: the total for the progress bar's ETA."""
-    with path.open(encoding="utf-8") as lines:
-        return sum(1 for line in lines if line.strip())
+    with path.open("rb") as lines:
+        return sum(1 for _, line in _utf8_lines(lines) if line.strip())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             bar.update(done, time.monotonic())
 
-    lines = sys.stdin if path is None else path.open(encoding="utf-8")
+    lines = sys.stdin.buffer if path is None else path.open("rb")
     try:
         written = store.load_keys(
             args.namespace,
