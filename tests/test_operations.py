@@ -4,6 +4,7 @@ interruption and a resume."""
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -28,6 +29,11 @@ from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
 def units(capacity: CapacityRecorder) -> list[tuple[str, float, float]]:
     """(operation, table units, GSI1 units) of every request since the recorder was cleared."""
     return [(r.operation, r.table, r.indexes.get("GSI1", 0.0)) for r in capacity.records]
+
+
+def five_minutes_on(store: KvTable) -> KvTable:
+    """The same table as seen five minutes from now: a key whose TTL is a minute away has expired."""
+    return KvTable(store.client, store.table_name, clock=lambda: datetime.now(UTC) + timedelta(minutes=5))
 
 
 def all_items(client: DynamoDBClient, table: str) -> list[dict[str, Any]]:
@@ -82,10 +88,9 @@ def test_update_with_another_version_is_a_conflict_carrying_the_stored_version(o
 def test_compare_and_swap_of_a_missing_or_expired_key_is_not_found(owner: KvTable) -> None:
     with pytest.raises(ItemNotFoundError):
         owner.update_key("myapp", "missing", 1, expected_version=1)
-    owner.put_key("myapp", "short-lived", 1, ttl=int(time.time()) + 2)
-    time.sleep(2.1)
+    owner.put_key("myapp", "short-lived", 1, ttl=int(time.time()) + 60)
     with pytest.raises(ItemNotFoundError):
-        owner.update_key("myapp", "short-lived", 2, expected_version=1)
+        five_minutes_on(owner).update_key("myapp", "short-lived", 2, expected_version=1)
 
 
 @pytest.mark.parametrize("bad", [0, -1, "1", 1.0, True, 10**38])
@@ -117,10 +122,9 @@ def test_a_retried_write_counts_one_version(
 def test_get_keys_answers_live_keys_in_the_order_asked(owner: KvTable, capacity: CapacityRecorder) -> None:
     for key in ("a", "b", "c"):
         owner.put_key("myapp", key, key.upper())
-    owner.put_key("myapp", "gone", 0, ttl=int(time.time()) + 2)
-    time.sleep(2.1)
+    owner.put_key("myapp", "gone", 0, ttl=int(time.time()) + 60)
     capacity.clear()
-    found = owner.get_keys("myapp", ["c", "missing", "a", "gone", "c", "b"])
+    found = five_minutes_on(owner).get_keys("myapp", ["c", "missing", "a", "gone", "c", "b"])
     assert list(found) == ["c", "a", "b"]
     assert [item["value"] for item in found.values()] == ["C", "A", "B"]
     # Four distinct small items read, eventually consistent: 0.5 RCU each (the expired one is read too).
@@ -223,12 +227,12 @@ def test_count_keys_counts_live_keys_and_costs_what_reading_them_costs(
 ) -> None:
     for key in ("user:1", "user:2", "order:1"):
         owner.put_key("myapp", key, 1)
-    owner.put_key("myapp", "user:gone", 1, ttl=int(time.time()) + 2)
-    time.sleep(2.1)
+    owner.put_key("myapp", "user:gone", 1, ttl=int(time.time()) + 60)
+    later = five_minutes_on(owner)
     capacity.clear()
-    assert owner.count_keys("myapp") == 3
-    assert owner.count_keys("myapp", prefix="user:") == 2
-    assert owner.count_keys("myapp", prefix="user:", consistent=True) == 2
+    assert later.count_keys("myapp") == 3
+    assert later.count_keys("myapp", prefix="user:") == 2
+    assert later.count_keys("myapp", prefix="user:", consistent=True) == 2
     assert units(capacity) == [("Query", 0.0, 0.5), ("Query", 0.0, 0.5), ("Query", 1.0, 0.0)]
 
 
@@ -278,10 +282,9 @@ def test_delete_namespace_removes_its_keys_metadata_and_link_only(
     owner.create_namespace("u1", "other")
     owner.put_key("other", "kept", 1)
     owner.load_keys("myapp", ((f"k{i}", i) for i in range(3)))
-    owner.put_key("myapp", "expired", 1, ttl=int(time.time()) + 2)
-    time.sleep(2.1)
+    owner.put_key("myapp", "expired", 1, ttl=int(time.time()) + 60)
     capacity.clear()
-    assert owner.delete_namespace("u1", "myapp") == 4  # the expired key is deleted too
+    assert five_minutes_on(owner).delete_namespace("u1", "myapp") == 4  # the expired key is deleted too
     assert units(capacity) == [
         ("UpdateItem", 1.0, 1.0),  # mark the namespace `deleting`
         ("Query", 1.0, 0.0),  # a page of keys, strongly consistent, keys only
