@@ -21,7 +21,7 @@ from kvtable.errors import (
     RetriesExhaustedError,
     VersionConflictError,
 )
-from kvtable.local.dynamodb_local import LocalEndpoint
+from kvtable.local.dynamodb_local import LocalEndpoint, local_dynamodb_client
 from kvtable.store import KvTable
 from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
 
@@ -386,13 +386,7 @@ def test_a_namespace_created_while_the_deletion_starts_refuses_it_and_leaves_the
 
 
 def _other_client(client: DynamoDBClient) -> DynamoDBClient:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=client.meta.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return local_dynamodb_client(client.meta.endpoint_url)
 
 
 def test_delete_user_with_its_namespaces_leaves_nothing_and_frees_its_api_key(

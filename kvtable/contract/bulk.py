@@ -68,8 +68,9 @@ class BulkKeyOperations(TableBase):
                 }
             }
             for item in self._batch_get(request):
-                found[kd.parse_key(item[kd.SORT_KEY])] = cast(KeyItem, item)
-        return {key: found[key] for key in names if key in found and self._live(dict(found[key]))}
+                if self._live(item):
+                    found[kd.parse_key(item[kd.SORT_KEY])] = cast(KeyItem, item)
+        return {key: found[key] for key in names if key in found}
 
     def _batch_get(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         pending = request

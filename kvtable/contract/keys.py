@@ -275,27 +275,12 @@ class KeyOperations(TableBase):
         """How many live keys have the prefix, without reading their values out (Query, Select=COUNT,
         paged). DynamoDB still reads every item to count it, so it costs what listing them costs."""
         _require_bool("consistent", consistent)
-        partition = kd.namespace_partition_key(namespace)
-        live_filter, names, values = self._live_filter()
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-            "FilterExpression": live_filter,
-            "ExpressionAttributeNames": {
-                "#pk": kd.PARTITION_KEY if consistent else kd.GSI1_PARTITION_KEY,
-                "#sk": kd.SORT_KEY if consistent else kd.GSI1_SORT_KEY,
-                **names,
-            },
-            "ExpressionAttributeValues": {
-                ":pk": {"S": partition},
-                ":prefix": {"S": kd.key_prefix_sort_key(prefix)},
-                **values,
-            },
-            "Select": "COUNT",
-            "ConsistentRead": consistent,
-        }
-        if not consistent:
-            request["IndexName"] = self.gsi_name
+        request = self._prefix_query(
+            index=not consistent,
+            partition=kd.namespace_partition_key(namespace),
+            sort_prefix=kd.key_prefix_sort_key(prefix),
+        )
+        request.update({"Select": "COUNT", "ConsistentRead": consistent})
         count = 0
         while True:
             response = self._send("count keys", lambda: self.client.query(**request))

@@ -331,6 +331,25 @@ class TableBase:
             raise ItemNotFoundError(f"{what} not found (expired)")
         return item
 
+    def _prefix_query(self, *, index: bool, partition: str, sort_prefix: str) -> dict[str, Any]:
+        """A Query of the live items of one partition whose sort key begins with `sort_prefix`, on the
+        GSI (`index`) or the table: what listing and counting share."""
+        live_filter, names, values = self._live_filter()
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "FilterExpression": live_filter,
+            "ExpressionAttributeNames": {
+                "#pk": kd.GSI1_PARTITION_KEY if index else kd.PARTITION_KEY,
+                "#sk": kd.GSI1_SORT_KEY if index else kd.SORT_KEY,
+                **names,
+            },
+            "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": sort_prefix}, **values},
+        }
+        if index:
+            request["IndexName"] = self.gsi_name
+        return request
+
     def _query_page(
         self,
         *,
@@ -343,24 +362,9 @@ class TableBase:
     ) -> Page[dict[str, Any]]:
         check_page_size(page_size)
         _require_bool("consistent", consistent)
+        request = self._prefix_query(index=index, partition=partition, sort_prefix=sort_prefix)
+        request.update({"Limit": page_size, "ConsistentRead": consistent})
         partition_attribute = kd.GSI1_PARTITION_KEY if index else kd.PARTITION_KEY
-        sort_attribute = kd.GSI1_SORT_KEY if index else kd.SORT_KEY
-        live_filter, names, values = self._live_filter()
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-            "FilterExpression": live_filter,
-            "ExpressionAttributeNames": {"#pk": partition_attribute, "#sk": sort_attribute, **names},
-            "ExpressionAttributeValues": {
-                ":pk": {"S": partition},
-                ":prefix": {"S": sort_prefix},
-                **values,
-            },
-            "Limit": page_size,
-            "ConsistentRead": consistent,
-        }
-        if index:
-            request["IndexName"] = self.gsi_name
         if cursor is not None:
             key_attributes = _INDEX_KEY_ATTRIBUTES if index else _TABLE_KEY_ATTRIBUTES
             request["ExclusiveStartKey"] = decode_cursor(
