@@ -1,6 +1,7 @@
-"""Record DynamoDB's consumed capacity for every request a client makes (ReturnConsumedCapacity=INDEXES).
+"""Record DynamoDB's consumed capacity for every request (ReturnConsumedCapacity=INDEXES) of a store or of
+a boto3 client.
 
-It hooks botocore's events, so the data layer itself stays unchanged.
+It hooks the store's transport or the client's botocore events, so the data layer itself stays unchanged.
 """
 
 from __future__ import annotations
@@ -8,8 +9,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kvtable.store import KvTable
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+# The operations whose requests take ReturnConsumedCapacity.
+CAPACITY_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -28,23 +47,36 @@ class CapacityRecord:
 
 @dataclass
 class CapacityRecorder:
-    """Collects a CapacityRecord per request of the client it is attached to."""
+    """Collects a CapacityRecord per request of the store or client it is attached to."""
 
     records: list[CapacityRecord] = field(default_factory=list)
 
-    def attach(self, client: DynamoDBClient) -> CapacityRecorder:
-        """Ask for capacity on every request of `client` and record the answers."""
-        events = client.meta.events
+    def attach(self, target: KvTable | DynamoDBClient) -> CapacityRecorder:
+        """Ask for capacity on every request of `target` (a KvTable's transport, or a boto3 client) and
+        record the answers."""
+        if isinstance(target, KvTable):
+            target.transport.before_call.append(self._ask_for_capacity_in)
+            target.transport.after_call.append(self._record_answer)
+            return self
+        events = target.meta.events
         events.register("before-parameter-build.dynamodb.*", self._ask_for_capacity)
         events.register("after-call.dynamodb.*", self._record)
         return self
+
+    def _ask_for_capacity_in(self, operation: str, request: dict[str, Any]) -> None:
+        if operation in CAPACITY_OPERATIONS:
+            request.setdefault("ReturnConsumedCapacity", "INDEXES")
 
     def _ask_for_capacity(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         if "ReturnConsumedCapacity" in model.input_shape.members:
             params.setdefault("ReturnConsumedCapacity", "INDEXES")
 
     def _record(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        consumed = parsed.get("ConsumedCapacity")
+        self._record_answer(model.name, parsed)
+
+    def _record_answer(self, operation: str, answer: dict[str, Any]) -> None:
+        """Record the ConsumedCapacity of `operation`'s answer, if it has one."""
+        consumed = answer.get("ConsumedCapacity")
         if consumed is None:
             return
         entries = consumed if isinstance(consumed, list) else [consumed]
@@ -54,7 +86,7 @@ class CapacityRecorder:
             table += float(entry.get("Table", {}).get("CapacityUnits", entry.get("CapacityUnits", 0.0)))
             for name, units in entry.get("GlobalSecondaryIndexes", {}).items():
                 indexes[name] = indexes.get(name, 0.0) + float(units.get("CapacityUnits", 0.0))
-        self.records.append(CapacityRecord(model.name, table, indexes))
+        self.records.append(CapacityRecord(operation, table, indexes))
 
     @property
     def last(self) -> CapacityRecord:

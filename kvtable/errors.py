@@ -71,8 +71,21 @@ class RetriesExhaustedError(KvTableError):
     """DynamoDB throttled, failed or did not answer, every time within the retry budget.
 
     `maybe_applied` is True when an attempt may have reached DynamoDB (its answer was lost): a
-    retry-safe write was then applied at most once; read the item back to know."""
+    retry-safe write was then applied at most once; read the item back to know. `throttling_reasons`
+    are AWS's reasons for the last throttling (`reason` and `resource` each), when AWS gave them."""
 
-    def __init__(self, message: str, maybe_applied: bool) -> None:
+    def __init__(
+        self, message: str, maybe_applied: bool, throttling_reasons: list[dict[str, str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.maybe_applied = maybe_applied
+        self.throttling_reasons: list[dict[str, str]] = throttling_reasons or []
+
+
+class ClientSettingsError(KvTableError):
+    """The boto3 client given cannot serve the chosen transport as it is set up (for example a proxy
+    reached over TLS); the message says what to change, or to pass transport="botocore"."""
+
+
+class MissingCredentialsError(ClientSettingsError):
+    """The boto3 client has no AWS credentials, so no request could be signed; found before any request."""

@@ -4,16 +4,34 @@ Each access pattern is one DynamoDB request. Input is checked before any
 request; DynamoDB's refusals come back as `kvtable.errors` types.
 """
 
-from kvtable.contract.bulk import BATCH_GET_LIMIT, BATCH_WRITE_LIMIT
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from kvtable import key_design as kd
+from kvtable.contract.bulk import BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, BulkKeyOperations, Progress
 from kvtable.contract.keys import KeyOperations
+from kvtable.contract.namespaces import NamespaceOperations
 from kvtable.contract.requests import (
     KEEP_TTL,
     MAX_PLAUSIBLE_TTL,
     RECOMMENDED_CLIENT_CONFIG,
     RETRY_ATTEMPTS,
+    KeepTtl,
+    TableRequests,
     iso_timestamp,
+    utc_now,
 )
 from kvtable.contract.users import UserOperations
+from kvtable.entities import BillingPlan, JsonValue, KeyItem, NamespaceItem, NamespaceLinkItem, UserItem
+from kvtable.pagination import Page
+from kvtable.transport import Transport, TransportChoice, transport_for
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 __all__ = [
     "BATCH_GET_LIMIT",
@@ -27,8 +45,204 @@ __all__ = [
 ]
 
 
-class KvTable(UserOperations, KeyOperations):
+class KvTable:
     """The kvtable data contract over one DynamoDB table and its GSI: the one public front.
 
     Each kind of item's operations live in `kvtable.contract` (users, namespaces, keys, bulk), over one
-    place that builds and sends every request (`kvtable.contract.requests`)."""
+    object that builds and sends every request (`kvtable.contract.requests.TableRequests`)."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str = kd.DEFAULT_TABLE_NAME,
+        gsi_name: str = kd.DEFAULT_GSI_NAME,
+        *,
+        transport: TransportChoice | Transport = "direct",
+        clock: Callable[[], datetime] = utc_now,
+        home_region: str | None = None,
+        retry_attempts: int = RETRY_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """`transport`: how requests reach DynamoDB ("direct", "botocore", or a Transport). `home_region`:
+        on a global table, the one region where users, API keys and namespaces are created."""
+        self.client = client
+        self.transport = transport_for(client, transport)
+        self._requests = TableRequests(
+            self.transport,
+            table_name,
+            gsi_name,
+            clock=clock,
+            home_region=home_region,
+            retry_attempts=retry_attempts,
+            sleep=sleep,
+        )
+        self._keys = KeyOperations(self._requests)
+        self._bulk = BulkKeyOperations(self._requests)
+        self._namespaces = NamespaceOperations(self._requests)
+        self._users = UserOperations(self._requests, self._namespaces)
+
+    @property
+    def table_name(self) -> str:
+        """The table's name."""
+        return self._requests.table_name
+
+    @property
+    def gsi_name(self) -> str:
+        """The name of the table's GSI."""
+        return self._requests.gsi_name
+
+    @property
+    def home_region(self) -> str | None:
+        """The one region where users, API keys and namespaces are created (None: any region)."""
+        return self._requests.home_region
+
+    @property
+    def retry_attempts(self) -> int:
+        """How many tries a request gets."""
+        return self._requests.retry_attempts
+
+    # ----- users -------------------------------------------------------------
+
+    def get_user(self, user_id: str, consistent: bool = False) -> UserItem:
+        """Pattern 1: `PK=USER#<id>, SK=METADATA` (GetItem)."""
+        return self._users.get_user(user_id, consistent)
+
+    def get_user_by_api_key(self, api_key: str) -> UserItem:
+        """Pattern 2: `GSI1PK=APIKEY#<key>, GSI1SK=METADATA` (Query on the GSI, eventually consistent)."""
+        return self._users.get_user_by_api_key(api_key)
+
+    def create_user(
+        self,
+        user_id: str,
+        email: str,
+        api_key: str,
+        plan: BillingPlan = "free",
+        password_hash: str | None = None,
+    ) -> UserItem:
+        """Create a user and claim its API key in one transaction; AlreadyExistsError if either is taken."""
+        return self._users.create_user(user_id, email, api_key, plan, password_hash)
+
+    def rotate_api_key(self, user_id: str, new_api_key: str) -> UserItem:
+        """Give the user a new API key, releasing the old one, in one transaction."""
+        return self._users.rotate_api_key(user_id, new_api_key)
+
+    def add_usage(self, user_id: str, requests: int = 0, storage_bytes: int = 0) -> UserItem:
+        """Add to the user's requestCount and storageBytes atomically, once however often it is retried."""
+        return self._users.add_usage(user_id, requests, storage_bytes)
+
+    def update_user(
+        self, user_id: str, *, plan: BillingPlan | None = None, email: str | None = None
+    ) -> UserItem:
+        """Change a user's plan and/or email (one UpdateItem); returns the user as stored now."""
+        return self._users.update_user(user_id, plan=plan, email=email)
+
+    def delete_user(
+        self,
+        user_id: str,
+        *,
+        delete_namespaces: bool = False,
+        on_progress: Callable[[str, int], None] | None = None,
+    ) -> list[str]:
+        """Delete a user, its API-key guard and (with `delete_namespaces`) the namespaces it owns."""
+        return self._users.delete_user(user_id, delete_namespaces=delete_namespaces, on_progress=on_progress)
+
+    # ----- namespaces --------------------------------------------------------
+
+    def list_user_namespaces(
+        self, user_id: str, page_size: int = 100, cursor: str | None = None, consistent: bool = False
+    ) -> Page[NamespaceLinkItem]:
+        """Pattern 3: `PK=USER#<id>, SK begins_with NS#`, one page."""
+        return self._namespaces.list_user_namespaces(user_id, page_size, cursor, consistent)
+
+    def iter_user_namespaces(
+        self, user_id: str, page_size: int = 100, consistent: bool = False
+    ) -> Iterator[NamespaceLinkItem]:
+        """Every namespace link of a user, one page in memory at a time."""
+        return self._namespaces.iter_user_namespaces(user_id, page_size, consistent)
+
+    def get_namespace(self, namespace: str, consistent: bool = False) -> NamespaceItem:
+        """Pattern 4: `PK=NS#<namespace>, SK=METADATA` (GetItem)."""
+        return self._namespaces.get_namespace(namespace, consistent)
+
+    def create_namespace(self, user_id: str, namespace: str) -> NamespaceItem:
+        """Create a namespace and the user's link to it in one transaction; the name is taken once only."""
+        return self._namespaces.create_namespace(user_id, namespace)
+
+    def delete_namespace(
+        self, user_id: str, namespace: str, *, on_progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Delete a namespace, every key in it and its owner's link; returns the keys deleted by this run."""
+        return self._namespaces.delete_namespace(user_id, namespace, on_progress=on_progress)
+
+    # ----- keys --------------------------------------------------------------
+
+    def put_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyItem:
+        """Pattern 5 (create or replace): keeps a live key's createdAt, sets `ttl` or clears it (None)."""
+        return self._keys.put_key(namespace, key, value, ttl)
+
+    def create_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyItem:
+        """Pattern 5 (create): AlreadyExistsError if a live key is there."""
+        return self._keys.create_key(namespace, key, value, ttl)
+
+    def update_key(
+        self,
+        namespace: str,
+        key: str,
+        value: JsonValue,
+        ttl: int | KeepTtl | None = KEEP_TTL,
+        *,
+        expected_version: int | None = None,
+    ) -> KeyItem:
+        """Pattern 5 (update) of a live key; with `expected_version`, a compare-and-swap."""
+        return self._keys.update_key(namespace, key, value, ttl, expected_version=expected_version)
+
+    def get_key(self, namespace: str, key: str, consistent: bool = False) -> KeyItem:
+        """Pattern 5 (read): `PK=NS#<namespace>, SK=KEY#<key>` (GetItem); expired keys are not found."""
+        return self._keys.get_key(namespace, key, consistent)
+
+    def delete_key(self, namespace: str, key: str) -> None:
+        """Pattern 5 (delete); ItemNotFoundError if the key does not exist or has expired."""
+        self._keys.delete_key(namespace, key)
+
+    def list_keys(
+        self,
+        namespace: str,
+        prefix: str = "",
+        page_size: int = 100,
+        cursor: str | None = None,
+        consistent: bool = False,
+    ) -> Page[KeyItem]:
+        """Pattern 6, one page: on the GSI, or on the table when `consistent`."""
+        return self._keys.list_keys(namespace, prefix, page_size, cursor, consistent)
+
+    def iter_keys(
+        self, namespace: str, prefix: str = "", page_size: int = 100, consistent: bool = False
+    ) -> Iterator[KeyItem]:
+        """Every live key with the prefix, streamed one page at a time."""
+        return self._keys.iter_keys(namespace, prefix, page_size, consistent)
+
+    def count_keys(self, namespace: str, prefix: str = "", consistent: bool = False) -> int:
+        """How many live keys have the prefix (Query, Select=COUNT, paged): what listing them costs."""
+        return self._keys.count_keys(namespace, prefix, consistent)
+
+    # ----- many keys at once -------------------------------------------------
+
+    def get_keys(self, namespace: str, keys: Iterable[str], consistent: bool = False) -> dict[str, KeyItem]:
+        """The live keys among `keys`, by name, in the order asked (BatchGetItem, 100 keys a request)."""
+        return self._bulk.get_keys(namespace, keys, consistent)
+
+    def delete_keys(self, namespace: str, keys: Iterable[str]) -> int:
+        """Delete `keys` (BatchWriteItem, 25 a request); returns how many distinct keys were named."""
+        return self._bulk.delete_keys(namespace, keys)
+
+    def load_keys(
+        self,
+        namespace: str,
+        entries: Iterable[tuple[str, JsonValue]],
+        ttl: int | None = None,
+        *,
+        workers: int = 1,
+        on_progress: Progress | None = None,
+    ) -> int:
+        """Write `entries` (streamed, 25 a BatchWriteItem); returns how many entries were written."""
+        return self._bulk.load_keys(namespace, entries, ttl, workers=workers, on_progress=on_progress)

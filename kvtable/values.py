@@ -1,5 +1,6 @@
 """Converting JSON values to DynamoDB attribute values and back, and DynamoDB's item size rule."""
 
+import base64
 import math
 from decimal import Context, Decimal
 from typing import Any, cast
@@ -145,7 +146,8 @@ def _number_from_wire(text: str) -> int | float | Decimal:
 
 
 def from_wire(value: AttributeValue) -> Any:
-    """One wire-format value as plain Python: numbers as int or float, sets as sorted lists.
+    """One wire-format value as plain Python: numbers as int or float, sets as sorted lists, binary as
+    base64 text.
 
     Converts in one pass, without building Decimals first: listing is the hot path.
     """
@@ -162,7 +164,17 @@ def from_wire(value: AttributeValue) -> Any:
         return data
     if kind == "NULL":
         return None
+    if kind == "B":
+        return _binary_text(data)
+    if kind == "BS":
+        return sorted(_binary_text(member) for member in data)
     return from_stored(_deserializer.deserialize(cast(Any, value)))
+
+
+def _binary_text(data: str | bytes) -> str:
+    """Binary written by another client, as the base64 text DynamoDB's JSON carries: botocore hands over
+    the decoded bytes, the direct transport the text itself, and both read back the same."""
+    return data if isinstance(data, str) else base64.b64encode(data).decode("ascii")
 
 
 def deserialize_item(item: dict[str, AttributeValue]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from kvtable.capacity import CapacityRecorder
 from kvtable.local.dynamodb_local import LocalEndpoint, dynamodb_local
 from kvtable.store import KvTable
 from kvtable.table_definition import create_table_from_template
+from kvtable.transport import TRANSPORTS, TransportChoice
 
 pytest_plugins = ["tests.cloudformation_fixtures"]
 
@@ -67,11 +68,18 @@ def table_name(dynamodb_client: DynamoDBClient) -> str:
     return name
 
 
-@pytest.fixture
-def store(dynamodb_client: DynamoDBClient, table_name: str) -> KvTable:
-    return KvTable(dynamodb_client, table_name)
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> TransportChoice:
+    """Each contract test runs on both transports: the direct one and botocore's path."""
+    choice: TransportChoice = request.param
+    return choice
 
 
 @pytest.fixture
-def capacity(dynamodb_client: DynamoDBClient) -> CapacityRecorder:
-    return CapacityRecorder().attach(dynamodb_client)
+def store(dynamodb_client: DynamoDBClient, table_name: str, transport: TransportChoice) -> KvTable:
+    return KvTable(dynamodb_client, table_name, transport=transport)
+
+
+@pytest.fixture
+def capacity(store: KvTable) -> CapacityRecorder:
+    return CapacityRecorder().attach(store)

@@ -160,7 +160,9 @@ def test_expired_keys_are_not_returned(store: KvTable, dynamodb_client: DynamoDB
     now = datetime.now(UTC)
     store.put_key("myapp", "session", "soon gone", ttl=int(now.timestamp()) + 60)
     store.put_key("myapp", "settings", "kept")
-    later = KvTable(dynamodb_client, store.table_name, clock=lambda: now + timedelta(minutes=5))
+    later = KvTable(
+        dynamodb_client, store.table_name, transport=store.transport, clock=lambda: now + timedelta(minutes=5)
+    )
     with pytest.raises(ItemNotFoundError, match="expired"):
         later.get_key("myapp", "session")
     assert [k["SK"] for k in later.iter_keys("myapp")] == ["KEY#settings"]

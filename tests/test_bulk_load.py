@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.capacity import CapacityRecorder
 from kvtable.entities import JsonValue
 from kvtable.errors import InvalidEntryError, InvalidInputError, PartialWriteError
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.store import KvTable
+from kvtable.transport import TransportChoice
 from tests.harness.fault_proxy import client_through, fault_proxy
 
 
@@ -28,17 +28,20 @@ class CountingEntries:
             yield ("bad#key" if i == self.bad_at else f"k{i:05d}", {"n": i})
 
 
-def taken_at_each_write(client: DynamoDBClient, entries: CountingEntries) -> list[int]:
+def taken_at_each_write(store: KvTable, entries: CountingEntries) -> list[int]:
     seen: list[int] = []
-    client.meta.events.register("before-call.dynamodb.BatchWriteItem", lambda **_: seen.append(entries.taken))
+
+    def note(operation: str, _: dict[str, Any]) -> None:
+        if operation == "BatchWriteItem":
+            seen.append(entries.taken)
+
+    store.transport.before_call.append(note)
     return seen
 
 
-def test_one_writer_takes_one_chunk_ahead_of_its_writes(
-    store: KvTable, dynamodb_client: DynamoDBClient
-) -> None:
+def test_one_writer_takes_one_chunk_ahead_of_its_writes(store: KvTable) -> None:
     entries = CountingEntries(1000)
-    seen = taken_at_each_write(dynamodb_client, entries)
+    seen = taken_at_each_write(store, entries)
     assert store.load_keys("ns", entries) == 1000
     # Memory is one chunk, however many entries: the 40th request is sent with 1,000 taken, not more.
     assert seen == [25 * (n + 1) for n in range(40)]
@@ -46,11 +49,9 @@ def test_one_writer_takes_one_chunk_ahead_of_its_writes(
 
 
 @pytest.mark.parametrize("workers", [2, 4])
-def test_parallel_writers_stay_bounded_and_write_every_key(
-    store: KvTable, dynamodb_client: DynamoDBClient, workers: int
-) -> None:
+def test_parallel_writers_stay_bounded_and_write_every_key(store: KvTable, workers: int) -> None:
     entries = CountingEntries(2000)
-    seen = taken_at_each_write(dynamodb_client, entries)
+    seen = taken_at_each_write(store, entries)
     progress: list[int] = []
     assert store.load_keys("ns", entries, workers=workers, on_progress=progress.append) == 2000
     assert len(seen) == 80
@@ -87,11 +88,13 @@ def test_a_bad_entry_refuses_its_chunk_and_says_where_to_resume(store: KvTable, 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_failed_write_says_how_many_entries_are_written_and_a_resume_finishes(
-    dynamodb_endpoint: LocalEndpoint, store: KvTable, workers: int
+    dynamodb_endpoint: LocalEndpoint, store: KvTable, transport: TransportChoice, workers: int
 ) -> None:
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
         client = client_through(url)
-        through = KvTable(client, store.table_name, retry_attempts=1, sleep=lambda _: None)
+        through = KvTable(
+            client, store.table_name, transport=transport, retry_attempts=1, sleep=lambda _: None
+        )
         plan.inject("pass", "pass", "throttle")
         entries = [(f"k{i:03d}", i) for i in range(300)]
         with pytest.raises(PartialWriteError, match="entries from the start are written") as failed:

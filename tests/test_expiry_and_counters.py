@@ -11,6 +11,7 @@ from mypy_boto3_dynamodb import DynamoDBClient
 from kvtable.capacity import CapacityRecorder
 from kvtable.errors import AlreadyExistsError, ConditionFailedError, InvalidInputError, ItemNotFoundError
 from kvtable.store import KvTable
+from kvtable.transport import TransportChoice
 
 START = 1_800_000_000
 
@@ -31,8 +32,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def timed(dynamodb_client: DynamoDBClient, table_name: str, clock: Clock) -> KvTable:
-    return KvTable(dynamodb_client, table_name, clock=clock)
+def timed(
+    dynamodb_client: DynamoDBClient, table_name: str, clock: Clock, transport: TransportChoice
+) -> KvTable:
+    return KvTable(dynamodb_client, table_name, transport=transport, clock=clock)
 
 
 def raw(client: DynamoDBClient, table: str, key: str) -> dict[str, Any]:
@@ -49,11 +52,9 @@ def expired_key(timed: KvTable, clock: Clock, key: str = "k") -> str:
     return str(created)
 
 
-def test_create_over_an_expired_key_starts_a_new_key_in_one_request(
-    timed: KvTable, clock: Clock, dynamodb_client: DynamoDBClient
-) -> None:
+def test_create_over_an_expired_key_starts_a_new_key_in_one_request(timed: KvTable, clock: Clock) -> None:
     old_created = expired_key(timed, clock)
-    recorder = CapacityRecorder().attach(dynamodb_client)
+    recorder = CapacityRecorder().attach(timed)
     created = timed.create_key("ns1", "k", {"v": "new"})
     assert [(r.operation, r.table, r.indexes) for r in recorder.records] == [
         ("UpdateItem", 1.0, {"GSI1": 1.0})
@@ -65,12 +66,10 @@ def test_create_over_an_expired_key_starts_a_new_key_in_one_request(
         timed.create_key("ns1", "k", {"v": "again"})
 
 
-def test_put_keeps_a_live_keys_created_at_and_renews_an_expired_one(
-    timed: KvTable, clock: Clock, dynamodb_client: DynamoDBClient
-) -> None:
+def test_put_keeps_a_live_keys_created_at_and_renews_an_expired_one(timed: KvTable, clock: Clock) -> None:
     first = timed.put_key("ns1", "live", 1)
     clock.now += 5
-    recorder = CapacityRecorder().attach(dynamodb_client)
+    recorder = CapacityRecorder().attach(timed)
     second = timed.put_key("ns1", "live", 2)
     assert second["createdAt"] == first["createdAt"]
     assert len(recorder.records) == 1  # the usual case stays one request

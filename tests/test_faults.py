@@ -14,19 +14,22 @@ from mypy_boto3_dynamodb import DynamoDBClient
 from kvtable.errors import AlreadyExistsError, RetriesExhaustedError
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.store import KvTable
+from kvtable.transport import TransportChoice
 from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
 
 FAULTS = ["throttle", "error500", "drop_before", "drop_after"]
 
 
 @pytest.fixture
-def proxied(dynamodb_endpoint: LocalEndpoint, table_name: str) -> Iterator[tuple[KvTable, FaultPlan]]:
+def proxied(
+    dynamodb_endpoint: LocalEndpoint, table_name: str, transport: TransportChoice
+) -> Iterator[tuple[KvTable, FaultPlan]]:
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
         client: DynamoDBClient = client_through(url)
-        yield KvTable(client, table_name, sleep=lambda _: None), plan
+        yield KvTable(client, table_name, transport=transport, sleep=lambda _: None), plan
 
 
-def direct(store: KvTable, dynamodb_client: DynamoDBClient) -> KvTable:
+def unproxied(store: KvTable, dynamodb_client: DynamoDBClient) -> KvTable:
     """The same table, without the proxy, to read back what really happened."""
     return KvTable(dynamodb_client, store.table_name)
 
@@ -44,7 +47,7 @@ def test_a_counter_is_added_exactly_once(
     plan.inject(fault)
     totals = store.add_usage("u1", requests=5, storage_bytes=100)
     assert (totals["requestCount"], totals["storageBytes"]) == (5, 100)
-    user = direct(store, dynamodb_client).get_user("u1", consistent=True)
+    user = unproxied(store, dynamodb_client).get_user("u1", consistent=True)
     assert (user["requestCount"], user["storageBytes"]) == (5, 100)
     assert plan.operations[1] == f"TransactWriteItems:{fault}"
 
@@ -60,7 +63,7 @@ def test_a_create_is_applied_once_and_not_reported_taken(
     assert len(items(dynamodb_client, store.table_name)) == 1
     plan.inject(fault)
     store.create_user("u1", "u1@example.com", "key-one")
-    assert direct(store, dynamodb_client).get_user("u1", consistent=True)["apiKey"] == "key-one"
+    assert unproxied(store, dynamodb_client).get_user("u1", consistent=True)["apiKey"] == "key-one"
     assert len(items(dynamodb_client, store.table_name)) == 3  # the key, the user, the API key guard
     # Someone else's create is still refused.
     with pytest.raises(AlreadyExistsError):
@@ -74,7 +77,7 @@ def test_puts_and_deletes_end_as_if_sent_once(
     store, plan = proxied
     plan.inject(fault)
     store.put_key("ns1", "k1", "one")
-    assert direct(store, dynamodb_client).get_key("ns1", "k1", consistent=True)["value"] == "one"
+    assert unproxied(store, dynamodb_client).get_key("ns1", "k1", consistent=True)["value"] == "one"
     plan.inject(fault)
     store.delete_key("ns1", "k1")  # after drop_after, the retry finds it gone: that is this delete's doing
     assert items(dynamodb_client, store.table_name) == []
@@ -130,7 +133,8 @@ def test_a_delete_retried_by_botocore_itself_is_still_done_once(
             aws_access_key_id="t",
             aws_secret_access_key="t",
         )
-        store = KvTable(client, table_name, sleep=lambda _: None)
+        # botocore's own retries are what this test is about: its transport only.
+        store = KvTable(client, table_name, transport="botocore", sleep=lambda _: None)
         store.put_key("ns1", "k1", 1)
         plan.inject("drop_after")
         store.delete_key("ns1", "k1")

@@ -13,6 +13,7 @@ from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.errors import InvalidInputError, KvTableError
 from kvtable.store import KvTable
+from kvtable.transport import TransportChoice
 
 NOW = 1_800_000_000  # the store's clock below: 2027-01-15
 
@@ -258,9 +259,9 @@ def test_nesting_up_to_dynamodbs_limit_is_stored_and_deeper_is_refused_at_any_de
     ],
 )
 def test_implausible_ttls_are_refused_with_a_hint(
-    dynamodb_client: DynamoDBClient, table_name: str, ttl: int, hint: str
+    dynamodb_client: DynamoDBClient, table_name: str, transport: TransportChoice, ttl: int, hint: str
 ) -> None:
-    store = KvTable(dynamodb_client, table_name, clock=at_now)
+    store = KvTable(dynamodb_client, table_name, transport=transport, clock=at_now)
     assert hint in str(refused(lambda: store.put_key("ns1", "k", 1, ttl=ttl)))
     assert dynamodb_client.scan(TableName=table_name)["Count"] == 0
     store.put_key("ns1", "k", 1, ttl=NOW + 86_400)  # a day ahead, in seconds: fine

@@ -23,6 +23,7 @@ from kvtable.errors import (
 )
 from kvtable.local.dynamodb_local import LocalEndpoint, local_dynamodb_client
 from kvtable.store import KvTable
+from kvtable.transport import TransportChoice
 from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
 
 
@@ -32,8 +33,14 @@ def units(capacity: CapacityRecorder) -> list[tuple[str, float, float]]:
 
 
 def five_minutes_on(store: KvTable) -> KvTable:
-    """The same table as seen five minutes from now: a key whose TTL is a minute away has expired."""
-    return KvTable(store.client, store.table_name, clock=lambda: datetime.now(UTC) + timedelta(minutes=5))
+    """The same table as seen five minutes from now: a key whose TTL is a minute away has expired. It
+    sends through the store's transport, so what records the store's capacity records its too."""
+    return KvTable(
+        store.client,
+        store.table_name,
+        transport=store.transport,
+        clock=lambda: datetime.now(UTC) + timedelta(minutes=5),
+    )
 
 
 def all_items(client: DynamoDBClient, table: str) -> list[dict[str, Any]]:
@@ -48,11 +55,13 @@ def owner(store: KvTable) -> KvTable:
 
 
 @pytest.fixture
-def proxied(dynamodb_endpoint: LocalEndpoint, table_name: str) -> Iterator[tuple[KvTable, FaultPlan]]:
+def proxied(
+    dynamodb_endpoint: LocalEndpoint, table_name: str, transport: TransportChoice
+) -> Iterator[tuple[KvTable, FaultPlan]]:
     """The same table through a fault proxy, with a budget of one try: an injected fault interrupts."""
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
         client = client_through(url)
-        yield KvTable(client, table_name, retry_attempts=1, sleep=lambda _: None), plan
+        yield KvTable(client, table_name, transport=transport, retry_attempts=1, sleep=lambda _: None), plan
 
 
 # ----- compare-and-swap --------------------------------------------------------------------------
@@ -103,12 +112,12 @@ def test_a_bad_expected_version_is_refused_before_any_request(owner: KvTable, ba
 
 @pytest.mark.parametrize("fault", ["drop_after", "error500", "throttle"])
 def test_a_retried_write_counts_one_version(
-    dynamodb_endpoint: LocalEndpoint, owner: KvTable, fault: str
+    dynamodb_endpoint: LocalEndpoint, owner: KvTable, transport: TransportChoice, fault: str
 ) -> None:
     owner.put_key("myapp", "k", 1)
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
         client = client_through(url)
-        through = KvTable(client, owner.table_name, sleep=lambda _: None)
+        through = KvTable(client, owner.table_name, transport=transport, sleep=lambda _: None)
         plan.inject(fault)
         assert through.update_key("myapp", "k", 2, expected_version=1)["version"] == 2
         plan.inject(fault)
@@ -178,9 +187,10 @@ def _offline_dynamodb() -> DynamoDBClient:
 
 
 def test_unprocessed_keys_and_items_are_asked_again() -> None:
-    """DynamoDB Local never leaves keys unprocessed; AWS does under throttling. Shaped by botocore's model."""
+    """DynamoDB Local never leaves keys unprocessed; AWS does under throttling. Shaped by botocore's model
+    (through botocore's request path, where the Stubber answers)."""
     client = _offline_dynamodb()
-    store = KvTable(client, "kv-storage-data", sleep=lambda _: None)
+    store = KvTable(client, "kv-storage-data", transport="botocore", sleep=lambda _: None)
     key_a = {"PK": {"S": "NS#ns"}, "SK": {"S": "KEY#a"}}
     key_b = {"PK": {"S": "NS#ns"}, "SK": {"S": "KEY#b"}}
     item_b = {**key_b, "entityType": {"S": "KEY"}, "value": {"N": "2"}}
@@ -339,14 +349,15 @@ def test_delete_namespace_interrupted_then_run_again_finishes(
         owner.get_namespace("myapp", consistent=True)
 
 
-def test_delete_namespace_holds_one_page_of_keys_at_a_time(
-    owner: KvTable, dynamodb_client: DynamoDBClient
-) -> None:
+def test_delete_namespace_holds_one_page_of_keys_at_a_time(owner: KvTable) -> None:
     owner.load_keys("myapp", ((f"k{i:03d}", i) for i in range(230)))
     limits: list[int] = []
-    dynamodb_client.meta.events.register(
-        "provide-client-params.dynamodb.Query", lambda params, **_: limits.append(params.get("Limit", 0))
-    )
+
+    def note_limit(operation: str, request: dict[str, Any]) -> None:
+        if operation == "Query":
+            limits.append(request.get("Limit", 0))
+
+    owner.transport.before_call.append(note_limit)
     progress: list[int] = []
     assert owner.delete_namespace("u1", "myapp", on_progress=progress.append) == 230
     assert limits == [100, 100, 100, 100]
@@ -366,18 +377,18 @@ def test_delete_user_refuses_while_it_owns_namespaces_and_changes_nothing(
 
 
 def test_a_namespace_created_while_the_deletion_starts_refuses_it_and_leaves_the_user_as_it_was(
-    store: KvTable, dynamodb_client: DynamoDBClient
+    store: KvTable, dynamodb_client: DynamoDBClient, transport: TransportChoice
 ) -> None:
     store.create_user("u2", "u2@example.com", "key-two")
-    other = KvTable(_other_client(dynamodb_client), store.table_name)
+    other = KvTable(_other_client(dynamodb_client), store.table_name, transport=transport)
     raced: list[str] = []
 
-    def create_first(**_: Any) -> None:
+    def create_first(operation: str, _: dict[str, Any]) -> None:
         # Another writer creates a namespace after the check and before the user is marked.
-        if not raced:
+        if operation == "UpdateItem" and not raced:
             raced.append(other.create_namespace("u2", "late")["PK"])
 
-    dynamodb_client.meta.events.register("before-call.dynamodb.UpdateItem", create_first)
+    store.transport.before_call.append(create_first)
     with pytest.raises(ConditionFailedError, match=r"still owns namespaces.*'late'"):
         store.delete_user("u2")
     assert raced == ["NS#late"]
@@ -451,7 +462,7 @@ def test_key_writes_in_a_namespace_that_does_not_exist_are_allowed_by_design(
     assert units(capacity) == [("UpdateItem", 1.0, 1.0)]
     store.create_user("u1", "u1@example.com", "key-one")
     store.create_namespace("u1", "myapp")
-    capacity.clear()
+    by_hand = CapacityRecorder().attach(dynamodb_client)
     dynamodb_client.transact_write_items(
         TransactItems=[
             {
@@ -476,7 +487,7 @@ def test_key_writes_in_a_namespace_that_does_not_exist_are_allowed_by_design(
             },
         ]
     )
-    checked = capacity.records[-1]
+    checked = by_hand.records[-1]
     assert (checked.table, checked.indexes["GSI1"]) == (4.0, 2.0)
 
 

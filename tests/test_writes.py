@@ -16,6 +16,7 @@ from kvtable.errors import (
     KvTableError,
 )
 from kvtable.store import KvTable
+from kvtable.transport import TransportChoice
 
 
 @pytest.fixture
@@ -148,9 +149,11 @@ def test_bad_input_is_refused_before_any_request(
     assert requests_made == []
 
 
-def test_a_missing_table_is_the_projects_error(dynamodb_client: DynamoDBClient) -> None:
+def test_a_missing_table_is_the_projects_error(
+    dynamodb_client: DynamoDBClient, transport: TransportChoice
+) -> None:
     with pytest.raises(KvTableError, match="does not exist"):
-        KvTable(dynamodb_client, "no-such-table").get_user("u")
+        KvTable(dynamodb_client, "no-such-table", transport=transport).get_user("u")
 
 
 def test_load_keys_writes_every_key_with_its_gsi_copy(store: KvTable) -> None:

@@ -21,7 +21,7 @@ from botocore.parsers import ResponseParserError
 
 from kvtable.aws_errors import error_code, error_message
 from kvtable.deploy.errors import DeployError, UsageError
-from kvtable.errors import InvalidInputError, KvTableError
+from kvtable.errors import ClientSettingsError, InvalidInputError, KvTableError, MissingCredentialsError
 from kvtable.local.process import EngineStartError
 
 DEFAULT_REGION = "us-east-1"
@@ -119,7 +119,7 @@ def error_line(error: Exception) -> tuple[str, int] | None:
         )
     if isinstance(error, DeployError):
         return str(error), error.exit_code
-    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+    if isinstance(error, NoCredentialsError | PartialCredentialsError | MissingCredentialsError):
         return (
             "no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
             "AWS_SECRET_ACCESS_KEY (any values work against a local endpoint)",
@@ -131,7 +131,7 @@ def error_line(error: Exception) -> tuple[str, int] | None:
         return "no AWS region; pass --region or set AWS_REGION", 2
     if isinstance(error, ClientError):
         return _client_error_line(error), 1
-    if isinstance(error, InvalidInputError):
+    if isinstance(error, InvalidInputError | ClientSettingsError):
         return str(error), 2
     if isinstance(error, KvTableError | EngineStartError | BotoCoreError):
         return str(error), 1

@@ -193,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
         store = KvTable(client, args.table_name, args.gsi_name)
         print(f"table {args.table_name} at {url or 'AWS'}: loading the design's sample data")
         load_sample_data(store)
-        recorder = CapacityRecorder().attach(client)
+        recorder = CapacityRecorder().attach(store)
         latencies = run_patterns(store, recorder)
         print(
             f"\nlatency over {len(latencies)} requests: max {max(latencies):.1f} ms (design target: < 10 ms)"

@@ -5,22 +5,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from functools import partial
 from typing import Any, cast
 
 from kvtable import key_design as kd
 from kvtable.contract.keys import key_attributes
-from kvtable.contract.requests import (
-    VERSION,
-    Item,
-    TableBase,
-    _backoff,
-    _require_bool,
-    _require_whole,
-)
+from kvtable.contract.requests import VERSION, Item, TableRequests, require_bool, require_whole
 from kvtable.entities import JsonValue, KeyItem
 from kvtable.errors import InvalidEntryError, InvalidInputError, KvTableError, PartialWriteError
-from kvtable.values import check_item_size, deserialize_item, serialize_item, to_storable
+from kvtable.values import check_item_size, serialize_item, to_storable
 
 BATCH_GET_LIMIT = 100  # keys a BatchGetItem request may name
 BATCH_WRITE_LIMIT = 25  # items a BatchWriteItem request may carry
@@ -47,8 +39,11 @@ def _chunks(entries: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-class BulkKeyOperations(TableBase):
+class BulkKeyOperations:
     """BatchGetItem and BatchWriteItem over the keys of one namespace."""
+
+    def __init__(self, requests: TableRequests) -> None:
+        self.requests = requests
 
     # ----- many keys at once ---------------------------------------------
 
@@ -57,36 +52,15 @@ class BulkKeyOperations(TableBase):
 
         Missing and expired keys are absent from the answer; a key named twice is read once."""
         partition = kd.namespace_partition_key(namespace)
-        _require_bool("consistent", consistent)
+        require_bool("consistent", consistent)
         names = _key_names(keys)
         found: dict[str, KeyItem] = {}
         for chunk in _chunks(names, BATCH_GET_LIMIT):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [self._key_map(partition, kd.key_sort_key(key)) for key in chunk],
-                    "ConsistentRead": consistent,
-                }
-            }
-            for item in self._batch_get(request):
-                if self._live(item):
+            table_keys = [self.requests.key_map(partition, kd.key_sort_key(key)) for key in chunk]
+            for item in self.requests.batch_get("get keys", table_keys, consistent):
+                if self.requests.live(item):
                     found[kd.parse_key(item[kd.SORT_KEY])] = cast(KeyItem, item)
         return {key: found[key] for key in names if key in found}
-
-    def _batch_get(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        pending = request
-        for attempt in range(self.retry_attempts):
-            response = self._send("get keys", partial(self.client.batch_get_item, RequestItems=pending))
-            for item in response.get("Responses", {}).get(self.table_name, []):
-                yield deserialize_item(cast(Item, item))
-            pending = cast(dict[str, Any], response.get("UnprocessedKeys") or {})
-            if not pending:
-                return
-            # Unprocessed keys mean throttling: back off before asking for them again.
-            self._sleep(_backoff(attempt))
-        left = len(pending[self.table_name]["Keys"])
-        raise KvTableError(
-            f"get keys: DynamoDB left {left} keys unread after {self.retry_attempts} tries; ask again"
-        )
 
     def delete_keys(self, namespace: str, keys: Iterable[str]) -> int:
         """Delete `keys` (BatchWriteItem, 25 a request); returns how many distinct keys were named.
@@ -95,25 +69,14 @@ class BulkKeyOperations(TableBase):
         partition = kd.namespace_partition_key(namespace)
         names = _key_names(keys)
         for chunk in _chunks(names, BATCH_WRITE_LIMIT):
-            self._batch_write(
+            self.requests.batch_write(
                 "delete keys",
-                [{"DeleteRequest": {"Key": self._key_map(partition, kd.key_sort_key(k))}} for k in chunk],
+                [
+                    {"DeleteRequest": {"Key": self.requests.key_map(partition, kd.key_sort_key(k))}}
+                    for k in chunk
+                ],
             )
         return len(names)
-
-    def _batch_write(self, action: str, requests: list[dict[str, Any]]) -> None:
-        """One BatchWriteItem of up to 25 requests, retrying what DynamoDB leaves unprocessed."""
-        pending: dict[str, Any] = {self.table_name: requests}
-        for attempt in range(self.retry_attempts):
-            response = self._send(action, partial(self.client.batch_write_item, RequestItems=pending))
-            pending = cast(dict[str, Any], response.get("UnprocessedItems") or {})
-            if not pending:
-                return
-            self._sleep(_backoff(attempt))
-        raise KvTableError(
-            f"{action}: DynamoDB left {len(pending[self.table_name])} items unprocessed after "
-            f"{self.retry_attempts} tries; run it again"
-        )
 
     # ----- bulk load -----------------------------------------------------
 
@@ -133,11 +96,11 @@ class BulkKeyOperations(TableBase):
         `written`: the entries from the start that are written, where a caller resumes. A bulk load
         replaces whole items (createdAt now, version 1). `workers` threads write chunks at once."""
         partition = kd.namespace_partition_key(namespace)
-        expires = None if ttl is None else self._check_ttl(ttl)
-        workers = _require_whole("workers", workers)
+        expires = None if ttl is None else self.requests.check_ttl(ttl)
+        workers = require_whole("workers", workers)
         if not 1 <= workers <= MAX_WORKERS:
             raise InvalidInputError(f"workers must be 1 to {MAX_WORKERS}, got {workers}")
-        timestamp, _ = self._now()
+        timestamp, _ = self.requests.now()
 
         def batch(chunk: list[tuple[str, JsonValue]]) -> list[dict[str, Any]]:
             latest: dict[str, Item] = {}
@@ -158,7 +121,7 @@ class BulkKeyOperations(TableBase):
                 latest[sort] = item
             return [{"PutRequest": {"Item": item}} for item in latest.values()]
 
-        return _StreamedLoad(self, batch, workers, on_progress).run(
+        return _StreamedLoad(self.requests, batch, workers, on_progress).run(
             _chunks(_entries(entries), BATCH_WRITE_LIMIT)
         )
 
@@ -182,12 +145,12 @@ class _StreamedLoad:
 
     def __init__(
         self,
-        table: BulkKeyOperations,
+        requests: TableRequests,
         batch: Callable[[list[tuple[str, JsonValue]]], list[dict[str, Any]]],
         workers: int,
         on_progress: Progress | None,
     ) -> None:
-        self.table, self.batch, self.workers, self.on_progress = table, batch, workers, on_progress
+        self.requests, self.batch, self.workers, self.on_progress = requests, batch, workers, on_progress
         self.sizes: dict[int, int] = {}  # entries in each chunk not yet in the written prefix
         self.done: set[int] = set()
         self.prefix_chunks = 0  # chunks from the start that are all written
@@ -204,7 +167,7 @@ class _StreamedLoad:
         if self.on_progress is not None:
             self.on_progress(self.total_done)
 
-    def _requests(self, number: int, chunk: list[tuple[str, JsonValue]]) -> list[dict[str, Any]]:
+    def _put_requests(self, number: int, chunk: list[tuple[str, JsonValue]]) -> list[dict[str, Any]]:
         try:
             return self.batch(chunk)
         except InvalidInputError as error:
@@ -231,7 +194,7 @@ class _StreamedLoad:
             if chunk is None:
                 return
             self.sizes[number] = len(chunk)
-            yield number, self._requests(number, chunk)
+            yield number, self._put_requests(number, chunk)
             number += 1
 
     def run(self, chunks: Iterator[list[tuple[str, JsonValue]]]) -> int:
@@ -244,7 +207,7 @@ class _StreamedLoad:
 
     def _write(self, requests: list[dict[str, Any]]) -> None:
         try:
-            self.table._batch_write("load keys", requests)
+            self.requests.batch_write("load keys", requests)
         except KvTableError as error:
             raise PartialWriteError(
                 f"{error}; {self.written} entries from the start are written", self.written
@@ -263,7 +226,7 @@ class _StreamedLoad:
                             break
                     if failure is not None:
                         break
-                    in_flight[pool.submit(self.table._batch_write, "load keys", requests)] = number
+                    in_flight[pool.submit(self.requests.batch_write, "load keys", requests)] = number
             except InvalidEntryError as error:
                 # The writes already under way finish first, so the resume point counts them.
                 failure = self._collect(in_flight, None)

@@ -9,21 +9,17 @@ from typing import Any, NamedTuple, cast
 
 from kvtable import key_design as kd
 from kvtable.contract.requests import (
-    _KEY_ABSENT,
-    _KEY_ABSENT_OR_LIVE,
-    _KEY_EXPIRED,
-    _KEY_PRESENT,
     KEEP_TTL,
     MAX_VERSION,
     VERSION,
     WRITE_ID,
     Item,
-    TableBase,
-    _KeepTtl,
-    _Refused,
-    _require_bool,
-    _require_version,
+    KeepTtl,
+    Refused,
+    TableRequests,
     refused_item,
+    require_bool,
+    require_whole,
 )
 from kvtable.entities import (
     JsonValue,
@@ -31,6 +27,7 @@ from kvtable.entities import (
 )
 from kvtable.errors import (
     AlreadyExistsError,
+    InvalidInputError,
     ItemNotFoundError,
     VersionConflictError,
 )
@@ -41,6 +38,21 @@ from kvtable.values import (
     serialize_item,
     to_storable,
 )
+
+# A key counts as absent when no item is there or its TTL has passed.
+_KEY_ABSENT = "attribute_not_exists(#pk) OR #ttl <= :now"
+_KEY_ABSENT_OR_LIVE = "attribute_not_exists(#pk) OR attribute_not_exists(#ttl) OR #ttl > :now"
+_KEY_EXPIRED = "attribute_exists(#pk) AND #ttl <= :now"
+_KEY_PRESENT = "attribute_exists(#pk) AND (attribute_not_exists(#ttl) OR #ttl > :now)"
+
+
+def _require_version(value: object) -> int:
+    version = require_whole("expected version", value)
+    if not 1 <= version <= MAX_VERSION:
+        raise InvalidInputError(
+            f"expected version must be a version a key can have (1 or more), got {version}"
+        )
+    return version
 
 
 def key_attributes(
@@ -99,8 +111,11 @@ def _key_write_shape(
     return _KeyWriteShape(update, full_condition, names, tuple(f":a{i}" for i in range(len(attributes))))
 
 
-class KeyOperations(TableBase):
+class KeyOperations:
     """Access patterns 5 and 6, compare-and-swap, and counting a namespace's keys."""
+
+    def __init__(self, requests: TableRequests) -> None:
+        self.requests = requests
 
     # ----- 5. key CRUD ---------------------------------------------------
 
@@ -109,7 +124,7 @@ class KeyOperations(TableBase):
         namespace: str,
         key: str,
         value: JsonValue,
-        ttl: int | _KeepTtl | None,
+        ttl: int | KeepTtl | None,
         *,
         condition: str,
         fresh: bool = False,
@@ -123,9 +138,9 @@ class KeyOperations(TableBase):
         if expected_version is not None:
             _require_version(expected_version)
         stored_value = to_storable(value)
-        keep_ttl = isinstance(ttl, _KeepTtl)
-        expires = None if ttl is None or isinstance(ttl, _KeepTtl) else self._check_ttl(ttl)
-        timestamp, now = self._now()
+        keep_ttl = isinstance(ttl, KeepTtl)
+        expires = None if ttl is None or isinstance(ttl, KeepTtl) else self.requests.check_ttl(ttl)
+        timestamp, now = self.requests.now()
         attributes = key_attributes(partition, sort, stored_value, timestamp, expires)
         # Names this write, so that a retry after a lost answer recognizes its own item.
         write_id = os.urandom(16).hex()
@@ -134,7 +149,7 @@ class KeyOperations(TableBase):
         # Sized as stored: the key, these attributes, createdAt, and the version at its longest.
         check_item_size(
             {
-                **self._key_map(partition, sort),
+                **self.requests.key_map(partition, sort),
                 **wire,
                 "createdAt": {"S": timestamp},
                 VERSION: {"N": str(MAX_VERSION)},
@@ -151,8 +166,8 @@ class KeyOperations(TableBase):
             values[":expected"] = {"N": str(expected_version)}
         expression, full_condition, names = shape.update, shape.condition, dict(shape.names)
         request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "Key": self._key_map(partition, sort),
+            "TableName": self.requests.table_name,
+            "Key": self.requests.key_map(partition, sort),
             "UpdateExpression": expression,
             "ConditionExpression": full_condition,
             "ExpressionAttributeNames": names,
@@ -161,14 +176,12 @@ class KeyOperations(TableBase):
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         try:
-            response = self._send(
-                "write key", lambda: self.client.update_item(**request), on_condition_failed=_Refused()
-            )
-        except _Refused as refused:
+            response = self.requests.send("write key", "UpdateItem", request, on_condition_failed=Refused())
+        except Refused as refused:
             stored = refused_item(refused)
             if stored is not None and stored.get(WRITE_ID) == write_id:
                 return cast(KeyItem, stored)
-            live = stored is not None and self._live(stored)
+            live = stored is not None and self.requests.live(stored)
             if condition == _KEY_ABSENT:
                 raise AlreadyExistsError(f"key {key!r} already exists in {namespace!r}", "key") from None
             if live and expected_version is not None and stored is not None:
@@ -201,7 +214,7 @@ class KeyOperations(TableBase):
         namespace: str,
         key: str,
         value: JsonValue,
-        ttl: int | _KeepTtl | None = KEEP_TTL,
+        ttl: int | KeepTtl | None = KEEP_TTL,
         *,
         expected_version: int | None = None,
     ) -> KeyItem:
@@ -215,7 +228,7 @@ class KeyOperations(TableBase):
 
     def get_key(self, namespace: str, key: str, consistent: bool = False) -> KeyItem:
         """Pattern 5 (read): `PK=NS#<namespace>, SK=KEY#<key>` (GetItem); expired keys are not found."""
-        item = self._get(
+        item = self.requests.get(
             kd.namespace_partition_key(namespace),
             kd.key_sort_key(key),
             consistent,
@@ -225,17 +238,18 @@ class KeyOperations(TableBase):
 
     def delete_key(self, namespace: str, key: str) -> None:
         """Pattern 5 (delete); ItemNotFoundError if the key does not exist or has expired."""
-        key_map = self._key_map(kd.namespace_partition_key(namespace), kd.key_sort_key(key))
-        _, now = self._now()
-        self._send(
+        key_map = self.requests.key_map(kd.namespace_partition_key(namespace), kd.key_sort_key(key))
+        _, now = self.requests.now()
+        self.requests.send(
             "delete key",
-            lambda: self.client.delete_item(
-                TableName=self.table_name,
-                Key=key_map,
-                ConditionExpression=_KEY_PRESENT,
-                ExpressionAttributeNames={"#pk": kd.PARTITION_KEY, "#ttl": kd.TTL_ATTRIBUTE},
-                ExpressionAttributeValues={":now": {"N": str(now)}},
-            ),
+            "DeleteItem",
+            {
+                "TableName": self.requests.table_name,
+                "Key": key_map,
+                "ConditionExpression": _KEY_PRESENT,
+                "ExpressionAttributeNames": {"#pk": kd.PARTITION_KEY, "#ttl": kd.TTL_ATTRIBUTE},
+                "ExpressionAttributeValues": {":now": {"N": str(now)}},
+            },
             on_condition_failed=ItemNotFoundError(f"key {key!r} not found in {namespace!r}"),
             done_if_gone=True,
         )
@@ -252,8 +266,8 @@ class KeyOperations(TableBase):
     ) -> Page[KeyItem]:
         """Pattern 6, one page: on the GSI (`GSI1PK=NS#<ns>, GSI1SK begins_with KEY#<prefix>`),
         or on the table (`PK=NS#<ns>, SK begins_with KEY#<prefix>`) when `consistent`."""
-        _require_bool("consistent", consistent)
-        page = self._query_page(
+        require_bool("consistent", consistent)
+        page = self.requests.query_page(
             index=not consistent,
             partition=kd.namespace_partition_key(namespace),
             sort_prefix=kd.key_prefix_sort_key(prefix),
@@ -274,8 +288,8 @@ class KeyOperations(TableBase):
     def count_keys(self, namespace: str, prefix: str = "", consistent: bool = False) -> int:
         """How many live keys have the prefix, without reading their values out (Query, Select=COUNT,
         paged). DynamoDB still reads every item to count it, so it costs what listing them costs."""
-        _require_bool("consistent", consistent)
-        request = self._prefix_query(
+        require_bool("consistent", consistent)
+        request = self.requests.prefix_query(
             index=not consistent,
             partition=kd.namespace_partition_key(namespace),
             sort_prefix=kd.key_prefix_sort_key(prefix),
@@ -283,8 +297,8 @@ class KeyOperations(TableBase):
         request.update({"Select": "COUNT", "ConsistentRead": consistent})
         count = 0
         while True:
-            response = self._send("count keys", lambda: self.client.query(**request))
-            count += response.get("Count", 0)
+            response = self.requests.send("count keys", "Query", request)
+            count += int(response.get("Count", 0))
             last = response.get("LastEvaluatedKey")
             if not last:
                 return count

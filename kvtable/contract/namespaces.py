@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from kvtable import key_design as kd
-from kvtable.contract.bulk import BATCH_WRITE_LIMIT, BulkKeyOperations
-from kvtable.contract.requests import DELETING, _Refused, refused_item
+from kvtable.contract.bulk import BATCH_WRITE_LIMIT
+from kvtable.contract.requests import DELETING, TableRequests
 from kvtable.entities import (
     NamespaceItem,
     NamespaceLinkItem,
@@ -25,8 +25,11 @@ from kvtable.values import (
 DELETE_PAGE = 4 * BATCH_WRITE_LIMIT  # keys read a page when deleting a namespace: four batches
 
 
-class NamespaceOperations(BulkKeyOperations):
+class NamespaceOperations:
     """Access patterns 3 and 4, and namespace creation and deletion."""
+
+    def __init__(self, requests: TableRequests) -> None:
+        self.requests = requests
 
     # ----- 3. list a user's namespaces -----------------------------------
 
@@ -34,7 +37,7 @@ class NamespaceOperations(BulkKeyOperations):
         self, user_id: str, page_size: int = 100, cursor: str | None = None, consistent: bool = False
     ) -> Page[NamespaceLinkItem]:
         """Pattern 3: `PK=USER#<id>, SK begins_with NS#`, one page."""
-        page = self._query_page(
+        page = self.requests.query_page(
             index=False,
             partition=kd.user_partition_key(user_id),
             sort_prefix=kd.NAMESPACE_PREFIX,
@@ -54,17 +57,17 @@ class NamespaceOperations(BulkKeyOperations):
 
     def get_namespace(self, namespace: str, consistent: bool = False) -> NamespaceItem:
         """Pattern 4: `PK=NS#<namespace>, SK=METADATA` (GetItem)."""
-        item = self._get(
+        item = self.requests.get(
             kd.namespace_partition_key(namespace), kd.METADATA, consistent, f"namespace {namespace!r}"
         )
         return cast(NamespaceItem, item)
 
     def create_namespace(self, user_id: str, namespace: str) -> NamespaceItem:
         """Create a namespace and the user's link to it in one transaction; the name is taken once only."""
-        self._require_home_region("namespace creations")
+        self.requests.require_home_region("namespace creations")
         user_partition = kd.user_partition_key(user_id)
         ns_partition = kd.namespace_partition_key(namespace)
-        timestamp, _ = self._now()
+        timestamp, _ = self.requests.now()
         metadata: NamespaceItem = {
             "PK": ns_partition,
             "SK": kd.METADATA,
@@ -82,20 +85,20 @@ class NamespaceOperations(BulkKeyOperations):
             "createdAt": timestamp,
             "updatedAt": timestamp,
         }
-        self._transact(
+        self.requests.transact(
             "create namespace",
             [
                 {
                     "ConditionCheck": {
-                        "TableName": self.table_name,
-                        "Key": self._key_map(user_partition, kd.METADATA),
+                        "TableName": self.requests.table_name,
+                        "Key": self.requests.key_map(user_partition, kd.METADATA),
                         # A user being deleted takes no new namespace: its deletion would miss it.
                         "ConditionExpression": "attribute_exists(#pk) AND attribute_not_exists(#deleting)",
                         "ExpressionAttributeNames": {"#pk": kd.PARTITION_KEY, "#deleting": DELETING},
                     }
                 },
-                self._put_new(serialize_item(dict(metadata))),
-                self._put_new(serialize_item(dict(link))),
+                self.requests.put_new(serialize_item(dict(metadata))),
+                self.requests.put_new(serialize_item(dict(link))),
             ],
             [
                 ItemNotFoundError(f"user {user_id!r} not found (or being deleted)"),
@@ -120,22 +123,24 @@ class NamespaceOperations(BulkKeyOperations):
         nothing, if `user_id` does not own the namespace."""
         user_partition = kd.user_partition_key(user_id)
         ns_partition = kd.namespace_partition_key(namespace)
-        self._mark_deleting(ns_partition, user_partition, f"namespace {namespace!r}", user_id)
+        self.requests.mark_deleting(ns_partition, user_partition, f"namespace {namespace!r}", user_id)
         deleted = 0
         while keys := self._first_key_page(ns_partition):
             for start in range(0, len(keys), BATCH_WRITE_LIMIT):
                 chunk = keys[start : start + BATCH_WRITE_LIMIT]
-                self._batch_write("delete namespace", [{"DeleteRequest": {"Key": key}} for key in chunk])
+                self.requests.batch_write(
+                    "delete namespace", [{"DeleteRequest": {"Key": key}} for key in chunk]
+                )
                 deleted += len(chunk)
                 if on_progress is not None:
                     on_progress(deleted)
-        self._transact(
+        self.requests.transact(
             "delete namespace",
             [
                 {
                     "Delete": {
-                        "TableName": self.table_name,
-                        "Key": self._key_map(ns_partition, kd.METADATA),
+                        "TableName": self.requests.table_name,
+                        "Key": self.requests.key_map(ns_partition, kd.METADATA),
                         "ConditionExpression": "#owner = :owner AND attribute_exists(#deleting)",
                         "ExpressionAttributeNames": {"#owner": kd.GSI1_PARTITION_KEY, "#deleting": DELETING},
                         "ExpressionAttributeValues": {":owner": {"S": user_partition}},
@@ -143,8 +148,8 @@ class NamespaceOperations(BulkKeyOperations):
                 },
                 {
                     "Delete": {
-                        "TableName": self.table_name,
-                        "Key": self._key_map(user_partition, ns_partition),
+                        "TableName": self.requests.table_name,
+                        "Key": self.requests.key_map(user_partition, ns_partition),
                     }
                 },
             ],
@@ -156,47 +161,20 @@ class NamespaceOperations(BulkKeyOperations):
         )
         return deleted
 
-    def _mark_deleting(self, partition: str, owner_partition: str | None, what: str, user_id: str) -> None:
-        """Set `deleting` on an item's METADATA (a user's, or a namespace owned by `owner_partition`)."""
-        names = {"#pk": kd.PARTITION_KEY, "#deleting": DELETING}
-        values: dict[str, Any] = {":true": {"BOOL": True}, ":now": {"S": self._now()[0]}}
-        condition = "attribute_exists(#pk)"
-        if owner_partition is not None:
-            condition += " AND #owner = :owner"
-            names["#owner"] = kd.GSI1_PARTITION_KEY
-            values[":owner"] = {"S": owner_partition}
-        try:
-            self._send(
-                f"delete {what}",
-                lambda: self.client.update_item(
-                    TableName=self.table_name,
-                    Key=self._key_map(partition, kd.METADATA),
-                    UpdateExpression="SET #deleting = :true, updatedAt = :now",
-                    ConditionExpression=condition,
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=values,
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                ),
-                on_condition_failed=_Refused(),
-            )
-        except _Refused as refused:
-            if refused_item(refused) is None:
-                raise ItemNotFoundError(f"{what} not found") from None
-            raise NotOwnerError(f"{what} is not owned by user {user_id!r}; nothing was deleted") from None
-
     def _first_key_page(self, ns_partition: str) -> list[dict[str, Any]]:
         """The table keys of up to 100 key items left in a namespace, expired ones too (strong read, so
         what was just deleted is not seen again)."""
-        response = self._send(
+        response = self.requests.send(
             "delete namespace",
-            lambda: self.client.query(
-                TableName=self.table_name,
-                KeyConditionExpression="#pk = :pk AND begins_with(#sk, :keys)",
-                ExpressionAttributeNames={"#pk": kd.PARTITION_KEY, "#sk": kd.SORT_KEY},
-                ExpressionAttributeValues={":pk": {"S": ns_partition}, ":keys": {"S": kd.KEY_PREFIX}},
-                ProjectionExpression="#pk, #sk",
-                ConsistentRead=True,
-                Limit=DELETE_PAGE,
-            ),
+            "Query",
+            {
+                "TableName": self.requests.table_name,
+                "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :keys)",
+                "ExpressionAttributeNames": {"#pk": kd.PARTITION_KEY, "#sk": kd.SORT_KEY},
+                "ExpressionAttributeValues": {":pk": {"S": ns_partition}, ":keys": {"S": kd.KEY_PREFIX}},
+                "ProjectionExpression": "#pk, #sk",
+                "ConsistentRead": True,
+                "Limit": DELETE_PAGE,
+            },
         )
         return cast(list[dict[str, Any]], response.get("Items", []))

@@ -1,5 +1,5 @@
 """Building and sending the contract's requests: one place for the error mapping, the retries within a
-budget, the key map, the expiry conditions, and the base every kind of item's operations build on."""
+budget, the key map, the expiry conditions, and the requests every kind of item's operations share."""
 
 from __future__ import annotations
 
@@ -10,21 +10,22 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, cast
 
 from botocore.config import Config
 from botocore.exceptions import (
+    ChecksumError,
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
     HTTPClientError,
     ParamValidationError,
+    ProxyConnectionError,
     ReadTimeoutError,
+    SSLError,
 )
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from botocore.parsers import ResponseParserError
 
 from kvtable import key_design as kd
 from kvtable.aws_errors import error_code, error_message
@@ -33,33 +34,35 @@ from kvtable.errors import (
     ItemNotFoundError,
     KvTableError,
     NotHomeRegionError,
+    NotOwnerError,
     RetriesExhaustedError,
 )
 from kvtable.pagination import Page, check_page_size, decode_cursor, encode_cursor
+from kvtable.transport import Transport
 from kvtable.values import (
     AttributeValue,
     deserialize_item,
 )
 
 
-class _KeepTtl:
+class KeepTtl:
     """The default of update_key's `ttl`: leave the stored TTL as it is."""
 
     def __repr__(self) -> str:
         return "KEEP_TTL"
 
 
-KEEP_TTL = _KeepTtl()
+KEEP_TTL = KeepTtl()
 WRITE_ID = "writeId"  # on key items: the id of the write that last changed the key
 DELETING = "deleting"  # on a user's or a namespace's METADATA while its deletion runs
 VERSION = "version"  # on key items: 1 when created, one more on every write
 MAX_VERSION = 10**38 - 1  # the largest number DynamoDB keeps: sizes an item with its version at its longest
 MAX_PLAUSIBLE_TTL = 32_503_680_000  # 3000-01-01T00:00:00Z in epoch seconds
 Item = dict[str, AttributeValue]
-T = TypeVar("T")
 
 
-def _utc_now() -> datetime:
+def utc_now() -> datetime:
+    """The time now, in UTC: the default clock."""
     return datetime.now(UTC)
 
 
@@ -68,13 +71,8 @@ def iso_timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _require_text(name: str, value: object) -> str:
-    if not isinstance(value, str) or value == "":
-        raise InvalidInputError(f"{name} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _require_bool(name: str, value: object) -> bool:
+def require_bool(name: str, value: object) -> bool:
+    """`value` if it is true or false, else InvalidInputError naming it."""
     if not isinstance(value, bool):
         raise InvalidInputError(f"{name} must be true or false, got {value!r}")
     return value
@@ -94,26 +92,18 @@ def _require_name(what: str, value: object) -> str:
     return value
 
 
-def _require_whole(name: str, value: object) -> int:
+def require_whole(name: str, value: object) -> int:
+    """`value` if it is a whole number (not a bool), else InvalidInputError naming it."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(f"{name} must be a whole number, got {value!r}")
     return value
 
 
-def _require_version(value: object) -> int:
-    version = _require_whole("expected version", value)
-    if not 1 <= version <= MAX_VERSION:
-        raise InvalidInputError(
-            f"expected version must be a version a key can have (1 or more), got {version}"
-        )
-    return version
-
-
-class _Refused(KvTableError):  # noqa: N818 (a signal inside the contract, never raised to callers)
+class Refused(KvTableError):  # noqa: N818 (a signal inside the contract, never raised to callers)
     """A write's condition failed; its cause carries the item DynamoDB returned (ALL_OLD), if any."""
 
 
-def refused_item(refused: _Refused) -> dict[str, Any] | None:
+def refused_item(refused: Refused) -> dict[str, Any] | None:
     """The stored item a failed condition returned (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
     cause = refused.__cause__
     if isinstance(cause, ClientError) and "Item" in cause.response:
@@ -143,12 +133,24 @@ RETRY_CAP_SECONDS = 2.0
 class _Retry(Exception):  # noqa: N818 (a signal between two functions here, never raised to callers)
     """A failure worth another try; `ambiguous` when the request may already have been applied."""
 
-    def __init__(self, reason: str, ambiguous: bool) -> None:
+    def __init__(
+        self, reason: str, ambiguous: bool, throttling_reasons: list[dict[str, str]] | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason, self.ambiguous = reason, ambiguous
+        self.throttling_reasons = throttling_reasons or []
 
 
-def _backoff(attempt: int) -> float:
+def _throttling_reasons(error: ClientError) -> list[dict[str, str]]:
+    """AWS's reasons for a throttling (`reason`, `resource`), as the exception carries them: its model
+    spells the field `ThrottlingReasons`, or `throttlingReasons` on ThrottlingException."""
+    response = cast(dict[str, Any], error.response)
+    reasons = response.get("ThrottlingReasons") or response.get("throttlingReasons") or []
+    return [{str(k): str(v) for k, v in reason.items()} for reason in reasons if isinstance(reason, dict)]
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before try `attempt + 1`."""
     # Full jitter: concurrent clients that were throttled together do not retry together.
     return random.uniform(0, min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**attempt))
 
@@ -166,11 +168,17 @@ def _dynamodb_errors(
     """
     try:
         yield
-    except (EndpointConnectionError, ConnectTimeoutError) as error:
+    except SSLError as error:
+        # A certificate that does not verify will not verify on the next try either.
+        raise KvTableError(f"{action}: TLS to the endpoint failed: {error}") from error
+    except (EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError) as error:
         raise _Retry(f"could not connect ({error})", ambiguous=False) from error
     except (ConnectionClosedError, ReadTimeoutError, HTTPClientError) as error:
         # The request may have reached DynamoDB before the answer was lost.
         raise _Retry(f"the connection dropped ({type(error).__name__})", ambiguous=True) from error
+    except (ChecksumError, ResponseParserError) as error:
+        # The answer was damaged on the way: the request itself may have been applied.
+        raise _Retry(f"the answer was damaged ({type(error).__name__})", ambiguous=True) from error
     except ParamValidationError as error:
         # Input the checks above let through and botocore refused: still the caller's input.
         raise InvalidInputError(f"{action}: {error}") from error
@@ -189,7 +197,11 @@ def _client_error(
     if code == "ConditionalCheckFailedException" and on_condition_failed is not None:
         return on_condition_failed
     if code in _THROTTLING_CODES:
-        return _Retry(f"throttled ({code})", ambiguous=False)
+        reasons = _throttling_reasons(error)
+        named = "".join(
+            f": {reason.get('reason', '?')} on {reason.get('resource', '?')}" for reason in reasons[:1]
+        )
+        return _Retry(f"throttled ({code}{named})", ambiguous=False, throttling_reasons=reasons)
     status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     if status >= 500 or code in _SERVER_ERROR_CODES:
         return _Retry(f"server error {status} {code}", ambiguous=True)
@@ -207,63 +219,65 @@ def _client_error(
     return KvTableError(f"{action}: DynamoDB error {code}: {message}")
 
 
-class TableBase:
-    """What every part of the contract shares: the client, the table, the clock, and the one place
-    that sends a request (with its retries) and builds the requests the parts have in common."""
+class TableRequests:
+    """The one place that sends the contract's requests through a transport (with the retries within a
+    budget) and builds the requests every kind of item's operations share, for one table and its GSI."""
 
     def __init__(
         self,
-        client: DynamoDBClient,
+        transport: Transport,
         table_name: str = kd.DEFAULT_TABLE_NAME,
         gsi_name: str = kd.DEFAULT_GSI_NAME,
         *,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         home_region: str | None = None,
         retry_attempts: int = RETRY_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """`home_region`: on a global table, the one region where users, API keys and namespaces are
         created (uniqueness holds only within a region); elsewhere those creations are refused."""
-        self.client = client
+        self.transport = transport
         self.table_name = _require_name("table name", table_name)
         self.gsi_name = _require_name("index name", gsi_name)
         self._clock = clock
         self.home_region = home_region
-        self.retry_attempts = _require_whole("retry attempts", retry_attempts)
+        self.retry_attempts = require_whole("retry attempts", retry_attempts)
         self._sleep = sleep
 
     # ----- helpers -------------------------------------------------------
 
-    def _require_home_region(self, what: str) -> None:
+    def require_home_region(self, what: str) -> None:
         """Refuse, before any request, a creation that must be unique across regions outside the home region."""
-        region = self.client.meta.region_name
+        region = self.transport.region
         if self.home_region is not None and region != self.home_region:
             raise NotHomeRegionError(
                 f"{what} happen only in the home region {self.home_region}, and this client is in {region}: a "
                 "global table checks uniqueness within one region only; send the request to the home region"
             )
 
-    def _send(
+    def send(
         self,
         action: str,
-        send: Callable[[], T],
+        operation: str,
+        request: dict[str, Any],
         *,
         on_condition_failed: KvTableError | None = None,
         on_cancel: Sequence[KvTableError] = (),
         done_if_gone: bool = False,
-    ) -> T:
+    ) -> dict[str, Any]:
         """Send one request, retrying throttling, server errors, dropped connections and transaction
         conflicts with backoff, up to `retry_attempts` tries. Every write sent through here is safe to
         repeat (idempotent, or a transaction whose ClientRequestToken DynamoDB recognizes), so a retry
         never applies it twice. `done_if_gone`: a delete whose condition fails after an attempt that may
-        have been applied is done (its own first attempt deleted the item)."""
-        maybe_applied, reason = False, ""
+        have been applied is done (its own first attempt deleted the item), and answers an empty dict."""
+        maybe_applied, reason, throttling_reasons = False, "", []
         for attempt in range(self.retry_attempts):
             try:
                 with _dynamodb_errors(action, on_condition_failed, on_cancel):
-                    return send()
+                    return self.transport.call(operation, request)
             except _Retry as retry:
                 maybe_applied, reason = maybe_applied or retry.ambiguous, retry.reason
+                throttling_reasons = retry.throttling_reasons
             except ItemNotFoundError as error:
                 # botocore may have retried inside this try too: then an earlier send may have applied it.
                 cause = error.__cause__
@@ -271,10 +285,10 @@ class TableBase:
                     cause.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
                 )
                 if done_if_gone and (maybe_applied or retried):
-                    return cast(T, None)
+                    return {}
                 raise
             if attempt + 1 < self.retry_attempts:
-                self._sleep(_backoff(attempt))
+                self._sleep(backoff(attempt))
         written = (
             "it may have been applied once (an answer was lost); read it back to know"
             if maybe_applied
@@ -283,15 +297,18 @@ class TableBase:
         raise RetriesExhaustedError(
             f"{action}: DynamoDB did not succeed in {self.retry_attempts} tries ({reason}); {written}",
             maybe_applied,
+            throttling_reasons,
         )
 
-    def _now(self) -> tuple[str, int]:
+    def now(self) -> tuple[str, int]:
+        """The clock's time: as an ISO timestamp, and in epoch seconds."""
         moment = self._clock()
         return iso_timestamp(moment), int(moment.timestamp())
 
-    def _check_ttl(self, ttl: object) -> int:
-        seconds = _require_whole("ttl", ttl)
-        _, now = self._now()
+    def check_ttl(self, ttl: object) -> int:
+        """`ttl` as epoch seconds in the future, or InvalidInputError."""
+        seconds = require_whole("ttl", ttl)
+        _, now = self.now()
         if seconds <= now:
             raise InvalidInputError(f"ttl {seconds} is not in the future (now is {now}); give epoch seconds")
         if seconds > MAX_PLAUSIBLE_TTL:
@@ -302,39 +319,45 @@ class TableBase:
             )
         return seconds
 
-    def _live(self, item: dict[str, Any]) -> bool:
+    def live(self, item: dict[str, Any]) -> bool:
+        """Whether `item` has no TTL or one still ahead."""
         # DynamoDB deletes expired items only eventually, so reads filter them.
         ttl = item.get(kd.TTL_ATTRIBUTE)
-        return ttl is None or ttl > self._now()[1]
+        return ttl is None or ttl > self.now()[1]
 
-    def _live_filter(self) -> tuple[str, dict[str, str], dict[str, AttributeValue]]:
+    def live_filter(self) -> tuple[str, dict[str, str], dict[str, AttributeValue]]:
+        """A FilterExpression keeping live items, with its names and values."""
         return (
             "attribute_not_exists(#ttl) OR #ttl > :now",
             {"#ttl": kd.TTL_ATTRIBUTE},
-            {":now": {"N": str(self._now()[1])}},
+            {":now": {"N": str(self.now()[1])}},
         )
 
-    def _get(self, partition: str, sort: str, consistent: bool, what: str) -> dict[str, Any]:
-        _require_bool("consistent", consistent)
-        response = self._send(
+    # ----- reads ---------------------------------------------------------
+
+    def get(self, partition: str, sort: str, consistent: bool, what: str) -> dict[str, Any]:
+        """One live item (GetItem); ItemNotFoundError naming `what` if it is missing or expired."""
+        require_bool("consistent", consistent)
+        response = self.send(
             f"get {what}",
-            lambda: self.client.get_item(
-                TableName=self.table_name,
-                Key=self._key_map(partition, sort),
-                ConsistentRead=consistent,
-            ),
+            "GetItem",
+            {
+                "TableName": self.table_name,
+                "Key": self.key_map(partition, sort),
+                "ConsistentRead": consistent,
+            },
         )
         if "Item" not in response:
             raise ItemNotFoundError(f"{what} not found")
         item = deserialize_item(cast(Item, response["Item"]))
-        if not self._live(item):
+        if not self.live(item):
             raise ItemNotFoundError(f"{what} not found (expired)")
         return item
 
-    def _prefix_query(self, *, index: bool, partition: str, sort_prefix: str) -> dict[str, Any]:
+    def prefix_query(self, *, index: bool, partition: str, sort_prefix: str) -> dict[str, Any]:
         """A Query of the live items of one partition whose sort key begins with `sort_prefix`, on the
         GSI (`index`) or the table: what listing and counting share."""
-        live_filter, names, values = self._live_filter()
+        live_filter, names, values = self.live_filter()
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
@@ -350,7 +373,7 @@ class TableBase:
             request["IndexName"] = self.gsi_name
         return request
 
-    def _query_page(
+    def query_page(
         self,
         *,
         index: bool,
@@ -360,9 +383,10 @@ class TableBase:
         cursor: str | None,
         consistent: bool,
     ) -> Page[dict[str, Any]]:
+        """One page of the prefix query, from `cursor`."""
         check_page_size(page_size)
-        _require_bool("consistent", consistent)
-        request = self._prefix_query(index=index, partition=partition, sort_prefix=sort_prefix)
+        require_bool("consistent", consistent)
+        request = self.prefix_query(index=index, partition=partition, sort_prefix=sort_prefix)
         request.update({"Limit": page_size, "ConsistentRead": consistent})
         partition_attribute = kd.GSI1_PARTITION_KEY if index else kd.PARTITION_KEY
         if cursor is not None:
@@ -370,23 +394,57 @@ class TableBase:
             request["ExclusiveStartKey"] = decode_cursor(
                 cursor, key_attributes, partition_attribute, partition
             )
-        response = self._send("query", lambda: self.client.query(**request))
+        response = self.send("query", "Query", request)
         items = [deserialize_item(cast(Item, item)) for item in response.get("Items", [])]
         return Page(items, encode_cursor(cast(dict[str, Any] | None, response.get("LastEvaluatedKey"))))
 
-    def _transact(self, action: str, items: list[dict[str, Any]], on_cancel: list[KvTableError]) -> None:
+    def batch_get(self, action: str, keys: list[Item], consistent: bool) -> Iterator[dict[str, Any]]:
+        """The items at up to 100 table `keys` (one BatchGetItem), asking again for what DynamoDB leaves
+        unprocessed; missing items are absent, expired ones are not filtered."""
+        pending: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": consistent}}
+        for attempt in range(self.retry_attempts):
+            response = self.send(action, "BatchGetItem", {"RequestItems": pending})
+            for item in response.get("Responses", {}).get(self.table_name, []):
+                yield deserialize_item(cast(Item, item))
+            pending = cast(dict[str, Any], response.get("UnprocessedKeys") or {})
+            if not pending:
+                return
+            # Unprocessed keys mean throttling: back off before asking for them again.
+            self._sleep(backoff(attempt))
+        left = len(pending[self.table_name]["Keys"])
+        raise KvTableError(
+            f"{action}: DynamoDB left {left} keys unread after {self.retry_attempts} tries; ask again"
+        )
+
+    # ----- writes --------------------------------------------------------
+
+    def batch_write(self, action: str, requests: list[dict[str, Any]]) -> None:
+        """One BatchWriteItem of up to 25 requests, retrying what DynamoDB leaves unprocessed."""
+        pending: dict[str, Any] = {self.table_name: requests}
+        for attempt in range(self.retry_attempts):
+            response = self.send(action, "BatchWriteItem", {"RequestItems": pending})
+            pending = cast(dict[str, Any], response.get("UnprocessedItems") or {})
+            if not pending:
+                return
+            self._sleep(backoff(attempt))
+        raise KvTableError(
+            f"{action}: DynamoDB left {len(pending[self.table_name])} items unprocessed after "
+            f"{self.retry_attempts} tries; run it again"
+        )
+
+    def transact(self, action: str, items: list[dict[str, Any]], on_cancel: list[KvTableError]) -> None:
         """Run a transaction; a failed condition raises the error listed at that item's position."""
         # One token for every try: DynamoDB applies a transaction once per token (for ten minutes).
         token = uuid.uuid4().hex
-        self._send(
+        self.send(
             action,
-            lambda: self.client.transact_write_items(
-                TransactItems=cast(Any, items), ClientRequestToken=token
-            ),
+            "TransactWriteItems",
+            {"TransactItems": items, "ClientRequestToken": token},
             on_cancel=on_cancel,
         )
 
-    def _put_new(self, item: Item) -> dict[str, Any]:
+    def put_new(self, item: Item) -> dict[str, Any]:
+        """A transaction's Put of `item` where no item is yet."""
         return {
             "Put": {
                 "TableName": self.table_name,
@@ -396,17 +454,40 @@ class TableBase:
             }
         }
 
+    def mark_deleting(self, partition: str, owner_partition: str | None, what: str, user_id: str) -> None:
+        """Set `deleting` on an item's METADATA (a user's, or a namespace owned by `owner_partition`)."""
+        names = {"#pk": kd.PARTITION_KEY, "#deleting": DELETING}
+        values: dict[str, Any] = {":true": {"BOOL": True}, ":now": {"S": self.now()[0]}}
+        condition = "attribute_exists(#pk)"
+        if owner_partition is not None:
+            condition += " AND #owner = :owner"
+            names["#owner"] = kd.GSI1_PARTITION_KEY
+            values[":owner"] = {"S": owner_partition}
+        try:
+            self.send(
+                f"delete {what}",
+                "UpdateItem",
+                {
+                    "TableName": self.table_name,
+                    "Key": self.key_map(partition, kd.METADATA),
+                    "UpdateExpression": "SET #deleting = :true, updatedAt = :now",
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                },
+                on_condition_failed=Refused(),
+            )
+        except Refused as refused:
+            if refused_item(refused) is None:
+                raise ItemNotFoundError(f"{what} not found") from None
+            raise NotOwnerError(f"{what} is not owned by user {user_id!r}; nothing was deleted") from None
+
     @staticmethod
-    def _key_map(partition: str, sort: str) -> Item:
+    def key_map(partition: str, sort: str) -> Item:
         """The table key of an item: `PK` and `SK`."""
         return {kd.PARTITION_KEY: {"S": partition}, kd.SORT_KEY: {"S": sort}}
 
 
 _TABLE_KEY_ATTRIBUTES = frozenset({kd.PARTITION_KEY, kd.SORT_KEY})
 _INDEX_KEY_ATTRIBUTES = frozenset(kd.KEY_ATTRIBUTES)
-
-# A key counts as absent when no item is there or its TTL has passed.
-_KEY_ABSENT = "attribute_not_exists(#pk) OR #ttl <= :now"
-_KEY_ABSENT_OR_LIVE = "attribute_not_exists(#pk) OR attribute_not_exists(#ttl) OR #ttl > :now"
-_KEY_EXPIRED = "attribute_exists(#pk) AND #ttl <= :now"
-_KEY_PRESENT = "attribute_exists(#pk) AND (attribute_not_exists(#ttl) OR #ttl > :now)"

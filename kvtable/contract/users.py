@@ -11,9 +11,9 @@ from kvtable.contract.namespaces import NamespaceOperations
 from kvtable.contract.requests import (
     DELETING,
     Item,
-    _require_bool,
-    _require_text,
-    _require_whole,
+    TableRequests,
+    require_bool,
+    require_whole,
 )
 from kvtable.entities import (
     BILLING_PLANS,
@@ -48,6 +48,12 @@ def api_key_guard_item(api_key: str, user_id: str, timestamp: str) -> ApiKeyGuar
     }
 
 
+def _require_text(name: str, value: object) -> str:
+    if not isinstance(value, str) or value == "":
+        raise InvalidInputError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
 def _require_plan(plan: object) -> BillingPlan:
     if plan not in BILLING_PLANS:
         raise InvalidInputError(f"plan must be one of {', '.join(BILLING_PLANS)}, got {plan!r}")
@@ -61,14 +67,19 @@ def _still_owns(user_id: str, link: NamespaceLinkItem) -> ConditionFailedError:
     )
 
 
-class UserOperations(NamespaceOperations):
-    """Access patterns 1 and 2, and the writes of users, API keys and counters; deleting a user."""
+class UserOperations:
+    """Access patterns 1 and 2, and the writes of users, API keys and counters; deleting a user (and, through
+    `namespaces`, the namespaces it owns)."""
+
+    def __init__(self, requests: TableRequests, namespaces: NamespaceOperations) -> None:
+        self.requests = requests
+        self.namespaces = namespaces
 
     # ----- 1. get user by id ---------------------------------------------
 
     def get_user(self, user_id: str, consistent: bool = False) -> UserItem:
         """Pattern 1: `PK=USER#<id>, SK=METADATA` (GetItem)."""
-        item = self._get(kd.user_partition_key(user_id), kd.METADATA, consistent, f"user {user_id!r}")
+        item = self.requests.get(kd.user_partition_key(user_id), kd.METADATA, consistent, f"user {user_id!r}")
         return cast(UserItem, item)
 
     # ----- 2. get user by API key ----------------------------------------
@@ -76,15 +87,16 @@ class UserOperations(NamespaceOperations):
     def get_user_by_api_key(self, api_key: str) -> UserItem:
         """Pattern 2: `GSI1PK=APIKEY#<key>, GSI1SK=METADATA` (Query on the GSI, eventually consistent)."""
         partition = kd.api_key_partition_key(api_key)
-        response = self._send(
+        response = self.requests.send(
             "get user by API key",
-            lambda: self.client.query(
-                TableName=self.table_name,
-                IndexName=self.gsi_name,
-                KeyConditionExpression="#pk = :pk AND #sk = :sk",
-                ExpressionAttributeNames={"#pk": kd.GSI1_PARTITION_KEY, "#sk": kd.GSI1_SORT_KEY},
-                ExpressionAttributeValues={":pk": {"S": partition}, ":sk": {"S": kd.METADATA}},
-            ),
+            "Query",
+            {
+                "TableName": self.requests.table_name,
+                "IndexName": self.requests.gsi_name,
+                "KeyConditionExpression": "#pk = :pk AND #sk = :sk",
+                "ExpressionAttributeNames": {"#pk": kd.GSI1_PARTITION_KEY, "#sk": kd.GSI1_SORT_KEY},
+                "ExpressionAttributeValues": {":pk": {"S": partition}, ":sk": {"S": kd.METADATA}},
+            },
         )
         items = response.get("Items", [])
         if not items:
@@ -102,12 +114,12 @@ class UserOperations(NamespaceOperations):
         password_hash: str | None = None,
     ) -> UserItem:
         """Create a user and claim its API key in one transaction; AlreadyExistsError if either is taken."""
-        self._require_home_region("user creations")
+        self.requests.require_home_region("user creations")
         partition = kd.user_partition_key(user_id)
         api_partition = kd.api_key_partition_key(api_key)
         _require_text("email", email)
         _require_plan(plan)
-        timestamp, _ = self._now()
+        timestamp, _ = self.requests.now()
         user: UserItem = {
             "PK": partition,
             "SK": kd.METADATA,
@@ -128,11 +140,11 @@ class UserOperations(NamespaceOperations):
         guard = api_key_guard_item(api_key, user_id, timestamp)
         user_item = serialize_item(dict(user))
         check_item_size(user_item)
-        self._transact(
+        self.requests.transact(
             "create user",
             [
-                self._put_new(user_item),
-                self._put_new(serialize_item(dict(guard))),
+                self.requests.put_new(user_item),
+                self.requests.put_new(serialize_item(dict(guard))),
             ],
             [
                 AlreadyExistsError(f"user {user_id!r} already exists", "user"),
@@ -143,18 +155,18 @@ class UserOperations(NamespaceOperations):
 
     def rotate_api_key(self, user_id: str, new_api_key: str) -> UserItem:
         """Give the user a new API key, releasing the old one, in one transaction."""
-        self._require_home_region("API key rotations")
+        self.requests.require_home_region("API key rotations")
         new_partition = kd.api_key_partition_key(new_api_key)
         user = self.get_user(user_id, consistent=True)
         old_key = user.get("apiKey")
         if old_key == new_api_key:
             return user
-        timestamp, _ = self._now()
-        user_key = self._key_map(user["PK"], kd.METADATA)
+        timestamp, _ = self.requests.now()
+        user_key = self.requests.key_map(user["PK"], kd.METADATA)
         items: list[dict[str, Any]] = [
             {
                 "Update": {
-                    "TableName": self.table_name,
+                    "TableName": self.requests.table_name,
                     "Key": user_key,
                     "UpdateExpression": "SET apiKey = :new, #gpk = :gpk, #gsk = :meta, updatedAt = :now",
                     # Fails if another rotation got there first, so no key is leaked.
@@ -174,7 +186,7 @@ class UserOperations(NamespaceOperations):
                     },
                 }
             },
-            self._put_new(serialize_item(dict(api_key_guard_item(new_api_key, user_id, timestamp)))),
+            self.requests.put_new(serialize_item(dict(api_key_guard_item(new_api_key, user_id, timestamp)))),
         ]
         errors: list[KvTableError] = [
             ConditionFailedError(f"user {user_id!r} changed while rotating its API key; try again"),
@@ -184,15 +196,15 @@ class UserOperations(NamespaceOperations):
             items.append(
                 {
                     "Delete": {
-                        "TableName": self.table_name,
-                        "Key": self._key_map(kd.api_key_partition_key(old_key), kd.METADATA),
+                        "TableName": self.requests.table_name,
+                        "Key": self.requests.key_map(kd.api_key_partition_key(old_key), kd.METADATA),
                         "ConditionExpression": "userId = :uid",
                         "ExpressionAttributeValues": {":uid": {"S": user_id}},
                     }
                 }
             )
             errors.append(ConditionFailedError(f"the old API key of {user_id!r} is not held by it"))
-        self._transact("rotate API key", items, errors)
+        self.requests.transact("rotate API key", items, errors)
         user.update(
             {"apiKey": new_api_key, "GSI1PK": new_partition, "GSI1SK": kd.METADATA, "updatedAt": timestamp}
         )
@@ -205,13 +217,13 @@ class UserOperations(NamespaceOperations):
         requestCount only grows (a negative `requests` is refused); storageBytes may shrink but never
         below zero: a change that would take it there fails with ConditionFailedError and changes
         nothing (a condition in the same request, not a read first)."""
-        _require_whole("requests", requests)
-        _require_whole("storage bytes", storage_bytes)
+        require_whole("requests", requests)
+        require_whole("storage bytes", storage_bytes)
         if requests < 0:
             raise InvalidInputError(
                 f"requests must not be negative (requestCount only grows), got {requests}"
             )
-        timestamp, _ = self._now()
+        timestamp, _ = self.requests.now()
         condition = "attribute_exists(#pk)"
         values: dict[str, AttributeValue] = {
             ":r": {"N": str(requests)},
@@ -228,8 +240,8 @@ class UserOperations(NamespaceOperations):
         failure = too_small if storage_bytes < 0 else missing
         update = {
             "Update": {
-                "TableName": self.table_name,
-                "Key": self._key_map(kd.user_partition_key(user_id), kd.METADATA),
+                "TableName": self.requests.table_name,
+                "Key": self.requests.key_map(kd.user_partition_key(user_id), kd.METADATA),
                 # ADD is applied by DynamoDB itself, so concurrent writers lose no increment; in a
                 # transaction with a token, a retry after a lost answer does not add twice.
                 "UpdateExpression": "ADD requestCount :r, storageBytes :b SET updatedAt = :now",
@@ -238,7 +250,7 @@ class UserOperations(NamespaceOperations):
                 "ExpressionAttributeValues": values,
             }
         }
-        self._transact("add usage", [update], [failure])
+        self.requests.transact("add usage", [update], [failure])
         return self.get_user(user_id, consistent=True)
 
     # ----- changing and deleting users -----------------------------------
@@ -255,22 +267,23 @@ class UserOperations(NamespaceOperations):
             changes["email"] = _require_text("email", email)
         if not changes:
             raise InvalidInputError("give a plan, an email or both to change")
-        timestamp, _ = self._now()
+        timestamp, _ = self.requests.now()
         changes["updatedAt"] = timestamp
         names = {f"#c{i}": name for i, name in enumerate(changes)}
         values = {f":c{i}": {"S": value} for i, value in enumerate(changes.values())}
         names.update({"#pk": kd.PARTITION_KEY, "#deleting": DELETING})
-        response = self._send(
+        response = self.requests.send(
             "update user",
-            lambda: self.client.update_item(
-                TableName=self.table_name,
-                Key=self._key_map(partition, kd.METADATA),
-                UpdateExpression="SET " + ", ".join(f"#c{i} = :c{i}" for i in range(len(changes))),
-                ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(#deleting)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=cast(dict[str, Any], values),
-                ReturnValues="ALL_NEW",
-            ),
+            "UpdateItem",
+            {
+                "TableName": self.requests.table_name,
+                "Key": self.requests.key_map(partition, kd.METADATA),
+                "UpdateExpression": "SET " + ", ".join(f"#c{i} = :c{i}" for i in range(len(changes))),
+                "ConditionExpression": "attribute_exists(#pk) AND attribute_not_exists(#deleting)",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+                "ReturnValues": "ALL_NEW",
+            },
             on_condition_failed=ItemNotFoundError(f"user {user_id!r} not found (or being deleted)"),
         )
         return cast(UserItem, deserialize_item(cast(Item, response["Attributes"])))
@@ -288,31 +301,31 @@ class UserOperations(NamespaceOperations):
 
         Marks the user `deleting` first (no namespace can be created for it after that) and removes the
         user last, so running it again after an interruption finishes the job."""
-        _require_bool("delete namespaces", delete_namespaces)
+        require_bool("delete namespaces", delete_namespaces)
         partition = kd.user_partition_key(user_id)
         if not delete_namespaces:
             self._refuse_while_owning(user_id)
-        self._mark_deleting(partition, None, f"user {user_id!r}", user_id)
+        self.requests.mark_deleting(partition, None, f"user {user_id!r}", user_id)
         deleted: list[str] = []
-        while links := self.list_user_namespaces(user_id, page_size=100, consistent=True).items:
+        while links := self.namespaces.list_user_namespaces(user_id, page_size=100, consistent=True).items:
             if not delete_namespaces:
                 # A namespace created between the check and the mark: leave the user as it was.
                 self._unmark_deleting(partition)
                 raise _still_owns(user_id, links[0])
             for link in links:
                 namespace = kd.parse_namespace(link["SK"])
-                self.delete_namespace(
+                self.namespaces.delete_namespace(
                     user_id,
                     namespace,
                     on_progress=None if on_progress is None else partial(on_progress, namespace),
                 )
                 deleted.append(namespace)
-        user = self._get(partition, kd.METADATA, True, f"user {user_id!r}")
+        user = self.requests.get(partition, kd.METADATA, True, f"user {user_id!r}")
         items: list[dict[str, Any]] = [
             {
                 "Delete": {
-                    "TableName": self.table_name,
-                    "Key": self._key_map(partition, kd.METADATA),
+                    "TableName": self.requests.table_name,
+                    "Key": self.requests.key_map(partition, kd.METADATA),
                     "ConditionExpression": "attribute_exists(#deleting) AND apiKey = :key",
                     "ExpressionAttributeNames": {"#deleting": DELETING},
                     "ExpressionAttributeValues": {":key": {"S": str(user["apiKey"])}},
@@ -320,14 +333,14 @@ class UserOperations(NamespaceOperations):
             },
             {
                 "Delete": {
-                    "TableName": self.table_name,
-                    "Key": self._key_map(kd.api_key_partition_key(str(user["apiKey"])), kd.METADATA),
+                    "TableName": self.requests.table_name,
+                    "Key": self.requests.key_map(kd.api_key_partition_key(str(user["apiKey"])), kd.METADATA),
                     "ConditionExpression": "userId = :uid",
                     "ExpressionAttributeValues": {":uid": {"S": user_id}},
                 }
             },
         ]
-        self._transact(
+        self.requests.transact(
             "delete user",
             items,
             [
@@ -340,17 +353,18 @@ class UserOperations(NamespaceOperations):
         return deleted
 
     def _refuse_while_owning(self, user_id: str) -> None:
-        owned = self.list_user_namespaces(user_id, page_size=1, consistent=True).items
+        owned = self.namespaces.list_user_namespaces(user_id, page_size=1, consistent=True).items
         if owned:
             raise _still_owns(user_id, owned[0])
 
     def _unmark_deleting(self, partition: str) -> None:
-        self._send(
+        self.requests.send(
             "delete user",
-            lambda: self.client.update_item(
-                TableName=self.table_name,
-                Key=self._key_map(partition, kd.METADATA),
-                UpdateExpression="REMOVE #deleting",
-                ExpressionAttributeNames={"#deleting": DELETING},
-            ),
+            "UpdateItem",
+            {
+                "TableName": self.requests.table_name,
+                "Key": self.requests.key_map(partition, kd.METADATA),
+                "UpdateExpression": "REMOVE #deleting",
+                "ExpressionAttributeNames": {"#deleting": DELETING},
+            },
         )

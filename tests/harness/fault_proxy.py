@@ -7,15 +7,30 @@ plan passes one request through):
   (here: not applied);
 - "drop_before": closes the connection without forwarding: the request never reaches the engine;
 - "drop_after": forwards the request, lets the engine apply it, then closes the connection without
-  the answer: the case where a retry could apply a write twice.
+  the answer: the case where a retry could apply a write twice;
+- "throttle_reasons": answers 400 ProvisionedThroughputExceededException carrying `ThrottlingReasons`
+  (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ThrottlingReason.html);
+- "corrupt": forwards the request (the engine applies it), then answers with one byte of the body
+  changed under the original body's `x-amz-crc32`, as a damaged answer arrives;
+- "unprocessed": for BatchWriteItem and BatchGetItem, forwards only the first half of the batch and
+  answers the rest as UnprocessedItems / UnprocessedKeys, as DynamoDB does under throttling
+  (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html,
+  https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html).
+
+Every answer carries `x-amz-crc32`, the CRC32 of its body, as DynamoDB's answers do and DynamoDB Local's
+do not (AWS SDK for Go v2, DynamoDB customizations, "Response checksum validation":
+https://pkg.go.dev/github.com/aws/aws-sdk-go-v2/service/dynamodb/internal/customizations). The proxy
+also records the access key each request was signed with (`FaultPlan.access_keys`).
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import threading
+import zlib
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +48,18 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 # "pass" forwards the request untouched: a plan can let some requests through before a fault.
-FAULTS = ("pass", "throttle", "error500", "drop_before", "drop_after")
+FAULTS = (
+    "pass",
+    "throttle",
+    "error500",
+    "drop_before",
+    "drop_after",
+    "throttle_reasons",
+    "corrupt",
+    "unprocessed",
+)
+_CREDENTIAL = re.compile(r"Credential=([^/,]+)/")
+_UNPROCESSED = {"BatchWriteItem": "UnprocessedItems", "BatchGetItem": "UnprocessedKeys"}
 
 
 @dataclass
@@ -43,6 +69,7 @@ class FaultPlan:
     upstream: str
     pending: deque[str] = field(default_factory=deque)
     operations: list[str] = field(default_factory=list)
+    access_keys: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def inject(self, *faults: str) -> None:
@@ -63,7 +90,9 @@ def _handler(plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *_: object) -> None:  # quiet
             return
 
-        def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        def _answer(
+            self, status: int, body: bytes, headers: dict[str, str], checksummed: bytes | None = None
+        ) -> None:
             self.send_response(status)
             for name, value in headers.items():
                 if name.lower() not in (
@@ -72,15 +101,17 @@ def _handler(plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
                     "transfer-encoding",
                     "date",
                     "server",
+                    "x-amz-crc32",
                 ):
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
+            self.send_header("x-amz-crc32", str(zlib.crc32(checksummed if checksummed is not None else body)))
             self.end_headers()
             self.wfile.write(body)
 
-        def _error(self, status: int, kind: str) -> None:
-            body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{kind}", "message": "injected"})
-            self._answer(status, body.encode(), {"Content-Type": "application/x-amz-json-1.0"})
+        def _error(self, status: int, kind: str, **fields: object) -> None:
+            body = {"__type": f"com.amazonaws.dynamodb.v20120810#{kind}", "message": "injected", **fields}
+            self._answer(status, json.dumps(body).encode(), {"Content-Type": "application/x-amz-json-1.0"})
 
         def _drop(self) -> None:
             self.close_connection = True
@@ -90,10 +121,20 @@ def _handler(plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             operation = self.headers.get("X-Amz-Target", "?").split(".")[-1]
             fault = plan.next_fault()
+            signed_by = _CREDENTIAL.search(self.headers.get("Authorization", ""))
             with plan.lock:
                 plan.operations.append(f"{operation}:{fault}")
+                plan.access_keys.append(signed_by.group(1) if signed_by else "")
             if fault == "throttle":
                 self._error(400, "ThrottlingException")
+                return
+            if fault == "throttle_reasons":
+                table = json.loads(body).get("TableName", "table")
+                reason = {
+                    "reason": "TableWriteKeyRangeThroughputExceeded",
+                    "resource": f"arn:aws:dynamodb:us-east-1:123456789012:table/{table}",
+                }
+                self._error(400, "ProvisionedThroughputExceededException", ThrottlingReasons=[reason])
                 return
             if fault == "error500":
                 self._error(500, "InternalServerError")
@@ -101,8 +142,12 @@ def _handler(plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
             if fault == "drop_before":
                 self._drop()
                 return
+            held_back: dict[str, object] = {}
+            if fault == "unprocessed" and operation in _UNPROCESSED:
+                body, held_back = _hold_back_half(operation, body)
             connection = http.client.HTTPConnection(upstream.hostname or LOOPBACK, upstream.port, timeout=30)
-            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+            headers["Content-Length"] = str(len(body))
             connection.request("POST", self.path, body=body, headers=headers)
             response = connection.getresponse()
             answer = response.read()
@@ -110,9 +155,39 @@ def _handler(plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
             if fault == "drop_after":
                 self._drop()
                 return
+            if held_back and response.status == 200:
+                parsed = json.loads(answer)
+                parsed[_UNPROCESSED[operation]] = held_back
+                answer = json.dumps(parsed).encode()
+            if fault == "corrupt":
+                damaged = answer[:-2] + bytes([answer[-2] ^ 0x20]) + answer[-1:]
+                self._answer(response.status, damaged, dict(response.getheaders()), checksummed=answer)
+                return
             self._answer(response.status, answer, dict(response.getheaders()))
 
     return Handler
+
+
+def _hold_back_half(operation: str, body: bytes) -> tuple[bytes, dict[str, object]]:
+    """The request with only the first half of each table's batch, and the rest as DynamoDB would
+    return it unprocessed (the same shape as the request's RequestItems)."""
+    request = json.loads(body)
+    forwarded: dict[str, object] = {}
+    held: dict[str, object] = {}
+    for table, batch in request["RequestItems"].items():
+        if operation == "BatchGetItem":
+            keys = batch["Keys"]
+            cut = len(keys) // 2 or 1
+            forwarded[table] = {**batch, "Keys": keys[:cut]}
+            if keys[cut:]:
+                held[table] = {**batch, "Keys": keys[cut:]}
+        else:
+            cut = len(batch) // 2 or 1
+            forwarded[table] = batch[:cut]
+            if batch[cut:]:
+                held[table] = batch[cut:]
+    request["RequestItems"] = forwarded
+    return json.dumps(request).encode(), held
 
 
 NO_CLIENT_RETRIES = Config(

@@ -1,0 +1,25 @@
+"""What a transport is: one DynamoDB operation in, its answer out, AWS's errors as botocore raises them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+# Called before a request is sent (it may add to the request) and after its answer is parsed.
+BeforeCall = Callable[[str, dict[str, Any]], None]
+AfterCall = Callable[[str, dict[str, Any]], None]
+
+
+class Transport(Protocol):
+    """Sends one DynamoDB operation (`GetItem`, ...) with its request in DynamoDB's JSON shape and returns
+    the answer in that shape. Failures are botocore's exceptions (ClientError with AWS's error code,
+    message and modeled fields; EndpointConnectionError, ConnectionClosedError, ReadTimeoutError, ...),
+    so the contract maps them in one place whichever transport sent the request."""
+
+    region: str
+    before_call: list[BeforeCall]
+    after_call: list[AfterCall]
+
+    def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        """Send `operation` once (no retries of its own) and return DynamoDB's answer."""
+        ...

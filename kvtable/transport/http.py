@@ -1,0 +1,270 @@
+"""A small keep-alive HTTP/1.1 client for one endpoint: a POST's bytes out, the status, headers and body
+back. It does what DynamoDB's JSON protocol needs and nothing more, so a request costs a few system
+calls and a few lines of Python; failures are botocore's connection exceptions, as botocore raises them."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import select
+import socket
+import ssl
+from collections import deque
+from typing import BinaryIO, NamedTuple
+from urllib.parse import unquote, urlsplit
+
+from botocore.exceptions import (
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ProxyConnectionError,
+    ReadTimeoutError,
+    SSLError,
+)
+
+_MAX_HEADER_LINES = 200
+_MAX_LINE = 65536
+
+
+class HttpAnswer(NamedTuple):
+    """An HTTP answer: its status, its headers (names in lower case) and its body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class Origin(NamedTuple):
+    """Where requests go: scheme, host, port, and the Host header they carry."""
+
+    scheme: str
+    host: str
+    port: int
+    host_header: str
+
+    @classmethod
+    def parse(cls, url: str) -> Origin:
+        """The origin of an http or https URL, with the default port when none is given."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http or https URL: {url!r}")
+        if parts.path not in ("", "/") or parts.query:
+            raise ValueError(f"an endpoint URL with a path or query ({url}) is not supported here")
+        default = 443 if parts.scheme == "https" else 80
+        port = parts.port or default
+        host = parts.hostname
+        shown = f"[{host}]" if ":" in host else host
+        # The Host header (and so the signature) names the port only when it is not the default.
+        return cls(parts.scheme, host, port, shown if port == default else f"{shown}:{port}")
+
+
+class _Connection:
+    """One open connection: the socket, a buffered reader on it, and a poller to see it closed while idle."""
+
+    __slots__ = ("idle_check", "reader", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader: BinaryIO = sock.makefile("rb")
+        self.idle_check = select.poll()
+        self.idle_check.register(sock, select.POLLIN)
+
+    def closed_while_idle(self) -> bool:
+        # Between answers nothing is due: a readable socket means the server closed it (or sent junk).
+        return bool(self.idle_check.poll(0))
+
+    def close(self) -> None:
+        for closing in (self.reader.close, self.sock.close):
+            with contextlib.suppress(OSError):
+                closing()
+
+
+class ConnectionPool:
+    """Keep-alive connections to one endpoint, reused most-recent first; safe to share between threads
+    (a connection is held by one request at a time, and deque's append and pop are atomic)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        max_idle: int = 10,
+        verify: bool | str = True,
+        proxy_url: str | None = None,
+    ) -> None:
+        self.url = url
+        self.origin = Origin.parse(url)
+        self.connect_timeout, self.read_timeout, self.max_idle = connect_timeout, read_timeout, max_idle
+        self._idle: deque[_Connection] = deque()
+        self._tls = _tls_context(verify) if self.origin.scheme == "https" else None
+        self._proxy = Origin.parse(proxy_url) if proxy_url else None
+        if self._proxy is not None and self._proxy.scheme == "https":
+            raise ValueError(f"a proxy reached over TLS ({proxy_url}) is not supported here")
+        self._proxy_url = proxy_url or ""
+        self._proxy_authorization = _proxy_authorization(proxy_url) if proxy_url else None
+        # Through a plain-HTTP proxy to an http endpoint, the request line names the whole URL.
+        self.request_target = (
+            f"http://{self.origin.host_header}/" if self._proxy and self._tls is None else "/"
+        )
+
+    def post(self, head: bytes, body: bytes) -> HttpAnswer:
+        """Send one request (`head`: request line and headers, ending in a blank line) and read its answer."""
+        connection = self._take()
+        try:
+            try:
+                connection.sock.sendall(head + body)
+                answer, keep = _read_answer(connection.reader)
+            except TimeoutError as error:
+                raise ReadTimeoutError(endpoint_url=self.url, error=error) from error
+            except (OSError, ValueError) as error:
+                # The request may have reached the server: the caller treats this as maybe applied.
+                raise ConnectionClosedError(endpoint_url=self.url) from error
+        except BaseException:
+            connection.close()
+            raise
+        if keep and len(self._idle) < self.max_idle:
+            self._idle.append(connection)
+        else:
+            connection.close()
+        return answer
+
+    def close(self) -> None:
+        """Close every idle connection."""
+        while self._idle:
+            self._idle.pop().close()
+
+    def _take(self) -> _Connection:
+        while self._idle:
+            try:
+                connection = self._idle.pop()
+            except IndexError:  # another thread took the last one
+                break
+            if not connection.closed_while_idle():
+                return connection
+            connection.close()
+        return _Connection(self._connect())
+
+    def _connect(self) -> socket.socket:
+        target = self._proxy or self.origin
+        try:
+            sock = socket.create_connection((target.host, target.port), timeout=self.connect_timeout)
+        except TimeoutError as error:
+            if self._proxy:
+                raise ProxyConnectionError(proxy_url=self._proxy_url, error=error) from error
+            raise ConnectTimeoutError(endpoint_url=self.url, error=error) from error
+        except OSError as error:
+            if self._proxy:
+                raise ProxyConnectionError(proxy_url=self._proxy_url, error=error) from error
+            raise EndpointConnectionError(endpoint_url=self.url, error=error) from error
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.settimeout(self.read_timeout)
+            if self._proxy and self._tls is not None:
+                self._open_tunnel(sock)
+            if self._tls is not None:
+                sock = self._tls.wrap_socket(sock, server_hostname=self.origin.host)
+        except ssl.SSLError as error:
+            sock.close()
+            raise SSLError(endpoint_url=self.url, error=error) from error
+        except TimeoutError as error:
+            sock.close()
+            raise ConnectTimeoutError(endpoint_url=self.url, error=error) from error
+        except OSError as error:
+            sock.close()
+            raise EndpointConnectionError(endpoint_url=self.url, error=error) from error
+        return sock
+
+    def _open_tunnel(self, sock: socket.socket) -> None:
+        """CONNECT through the proxy to the endpoint, so TLS runs end to end."""
+        authority = f"{self.origin.host}:{self.origin.port}"
+        lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}"]
+        if self._proxy_authorization:
+            lines.append(f"Proxy-Authorization: {self._proxy_authorization}")
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        reader = sock.makefile("rb")
+        try:
+            status = _status(reader.readline(_MAX_LINE))
+            while reader.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
+                pass
+        finally:
+            reader.close()
+        if status != 200:
+            raise ProxyConnectionError(proxy_url=self._proxy_url, error=f"CONNECT answered {status}")
+
+
+def _tls_context(verify: bool | str) -> ssl.SSLContext:
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return ssl.create_default_context(cafile=None if verify is True else verify)
+
+
+def _proxy_authorization(proxy_url: str) -> str | None:
+    parts = urlsplit(proxy_url)
+    if parts.username is None:
+        return None
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def _status(line: bytes) -> int:
+    if not line.startswith(b"HTTP/1.") or len(line) < 12:
+        raise ValueError(f"not an HTTP status line: {line[:80]!r}")
+    return int(line[9:12])
+
+
+def _keeps_alive(status_line: bytes, connection: str) -> bool:
+    # HTTP/1.1 keeps a connection unless told to close it; HTTP/1.0 closes it unless told to keep it.
+    if status_line.startswith(b"HTTP/1.0"):
+        return connection == "keep-alive"
+    return connection != "close"
+
+
+def _read_answer(reader: BinaryIO) -> tuple[HttpAnswer, bool]:
+    """One answer from `reader`, and whether the connection may carry another request."""
+    status_line = reader.readline(_MAX_LINE)
+    status = _status(status_line)
+    headers: dict[str, str] = {}
+    for _ in range(_MAX_HEADER_LINES):
+        line = reader.readline(_MAX_LINE)
+        if line in (b"\r\n", b"\n"):
+            break
+        if not line:
+            raise ValueError("the connection closed inside the headers")
+        name, _, value = line.partition(b":")
+        headers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
+    else:
+        raise ValueError("too many header lines")
+    if status == 100:  # a Continue we did not ask for: the real answer follows
+        return _read_answer(reader)
+    length = headers.get("content-length")
+    keep = _keeps_alive(status_line, headers.get("connection", "").lower())
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = _read_chunked(reader)
+    elif length is not None:
+        body = _read_exactly(reader, int(length))
+    else:
+        body, keep = reader.read(), False  # the answer ends when the connection does
+    return HttpAnswer(status, headers, body), keep
+
+
+def _read_exactly(reader: BinaryIO, size: int) -> bytes:
+    body = reader.read(size)
+    if len(body) != size:
+        raise ValueError(f"the connection closed {size - len(body)} bytes before the body's end")
+    return body
+
+
+def _read_chunked(reader: BinaryIO) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        size = int(reader.readline(_MAX_LINE).split(b";", 1)[0].strip() or b"x", 16)
+        if size == 0:
+            while reader.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return b"".join(chunks)
+        chunks.append(_read_exactly(reader, size))
+        reader.readline(_MAX_LINE)
