@@ -86,8 +86,8 @@ def test_wire_numbers_and_sets_from_other_writers_read_back_as_json() -> None:
 
 def test_binary_written_by_another_client_reads_as_its_base64_text_from_either_transport() -> None:
     # botocore hands over decoded bytes, the direct transport DynamoDB's base64 text: both read the same.
-    from_botocore = {"B": b"\x00\xffbin"}, {"BS": [b"b", b"a"]}
-    from_the_wire = {"B": "AP9iaW4="}, {"BS": ["Yg==", "YQ=="]}
+    from_botocore: list[AttributeValue] = [{"B": b"\x00\xffbin"}, {"BS": [b"b", b"a"]}]
+    from_the_wire: list[AttributeValue] = [{"B": "AP9iaW4="}, {"BS": ["Yg==", "YQ=="]}]
     for botocore_value, wire_value in zip(from_botocore, from_the_wire, strict=True):
         assert deserialize_item({"v": botocore_value}) == deserialize_item({"v": wire_value})
     assert deserialize_item({"v": from_the_wire[0]}) == {"v": "AP9iaW4="}
