@@ -270,3 +270,51 @@ def test_credentials_that_change_during_a_run_are_picked_up(
             store.put_key("ns", f"k{i}", i)
     used = plan.access_keys
     assert len(used) == 3 and len(set(used)) == 3 and all(key.startswith("KEY") for key in used)
+
+
+FAULT_CORPUS = [
+    ("throttle", lambda store: store.get_key("ns", "k")),
+    ("throttle_reasons", lambda store: store.put_key("ns", "k2", 2)),
+    ("error500", lambda store: store.create_user("u9", "u9@example.com", "key-nine")),
+    ("drop_before", lambda store: store.list_keys("ns")),
+    ("drop_after", lambda store: store.delete_keys("ns", ["k"])),
+    ("corrupt", lambda store: store.update_key("ns", "k", 3)),
+    ("unprocessed", lambda store: store.get_keys("ns", ["k", "k2"])),
+]
+
+
+def test_both_transports_end_each_fault_the_same_way(dynamodb_endpoint: LocalEndpoint) -> None:
+    """With one try allowed, each fault on the wire surfaces: both transports raise the same error
+    (kind, message, maybe_applied, throttling reasons) or, for unprocessed keys, give the same answer."""
+    seen = {}
+    for choice in TRANSPORTS:
+        with fault_proxy(dynamodb_endpoint.url) as (url, plan):
+            client = client_through(url)
+            table = new_table(client)
+            store = KvTable(client, table, transport=choice, retry_attempts=1, sleep=lambda _: None)
+            store.put_key("ns", "k", 1)
+            see = Observer()
+            for fault, action in FAULT_CORPUS:
+                plan.inject(fault)
+                see(fault, lambda action=action, store=store: action(store))  # type: ignore[misc]
+            seen[choice] = [(label, comparable_table(outcome, table)) for label, outcome in see.seen]
+    assert seen["direct"] == seen["botocore"]
+    assert {label for label, outcome in seen["direct"] if "RetriesExhaustedError" in str(outcome)} == {
+        "throttle",
+        "throttle_reasons",
+        "error500",
+        "drop_before",
+        "drop_after",
+        "corrupt",
+    }
+
+
+def comparable_table(outcome: object, table: str) -> object:
+    """An outcome with the table's generated name (in ARNs and messages) made neutral."""
+    if isinstance(outcome, str):
+        return outcome.replace(table, "<table>")
+    if isinstance(outcome, dict):
+        return {key: comparable_table(value, table) for key, value in outcome.items()}
+    if isinstance(outcome, list | tuple):
+        return [comparable_table(value, table) for value in outcome]
+    return outcome
