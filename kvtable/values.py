@@ -149,17 +149,22 @@ def from_wire(value: AttributeValue) -> Any:
     """One wire-format value as plain Python: numbers as int or float, sets as sorted lists, binary as
     base64 text.
 
-    Converts in one pass, without building Decimals first: listing is the hot path.
+    Converts in one pass, without building Decimals first: listing is the hot path, so the common
+    kinds are looked up directly (a dict lookup costs less than unpacking the one-entry dict).
     """
+    text = value.get("S")
+    if text is not None:
+        return text
+    number = value.get("N")
+    if number is not None:
+        return _number_from_wire(number)
+    members = value.get("M")
+    if members is not None:
+        return {k: from_wire(v) for k, v in members.items()}
+    elements = value.get("L")
+    if elements is not None:
+        return [from_wire(v) for v in elements]
     ((kind, data),) = value.items()
-    if kind == "S":
-        return data
-    if kind == "N":
-        return _number_from_wire(data)
-    if kind == "M":
-        return {k: from_wire(v) for k, v in data.items()}
-    if kind == "L":
-        return [from_wire(v) for v in data]
     if kind == "BOOL":
         return data
     if kind == "NULL":
@@ -179,7 +184,12 @@ def _binary_text(data: str | bytes) -> str:
 
 def deserialize_item(item: dict[str, AttributeValue]) -> dict[str, Any]:
     """A wire-format item as Python, with numbers as int or float."""
-    return {k: from_wire(v) for k, v in item.items()}
+    item_out: dict[str, Any] = {}
+    for name, value in item.items():
+        # Most of an item's attributes are text: taken here without a call.
+        text = value.get("S")
+        item_out[name] = text if text is not None else from_wire(value)
+    return item_out
 
 
 def _number_size(text: str) -> int:
