@@ -11,7 +11,8 @@ VENV_STAMP := $(VENV)/.installed-requirements
 CHECKERS_VENV := .venv-checkers
 CHECKERS_STAMP := $(CHECKERS_VENV)/.installed-requirements
 NODE_STAMP := node_modules/.installed-package-lock
-# PynamoDB, for `make bench` alone: the package never depends on it.
+# PynamoDB, pydynox, aiodynamo, aiohttp and awscrt (requirements-bench.txt), for `make bench` alone:
+# the package never depends on them.
 BENCH_STAMP := $(VENV)/.installed-bench-requirements
 CODE := kvtable cfn_rules scripts tests build_template.py
 # `make deploy ENV=prod` reads config/prod.toml (as do plan, outputs and verify).

@@ -1,12 +1,15 @@
 """Client-side CPU per operation (get, put, list by prefix) of four ways to use the table, on the same
 DynamoDB Local in one run, alternated: the data contract, idiomatic code on the boto3 client sending
 the same requests, the boto3 `Table` resource, and PynamoDB (a benchmark-only dependency). CPU is this
-process's own (time.process_time), so the engine's work does not count."""
+process's own (time.process_time), so the engine's work does not count. The contract's requests, written
+by hand, live here too: the `transports` section's peers send them."""
 
 from __future__ import annotations
 
+import os
+import random
 import time
-from functools import partial
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
@@ -32,6 +35,98 @@ NAMESPACE = "clients"
 PAGE = 100
 TARGET_RATIO = 1.05
 OPERATIONS = ("get", "put", "list by prefix")
+PARTITION = f"NS#{NAMESPACE}"
+
+# The contract's put_key request (a missing or live key; no TTL), as its expressions read today: every
+# hand-written client sends these, and `transports` checks them against what the contract sends.
+PUT_UPDATE = (
+    "SET GSI1PK = :a0, GSI1SK = :a1, entityType = :a2, #value = :a3, updatedAt = :a4, writeId = :a5, "
+    "createdAt = if_not_exists(createdAt, :a4), #version = if_not_exists(#version, :zero) + :one REMOVE #ttl"
+)
+PUT_CONDITION = (
+    "(attribute_not_exists(#pk) OR attribute_not_exists(#ttl) OR #ttl > :now) "
+    "AND (attribute_not_exists(writeId) OR writeId <> :a5)"
+)
+PUT_NAMES = {"#pk": "PK", "#ttl": "ttl", "#version": "version", "#value": "value"}
+QUERY_CONDITION = "#pk = :pk AND begins_with(#sk, :prefix)"
+LIVE_FILTER = "attribute_not_exists(#ttl) OR #ttl > :now"
+QUERY_NAMES = {"#pk": "GSI1PK", "#sk": "GSI1SK", "#ttl": "ttl"}
+
+
+def sort_key(i: int) -> str:
+    """The sort key of the i-th benchmark key."""
+    return f"KEY#{key_name(i)}"
+
+
+def put_values(i: int) -> dict[str, Any]:
+    """The put's ExpressionAttributeValues as Python values: a new write id each time, as the contract's."""
+    return {
+        ":a0": PARTITION,
+        ":a1": sort_key(i),
+        ":a2": "KEY",
+        ":a3": key_value(i),
+        ":a4": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        ":a5": os.urandom(16).hex(),
+        ":one": 1,
+        ":now": int(time.time()),
+        ":zero": 0,
+    }
+
+
+def get_request(table: str, i: int) -> dict[str, Any]:
+    """The contract's get_key GetItem for the i-th key."""
+    key = {"PK": {"S": PARTITION}, "SK": {"S": sort_key(i)}}
+    return {"TableName": table, "Key": key, "ConsistentRead": False}
+
+
+def put_request(table: str, i: int, value: Mapping[str, object]) -> dict[str, Any]:
+    """The contract's put_key UpdateItem for the i-th key; `value` is key_value(i) in DynamoDB's JSON."""
+    sort, now = sort_key(i), int(time.time())
+    return {
+        "TableName": table,
+        "Key": {"PK": {"S": PARTITION}, "SK": {"S": sort}},
+        "UpdateExpression": PUT_UPDATE,
+        "ConditionExpression": PUT_CONDITION,
+        "ExpressionAttributeNames": PUT_NAMES,
+        "ExpressionAttributeValues": {
+            ":a0": {"S": PARTITION},
+            ":a1": {"S": sort},
+            ":a2": {"S": "KEY"},
+            ":a3": value,
+            ":a4": {"S": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now))},
+            ":a5": {"S": os.urandom(16).hex()},
+            ":one": {"N": "1"},
+            ":now": {"N": str(now)},
+            ":zero": {"N": "0"},
+        },
+        "ReturnValues": "ALL_NEW",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+def page_request(table: str) -> dict[str, Any]:
+    """The contract's list_keys Query: a page of PAGE keys with the prefix on the GSI, expired ones filtered."""
+    return {
+        "TableName": table,
+        "KeyConditionExpression": QUERY_CONDITION,
+        "FilterExpression": LIVE_FILTER,
+        "ExpressionAttributeNames": QUERY_NAMES,
+        "ExpressionAttributeValues": {
+            ":pk": {"S": PARTITION},
+            ":prefix": {"S": f"KEY#{PREFIX}"},
+            ":now": {"N": str(int(time.time()))},
+        },
+        "IndexName": kd.DEFAULT_GSI_NAME,
+        "Limit": PAGE,
+        "ConsistentRead": False,
+    }
+
+
+def live(item: dict[str, Any]) -> dict[str, Any]:
+    """`item` unless its TTL has passed (DynamoDB deletes expired items only eventually), as the contract."""
+    if "ttl" in item and int(item["ttl"]) <= int(time.time()):
+        raise LookupError("expired")
+    return item
 
 
 class Contract:
@@ -63,68 +158,24 @@ class PlainClient:
     def __init__(self, client: DynamoDBClient, table: str, url: str) -> None:
         self.client, self.table = client, table
         self.serialize, self.deserialize = TypeSerializer().serialize, TypeDeserializer().deserialize
-        self.partition = f"NS#{NAMESPACE}"
 
     def _item(self, item: dict[str, Any]) -> dict[str, Any]:
         return {name: self.deserialize(value) for name, value in item.items()}
 
     def get(self, i: int) -> object:
-        response = self.client.get_item(
-            TableName=self.table, Key={"PK": {"S": self.partition}, "SK": {"S": f"KEY#{key_name(i)}"}}
-        )
-        item = self._item(response["Item"])
-        if "ttl" in item and item["ttl"] <= int(time.time()):
-            raise LookupError("expired")
-        return item
+        response = self.client.get_item(**get_request(self.table, i))
+        return live(self._item(response["Item"]))
 
     def put(self, i: int) -> object:
-        now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-        sort = f"KEY#{key_name(i)}"
-        response = self.client.update_item(
-            TableName=self.table,
-            Key={"PK": {"S": self.partition}, "SK": {"S": sort}},
-            UpdateExpression="SET GSI1PK = :pk, GSI1SK = :sk, entityType = :type, #value = :value, "
-            "updatedAt = :now, writeId = :id, createdAt = if_not_exists(createdAt, :now), "
-            "#version = if_not_exists(#version, :zero) + :one REMOVE #ttl",
-            ConditionExpression="(attribute_not_exists(PK) OR attribute_not_exists(#ttl) OR #ttl > :epoch) "
-            "AND (attribute_not_exists(writeId) OR writeId <> :id)",
-            ExpressionAttributeNames={"#value": "value", "#version": "version", "#ttl": "ttl"},
-            ExpressionAttributeValues={
-                ":pk": {"S": self.partition},
-                ":sk": {"S": sort},
-                ":type": {"S": "KEY"},
-                ":value": self.serialize(key_value(i)),
-                ":now": {"S": now},
-                ":id": {"S": f"{i:032x}"},
-                ":zero": {"N": "0"},
-                ":one": {"N": "1"},
-                ":epoch": {"N": str(int(time.time()))},
-            },
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-        return self._item(response["Attributes"])
-
-    def _query(self) -> dict[str, Any]:
-        return {
-            "TableName": self.table,
-            "IndexName": kd.DEFAULT_GSI_NAME,
-            "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
-            "FilterExpression": "attribute_not_exists(#ttl) OR #ttl > :epoch",
-            "ExpressionAttributeNames": {"#ttl": "ttl"},
-            "ExpressionAttributeValues": {
-                ":pk": {"S": self.partition},
-                ":prefix": {"S": f"KEY#{PREFIX}"},
-                ":epoch": {"N": str(int(time.time()))},
-            },
-            "Limit": PAGE,
-        }
+        request = put_request(self.table, i, self.serialize(key_value(i)))
+        return self._item(self.client.update_item(**request)["Attributes"])
 
     def list_page(self) -> object:
-        return [self._item(item) for item in self.client.query(**self._query())["Items"]]
+        return [self._item(item) for item in self.client.query(**page_request(self.table))["Items"]]
 
     def list_all(self) -> int:
-        pages = self.client.get_paginator("query").paginate(**self._query())
+        request = page_request(self.table)
+        pages = self.client.get_paginator("query").paginate(**request)
         return sum(len([self._item(item) for item in page["Items"]]) for page in pages)
 
 
@@ -256,23 +307,33 @@ class PynamoDB:
         return consumed(self._query(None))
 
 
-def _interleaved_cpu(clients: list[Any], operation: str, calls: int) -> dict[str, list[float]]:
-    """CPU seconds of each call, the clients taking turns call by call (the order rotating), so that
-    a machine that speeds up or slows down meanwhile affects every client alike."""
-    samples: dict[str, list[float]] = {each.name: [] for each in clients}
+def shuffled_cpu(
+    actions: dict[str, Callable[[int], object]], calls: int, rng: random.Random
+) -> dict[str, list[float]]:
+    """CPU seconds of each call of each action, in an order shuffled afresh for every call index: under a
+    fixed rotation a botocore client that runs right after another one costs 10-15% less CPU (warm caches),
+    and a machine that speeds up or slows down meanwhile affects every action alike."""
+    samples: dict[str, list[float]] = {name: [] for name in actions}
+    order = list(actions)
     clock = time.process_time
     for i in range(calls):
-        for turn in range(len(clients)):
-            each = clients[(i + turn) % len(clients)]
-            act = each.list_page if operation == "list by prefix" else partial(getattr(each, operation), i)
+        rng.shuffle(order)
+        for name in order:
+            act = actions[name]
             start = clock()
-            act()
-            samples[each.name].append(clock() - start)
+            act(i)
+            samples[name].append(clock() - start)
     return samples
 
 
-def run_clients(client: DynamoDBClient, url: str, keys: int, ops: int, rounds: int) -> None:
-    """Print the CPU table and the listing memory of each client."""
+def _operation(each: Any, operation: str) -> Callable[[int], object]:
+    if operation == "list by prefix":
+        return lambda _: each.list_page()
+    return getattr(each, operation)  # type: ignore[no-any-return]
+
+
+def run_clients(client: DynamoDBClient, url: str, keys: int, ops: int, rounds: int, *, seed: int = 0) -> None:
+    """Print the CPU table and the listing memory of each client (call order shuffled with `seed`)."""
     table = new_table(client, "clients")
     KvTable(client, table).load_keys(NAMESPACE, entries(keys), workers=4)
     kinds: list[Any] = [Contract, PlainClient, TableResource]
@@ -289,13 +350,17 @@ def run_clients(client: DynamoDBClient, url: str, keys: int, ops: int, rounds: i
             each.put(i)
         each.list_page()
     calls = {"get": ops * rounds, "put": ops * rounds, "list by prefix": max(ops * rounds // 10, 5)}
-    samples = {operation: _interleaved_cpu(clients, operation, count) for operation, count in calls.items()}
+    rng = random.Random(seed)
+    samples = {
+        operation: shuffled_cpu({each.name: _operation(each, operation) for each in clients}, count, rng)
+        for operation, count in calls.items()
+    }
     memory = {each.name: traced(each.list_all) for each in clients}
 
     names = [each.name for each in clients]
     print(
         f"\n== client CPU per operation, µs: the mean of {calls['get']:,} calls each ({calls['list by prefix']:,} "
-        f"lists of a page of {PAGE}), the clients taking turns call by call"
+        f"lists of a page of {PAGE}), the order shuffled for every call (seed {seed})"
     )
     print(f"{'':<26}" + "".join(f"{name:>14}" for name in names) + f"{'kvtable/client':>16}")
     worst = 0.0

@@ -1,15 +1,17 @@
 """Benchmarks on DynamoDB Local, in one run: the data layer against plain boto3 (load and list), bulk
 loads (memory at 20,000 and 200,000 keys, throughput with 1, 2 and 4 writers), the import's cost,
-client CPU per operation beside the boto3 client, the boto3 Table resource and PynamoDB, and where a
-request's CPU goes. A benchmark, not a test: its timings depend on the machine.
+client CPU per operation beside the boto3 client, the boto3 Table resource and PynamoDB, kvtable's
+transports beside the boto3 client, pydynox and aiodynamo (client CPU, cold start, and the signing and HTTP
+building blocks), and where a request's CPU goes. A benchmark, not a test: its timings depend on the machine.
 """
 
 import argparse
+import random
 
 from kvtable.cli.command import Command
 from kvtable.local.dynamodb_local import dynamodb_local, local_dynamodb_client
 
-SECTIONS = ("compare", "bulk", "import", "clients", "profile")
+SECTIONS = ("compare", "bulk", "import", "clients", "transports", "profile")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +31,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--import-pairs", type=int, default=20, help="process pairs for the import cost (default 20)"
     )
     parser.add_argument("--ops", type=int, default=300, help="operations per client per round (default 300)")
+    parser.add_argument(
+        "--cold-starts",
+        type=int,
+        default=21,
+        help="fresh processes per client for the cold start (default 21)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the random call order of clients and transports (default: a new one)",
+    )
     parser.add_argument("--endpoint-url", help="an already running DynamoDB Local")
 
 
@@ -39,9 +52,12 @@ def run(url: str, args: argparse.Namespace) -> None:
     from kvtable.benchmarks.compare import run_comparison  # noqa: PLC0415
     from kvtable.benchmarks.imports import run_imports  # noqa: PLC0415
     from kvtable.benchmarks.profile import run_profile  # noqa: PLC0415
+    from kvtable.benchmarks.transports import Sizes, run_transports  # noqa: PLC0415
 
     client = local_dynamodb_client(url)
     sections = args.only or SECTIONS
+    # Printed with each table that uses it, so that a run's call order can be repeated.
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     print(f"DynamoDB Local at {url}")
     if "compare" in sections:
         run_comparison(client, url, args.keys, args.rounds)
@@ -50,7 +66,11 @@ def run(url: str, args: argparse.Namespace) -> None:
     if "import" in sections:
         run_imports(url, args.import_pairs)
     if "clients" in sections:
-        run_clients(client, url, args.keys, args.ops, max(args.rounds, 5))
+        run_clients(client, url, args.keys, args.ops, max(args.rounds, 5), seed=seed)
+    if "transports" in sections:
+        calls = args.ops * max(args.rounds, 5)
+        sizes = Sizes(args.keys, calls, max(calls // 10, 5), max(args.cold_starts, 1), seed)
+        run_transports(client, url, sizes)
     if "profile" in sections:
         run_profile(client, args.ops * 3)
 
@@ -73,6 +93,7 @@ BENCH = Command(
         "kvtable bench",
         "kvtable bench --keys 2000 --rounds 1 --large-keys 20000",
         "kvtable bench --only clients --only profile",
+        "kvtable bench --only transports --seed 7",
     ),
     add_arguments=add_arguments,
     run=run_bench,
