@@ -15,6 +15,11 @@ BILLING_PLANS: Final[tuple[BillingPlan, ...]] = ("free", "pro", "scale")
 JsonValue = None | bool | int | float | Decimal | str | list["JsonValue"] | dict[str, "JsonValue"]
 
 
+# The key, TTL, timestamp and entityType fields below, and the entityType literals, spell kvtable.key_design's
+# names again: a TypedDict's fields and a Literal take no constants. Code that builds or reads an item uses
+# the constants; tests/test_key_design.py fails if the two ever differ.
+
+
 class UserItem(TypedDict):
     """`PK=USER#<id>, SK=METADATA`: a user, on the GSI under its API key (access pattern 2)."""
 

@@ -1,7 +1,7 @@
-"""The key design, defined once: attribute names, the index name and key prefixes.
+"""The key design, defined once: key, TTL and shared attribute names, entity types, key prefixes.
 
-The template builder, the IAM policies, the data-access code and the tests all
-import these names; no other module spells an attribute name or a prefix.
+kvtable's code uses these names and never spells them, except where Python takes only an identifier or a
+literal (TypedDict and PynamoDB fields, Literal types), which tests/test_key_design.py checks against them.
 """
 
 from typing import Final
@@ -18,6 +18,18 @@ GSI1_SORT_KEY: Final = "GSI1SK"
 TTL_ATTRIBUTE: Final = "ttl"
 
 KEY_ATTRIBUTES: Final = (PARTITION_KEY, SORT_KEY, GSI1_PARTITION_KEY, GSI1_SORT_KEY)
+
+# Attributes of every kind of item (an API-key guard, never changed, has no updatedAt); those of one
+# kind only are its fields in `kvtable.entities`.
+ENTITY_TYPE_ATTRIBUTE: Final = "entityType"
+CREATED_AT: Final = "createdAt"
+UPDATED_AT: Final = "updatedAt"
+
+# The values of `entityType`; a namespace's link from its owner is a NAMESPACE item too.
+USER_ENTITY: Final = "USER"
+NAMESPACE_ENTITY: Final = "NAMESPACE"
+KEY_ENTITY: Final = "KEY"
+API_KEY_ENTITY: Final = "APIKEY"
 
 SEPARATOR: Final = "#"
 USER_PREFIX: Final = "USER#"

@@ -10,6 +10,7 @@ from kvtable.errors import InvalidInputError
 
 T = TypeVar("T")
 
+DEFAULT_PAGE_SIZE = 100  # items a listing's page holds when the caller names no page size
 MAX_PAGE_SIZE = 1000
 # A cursor holds at most a table and an index key (2 KB + 1 KB each, base64 and JSON around them).
 MAX_CURSOR_CHARS = 16 * 1024

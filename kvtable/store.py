@@ -27,7 +27,7 @@ from kvtable.contract.requests import (
 )
 from kvtable.contract.users import UserOperations
 from kvtable.entities import BillingPlan, JsonValue, KeyItem, NamespaceItem, NamespaceLinkItem, UserItem
-from kvtable.pagination import Page
+from kvtable.pagination import DEFAULT_PAGE_SIZE, Page
 from kvtable.transport import Transport, TransportChoice, transport_for
 
 if TYPE_CHECKING:
@@ -149,13 +149,17 @@ class KvTable:
     # ----- namespaces --------------------------------------------------------
 
     def list_user_namespaces(
-        self, user_id: str, page_size: int = 100, cursor: str | None = None, consistent: bool = False
+        self,
+        user_id: str,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        consistent: bool = False,
     ) -> Page[NamespaceLinkItem]:
         """Pattern 3: `PK=USER#<id>, SK begins_with NS#`, one page."""
         return self._namespaces.list_user_namespaces(user_id, page_size, cursor, consistent)
 
     def iter_user_namespaces(
-        self, user_id: str, page_size: int = 100, consistent: bool = False
+        self, user_id: str, page_size: int = DEFAULT_PAGE_SIZE, consistent: bool = False
     ) -> Iterator[NamespaceLinkItem]:
         """Every namespace link of a user, one page in memory at a time."""
         return self._namespaces.iter_user_namespaces(user_id, page_size, consistent)
@@ -208,7 +212,7 @@ class KvTable:
         self,
         namespace: str,
         prefix: str = "",
-        page_size: int = 100,
+        page_size: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
         consistent: bool = False,
     ) -> Page[KeyItem]:
@@ -216,7 +220,7 @@ class KvTable:
         return self._keys.list_keys(namespace, prefix, page_size, cursor, consistent)
 
     def iter_keys(
-        self, namespace: str, prefix: str = "", page_size: int = 100, consistent: bool = False
+        self, namespace: str, prefix: str = "", page_size: int = DEFAULT_PAGE_SIZE, consistent: bool = False
     ) -> Iterator[KeyItem]:
         """Every live key with the prefix, streamed one page at a time."""
         return self._keys.iter_keys(namespace, prefix, page_size, consistent)

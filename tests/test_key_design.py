@@ -1,9 +1,25 @@
-"""Key builders and parsers: the only place a prefix is spelled."""
+"""Key builders and parsers: the only place a prefix is spelled; and the fields that must spell the
+design's names again (TypedDicts, the benchmark's PynamoDB model) spell them as key_design does."""
+
+from typing import Any, get_args, get_type_hints
 
 import pytest
 
 from kvtable import key_design as kd
+from kvtable.benchmarks.clients import pynamodb_model
+from kvtable.entities import ApiKeyGuardItem, KeyItem, NamespaceItem, NamespaceLinkItem, UserItem
 from kvtable.errors import InvalidInputError
+
+# Every attribute name key_design defines: a type's fields among these are the ones it spells again.
+DESIGN_ATTRIBUTES = {
+    *kd.KEY_ATTRIBUTES,
+    kd.TTL_ATTRIBUTE,
+    kd.ENTITY_TYPE_ATTRIBUTE,
+    kd.CREATED_AT,
+    kd.UPDATED_AT,
+}
+TABLE_KEY = {kd.PARTITION_KEY, kd.SORT_KEY}
+SHARED = {kd.ENTITY_TYPE_ATTRIBUTE, kd.CREATED_AT, kd.UPDATED_AT}
 
 
 def test_builders_follow_the_design() -> None:
@@ -56,3 +72,29 @@ def test_partition_key_limit_is_2048_bytes() -> None:
 def test_namespace_obeys_the_sort_key_limit_because_it_is_also_a_sort_key() -> None:
     with pytest.raises(InvalidInputError):
         kd.namespace_partition_key("n" * 1022)
+
+
+@pytest.mark.parametrize(
+    ("item_type", "entity", "required", "optional"),
+    [
+        (UserItem, kd.USER_ENTITY, {*kd.KEY_ATTRIBUTES, *SHARED}, set()),
+        (NamespaceLinkItem, kd.NAMESPACE_ENTITY, {*TABLE_KEY, *SHARED}, set()),
+        (NamespaceItem, kd.NAMESPACE_ENTITY, {*kd.KEY_ATTRIBUTES, *SHARED}, set()),
+        (KeyItem, kd.KEY_ENTITY, {*kd.KEY_ATTRIBUTES, *SHARED}, {kd.TTL_ATTRIBUTE}),
+        (ApiKeyGuardItem, kd.API_KEY_ENTITY, {*TABLE_KEY, kd.ENTITY_TYPE_ATTRIBUTE, kd.CREATED_AT}, set()),
+    ],
+)
+def test_entity_fields_and_literals_spell_the_key_design(
+    item_type: type[Any], entity: str, required: set[str], optional: set[str]
+) -> None:
+    assert item_type.__required_keys__ & DESIGN_ATTRIBUTES == required
+    assert item_type.__optional_keys__ & DESIGN_ATTRIBUTES == optional
+    assert get_args(get_type_hints(item_type)[kd.ENTITY_TYPE_ATTRIBUTE]) == (entity,)
+
+
+def test_the_benchmark_pynamodb_model_spells_the_key_design() -> None:
+    pytest.importorskip("pynamodb")
+    model = pynamodb_model("kv-test", "http://127.0.0.1:9")
+    assert DESIGN_ATTRIBUTES.issubset(field.attr_name for field in model.get_attributes().values())
+    index_fields = type(model.by_namespace).Meta.attributes.values()
+    assert {field.attr_name for field in index_fields} == {kd.GSI1_PARTITION_KEY, kd.GSI1_SORT_KEY}

@@ -26,6 +26,7 @@ from kvtable.benchmarks.measure import (
     new_table,
     traced,
 )
+from kvtable.contract.requests import VERSION, WRITE_ID
 from kvtable.store import KvTable
 
 if TYPE_CHECKING:
@@ -35,27 +36,32 @@ NAMESPACE = "clients"
 PAGE = 100
 TARGET_RATIO = 1.05
 OPERATIONS = ("get", "put", "list by prefix")
-PARTITION = f"NS#{NAMESPACE}"
+PARTITION = kd.namespace_partition_key(NAMESPACE)
+LISTED_SORT_PREFIX = kd.key_prefix_sort_key(PREFIX)  # the sort keys every listing here begins with
 
 # The contract's put_key request (a missing or live key; no TTL), as its expressions read today: every
 # hand-written client sends these, and `transports` checks them against what the contract sends.
 PUT_UPDATE = (
-    "SET GSI1PK = :a0, GSI1SK = :a1, entityType = :a2, #value = :a3, updatedAt = :a4, writeId = :a5, "
-    "createdAt = if_not_exists(createdAt, :a4), #version = if_not_exists(#version, :zero) + :one REMOVE #ttl"
+    f"SET {kd.GSI1_PARTITION_KEY} = :a0, {kd.GSI1_SORT_KEY} = :a1, {kd.ENTITY_TYPE_ATTRIBUTE} = :a2, "
+    f"#value = :a3, {kd.UPDATED_AT} = :a4, {WRITE_ID} = :a5, "
+    f"{kd.CREATED_AT} = if_not_exists({kd.CREATED_AT}, :a4), "
+    "#version = if_not_exists(#version, :zero) + :one REMOVE #ttl"
 )
 PUT_CONDITION = (
     "(attribute_not_exists(#pk) OR attribute_not_exists(#ttl) OR #ttl > :now) "
-    "AND (attribute_not_exists(writeId) OR writeId <> :a5)"
+    f"AND (attribute_not_exists({WRITE_ID}) OR {WRITE_ID} <> :a5)"
 )
-PUT_NAMES = {"#pk": "PK", "#ttl": "ttl", "#version": "version", "#value": "value"}
+PUT_NAMES = {"#pk": kd.PARTITION_KEY, "#ttl": kd.TTL_ATTRIBUTE, "#version": VERSION, "#value": "value"}
 QUERY_CONDITION = "#pk = :pk AND begins_with(#sk, :prefix)"
 LIVE_FILTER = "attribute_not_exists(#ttl) OR #ttl > :now"
-QUERY_NAMES = {"#pk": "GSI1PK", "#sk": "GSI1SK", "#ttl": "ttl"}
+QUERY_NAMES = {"#pk": kd.GSI1_PARTITION_KEY, "#sk": kd.GSI1_SORT_KEY, "#ttl": kd.TTL_ATTRIBUTE}
 
 
 def sort_key(i: int) -> str:
     """The sort key of the i-th benchmark key."""
-    return f"KEY#{key_name(i)}"
+    # The prefix, not kd.key_sort_key: idiomatic hand-written code does not check its own keys, so the
+    # clients measured against the contract are not charged for the contract's checks.
+    return kd.KEY_PREFIX + key_name(i)
 
 
 def put_values(i: int) -> dict[str, Any]:
@@ -63,7 +69,7 @@ def put_values(i: int) -> dict[str, Any]:
     return {
         ":a0": PARTITION,
         ":a1": sort_key(i),
-        ":a2": "KEY",
+        ":a2": kd.KEY_ENTITY,
         ":a3": key_value(i),
         ":a4": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
         ":a5": os.urandom(16).hex(),
@@ -75,7 +81,7 @@ def put_values(i: int) -> dict[str, Any]:
 
 def get_request(table: str, i: int) -> dict[str, Any]:
     """The contract's get_key GetItem for the i-th key."""
-    key = {"PK": {"S": PARTITION}, "SK": {"S": sort_key(i)}}
+    key = {kd.PARTITION_KEY: {"S": PARTITION}, kd.SORT_KEY: {"S": sort_key(i)}}
     return {"TableName": table, "Key": key, "ConsistentRead": False}
 
 
@@ -84,14 +90,14 @@ def put_request(table: str, i: int, value: Mapping[str, object]) -> dict[str, An
     sort, now = sort_key(i), int(time.time())
     return {
         "TableName": table,
-        "Key": {"PK": {"S": PARTITION}, "SK": {"S": sort}},
+        "Key": {kd.PARTITION_KEY: {"S": PARTITION}, kd.SORT_KEY: {"S": sort}},
         "UpdateExpression": PUT_UPDATE,
         "ConditionExpression": PUT_CONDITION,
         "ExpressionAttributeNames": PUT_NAMES,
         "ExpressionAttributeValues": {
             ":a0": {"S": PARTITION},
             ":a1": {"S": sort},
-            ":a2": {"S": "KEY"},
+            ":a2": {"S": kd.KEY_ENTITY},
             ":a3": value,
             ":a4": {"S": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now))},
             ":a5": {"S": os.urandom(16).hex()},
@@ -113,7 +119,7 @@ def page_request(table: str) -> dict[str, Any]:
         "ExpressionAttributeNames": QUERY_NAMES,
         "ExpressionAttributeValues": {
             ":pk": {"S": PARTITION},
-            ":prefix": {"S": f"KEY#{PREFIX}"},
+            ":prefix": {"S": LISTED_SORT_PREFIX},
             ":now": {"N": str(int(time.time()))},
         },
         "IndexName": kd.DEFAULT_GSI_NAME,
@@ -124,7 +130,7 @@ def page_request(table: str) -> dict[str, Any]:
 
 def live(item: dict[str, Any]) -> dict[str, Any]:
     """`item` unless its TTL has passed (DynamoDB deletes expired items only eventually), as the contract."""
-    if "ttl" in item and int(item["ttl"]) <= int(time.time()):
+    if kd.TTL_ATTRIBUTE in item and int(item[kd.TTL_ATTRIBUTE]) <= int(time.time()):
         raise LookupError("expired")
     return item
 
@@ -186,29 +192,31 @@ class TableResource:
 
     def __init__(self, client: DynamoDBClient, table: str, url: str) -> None:
         self.table = resource(url).Table(table)
-        self.partition = f"NS#{NAMESPACE}"
+        self.partition = PARTITION
 
     def get(self, i: int) -> object:
-        return self.table.get_item(Key={"PK": self.partition, "SK": f"KEY#{key_name(i)}"})["Item"]
+        return self.table.get_item(Key={kd.PARTITION_KEY: self.partition, kd.SORT_KEY: sort_key(i)})["Item"]
 
     def put(self, i: int) -> object:
-        sort = f"KEY#{key_name(i)}"
+        sort = sort_key(i)
         now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
         item = {
-            "PK": self.partition,
-            "SK": sort,
-            "GSI1PK": self.partition,
-            "GSI1SK": sort,
-            "entityType": "KEY",
+            kd.PARTITION_KEY: self.partition,
+            kd.SORT_KEY: sort,
+            kd.GSI1_PARTITION_KEY: self.partition,
+            kd.GSI1_SORT_KEY: sort,
+            kd.ENTITY_TYPE_ATTRIBUTE: kd.KEY_ENTITY,
             "value": key_value(i),
-            "createdAt": now,
-            "updatedAt": now,
-            "version": 1,
+            kd.CREATED_AT: now,
+            kd.UPDATED_AT: now,
+            VERSION: 1,
         }
         return self.table.put_item(Item=item)
 
     def _condition(self) -> Any:
-        return Key("GSI1PK").eq(self.partition) & Key("GSI1SK").begins_with(f"KEY#{PREFIX}")
+        return Key(kd.GSI1_PARTITION_KEY).eq(self.partition) & Key(kd.GSI1_SORT_KEY).begins_with(
+            LISTED_SORT_PREFIX
+        )
 
     def list_page(self) -> object:
         return self.table.query(
@@ -241,6 +249,8 @@ def pynamodb_model(table: str, url: str) -> Any:
         aws_access_key_id = "local"
         aws_secret_access_key = "local"
 
+    # The fields below spell the table's attribute names: renamed, with `attr_name`, PynamoDB would send an
+    # item's attributes in another order (it orders them by field name). tests/test_key_design.py checks them.
     class ByNamespace(GlobalSecondaryIndex):  # type: ignore[misc]  # PynamoDB is typed Any here
         class Meta(Settings):
             index_name = kd.DEFAULT_GSI_NAME
@@ -276,20 +286,20 @@ class PynamoDB:
 
     def __init__(self, client: DynamoDBClient, table: str, url: str) -> None:
         self.model = pynamodb_model(table, url)
-        self.partition = f"NS#{NAMESPACE}"
+        self.partition = PARTITION
 
     def get(self, i: int) -> object:
-        return self.model.get(self.partition, f"KEY#{key_name(i)}")
+        return self.model.get(self.partition, sort_key(i))
 
     def put(self, i: int) -> object:
-        sort = f"KEY#{key_name(i)}"
+        sort = sort_key(i)
         now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
         return self.model(
             self.partition,
             sort,
             GSI1PK=self.partition,
             GSI1SK=sort,
-            entityType="KEY",
+            entityType=kd.KEY_ENTITY,
             value=key_value(i),
             createdAt=now,
             updatedAt=now,
@@ -297,7 +307,7 @@ class PynamoDB:
         ).save()
 
     def _query(self, limit: int | None) -> Any:
-        condition = self.model.GSI1SK.startswith(f"KEY#{PREFIX}")
+        condition = self.model.GSI1SK.startswith(LISTED_SORT_PREFIX)
         return self.model.by_namespace.query(self.partition, condition, limit=limit)
 
     def list_page(self) -> object:

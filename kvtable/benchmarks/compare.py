@@ -21,6 +21,7 @@ from kvtable.benchmarks.measure import (
     timed,
     traced,
 )
+from kvtable.contract.requests import VERSION
 from kvtable.store import KvTable
 
 if TYPE_CHECKING:
@@ -55,11 +56,11 @@ def load_with_boto3(url: str, table_name: str, namespace: str, count: int) -> in
                     kd.SORT_KEY: sort,
                     kd.GSI1_PARTITION_KEY: partition,
                     kd.GSI1_SORT_KEY: sort,
-                    "entityType": "KEY",
+                    kd.ENTITY_TYPE_ATTRIBUTE: kd.KEY_ENTITY,
                     "value": key_value(i),
-                    "createdAt": now,
-                    "updatedAt": now,
-                    "version": 1,
+                    kd.CREATED_AT: now,
+                    kd.UPDATED_AT: now,
+                    VERSION: 1,
                 }
             )
     return count

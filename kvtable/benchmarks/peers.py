@@ -11,6 +11,7 @@ from typing import Any
 
 from kvtable import key_design as kd
 from kvtable.benchmarks.clients import (
+    LISTED_SORT_PREFIX,
     LIVE_FILTER,
     PAGE,
     PARTITION,
@@ -24,7 +25,7 @@ from kvtable.benchmarks.clients import (
     put_values,
     sort_key,
 )
-from kvtable.benchmarks.measure import PREFIX, key_value
+from kvtable.benchmarks.measure import key_value
 
 REGION = "us-east-1"
 
@@ -47,7 +48,7 @@ class Pydynox:
         self.client = DynamoDBClient(region=REGION, access_key="local", secret_key="local", endpoint_url=url)
 
     def get(self, i: int) -> object:
-        item = self.client.sync_get_item(self.table, {"PK": PARTITION, "SK": sort_key(i)})
+        item = self.client.sync_get_item(self.table, {kd.PARTITION_KEY: PARTITION, kd.SORT_KEY: sort_key(i)})
         if item is None:
             raise LookupError(sort_key(i))
         return live(item)
@@ -55,7 +56,7 @@ class Pydynox:
     def put(self, i: int) -> object:
         return self.client.sync_update_item(
             self.table,
-            {"PK": PARTITION, "SK": sort_key(i)},
+            {kd.PARTITION_KEY: PARTITION, kd.SORT_KEY: sort_key(i)},
             update_expression=PUT_UPDATE,
             condition_expression=PUT_CONDITION,
             expression_attribute_names=PUT_NAMES,
@@ -65,7 +66,7 @@ class Pydynox:
         )
 
     def page(self) -> object:
-        values = {":pk": PARTITION, ":prefix": f"KEY#{PREFIX}", ":now": int(time.time())}
+        values = {":pk": PARTITION, ":prefix": LISTED_SORT_PREFIX, ":now": int(time.time())}
         result = self.client.sync_query(
             self.table,
             QUERY_CONDITION,
@@ -87,7 +88,8 @@ class Pydynox:
         return (
             "from pydynox import DynamoDBClient\n"
             f"client = DynamoDBClient(region={REGION!r}, access_key='local', secret_key='local', endpoint_url={url!r})\n"
-            f"assert client.sync_get_item({table!r}, {{'PK': {PARTITION!r}, 'SK': {sort_key(i)!r}}})\n"
+            f"assert client.sync_get_item({table!r}, {{{kd.PARTITION_KEY!r}: {PARTITION!r}, "
+            f"{kd.SORT_KEY!r}: {sort_key(i)!r}}})\n"
             "_answered()\n"
         )
 
@@ -125,7 +127,7 @@ class Aiodynamo:
         )
 
     def get(self, i: int) -> object:
-        key = {"PK": PARTITION, "SK": sort_key(i)}
+        key = {kd.PARTITION_KEY: PARTITION, kd.SORT_KEY: sort_key(i)}
         return live(self.loop.run_until_complete(self.client.get_item(self.table, key)))
 
     def put(self, i: int) -> object:
@@ -138,11 +140,12 @@ class Aiodynamo:
     def page(self) -> object:
         from aiodynamo.expressions import RangeKey  # noqa: PLC0415
 
-        ttl = self.field("ttl")
+        ttl = self.field(kd.TTL_ATTRIBUTE)
         page = self.loop.run_until_complete(
             self.client.query_single_page(
                 self.table,
-                self.hash_key("GSI1PK", PARTITION) & RangeKey("GSI1SK").begins_with(f"KEY#{PREFIX}"),
+                self.hash_key(kd.GSI1_PARTITION_KEY, PARTITION)
+                & RangeKey(kd.GSI1_SORT_KEY).begins_with(LISTED_SORT_PREFIX),
                 filter_expression=ttl.does_not_exist() | ttl.gt(int(time.time())),
                 index=kd.DEFAULT_GSI_NAME,
                 limit=PAGE,
@@ -169,7 +172,8 @@ class Aiodynamo:
             "async def first():\n"
             "    async with aiohttp.ClientSession() as session:\n"
             f"        client = Client(AIOHTTP(session), StaticCredentials(Key('local', 'local')), {REGION!r}, URL({url!r}))\n"
-            f"        assert await client.get_item({table!r}, {{'PK': {PARTITION!r}, 'SK': {sort_key(i)!r}}})\n"
+            f"        assert await client.get_item({table!r}, {{{kd.PARTITION_KEY!r}: {PARTITION!r}, "
+            f"{kd.SORT_KEY!r}: {sort_key(i)!r}}})\n"
             "        _answered()\n"
             "asyncio.run(first())\n"
         )

@@ -112,7 +112,7 @@ class BulkKeyOperations:
                         kd.PARTITION_KEY: partition,
                         kd.SORT_KEY: sort,
                         **attributes,
-                        "createdAt": timestamp,
+                        kd.CREATED_AT: timestamp,
                         VERSION: 1,
                     }
                 )

@@ -31,7 +31,7 @@ from kvtable.errors import (
     ItemNotFoundError,
     VersionConflictError,
 )
-from kvtable.pagination import Page, every_item
+from kvtable.pagination import DEFAULT_PAGE_SIZE, Page, every_item
 from kvtable.values import (
     check_item_size,
     deserialize_item,
@@ -62,9 +62,9 @@ def key_attributes(
     attributes: dict[str, object] = {
         kd.GSI1_PARTITION_KEY: partition,
         kd.GSI1_SORT_KEY: sort,
-        "entityType": "KEY",
+        kd.ENTITY_TYPE_ATTRIBUTE: kd.KEY_ENTITY,
         "value": stored_value,
-        "updatedAt": timestamp,
+        kd.UPDATED_AT: timestamp,
     }
     if expires is not None:
         attributes[kd.TTL_ATTRIBUTE] = expires
@@ -90,7 +90,7 @@ def _in_expression(name: str) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _key_write_shape(
-    attributes: tuple[str, ...], fresh: bool, remove_ttl: bool, condition: str, compare: bool
+    attributes: tuple[str, ...], *, condition: str, fresh: bool, remove_ttl: bool, compare_version: bool
 ) -> _KeyWriteShape:
     """The UpdateExpression, ConditionExpression and names of a key write setting `attributes`: the few
     names an expression needs, as a hand-written request would have (each one costs botocore work)."""
@@ -98,15 +98,16 @@ def _key_write_shape(
     names.update({_in_expression(name): name for name in attributes if _in_expression(name) != name})
     sets = [f"{_in_expression(name)} = :a{i}" for i, name in enumerate(attributes)]
     # if_not_exists keeps a live key's createdAt on every later write; a fresh key starts now.
-    now = f":a{attributes.index('updatedAt')}"  # a new key's createdAt is its updatedAt
-    sets.append(f"createdAt = {now}" if fresh else f"createdAt = if_not_exists(createdAt, {now})")
+    now = f":a{attributes.index(kd.UPDATED_AT)}"  # a new key's createdAt is its updatedAt
+    created = kd.CREATED_AT
+    sets.append(f"{created} = {now}" if fresh else f"{created} = if_not_exists({created}, {now})")
     sets.append("#version = :one" if fresh else "#version = if_not_exists(#version, :zero) + :one")
     update = "SET " + ", ".join(sets) + (" REMOVE #ttl" if remove_ttl else "")
     i = attributes.index(WRITE_ID)
     # `AND not this write's own id`: a retry of a write an earlier try applied fails here, and the
     # item DynamoDB returns with the failure shows it was ours: the write counts once, version too.
     full_condition = f"({condition}) AND (attribute_not_exists({WRITE_ID}) OR {WRITE_ID} <> :a{i})"
-    if compare:
+    if compare_version:
         full_condition += " AND #version = :expected"
     return _KeyWriteShape(update, full_condition, names, tuple(f":a{i}" for i in range(len(attributes))))
 
@@ -151,12 +152,16 @@ class KeyOperations:
             {
                 **self.requests.key_map(partition, sort),
                 **wire,
-                "createdAt": {"S": timestamp},
+                kd.CREATED_AT: {"S": timestamp},
                 VERSION: {"N": str(MAX_VERSION)},
             }
         )
         shape = _key_write_shape(
-            tuple(wire), fresh, expires is None and not keep_ttl, condition, expected_version is not None
+            tuple(wire),
+            condition=condition,
+            fresh=fresh,
+            remove_ttl=expires is None and not keep_ttl,
+            compare_version=expected_version is not None,
         )
         values = dict(zip(shape.placeholders, wire.values(), strict=True))
         values.update({":one": {"N": "1"}, ":now": {"N": str(now)}})
@@ -260,7 +265,7 @@ class KeyOperations:
         self,
         namespace: str,
         prefix: str = "",
-        page_size: int = 100,
+        page_size: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
         consistent: bool = False,
     ) -> Page[KeyItem]:
@@ -278,7 +283,7 @@ class KeyOperations:
         return cast(Page[KeyItem], page)
 
     def iter_keys(
-        self, namespace: str, prefix: str = "", page_size: int = 100, consistent: bool = False
+        self, namespace: str, prefix: str = "", page_size: int = DEFAULT_PAGE_SIZE, consistent: bool = False
     ) -> Iterator[KeyItem]:
         """Every live key with the prefix, streamed one page at a time."""
         return every_item(lambda cursor: self.list_keys(namespace, prefix, page_size, cursor, consistent))

@@ -17,7 +17,7 @@ from kvtable.errors import (
     ItemNotFoundError,
     NotOwnerError,
 )
-from kvtable.pagination import Page, every_item
+from kvtable.pagination import DEFAULT_PAGE_SIZE, Page, every_item
 from kvtable.values import (
     serialize_item,
 )
@@ -34,7 +34,11 @@ class NamespaceOperations:
     # ----- 3. list a user's namespaces -----------------------------------
 
     def list_user_namespaces(
-        self, user_id: str, page_size: int = 100, cursor: str | None = None, consistent: bool = False
+        self,
+        user_id: str,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        consistent: bool = False,
     ) -> Page[NamespaceLinkItem]:
         """Pattern 3: `PK=USER#<id>, SK begins_with NS#`, one page."""
         page = self.requests.query_page(
@@ -48,7 +52,7 @@ class NamespaceOperations:
         return cast(Page[NamespaceLinkItem], page)
 
     def iter_user_namespaces(
-        self, user_id: str, page_size: int = 100, consistent: bool = False
+        self, user_id: str, page_size: int = DEFAULT_PAGE_SIZE, consistent: bool = False
     ) -> Iterator[NamespaceLinkItem]:
         """Every namespace link of a user, one page in memory at a time."""
         return every_item(lambda cursor: self.list_user_namespaces(user_id, page_size, cursor, consistent))
@@ -69,21 +73,21 @@ class NamespaceOperations:
         ns_partition = kd.namespace_partition_key(namespace)
         timestamp, _ = self.requests.now()
         metadata: NamespaceItem = {
-            "PK": ns_partition,
-            "SK": kd.METADATA,
-            "GSI1PK": user_partition,
-            "GSI1SK": ns_partition,
-            "entityType": "NAMESPACE",
-            "createdAt": timestamp,
-            "updatedAt": timestamp,
+            kd.PARTITION_KEY: ns_partition,
+            kd.SORT_KEY: kd.METADATA,
+            kd.GSI1_PARTITION_KEY: user_partition,
+            kd.GSI1_SORT_KEY: ns_partition,
+            kd.ENTITY_TYPE_ATTRIBUTE: kd.NAMESPACE_ENTITY,
+            kd.CREATED_AT: timestamp,
+            kd.UPDATED_AT: timestamp,
         }
         link: NamespaceLinkItem = {
-            "PK": user_partition,
-            "SK": ns_partition,
-            "entityType": "NAMESPACE",
+            kd.PARTITION_KEY: user_partition,
+            kd.SORT_KEY: ns_partition,
+            kd.ENTITY_TYPE_ATTRIBUTE: kd.NAMESPACE_ENTITY,
             "userId": user_id,
-            "createdAt": timestamp,
-            "updatedAt": timestamp,
+            kd.CREATED_AT: timestamp,
+            kd.UPDATED_AT: timestamp,
         }
         self.requests.transact(
             "create namespace",

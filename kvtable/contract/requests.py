@@ -119,10 +119,12 @@ def _cancellation_codes(error: ClientError) -> list[str]:
 _THROTTLING_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
+# Cancellation reasons that mean an item of the transaction was throttled (API_TransactWriteItems.html).
+_THROTTLED_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
 _SERVER_ERROR_CODES = frozenset({"InternalServerError", "ServiceUnavailable", "InternalFailure"})
 RETRY_ATTEMPTS = 8
-# What we recommend for the client under the contract: botocore's adaptive client-side retries, few
-# of them (the contract retries within its own budget, safely), and timeouts a request can live with.
+# What we recommend for the client under the contract: botocore's standard retry mode, few tries
+# (the contract retries within its own budget, safely), and timeouts a request can live with.
 RECOMMENDED_CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5
 )
@@ -212,6 +214,10 @@ def _client_error(
                 return failure
         if "TransactionConflict" in codes:
             return _Retry("a transaction conflict", ambiguous=False)
+        throttled = [reason for reason in codes if reason in _THROTTLED_CANCELLATIONS]
+        if throttled:
+            # Nothing was applied, and the ClientRequestToken makes the next try safe in any case.
+            return _Retry(f"a transaction throttled ({throttled[0]})", ambiguous=False)
     if code == "ResourceNotFoundException":
         return KvTableError(f"{action}: the table or index does not exist ({message})")
     if code == "ValidationException":
@@ -270,14 +276,16 @@ class TableRequests:
         repeat (idempotent, or a transaction whose ClientRequestToken DynamoDB recognizes), so a retry
         never applies it twice. `done_if_gone`: a delete whose condition fails after an attempt that may
         have been applied is done (its own first attempt deleted the item), and answers an empty dict."""
-        maybe_applied, reason, throttling_reasons = False, "", []
+        maybe_applied, reason = False, ""
+        throttling_reasons: list[dict[str, str]] = []
         for attempt in range(self.retry_attempts):
             try:
                 with _dynamodb_errors(action, on_condition_failed, on_cancel):
                     return self.transport.call(operation, request)
             except _Retry as retry:
                 maybe_applied, reason = maybe_applied or retry.ambiguous, retry.reason
-                throttling_reasons = retry.throttling_reasons
+                # Kept from the last throttling, even when a later try failed another way.
+                throttling_reasons = retry.throttling_reasons or throttling_reasons
             except ItemNotFoundError as error:
                 # botocore may have retried inside this try too: then an earlier send may have applied it.
                 cause = error.__cause__
@@ -409,8 +417,9 @@ class TableRequests:
             pending = cast(dict[str, Any], response.get("UnprocessedKeys") or {})
             if not pending:
                 return
-            # Unprocessed keys mean throttling: back off before asking for them again.
-            self._sleep(backoff(attempt))
+            # Unprocessed keys mean throttling: back off before asking for them again (not after the last try).
+            if attempt + 1 < self.retry_attempts:
+                self._sleep(backoff(attempt))
         left = len(pending[self.table_name]["Keys"])
         raise KvTableError(
             f"{action}: DynamoDB left {left} keys unread after {self.retry_attempts} tries; ask again"
@@ -426,7 +435,8 @@ class TableRequests:
             pending = cast(dict[str, Any], response.get("UnprocessedItems") or {})
             if not pending:
                 return
-            self._sleep(backoff(attempt))
+            if attempt + 1 < self.retry_attempts:
+                self._sleep(backoff(attempt))
         raise KvTableError(
             f"{action}: DynamoDB left {len(pending[self.table_name])} items unprocessed after "
             f"{self.retry_attempts} tries; run it again"
@@ -470,7 +480,7 @@ class TableRequests:
                 {
                     "TableName": self.table_name,
                     "Key": self.key_map(partition, kd.METADATA),
-                    "UpdateExpression": "SET #deleting = :true, updatedAt = :now",
+                    "UpdateExpression": f"SET #deleting = :true, {kd.UPDATED_AT} = :now",
                     "ConditionExpression": condition,
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": values,

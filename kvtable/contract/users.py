@@ -40,11 +40,11 @@ from kvtable.values import (
 def api_key_guard_item(api_key: str, user_id: str, timestamp: str) -> ApiKeyGuardItem:
     """The item that claims an API key for one user, so no two users can hold the same key."""
     return {
-        "PK": kd.api_key_partition_key(api_key),
-        "SK": kd.METADATA,
-        "entityType": "APIKEY",
+        kd.PARTITION_KEY: kd.api_key_partition_key(api_key),
+        kd.SORT_KEY: kd.METADATA,
+        kd.ENTITY_TYPE_ATTRIBUTE: kd.API_KEY_ENTITY,
         "userId": user_id,
-        "createdAt": timestamp,
+        kd.CREATED_AT: timestamp,
     }
 
 
@@ -62,7 +62,7 @@ def _require_plan(plan: object) -> BillingPlan:
 
 def _still_owns(user_id: str, link: NamespaceLinkItem) -> ConditionFailedError:
     return ConditionFailedError(
-        f"user {user_id!r} still owns namespaces (for example {kd.parse_namespace(link['SK'])!r}); "
+        f"user {user_id!r} still owns namespaces (for example {kd.parse_namespace(link[kd.SORT_KEY])!r}); "
         "delete them first, or pass delete_namespaces=True"
     )
 
@@ -121,19 +121,19 @@ class UserOperations:
         _require_plan(plan)
         timestamp, _ = self.requests.now()
         user: UserItem = {
-            "PK": partition,
-            "SK": kd.METADATA,
-            "GSI1PK": api_partition,
-            "GSI1SK": kd.METADATA,
-            "entityType": "USER",
+            kd.PARTITION_KEY: partition,
+            kd.SORT_KEY: kd.METADATA,
+            kd.GSI1_PARTITION_KEY: api_partition,
+            kd.GSI1_SORT_KEY: kd.METADATA,
+            kd.ENTITY_TYPE_ATTRIBUTE: kd.USER_ENTITY,
             "userId": user_id,
             "email": email,
             "apiKey": api_key,
             "plan": plan,
             "requestCount": 0,
             "storageBytes": 0,
-            "createdAt": timestamp,
-            "updatedAt": timestamp,
+            kd.CREATED_AT: timestamp,
+            kd.UPDATED_AT: timestamp,
         }
         if password_hash is not None:
             user["passwordHash"] = _require_text("password hash", password_hash)
@@ -162,13 +162,13 @@ class UserOperations:
         if old_key == new_api_key:
             return user
         timestamp, _ = self.requests.now()
-        user_key = self.requests.key_map(user["PK"], kd.METADATA)
+        user_key = self.requests.key_map(user[kd.PARTITION_KEY], kd.METADATA)
         items: list[dict[str, Any]] = [
             {
                 "Update": {
                     "TableName": self.requests.table_name,
                     "Key": user_key,
-                    "UpdateExpression": "SET apiKey = :new, #gpk = :gpk, #gsk = :meta, updatedAt = :now",
+                    "UpdateExpression": f"SET apiKey = :new, #gpk = :gpk, #gsk = :meta, {kd.UPDATED_AT} = :now",
                     # Fails if another rotation got there first, so no key is leaked.
                     "ConditionExpression": "attribute_exists(#pk) AND "
                     + ("apiKey = :old" if old_key else "attribute_not_exists(apiKey)"),
@@ -206,7 +206,12 @@ class UserOperations:
             errors.append(ConditionFailedError(f"the old API key of {user_id!r} is not held by it"))
         self.requests.transact("rotate API key", items, errors)
         user.update(
-            {"apiKey": new_api_key, "GSI1PK": new_partition, "GSI1SK": kd.METADATA, "updatedAt": timestamp}
+            {
+                "apiKey": new_api_key,
+                kd.GSI1_PARTITION_KEY: new_partition,
+                kd.GSI1_SORT_KEY: kd.METADATA,
+                kd.UPDATED_AT: timestamp,
+            }
         )
         return user
 
@@ -244,7 +249,7 @@ class UserOperations:
                 "Key": self.requests.key_map(kd.user_partition_key(user_id), kd.METADATA),
                 # ADD is applied by DynamoDB itself, so concurrent writers lose no increment; in a
                 # transaction with a token, a retry after a lost answer does not add twice.
-                "UpdateExpression": "ADD requestCount :r, storageBytes :b SET updatedAt = :now",
+                "UpdateExpression": f"ADD requestCount :r, storageBytes :b SET {kd.UPDATED_AT} = :now",
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": {"#pk": kd.PARTITION_KEY},
                 "ExpressionAttributeValues": values,
@@ -268,7 +273,7 @@ class UserOperations:
         if not changes:
             raise InvalidInputError("give a plan, an email or both to change")
         timestamp, _ = self.requests.now()
-        changes["updatedAt"] = timestamp
+        changes[kd.UPDATED_AT] = timestamp
         names = {f"#c{i}": name for i, name in enumerate(changes)}
         values = {f":c{i}": {"S": value} for i, value in enumerate(changes.values())}
         names.update({"#pk": kd.PARTITION_KEY, "#deleting": DELETING})
@@ -307,13 +312,13 @@ class UserOperations:
             self._refuse_while_owning(user_id)
         self.requests.mark_deleting(partition, None, f"user {user_id!r}", user_id)
         deleted: list[str] = []
-        while links := self.namespaces.list_user_namespaces(user_id, page_size=100, consistent=True).items:
+        while links := self.namespaces.list_user_namespaces(user_id, consistent=True).items:
             if not delete_namespaces:
                 # A namespace created between the check and the mark: leave the user as it was.
                 self._unmark_deleting(partition)
                 raise _still_owns(user_id, links[0])
             for link in links:
-                namespace = kd.parse_namespace(link["SK"])
+                namespace = kd.parse_namespace(link[kd.SORT_KEY])
                 self.namespaces.delete_namespace(
                     user_id,
                     namespace,
