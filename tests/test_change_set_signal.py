@@ -123,7 +123,7 @@ def test_update_rollback_failed_names_the_resource_to_skip() -> None:
     assert_aws_shape("DescribeStackEvents", {"StackEvents": events})
     failures = latest_failures(events)
     assert failures == [("ReadPolicy", "Policy arn:... does not exist")]
-    message = update_rollback_failed_message("KVDatabaseStack", failures)
+    message = update_rollback_failed_message("KVDatabaseStack", failures, "UPDATE_ROLLBACK_FAILED")
     assert "\n" not in message
     assert (
         "aws cloudformation continue-update-rollback --stack-name KVDatabaseStack --resources-to-skip ReadPolicy"

@@ -45,18 +45,18 @@ def dynamodb() -> Any:
     return boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
 
 
-def wait(answers: list[dict[str, Any]], expected: set[str]) -> str:
+def wait(answers: list[dict[str, Any]], expected: set[str], poll_seconds: float = 30) -> str:
     client = dynamodb()
     out = io.StringIO()
     with Stubber(client) as stub:
         for answer in answers:
             stub.add_response("describe_table", answer, {"TableName": TABLE})
-        now = [0.0]  # time passes only while the waiter sleeps, 30 s a poll
+        now = [0.0]  # time passes only while the waiter sleeps, `poll_seconds` a poll
 
         def sleep(seconds: float) -> None:
             now[0] += seconds
 
-        IndexWaiter(client, out, poll_seconds=30, sleep=sleep, clock=lambda: now[0]).wait(
+        IndexWaiter(client, out, poll_seconds=poll_seconds, sleep=sleep, clock=lambda: now[0]).wait(
             TABLE, expected, "step 2 of 4"
         )
         stub.assert_no_pending_responses()
@@ -99,6 +99,17 @@ def test_an_index_whose_backfill_failed_is_an_error() -> None:
 def test_a_table_that_becomes_unusable_is_an_error() -> None:
     with pytest.raises(DeployError, match="table kv-storage-data is INACCESSIBLE_ENCRYPTION_CREDENTIALS"):
         wait([table(status="INACCESSIBLE_ENCRYPTION_CREDENTIALS")], {"GSI1"})
+
+
+def test_indexes_that_never_settle_stop_the_wait_after_a_day() -> None:
+    backfilling = table(("GSI1", "ACTIVE", False), ("GSI2", "CREATING", True))
+    # Polled every 6 h from 0 h: the look at 30 h is the first past 24 h.
+    with pytest.raises(DeployError) as error:
+        wait([backfilling] * 6, {"GSI1", "GSI2"}, poll_seconds=6 * 3600)
+    assert str(error.value) == (
+        "step 2 of 4: indexes of kv-storage-data did not settle in 24h00m00s; "
+        "run the same deploy again to keep waiting"
+    )
 
 
 def add_gsi2(tmp_path: Path) -> Path:

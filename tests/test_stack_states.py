@@ -12,15 +12,22 @@ import pytest
 from botocore.stub import Stubber
 
 from kvtable.deploy import states
+from kvtable.deploy.cloudformation import follow_stack_events
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.errors import DeployError
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.templates import load_built_template
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
 
-STATUS_SHAPE = botocore.session.get_session().get_service_model("cloudformation").shape_for("StackStatus")
-# A StringShape, whose `enum` the stubs do not declare on Shape.
-ALL_STATUSES: list[str] = getattr(STATUS_SHAPE, "enum")  # noqa: B009
+MODEL = botocore.session.get_session().get_service_model("cloudformation")
+
+
+def enum(shape: str) -> list[str]:
+    """The values of one of CloudFormation's enums (a StringShape's `enum`, which the stubs do not declare)."""
+    return list(getattr(MODEL.shape_for(shape), "enum"))  # noqa: B009
+
+
+ALL_STATUSES = enum("StackStatus")
 
 
 def stack(status: str) -> dict[str, Any]:
@@ -128,3 +135,54 @@ def test_a_failed_delete_is_refused_with_what_to_do() -> None:
         DeployError, match="is DELETE_FAILED: someone tried to delete it and some resources remain"
     ):
         plan_in("DELETE_FAILED")
+
+
+def test_review_in_progress_holds_nothing_and_is_not_busy_but_has_not_settled() -> None:
+    in_progress = {status for status in ALL_STATUSES if status.endswith("_IN_PROGRESS")}
+    assert in_progress - states.BUSY == {"REVIEW_IN_PROGRESS"} == states.AWAITING_EXECUTION
+    assert states.holds_nothing_deployed("REVIEW_IN_PROGRESS")
+    # Following an executed change set's events, every *_IN_PROGRESS status is waited through.
+    assert in_progress == states.NOT_SETTLED
+    assert states.ROLLING_BACK <= states.BUSY
+
+
+def test_change_set_and_resource_statuses_are_named_from_their_own_enums() -> None:
+    assert set(enum("ChangeSetStatus")) >= states.CHANGE_SET_SETTLED
+    assert "FAILED" not in ALL_STATUSES  # a change set's FAILED is no stack status
+    # AWS names every failed operation on a resource *_FAILED.
+    assert {s for s in enum("ResourceStatus") if s.endswith("_FAILED")} == states.RESOURCE_FAILED
+    assert set(enum("ResourceStatus")) >= states.RESOURCE_DELETED
+
+
+@pytest.mark.parametrize(
+    ("resource_reason", "first_failure"),
+    [
+        ("Table already exists", "KVStorageTable: Table already exists"),
+        (None, f"{STACK}: The following resource(s) failed to create: [KVStorageTable]."),
+    ],
+)
+def test_following_events_waits_through_review_and_names_the_first_failure(
+    resource_reason: str | None, first_failure: str
+) -> None:
+    cf = offline_cloudformation()
+    stack_type = "AWS::CloudFormation::Stack"
+    newest_first = [
+        stack_event(5, STACK, stack_type, "ROLLBACK_COMPLETE"),
+        stack_event(
+            4,
+            STACK,
+            stack_type,
+            "ROLLBACK_IN_PROGRESS",
+            "The following resource(s) failed to create: [KVStorageTable].",
+        ),
+        stack_event(3, "KVStorageTable", "AWS::DynamoDB::Table", "CREATE_FAILED", resource_reason),
+        stack_event(2, STACK, stack_type, "CREATE_IN_PROGRESS", "User Initiated"),
+        stack_event(1, STACK, stack_type, "REVIEW_IN_PROGRESS", "User Initiated"),
+    ]
+    with Stubber(cf) as stub:
+        stub.add_response("describe_stack_events", {"StackEvents": newest_first}, {"StackName": STACK})
+        settled = follow_stack_events(
+            cf, stack_name=STACK, marker=None, out=io.StringIO(), poll_seconds=0, sleep=lambda _: None
+        )
+        stub.assert_no_pending_responses()
+    assert settled == ("ROLLBACK_COMPLETE", first_failure)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.aws_errors import error_code, error_message
+from kvtable.deploy import states
 from kvtable.deploy.errors import DeployError
 from kvtable.deploy.templates import Template, parse_template
 
@@ -116,16 +117,20 @@ def create_change_set(
 
 
 def wait_for_change_set(
-    cf: CloudFormationClient, arn: str, poll_seconds: float, sleep: Callable[[float], None] = time.sleep
+    cf: CloudFormationClient,
+    arn: str,
+    poll_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
     """describe_change_set once it is created or failed, with every page of Changes."""
-    deadline = time.monotonic() + CHANGE_SET_WAIT_SECONDS
+    deadline = clock() + CHANGE_SET_WAIT_SECONDS
     delay = poll_seconds
     while True:
         described = dict(cf.describe_change_set(ChangeSetName=arn))
-        if described["Status"] in ("CREATE_COMPLETE", "FAILED"):
+        if described["Status"] in states.CHANGE_SET_SETTLED:
             break
-        if time.monotonic() > deadline:
+        if clock() > deadline:
             raise DeployError(f"change set {arn} was not ready after {CHANGE_SET_WAIT_SECONDS}s")
         sleep(delay)
         delay = min(delay * 2, 10.0) if delay else 0
@@ -142,7 +147,9 @@ def wait_for_change_set(
 def is_empty_change_set(described: dict[str, Any]) -> bool:
     """Whether CloudFormation failed the change set because it changes nothing."""
     reason = str(described.get("StatusReason", ""))
-    return described["Status"] == "FAILED" and any(text in reason for text in NO_CHANGE_REASONS)
+    return described["Status"] in states.CHANGE_SET_FAILED and any(
+        text in reason for text in NO_CHANGE_REASONS
+    )
 
 
 def newest_event_id(cf: CloudFormationClient, stack_name: str) -> str | None:
@@ -172,26 +179,26 @@ def follow_stack_events(
     out: TextIO,
     poll_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> tuple[str, str | None]:
     """Print events as they happen until the stack settles; return its status and the first failure."""
     first_failure: str | None = None
-    deadline = time.monotonic() + STACK_WAIT_SECONDS
+    deadline = clock() + STACK_WAIT_SECONDS
     while True:
         events = _events_since(cf, stack_name, marker)
         for event in events:
             reason = event.get("ResourceStatusReason") or ""
-            line = f"  {event['Timestamp']:%H:%M:%S}  {event['LogicalResourceId']:<24} {event['ResourceStatus']:<28} {reason}"
+            status = event["ResourceStatus"]
+            line = f"  {event['Timestamp']:%H:%M:%S}  {event['LogicalResourceId']:<24} {status:<28} {reason}"
             out.write(line.rstrip() + "\n")
             is_stack = event.get("ResourceType") == "AWS::CloudFormation::Stack"
-            failing = event["ResourceStatus"].endswith("_FAILED") or (
-                is_stack and "ROLLBACK_IN_PROGRESS" in event["ResourceStatus"]
-            )
+            failing = status in states.RESOURCE_FAILED or (is_stack and status in states.ROLLING_BACK)
             if first_failure is None and failing and reason:
                 first_failure = f"{event['LogicalResourceId']}: {reason}"
             marker = event["EventId"]
-            if is_stack and not event["ResourceStatus"].endswith("_IN_PROGRESS"):
-                return event["ResourceStatus"], first_failure
-        if time.monotonic() > deadline:
+            if is_stack and status not in states.NOT_SETTLED:
+                return status, first_failure
+        if clock() > deadline:
             raise DeployError(f"stack {stack_name} did not settle in {STACK_WAIT_SECONDS}s")
         sleep(poll_seconds)
 
@@ -259,7 +266,7 @@ def latest_failures(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
         if logical_id in seen or event.get("ResourceType") == "AWS::CloudFormation::Stack":
             continue
         seen.add(logical_id)
-        if event["ResourceStatus"].endswith("_FAILED"):
+        if event["ResourceStatus"] in states.RESOURCE_FAILED:
             failed.append((logical_id, event.get("ResourceStatusReason", "")))
     return failed
 
@@ -275,7 +282,7 @@ def remaining_resources(cf: CloudFormationClient, stack_name: str) -> list[str]:
     remaining = []
     for page in cf.get_paginator("list_stack_resources").paginate(StackName=stack_name):
         for summary in page.get("StackResourceSummaries", []):
-            if summary["ResourceStatus"] != "DELETE_COMPLETE":
+            if summary["ResourceStatus"] not in states.RESOURCE_DELETED:
                 remaining.append(f"{summary['LogicalResourceId']} ({summary['ResourceStatus']})")
     return remaining
 
@@ -285,14 +292,15 @@ def delete_empty_stack(
     stack: DeployedStack,
     poll_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> None:
     """Delete a stack that holds nothing, and wait until it is gone."""
     cf.delete_stack(StackName=stack.stack_id)
-    deadline = time.monotonic() + CHANGE_SET_WAIT_SECONDS
+    deadline = clock() + CHANGE_SET_WAIT_SECONDS
     while True:
         status = cf.describe_stacks(StackName=stack.stack_id)["Stacks"][0]["StackStatus"]
-        if status == "DELETE_COMPLETE":
+        if status in states.DELETED:
             return
-        if status == "DELETE_FAILED" or time.monotonic() > deadline:
+        if status in states.DELETE_FAILED or clock() > deadline:
             raise DeployError(f"could not delete the empty stack {stack.name} ({status}); delete it by hand")
         sleep(poll_seconds)

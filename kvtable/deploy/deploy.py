@@ -33,9 +33,7 @@ from kvtable.deploy.stepwise import Step, stepwise_steps
 from kvtable.deploy.templates import Template, load_built_template, load_template, resources_of_type
 
 
-def update_rollback_failed_message(
-    stack_name: str, failures: list[tuple[str, str]], status: str = "UPDATE_ROLLBACK_FAILED"
-) -> str:
+def update_rollback_failed_message(stack_name: str, failures: list[tuple[str, str]], status: str) -> str:
     """One line: why the stack is stuck, and the exact continue-update-rollback to run."""
     reasons = "; ".join(f"{logical_id}: {reason}" for logical_id, reason in failures) or "see its events"
     skip = " ".join(logical_id for logical_id, _ in failures)
@@ -57,6 +55,8 @@ class Deployer:
     sleep: Callable[[float], None] = time.sleep
     # For waiting on index backfills; without it a deploy does not wait.
     dynamodb: DynamoDBClient | None = None
+    # Every wait's deadline reads it, so a test can run out the clock without waiting.
+    clock: Callable[[], float] = time.monotonic
 
     def say(self, line: str = "") -> None:
         """Write one line of the report."""
@@ -92,7 +92,7 @@ class Deployer:
             self.say(
                 f"stack {stack.name} is {status} after a failed first create and holds nothing: deleting it"
             )
-            cfn.delete_empty_stack(self.cf, stack, self.options.poll_seconds, self.sleep)
+            cfn.delete_empty_stack(self.cf, stack, self.options.poll_seconds, self.sleep, self.clock)
             return None
         if not states.is_updatable(status):
             raise DeployError(
@@ -342,13 +342,13 @@ class Deployer:
             resources_to_import=resources_to_import,
         )
         try:
-            described = cfn.wait_for_change_set(self.cf, arn, options.poll_seconds, self.sleep)
+            described = cfn.wait_for_change_set(self.cf, arn, options.poll_seconds, self.sleep, self.clock)
             if cfn.is_empty_change_set(described):
                 self.say(f"stack {options.stack_name} is up to date: CloudFormation found nothing to change")
                 self._discard(arn, created_stack=False)
                 self._ensure_protection(options.stack_name, table_ids, stack)
                 return False
-            if described["Status"] == "FAILED":
+            if described["Status"] in states.CHANGE_SET_FAILED:
                 raise DeployError(
                     f"CloudFormation could not create the change set: {described.get('StatusReason')}"
                 )
@@ -371,6 +371,7 @@ class Deployer:
             out=self.out,
             poll_seconds=options.poll_seconds,
             sleep=self.sleep,
+            clock=self.clock,
         )
         if status not in states.SETTLED_SUCCESS:
             raise DeployError(
@@ -389,6 +390,7 @@ class Deployer:
             out=self.out,
             poll_seconds=self.options.poll_seconds,
             sleep=self.sleep,
+            clock=self.clock,
         )
         return cfn.describe_stack(self.cf, stack.name)
 
@@ -457,7 +459,7 @@ class Deployer:
             return
         table_name = cfn.physical_ids(self.cf, self.options.stack_name)[table_id]
         waiter = ReplicaWaiter(
-            self.dynamodb, self.out, poll_seconds=self.options.index_poll_seconds, sleep=self.sleep
+            self.dynamodb, self.out, self.options.index_poll_seconds, self.sleep, self.clock
         )
         waiter.wait(table_name, regions, label)
 
@@ -474,7 +476,5 @@ class Deployer:
             self.say(f"  {label}: not waiting for the indexes (no DynamoDB client given)")
             return
         table_name = cfn.physical_ids(self.cf, self.options.stack_name)[table_id]
-        waiter = IndexWaiter(
-            self.dynamodb, self.out, poll_seconds=self.options.index_poll_seconds, sleep=self.sleep
-        )
+        waiter = IndexWaiter(self.dynamodb, self.out, self.options.index_poll_seconds, self.sleep, self.clock)
         waiter.wait(table_name, expected, label)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kvtable.deploy.errors import DeployError
-from kvtable.progress import ProgressLine, elapsed_text
+from kvtable.deploy.polling import Poller
+from kvtable.progress import elapsed_text
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -55,32 +56,30 @@ class IndexWaiter:
     def wait(self, table_name: str, expected: Iterable[str], label: str) -> None:
         """Return once the table holds exactly `expected`, all ACTIVE and not backfilling."""
         wanted = set(expected)
-        start = self.clock()
-        progress = ProgressLine(self.out)
-        while True:
-            table: dict[str, Any] = dict(self.dynamodb.describe_table(TableName=table_name)["Table"])
-            status = table.get("TableStatus", "?")
-            if status in FAILED_TABLE_STATUSES:
-                raise DeployError(f"{label}: table {table_name} is {status} while its indexes change")
-            live = {g["IndexName"] for g in table.get("GlobalSecondaryIndexes", [])}
-            vanished = sorted((self.seen_creating & wanted) - live)
-            if vanished:
-                raise DeployError(
-                    f"{label}: index {', '.join(vanished)} disappeared while being created (its backfill "
-                    f"failed); see the table and the stack's events, then deploy again"
-                )
-            self.seen_creating |= live & wanted
-            pending = index_states(table, wanted)
-            elapsed = self.clock() - start
-            if not pending:
-                self.out.write(
-                    f"  {label}: indexes settled ({', '.join(sorted(wanted)) or 'none'}) after {elapsed_text(elapsed)}\n"
-                )
-                return
-            progress.waiting(label, "; ".join(pending), elapsed)
-            if elapsed > INDEX_WAIT_SECONDS:
-                raise DeployError(
-                    f"{label}: indexes of {table_name} did not settle in {elapsed_text(INDEX_WAIT_SECONDS)}; "
-                    "run the same deploy again to keep waiting"
-                )
-            self.sleep(self.poll_seconds)
+        poller = Poller(self.out, self.poll_seconds, self.sleep, self.clock)
+        elapsed = poller.until_settled(
+            lambda: self._pending(table_name, wanted, label),
+            label,
+            INDEX_WAIT_SECONDS,
+            f"{label}: indexes of {table_name} did not settle in {elapsed_text(INDEX_WAIT_SECONDS)}; "
+            "run the same deploy again to keep waiting",
+        )
+        self.out.write(
+            f"  {label}: indexes settled ({', '.join(sorted(wanted)) or 'none'}) after {elapsed_text(elapsed)}\n"
+        )
+
+    def _pending(self, table_name: str, wanted: set[str], label: str) -> list[str]:
+        """One look at the table: what keeps its indexes from `wanted`; raises if they never can be."""
+        table: dict[str, Any] = dict(self.dynamodb.describe_table(TableName=table_name)["Table"])
+        status = table.get("TableStatus", "?")
+        if status in FAILED_TABLE_STATUSES:
+            raise DeployError(f"{label}: table {table_name} is {status} while its indexes change")
+        live = {g["IndexName"] for g in table.get("GlobalSecondaryIndexes", [])}
+        vanished = sorted((self.seen_creating & wanted) - live)
+        if vanished:
+            raise DeployError(
+                f"{label}: index {', '.join(vanished)} disappeared while being created (its backfill "
+                f"failed); see the table and the stack's events, then deploy again"
+            )
+        self.seen_creating |= live & wanted
+        return index_states(table, wanted)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kvtable.deploy.errors import DeployError
-from kvtable.progress import ProgressLine, elapsed_text
+from kvtable.deploy.polling import Poller
+from kvtable.progress import elapsed_text
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,32 +33,30 @@ class ReplicaWaiter:
     def wait(self, table_name: str, regions: Iterable[str], label: str) -> None:
         """Return once every region in `regions` has an ACTIVE replica and no other region has one."""
         wanted = set(regions)
-        start = self.clock()
-        progress = ProgressLine(self.out)
-        while True:
-            table: dict[str, Any] = dict(self.dynamodb.describe_table(TableName=table_name)["Table"])
-            # A table that is not (yet) global lists no replicas: its own region is its one copy.
-            statuses = {r["RegionName"]: r.get("ReplicaStatus", "?") for r in table.get("Replicas", [])}
-            failed = {r: s for r, s in statuses.items() if s in FAILED_REPLICA_STATUSES}
-            if failed:
-                raise DeployError(
-                    f"{label}: replica " + ", ".join(f"{r} is {s}" for r, s in sorted(failed.items()))
-                )
-            pending = [
-                f"{r} {statuses.get(r, 'not there yet')}"
-                for r in sorted(wanted)
-                if statuses.get(r) != "ACTIVE"
-            ]
-            pending += [f"{r} {s} (being removed)" for r, s in sorted(statuses.items()) if r not in wanted]
-            elapsed = self.clock() - start
-            if not pending or (not statuses and len(wanted) == 1):
-                self.out.write(
-                    f"  {label}: replicas ACTIVE in {', '.join(sorted(wanted))} after {elapsed_text(elapsed)}\n"
-                )
-                return
-            progress.waiting(label, "; ".join(pending), elapsed)
-            if elapsed > REPLICA_WAIT_SECONDS:
-                raise DeployError(
-                    f"{label}: replicas did not settle; run the same command again to keep waiting"
-                )
-            self.sleep(self.poll_seconds)
+        poller = Poller(self.out, self.poll_seconds, self.sleep, self.clock)
+        elapsed = poller.until_settled(
+            lambda: self._pending(table_name, wanted, label),
+            label,
+            REPLICA_WAIT_SECONDS,
+            f"{label}: replicas did not settle; run the same command again to keep waiting",
+        )
+        self.out.write(
+            f"  {label}: replicas ACTIVE in {', '.join(sorted(wanted))} after {elapsed_text(elapsed)}\n"
+        )
+
+    def _pending(self, table_name: str, wanted: set[str], label: str) -> list[str]:
+        """One look at the table: which regions differ from `wanted`; raises on a failed replica."""
+        table: dict[str, Any] = dict(self.dynamodb.describe_table(TableName=table_name)["Table"])
+        # A table that is not (yet) global lists no replicas: its own region is its one copy.
+        statuses = {r["RegionName"]: r.get("ReplicaStatus", "?") for r in table.get("Replicas", [])}
+        failed = {r: s for r, s in statuses.items() if s in FAILED_REPLICA_STATUSES}
+        if failed:
+            raise DeployError(
+                f"{label}: replica " + ", ".join(f"{r} is {s}" for r, s in sorted(failed.items()))
+            )
+        if not statuses and len(wanted) == 1:
+            return []
+        pending = [
+            f"{r} {statuses.get(r, 'not there yet')}" for r in sorted(wanted) if statuses.get(r) != "ACTIVE"
+        ]
+        return pending + [f"{r} {s} (being removed)" for r, s in sorted(statuses.items()) if r not in wanted]

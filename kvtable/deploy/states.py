@@ -1,7 +1,9 @@
-"""CloudFormation's stack statuses, grouped into named sets with one question each.
+"""CloudFormation's statuses, grouped into named sets with one question each.
 
-Every status AWS documents (botocore's `StackStatus` enum) falls in exactly one set; a
-test holds the two together. The deploy asks the questions, never the raw strings.
+Every stack status AWS documents (botocore's `StackStatus` enum) falls in exactly one set of
+`ALL_SETS`; a test holds the two together. Change sets and resources have enums of their own
+(`ChangeSetStatus`, `ResourceStatus`), named apart at the end. The deploy asks the questions, or
+whether a status is in a named set, never the raw strings.
 """
 
 from typing import Final
@@ -16,20 +18,19 @@ UPDATABLE: Final = frozenset(
         "IMPORT_ROLLBACK_COMPLETE",
     }
 )
-# An operation is under way: wait for it to finish.
-BUSY: Final = frozenset(
-    {
-        "CREATE_IN_PROGRESS",
-        "UPDATE_IN_PROGRESS",
-        "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
-        "UPDATE_ROLLBACK_IN_PROGRESS",
-        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
-        "ROLLBACK_IN_PROGRESS",
-        "DELETE_IN_PROGRESS",
-        "IMPORT_IN_PROGRESS",
-        "IMPORT_ROLLBACK_IN_PROGRESS",
-    }
+# An operation failed and is being rolled back (part of BUSY).
+ROLLING_BACK: Final = frozenset(
+    {"ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "IMPORT_ROLLBACK_IN_PROGRESS"}
 )
+# An operation is under way: wait for it to finish.
+BUSY: Final = ROLLING_BACK | {
+    "CREATE_IN_PROGRESS",
+    "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+    "DELETE_IN_PROGRESS",
+    "IMPORT_IN_PROGRESS",
+}
 # A first create that failed: the stack can only be deleted, then created anew.
 FAILED_CREATE: Final = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"})
 # A rollback that could not finish: ContinueUpdateRollback must run first.
@@ -38,8 +39,12 @@ ROLLBACK_FAILED: Final = frozenset({"UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_F
 UPDATE_FAILED_NO_ROLLBACK: Final = frozenset({"UPDATE_FAILED"})
 # A deletion failed half way: someone must finish or abandon it by hand.
 DELETE_FAILED: Final = frozenset({"DELETE_FAILED"})
+# A stack made for a CREATE change set that has not been executed: it holds nothing yet.
+AWAITING_EXECUTION: Final = frozenset({"REVIEW_IN_PROGRESS"})
+# A deleted stack (DescribeStacks still answers for it by stack id).
+DELETED: Final = frozenset({"DELETE_COMPLETE"})
 # Nothing is deployed (a change set that never ran, or a stack deleted): it is created anew.
-NOTHING_DEPLOYED: Final = frozenset({"REVIEW_IN_PROGRESS", "DELETE_COMPLETE"})
+NOTHING_DEPLOYED: Final = AWAITING_EXECUTION | DELETED
 
 ALL_SETS: Final = (
     UPDATABLE,
@@ -51,6 +56,32 @@ ALL_SETS: Final = (
     NOTHING_DEPLOYED,
 )
 SETTLED_SUCCESS: Final = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
+# Following an update's events, the stack has not settled while busy, nor before its change set starts.
+NOT_SETTLED: Final = BUSY | AWAITING_EXECUTION
+
+# Change sets have statuses of their own (botocore's `ChangeSetStatus`), apart from the stack's.
+# CloudFormation could not create the change set (one that changes nothing fails too).
+CHANGE_SET_FAILED: Final = frozenset({"FAILED"})
+# CloudFormation is done with the change set, created or failed: the wait for it ends.
+CHANGE_SET_SETTLED: Final = CHANGE_SET_FAILED | {"CREATE_COMPLETE"}
+
+# Resources have statuses of their own (botocore's `ResourceStatus`, which the stack's own events
+# use too). An operation on the resource failed.
+RESOURCE_FAILED: Final = frozenset(
+    {
+        "CREATE_FAILED",
+        "UPDATE_FAILED",
+        "DELETE_FAILED",
+        "IMPORT_FAILED",
+        "IMPORT_ROLLBACK_FAILED",
+        "EXPORT_FAILED",
+        "EXPORT_ROLLBACK_FAILED",
+        "UPDATE_ROLLBACK_FAILED",
+        "ROLLBACK_FAILED",
+    }
+)
+# A resource that no longer exists in the stack.
+RESOURCE_DELETED: Final = frozenset({"DELETE_COMPLETE"})
 
 
 def is_updatable(status: str) -> bool:
