@@ -5,9 +5,8 @@ from typing import Any, ClassVar
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.template import Template
 
-from cfn_rules.common import tables
+from cfn_rules.common import ALARM_TYPE, Path, tables
 
-ALARM_TYPE = "AWS::CloudWatch::Alarm"
 DYNAMODB_NAMESPACE = "AWS/DynamoDB"
 
 
@@ -55,28 +54,34 @@ class AlarmWatchesThisTable(CloudFormationLintRule):  # type: ignore[misc]
             props = resource.get("Properties", {})
             if not isinstance(props, dict) or props.get("Namespace") != DYNAMODB_NAMESPACE:
                 continue
-            path = ["Resources", logical_id, "Properties", "Dimensions"]
+            path: Path = ["Resources", logical_id, "Properties"]
+            if "Dimensions" in props:
+                # Without the key, a missing dimension is the properties' fault; with it, the list's.
+                path.append("Dimensions")
             dimensions = props.get("Dimensions") or []
+            # Each dimension's value with its path; a dimension without a Value is wrong as a whole.
             by_name = {
-                d.get("Name"): (i, d.get("Value")) for i, d in enumerate(dimensions) if isinstance(d, dict)
+                d.get("Name"): ([*path, i, *(["Value"] if "Value" in d else [])], d.get("Value"))
+                for i, d in enumerate(dimensions)
+                if isinstance(d, dict)
             }
             if "TableName" not in by_name:
                 matches.append(RuleMatch(path, f"{logical_id}: a DynamoDB alarm needs a TableName dimension"))
             else:
-                i, value = by_name["TableName"]
+                where, value = by_name["TableName"]
                 if not _names(value, table_refs):
                     matches.append(
                         RuleMatch(
-                            [*path, i, "Value"],
+                            where,
                             f"{logical_id}: TableName dimension {value!r} is not a Ref to this template's table",
                         )
                     )
             if "GlobalSecondaryIndexName" in by_name:
-                i, value = by_name["GlobalSecondaryIndexName"]
+                where, value = by_name["GlobalSecondaryIndexName"]
                 if not (_names(value, index_refs) or (isinstance(value, str) and value in index_refs)):
                     matches.append(
                         RuleMatch(
-                            [*path, i, "Value"],
+                            where,
                             f"{logical_id}: GlobalSecondaryIndexName dimension {value!r} is not one of this "
                             "template's indexes",
                         )

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.template import Template
 
-from cfn_rules.common import all_statements, as_list, scenarios, tables
+from cfn_rules.common import MISSING, all_statements, condition_scenarios, elements, lookup, tables, unique
 
 SOURCE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege"
 
@@ -22,22 +22,27 @@ class NoWildcardAction(CloudFormationLintRule):  # type: ignore[misc]
 
     def match(self, cfn: Template) -> list[RuleMatch]:
         matches = []
-        for path, statement in all_statements(cfn):
+        for path, statement, scenario in all_statements(cfn):
             if "NotAction" in statement:
-                matches.append(RuleMatch(path, "NotAction grants every other action; name actions instead"))
-            for action in as_list(statement.get("Action", [])):
+                matches.append(
+                    RuleMatch(
+                        [*path, "NotAction"], "NotAction grants every other action; name actions instead"
+                    )
+                )
+            for where, action in elements(statement.get("Action", []), [*path, "Action"], scenario):
                 if not isinstance(action, str) or "*" in action:
-                    matches.append(RuleMatch(path, f"action {action!r} is a wildcard; name each action"))
-        return matches
+                    matches.append(RuleMatch(where, f"action {action!r} is a wildcard; name each action"))
+        return unique(matches)
 
 
 def _table_resources(cfn: Template) -> tuple[set[str], list[Any]]:
     """Logical ids of the tables, and the key ids the tables encrypt with (as written)."""
     keys: list[Any] = []
     for resource in tables(cfn).values():
-        for props in scenarios(cfn, resource.get("Properties", {})):
-            key = (props.get("SSESpecification") or {}).get("KMSMasterKeyId")
-            if key is not None:
+        props = resource.get("Properties", {})
+        for scenario in condition_scenarios(cfn, props):
+            _, key = lookup(props, [], ["SSESpecification", "KMSMasterKeyId"], scenario)
+            if key is not MISSING:
                 keys.append(key)
     return set(tables(cfn)), keys
 
@@ -59,12 +64,8 @@ def _table_name_parameters(cfn: Template) -> set[str]:
 
 def _is_table_arn(resource: Any, table_ids: set[str], name_parameters: set[str]) -> bool:
     """GetAtt <table>.Arn, Sub '${<table>.Arn}/index/<name>', or a global table's regional ARN
-    (Sub ['arn:...:${Region}:...:table/${<name parameter>}', {Region: ...}]); under Fn::If, each branch."""
-    if isinstance(resource, dict) and set(resource) == {"Fn::If"}:
-        branches = resource["Fn::If"][1:]
-        return all(
-            b == {"Ref": "AWS::NoValue"} or _is_table_arn(b, table_ids, name_parameters) for b in branches
-        )
+    (Sub ['arn:...:${Region}:...:table/${<name parameter>}', {Region: ...}]); an Fn::If is resolved
+    before, by the scenario the statement is read in."""
     if isinstance(resource, dict) and isinstance(resource.get("Fn::Sub"), list):
         match = _REGIONAL_ARN.fullmatch(str(resource["Fn::Sub"][0]))
         return match is not None and match.group(1) in name_parameters
@@ -91,21 +92,27 @@ class ResourcesInsideTable(CloudFormationLintRule):  # type: ignore[misc]
         table_ids, keys = _table_resources(cfn)
         name_parameters = _table_name_parameters(cfn)
         matches = []
-        for path, statement in all_statements(cfn):
+        for path, statement, scenario in all_statements(cfn):
             if "NotResource" in statement:
-                matches.append(RuleMatch(path, "NotResource reaches everything else; name resources instead"))
-            actions = [a for a in as_list(statement.get("Action", [])) if isinstance(a, str)]
+                matches.append(
+                    RuleMatch(
+                        [*path, "NotResource"], "NotResource reaches everything else; name resources instead"
+                    )
+                )
+            actions = [
+                a for _, a in elements(statement.get("Action", []), [], scenario) if isinstance(a, str)
+            ]
             only_kms = bool(actions) and all(a.startswith("kms:") for a in actions)
-            for resource in as_list(statement.get("Resource", [])):
+            for where, resource in elements(statement.get("Resource", []), [*path, "Resource"], scenario):
                 if not (
                     _is_table_arn(resource, table_ids, name_parameters) or (only_kms and resource in keys)
                 ):
                     matches.append(
                         RuleMatch(
-                            path, f"resource {resource!r} is outside this template's table and its indexes"
+                            where, f"resource {resource!r} is outside this template's table and its indexes"
                         )
                     )
-        return matches
+        return unique(matches)
 
 
 class SecureTransportOnly(CloudFormationLintRule):  # type: ignore[misc]
@@ -119,14 +126,16 @@ class SecureTransportOnly(CloudFormationLintRule):  # type: ignore[misc]
 
     def match(self, cfn: Template) -> list[RuleMatch]:
         matches = []
-        for path, statement in all_statements(cfn):
-            if statement.get("Effect") != "Allow":
+        for path, statement, scenario in all_statements(cfn):
+            if lookup(statement, path, ["Effect"], scenario)[1] != "Allow":
                 continue
-            condition = statement.get("Condition") or {}
-            bool_condition = (condition.get("Bool") or {}) if isinstance(condition, dict) else {}
-            if str(bool_condition.get("aws:SecureTransport")).lower() != "true":
+            # The condition's value when it is there, else the deepest of Condition and Bool that is.
+            where, tls = lookup(statement, path, ["Condition", "Bool", "aws:SecureTransport"], scenario)
+            if tls is MISSING or str(tls).lower() != "true":
                 sid = statement.get("Sid", "a statement")
                 matches.append(
-                    RuleMatch(path, f"{sid} allows requests without TLS; add Bool aws:SecureTransport 'true'")
+                    RuleMatch(
+                        where, f"{sid} allows requests without TLS; add Bool aws:SecureTransport 'true'"
+                    )
                 )
-        return matches
+        return unique(matches)

@@ -1,17 +1,33 @@
 """The table's safety invariants: PITR, encryption, TTL on `ttl`, deletion protection, Retain, on-demand."""
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.template import Template
 
-from cfn_rules.common import GLOBAL_TABLE_TYPE, replicas, scenarios, tables
+from cfn_rules.common import (
+    GLOBAL_TABLE_TYPE,
+    MISSING,
+    TTL_ATTRIBUTE,
+    Path,
+    condition_scenarios,
+    elements,
+    found_suffix,
+    holds,
+    lookup,
+    tables,
+    unique,
+)
 
 SOURCE = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html"
 
+# A key path below the properties (or below a replica) and the one value it must have there.
+Requirement = tuple[tuple[str, ...], bool | str]
+
 
 class _TableInvariant:
-    """A property every table must have under every condition scenario.
+    """Keys every table must have, with their values, under every condition scenario.
 
     A mixin, not a rule itself: cfn-lint instantiates every CloudFormationLintRule subclass it finds.
     """
@@ -19,44 +35,54 @@ class _TableInvariant:
     source_url = SOURCE
     tags: ClassVar[list[str]] = ["kvtable", "dynamodb"]
     problem = ""
+    required: ClassVar[tuple[Requirement, ...]] = ()
+    # A global table keeps these keys in each replica rather than in its own properties.
+    in_every_replica: ClassVar[bool] = False
 
-    def holds(self, properties: dict[str, Any]) -> bool:
-        raise NotImplementedError
+    def resources(self, cfn: Template) -> dict[str, Any]:
+        return tables(cfn)
 
     def match(self, cfn: Template) -> list[RuleMatch]:
         matches = []
-        for logical_id, resource in tables(cfn).items():
-            props = resource.get("Properties", {})
-            if not all(self.holds(p) for p in scenarios(cfn, props)) or not isinstance(props, dict):
-                matches.append(
-                    RuleMatch(["Resources", logical_id, "Properties"], f"{logical_id}: {self.problem}")
-                )
-        return matches
+        for logical_id, resource in self.resources(cfn).items():
+            props = resource.get("Properties")
+            if not isinstance(props, dict):
+                path: Path = ["Resources", logical_id, *(["Properties"] if "Properties" in resource else [])]
+                matches.append(RuleMatch(path, f"{logical_id}: {self.problem}"))
+                continue
+            for scenario in condition_scenarios(cfn, props):
+                for where, value in self._wrong(props, ["Resources", logical_id, "Properties"], scenario):
+                    matches.append(RuleMatch(where, f"{logical_id}: {self.problem}{found_suffix(value)}"))
+        return unique(matches)
 
-
-def _in_every_replica(properties: dict[str, Any], holds: Any) -> bool:
-    """A single-region table's property, or the same property of every replica of a global table."""
-    listed = replicas(properties)
-    if listed is None:
-        return bool(holds(properties))
-    return bool(listed) and all(holds(replica) for replica in listed)
+    def _wrong(
+        self, props: dict[str, Any], path: Path, scenario: dict[str, bool]
+    ) -> Iterator[tuple[Path, Any]]:
+        """Where a required key is missing or wrong under the scenario, and what is there."""
+        subjects = [(path, props)]
+        if self.in_every_replica and "Replicas" in props:
+            replicas_path, listed = lookup(props, path, ["Replicas"], scenario)
+            subjects = list(elements(listed, replicas_path, scenario)) if isinstance(listed, list) else []
+            if not subjects:
+                # No replica: no region keeps the property, so the Replicas list itself is wrong.
+                yield replicas_path, MISSING
+                return
+        for subject_path, subject in subjects:
+            for keys, expected in self.required:
+                where, value = lookup(subject, subject_path, keys, scenario)
+                if not holds(value, expected):
+                    yield where, value
 
 
 class PointInTimeRecovery(_TableInvariant, CloudFormationLintRule):  # type: ignore[misc]
-    """The table has point-in-time recovery."""
+    """The table has point-in-time recovery (a global table, in every replica)."""
 
     id = "E9001"
     shortdesc = "kvtable: table has point-in-time recovery"
     description = "PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled must be true"
     problem = "point-in-time recovery must be enabled"
-
-    def holds(self, properties: dict[str, Any]) -> bool:
-        return _in_every_replica(properties, self._holds)
-
-    @staticmethod
-    def _holds(properties: dict[str, Any]) -> bool:
-        spec = properties.get("PointInTimeRecoverySpecification") or {}
-        return isinstance(spec, dict) and spec.get("PointInTimeRecoveryEnabled") is True
+    required = ((("PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"), True),)
+    in_every_replica = True
 
 
 class ServerSideEncryption(_TableInvariant, CloudFormationLintRule):  # type: ignore[misc]
@@ -66,35 +92,31 @@ class ServerSideEncryption(_TableInvariant, CloudFormationLintRule):  # type: ig
     shortdesc = "kvtable: table uses KMS server-side encryption"
     description = "SSESpecification.SSEEnabled must be true"
     problem = "server-side encryption with KMS (SSESpecification.SSEEnabled: true) is required"
-
-    def holds(self, properties: dict[str, Any]) -> bool:
-        spec = properties.get("SSESpecification") or {}
-        return isinstance(spec, dict) and spec.get("SSEEnabled") is True
+    required = ((("SSESpecification", "SSEEnabled"), True),)
 
 
 class TimeToLive(_TableInvariant, CloudFormationLintRule):  # type: ignore[misc]
-    """TTL is enabled on the attribute `ttl` that key items carry."""
+    """TTL is enabled on the attribute that key items carry their expiry in."""
 
     id = "E9003"
-    shortdesc = "kvtable: table has TTL on attribute ttl"
-    description = "TimeToLiveSpecification must enable TTL on attribute 'ttl'"
-    problem = "TTL must be enabled on attribute 'ttl'"
-
-    def holds(self, properties: dict[str, Any]) -> bool:
-        spec = properties.get("TimeToLiveSpecification") or {}
-        return isinstance(spec, dict) and spec.get("Enabled") is True and spec.get("AttributeName") == "ttl"
+    shortdesc = f"kvtable: table has TTL on attribute {TTL_ATTRIBUTE}"
+    description = f"TimeToLiveSpecification must enable TTL on attribute '{TTL_ATTRIBUTE}'"
+    problem = f"TTL must be enabled on attribute '{TTL_ATTRIBUTE}'"
+    required = (
+        (("TimeToLiveSpecification", "Enabled"), True),
+        (("TimeToLiveSpecification", "AttributeName"), TTL_ATTRIBUTE),
+    )
 
 
 class DeletionProtection(_TableInvariant, CloudFormationLintRule):  # type: ignore[misc]
-    """The table cannot be deleted while deletion protection is on."""
+    """The table cannot be deleted while deletion protection is on (a global table, in every replica)."""
 
     id = "E9004"
     shortdesc = "kvtable: table has deletion protection"
     description = "DeletionProtectionEnabled must be true"
     problem = "deletion protection (DeletionProtectionEnabled: true) is required"
-
-    def holds(self, properties: dict[str, Any]) -> bool:
-        return _in_every_replica(properties, lambda p: p.get("DeletionProtectionEnabled") is True)
+    required = ((("DeletionProtectionEnabled",), True),)
+    in_every_replica = True
 
 
 class OnDemandBilling(_TableInvariant, CloudFormationLintRule):  # type: ignore[misc]
@@ -104,9 +126,23 @@ class OnDemandBilling(_TableInvariant, CloudFormationLintRule):  # type: ignore[
     shortdesc = "kvtable: table bills on demand"
     description = "BillingMode must be PAY_PER_REQUEST"
     problem = "BillingMode must be PAY_PER_REQUEST"
+    required = ((("BillingMode",), "PAY_PER_REQUEST"),)
 
-    def holds(self, properties: dict[str, Any]) -> bool:
-        return properties.get("BillingMode") == "PAY_PER_REQUEST"
+
+class GlobalTableStream(_TableInvariant, CloudFormationLintRule):  # type: ignore[misc]
+    """A global table streams new and old images, which replication with more than one replica needs."""
+
+    id = "E9008"
+    shortdesc = "kvtable: global table streams NEW_AND_OLD_IMAGES"
+    description = "A global table's StreamSpecification.StreamViewType must be NEW_AND_OLD_IMAGES"
+    source_url = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-globaltable.html"
+    problem = "the stream must be NEW_AND_OLD_IMAGES"
+    required = ((("StreamSpecification", "StreamViewType"), "NEW_AND_OLD_IMAGES"),)
+
+    def resources(self, cfn: Template) -> dict[str, Any]:
+        # A single-region table has no replicas to feed: its stream is its own business.
+        global_tables: dict[str, Any] = cfn.get_resources([GLOBAL_TABLE_TYPE])
+        return global_tables
 
 
 class RetainTable(CloudFormationLintRule):  # type: ignore[misc]
@@ -124,31 +160,10 @@ class RetainTable(CloudFormationLintRule):  # type: ignore[misc]
         matches = []
         for logical_id, resource in tables(cfn).items():
             for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
-                if resource.get(policy) != "Retain":
+                # The attribute that says otherwise, or the resource when the attribute is missing.
+                where, value = lookup(resource, ["Resources", logical_id], [policy], {})
+                if not holds(value, "Retain"):
                     matches.append(
-                        RuleMatch(["Resources", logical_id], f"{logical_id}: {policy} must be Retain")
+                        RuleMatch(where, f"{logical_id}: {policy} must be Retain{found_suffix(value)}")
                     )
-        return matches
-
-
-class GlobalTableStream(CloudFormationLintRule):  # type: ignore[misc]
-    """A global table streams new and old images, which replication with more than one replica needs."""
-
-    id = "E9008"
-    shortdesc = "kvtable: global table streams NEW_AND_OLD_IMAGES"
-    description = "A global table's StreamSpecification.StreamViewType must be NEW_AND_OLD_IMAGES"
-    source_url = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-globaltable.html"
-    tags: ClassVar[list[str]] = ["kvtable", "dynamodb"]
-
-    def match(self, cfn: Template) -> list[RuleMatch]:
-        matches = []
-        for logical_id, resource in cfn.get_resources([GLOBAL_TABLE_TYPE]).items():
-            for props in scenarios(cfn, resource.get("Properties", {})):
-                view = (props.get("StreamSpecification") or {}).get("StreamViewType")
-                if view != "NEW_AND_OLD_IMAGES":
-                    path = ["Resources", logical_id, "Properties", "StreamSpecification"]
-                    matches.append(
-                        RuleMatch(path, f"{logical_id}: the stream must be NEW_AND_OLD_IMAGES, not {view!r}")
-                    )
-                    break
         return matches
