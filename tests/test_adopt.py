@@ -1,13 +1,16 @@
 """`kvtable adopt` on the local CloudFormation (moto's server with the harness's additions).
 
-moto has no IMPORT change sets and deletes a Retain table that an update removes; the test
-harness emulates both, minimally (see the docs' list of emulated behaviours). botocore checks
+moto has no IMPORT change sets, deletes a Retain table that an update removes, and never changes a
+table in a stack update; the test harness emulates all three after AWS's documentation (an import
+changes nothing on the table, an update applies the difference from the recorded template: see
+docs/testing.md and tests/test_harness_cloudformation.py). botocore checks
 every request against CloudFormation's service model before it is sent, and the IMPORT request
 and AWS's answers to it are also tested through the Stubber in test_adopt_requests.py.
 """
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -143,8 +146,8 @@ def test_the_whole_adoption_resumes_after_each_step(
     assert cf.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "IMPORT_COMPLETE"
 
     code, out, _ = run(capsys, "--table", RESTORED)
-    assert code == 0
-    assert f"{RESTORED} is now the table of {STACK}" in out
+    assert code == 0, out
+    assert f"{RESTORED} is now the table of {STACK}, and keeps every promise of the template" in out
     outputs = {
         o["OutputKey"]: o["OutputValue"] for o in cf.describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
     }
@@ -154,14 +157,13 @@ def test_the_whole_adoption_resumes_after_each_step(
         "value"
     ] == {"S": "v"}
     assert OLD in ddb.list_tables()["TableNames"]  # never deleted
-    # moto does not apply the update's table settings; set them as AWS would have, and all holds.
-    keep_promises(ddb, RESTORED)
-    ddb.update_table(TableName=RESTORED, DeletionProtectionEnabled=True)
-    ddb.update_table(TableName=RESTORED, BillingMode="PAY_PER_REQUEST")  # moto restores as provisioned
-    arn = ddb.describe_table(TableName=RESTORED)["Table"]["TableArn"]
-    ddb.put_resource_policy(ResourceArn=arn, Policy=deployed_table_policy(TEMPLATE, RESTORED))
+    # The restored table (provisioned on moto, nothing re-applied) was imported as it is, so the
+    # update applied every promise: on-demand, PITR, TTL, encryption, protection, the resource policy.
     code, out = verify(capsys)
     assert code == 0, out
+    arn = ddb.describe_table(TableName=RESTORED)["Table"]["TableArn"]
+    policy = json.loads(ddb.get_resource_policy(ResourceArn=arn)["Policy"])
+    assert policy == json.loads(deployed_table_policy(TEMPLATE, RESTORED))
 
 
 def cdk_table(ddb: Any, **changes: Any) -> None:
@@ -190,7 +192,16 @@ def test_a_table_the_cdk_app_built_is_adopted_by_a_new_stack(
     assert "table.deletion_protection: false (the template: true)" in out
     assert cf.describe_stacks()["Stacks"] == []
     code, out, _ = run(capsys, "--table", OLD)
-    assert code == 0
+    assert code == 0, out
+    assert "Step: import kv-storage-data as KVStorageTable, as it is" in out
+    assert f"{OLD} is now the table of {STACK}, and keeps every promise of the template" in out
+    # Imported as it is, the update turned on what the CDK app left off: verify holds on every check.
+    ttl = ddb.describe_time_to_live(TableName=OLD)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "ttl")
+    assert ddb.describe_table(TableName=OLD)["Table"]["DeletionProtectionEnabled"] is True
+    code, report = verify(capsys)
+    assert code == 0, report
+    assert "table.resource_policy" in report
     resources = physical_ids(cf, STACK)
     assert resources["KVStorageTable"] == OLD
     assert {"ReadPolicy", "ReadWritePolicy"} <= set(resources)
@@ -257,3 +268,27 @@ def test_bad_input_is_one_line_exit_2(
     code, _, err = run(capsys, *argv)
     assert code == 2
     assert message in err
+
+
+def test_the_adopted_table_is_named_for_the_environment_file(
+    cf: CloudFormationClient, ddb: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cdk_table(ddb)
+    (tmp_path / "dev.toml").write_text(
+        f'stack_name = "{STACK}"\nregion = "us-east-1"\n\n[parameters]\nTableName = "kv-storage-data-dev"\n'
+    )
+    code, out, _ = run_env(capsys, "--env", "dev", "--config-dir", str(tmp_path), "--table", OLD)
+    assert code == 0, out
+    assert (
+        f'Next: {tmp_path / "dev.toml"}: change TableName = "kv-storage-data-dev" to TableName = "{OLD}" '
+        "under [parameters] (or 'kvtable plan --env dev' sees the table as replaced)"
+    ) in out
+    assert "--stack-name" not in out
+
+
+def run_env(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """`kvtable adopt` without --stack-name: the stack comes from the environment file."""
+    with pytest.raises(SystemExit) as exit_info:
+        raise SystemExit(main(["adopt", "--poll-seconds", "0", *argv]))
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err

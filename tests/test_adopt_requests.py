@@ -83,11 +83,11 @@ def test_the_import_change_set_request_and_aws_answers() -> None:
             {"StackName": STACK},
         )
         applied = deployer.apply_change_set(
-            '{"Resources": {}}',
-            {"TableName": "kv-storage-data-restored"},
-            None,
-            None,
-            ["KVStorageTable"],
+            body='{"Resources": {}}',
+            parameters={"TableName": "kv-storage-data-restored"},
+            tags=None,
+            stack=None,
+            table_ids=["KVStorageTable"],
             resources_to_import=TO_IMPORT,
         )
         stub.assert_no_pending_responses()

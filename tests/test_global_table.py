@@ -17,6 +17,7 @@ from botocore.stub import Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 from mypy_boto3_dynamodb import DynamoDBClient
 
+from kvtable.aws_state import Clients
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.errors import RefusedError, UsageError
@@ -27,7 +28,7 @@ from kvtable.errors import NotHomeRegionError
 from kvtable.local.dynamodb_local import local_dynamodb_client
 from kvtable.store import KvTable
 from kvtable.table_definition import create_table_request
-from kvtable.verify.verify import Clients, Verifier
+from kvtable.verify.verify import Verifier
 from tests.iam.node import run_node_script
 from tests.resolve import SAMPLE_ACCOUNT, Resolver
 

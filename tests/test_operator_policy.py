@@ -1,13 +1,21 @@
 """The operators' read-only policy for `kvtable verify`: parliament finds nothing, and the offline IAM
-simulator allows every read verify makes and denies every write, on this stack and table only."""
+simulator allows every read verify makes and denies every write, on this stack and table only; for a
+global table, on each replica in its own region, with the calls verify really makes of them."""
 
 import json
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
+from kvtable.aws_state import Clients, StackLocation, stack_location
+from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.iam.operator import operator_policy_json
-from kvtable.verify.location import StackLocation
+from kvtable.table_definition import create_table_request
+from kvtable.verify.verify import Verifier
+from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation
 from tests.external_checkers import run_parliament
 from tests.iam.node import DEFAULT_KEY_POLICY, run_node_script
 from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, SAMPLE_STACK
@@ -106,3 +114,132 @@ def test_the_simulator_allows_every_read_and_denies_every_write(capsys: pytest.C
     with capsys.disabled():
         print("\n" + "\n".join(lines))
     assert failures == []
+
+
+# A global table: verify reads each replica in its own region, so the policy names every region.
+REPLICAS = ("us-east-1", "eu-west-1")
+GLOBAL_WHERE = StackLocation("aws", SAMPLE_REGION, SAMPLE_ACCOUNT, SAMPLE_STACK, "kv-storage-data", REPLICAS)
+GLOBAL_TEMPLATE = json.loads(
+    (Path(__file__).resolve().parent.parent / "templates" / "global-database.json").read_text()
+)
+REPLICA_READS = {
+    "dynamodb:DescribeTable",
+    "dynamodb:DescribeContinuousBackups",
+    "dynamodb:DescribeTimeToLive",
+    "dynamodb:GetResourcePolicy",
+    "dynamodb:ListTagsOfResource",
+    "kms:DescribeKey",
+}
+
+
+def test_the_replica_regions_come_from_the_stacks_parameter() -> None:
+    cf = offline_cloudformation()
+    stack = {
+        "StackName": STACK,
+        "StackId": STACK_ID,
+        "CreationTime": WHEN,
+        "StackStatus": "UPDATE_COMPLETE",
+        "Parameters": [
+            {"ParameterKey": "TableName", "ParameterValue": "kv-storage-data"},
+            {"ParameterKey": "ReplicaRegions", "ParameterValue": "us-east-1, eu-west-1,ap-southeast-2"},
+        ],
+    }
+    with Stubber(cf) as stub:
+        stub.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": STACK})
+        where = stack_location(cf, STACK)
+    assert where.replica_regions == ("us-east-1", "eu-west-1", "ap-southeast-2")
+    assert where.table_regions == ("us-east-1", "ap-southeast-2", "eu-west-1")
+    statements = {s["Sid"]: s["Resource"] for s in json.loads(operator_policy_json(where))["Statement"]}
+    assert statements["DescribeTableKey"] == [
+        f"arn:aws:kms:{region}:123456789012:key/*" for region in where.table_regions
+    ]
+    assert statements["ReadTable"][-2:] == [
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/kv-storage-data",
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/kv-storage-data/index/*",
+    ]
+    # A single-region stack keeps the policy it had: the stack's region alone.
+    assert WHERE.table_regions == (SAMPLE_REGION,)
+
+
+def recording_clients(endpoint: str, region: str, calls: list[tuple[str, str]]) -> Clients:
+    """Clients on moto that record each call as IAM authorizes it: (service:Action, resource ARN)."""
+
+    def client(service: str) -> Any:
+        made = boto3.client(service, endpoint_url=endpoint, region_name=region)  # type: ignore[call-overload]
+
+        def answered(model: Any, parsed: dict[str, Any], **_: Any) -> None:
+            # IAM authorizes kms:DescribeKey on the key an alias names, known from the answer.
+            params = pending.pop()
+            resource = (
+                parsed.get("KeyMetadata", {}).get("Arn")
+                or params.get("ResourceArn")
+                or f"arn:aws:dynamodb:{region}:{SAMPLE_ACCOUNT}:table/{params.get('TableName')}"
+            )
+            calls.append((f"{made.meta.service_model.signing_name}:{model.name}", resource))
+
+        pending: list[dict[str, Any]] = []
+        made.meta.events.register("before-parameter-build", lambda params, **_: pending.append(dict(params)))
+        made.meta.events.register("after-call", answered)
+        return made
+
+    return Clients(
+        cloudformation=client("cloudformation"),
+        dynamodb=client("dynamodb"),
+        iam=client("iam"),
+        kms=client("kms"),
+        for_region=lambda other: recording_clients(endpoint, other, calls),
+    )
+
+
+def simulated(document: Any, calls: list[tuple[str, str]]) -> list[str]:
+    requests = [
+        {
+            "policy": document,
+            "action": action,
+            "resource": resource,
+            "context": TLS,
+            **({"resourcePolicy": DEFAULT_KEY_POLICY} if action.startswith("kms:") else {}),
+        }
+        for action, resource in calls
+    ]
+    results = run_node_script("simulate.mjs", {"account": SAMPLE_ACCOUNT, "requests": requests})
+    return [str(r["result"]) for r in results]
+
+
+@pytest.mark.node
+def test_the_policy_allows_every_read_verify_makes_of_each_replica(
+    aws_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # moto has no global tables, but it has DynamoDB in every region: a table of the same name in
+    # each region stands for a replica, and verify makes the same calls of it as of a real one.
+    for region in REPLICAS:
+        ddb = boto3.client("dynamodb", endpoint_url=aws_endpoint, region_name=region)
+        ddb.create_table(**create_table_request())
+    calls: list[tuple[str, str]] = []
+    context = StackContext(
+        SAMPLE_ACCOUNT, SAMPLE_REGION, SAMPLE_STACK, {"ReplicaRegions": ",".join(REPLICAS)}
+    )
+    verifier = Verifier(recording_clients(aws_endpoint, SAMPLE_REGION, calls), SAMPLE_STACK, GLOBAL_TEMPLATE)
+    verifier.replica_checks(
+        TemplateEvaluator(GLOBAL_TEMPLATE, context), "KVStorageTable", "kv-storage-data", {}
+    )
+    made = {(action, resource.split(":")[3]) for action, resource in calls}
+    assert made == {(action, region) for action in REPLICA_READS for region in REPLICAS}
+
+    allowed = simulated(json.loads(operator_policy_json(GLOBAL_WHERE)), calls)
+    # The policy of the stack's region alone, as it was: every read of the other replica is denied.
+    regional = simulated(DOCUMENT, calls)
+    lines = ["operator policy for kvtable verify, a global table's replica reads"]
+    lines += [
+        f"  {a:<17} (stack region only: {r:<17}) {action:<36} {resource.split(':', 3)[-1]}"
+        for (action, resource), a, r in zip(calls, allowed, regional, strict=True)
+    ]
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
+    assert set(allowed) == {"Allowed"}
+    assert [
+        resource.split(":")[3] for (_, resource), r in zip(calls, regional, strict=True) if r != "Allowed"
+    ] == ["eu-west-1"] * len(REPLICA_READS)
+    # Another region, not a replica, stays out of reach.
+    elsewhere = [(a, r.replace(":eu-west-1:", ":ap-southeast-2:")) for a, r in calls if ":eu-west-1:" in r]
+    assert set(simulated(json.loads(operator_policy_json(GLOBAL_WHERE)), elsewhere)) == {"ImplicitlyDenied"}

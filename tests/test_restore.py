@@ -8,6 +8,9 @@ SSE override, which the restore then re-applies as it would any missing setting.
 
 import io
 import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -156,3 +159,47 @@ def test_a_bad_time_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
     code, _, err = run(capsys, "--target-table", TARGET, "--time", "yesterday")
     assert code == 2
     assert "'yesterday' is not an ISO 8601 time" in err
+
+
+@pytest.fixture
+def india_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's local zone is +05:30, where botocore's datetimes would show it."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_restorable_window_is_shown_in_utc_whatever_the_local_zone(
+    deployed: None, india_time: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert time.strftime("%z") == "+0530"
+    code, _, err = run(capsys, "--target-table", TARGET, "--time", "2020-01-01T00:00:00Z")
+    assert code == 2
+    window = err.split(f"outside the restorable window of {SOURCE}, ")[1].split(" (UTC)")[0]
+    earliest, latest = window.split(" to ")
+    assert earliest.endswith("+00:00") and latest.endswith("+00:00"), err
+    assert "+05:30" not in err
+
+
+def test_restore_then_adopt_with_an_environment_file(
+    deployed: None, ddb: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "dev.toml").write_text(
+        f'stack_name = "{STACK}"\nregion = "us-east-1"\n\n[parameters]\nTableName = "{SOURCE}"\n'
+    )
+    env = ["--env", "dev", "--config-dir", str(tmp_path), "--poll-seconds", "0"]
+    assert main(["restore", *env, "--target-table", TARGET]) == 0
+    out = capsys.readouterr().out
+    assert f"'kvtable adopt --env dev --table {TARGET}'" in out
+    line = (
+        f'{tmp_path / "dev.toml"}: change TableName = "{SOURCE}" to TableName = "{TARGET}" under [parameters]'
+    )
+    assert f"Then, in the environment file: {line}" in out
+    assert "--stack-name" not in out
+    assert main(["adopt", *env, "--table", TARGET]) == 0
+    out = capsys.readouterr().out
+    assert f"Next: {line}" in out
+    assert f"{TARGET} is now the table of {STACK}, and keeps every promise of the template" in out
+    assert main(["verify", "--stack-name", STACK, "--poll-seconds", "0"]) == 0, capsys.readouterr().out

@@ -11,10 +11,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from kvtable.aws_state import Clients, normalized_policy
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.deploy.templates import load_built_template, resources_of_type
 from kvtable.verify.report import Check, Report
-from kvtable.verify.verify import Clients, Verifier, normalized_policy
+from kvtable.verify.verify import Verifier
 
 STACK = "KVDatabaseStack"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from kvtable.cli.command import Command
+from kvtable.cli.restore import command_target
 from kvtable.cli.settings import Settings, add_environment_arguments, merged_assignments, resolve_settings
 from kvtable.deploy.errors import UsageError
 from kvtable.environments import REGION_PATTERN
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         parameters=parameters or {},
         template_path=path,
         poll_seconds=args.poll_seconds,
+        target=command_target(settings),
     )
     return Adopter(clients, options, template, body, sys.stdout).run()
 
@@ -91,7 +93,12 @@ def _globalize(args: argparse.Namespace, settings: Settings) -> int:
         settings.stack_name, regions, plan_only=args.plan, poll_seconds=args.poll_seconds
     )
     globalizer = Globalizer(
-        settings.cloudformation(), settings.dynamodb(), options, global_template, sys.stdout
+        settings.cloudformation(),
+        settings.dynamodb(),
+        options,
+        global_template,
+        sys.stdout,
+        kms=settings.clients().kms,
     )
     return globalizer.run()
 

@@ -12,10 +12,14 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kvtable.cli.command import Command
-from kvtable.cli.settings import add_environment_arguments, resolve_settings
+from kvtable.cli.settings import Settings, add_environment_arguments, resolve_settings
 from kvtable.deploy.errors import UsageError
+
+if TYPE_CHECKING:
+    from kvtable.recovery.restore import CommandTarget
 
 
 def utc_time(text: str) -> datetime:
@@ -27,6 +31,19 @@ def utc_time(text: str) -> datetime:
             f"{text!r} is not an ISO 8601 time such as 2026-11-26T09:30:00Z"
         ) from error
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def command_target(settings: Settings) -> CommandTarget:
+    """How the run named its stack, for the hints it prints: `--env NAME` when it used one."""
+    from kvtable.recovery.restore import CommandTarget  # noqa: PLC0415
+
+    environment = settings.environment
+    if environment is None:
+        return CommandTarget(f"--stack-name {settings.stack_name}")
+    flags = f"--env {environment.name}"
+    if settings.sources.get("stack name") == "--stack-name":
+        flags += f" --stack-name {settings.stack_name}"
+    return CommandTarget(flags, environment.path, environment.parameters.get("TableName"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         restore_time=args.time,
         wait=args.wait,
         poll_seconds=args.poll_seconds,
+        target=command_target(settings),
     )
     return Restorer(clients, options, template, sys.stdout).run()
 

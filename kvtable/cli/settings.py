@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from kvtable.aws_state import Clients
     from kvtable.deploy.templates import Template
-    from kvtable.verify.verify import Clients
 
 
 def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,7 +96,7 @@ class Settings:
     def clients(self, region: str | None = None) -> Clients:
         """The clients verify, restore and adopt read (and write) through, from one session; in
         `region` when given (a global table's replica), else the settings' region."""
-        from kvtable.verify.verify import Clients  # noqa: PLC0415 (keeps `kvtable --help` light)
+        from kvtable.aws_state import Clients  # noqa: PLC0415 (keeps `kvtable --help` light)
 
         session = self.session()
         url, name = self.endpoint_url, region or session.region_name

@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = resolve_settings(args)
     if args.operator_policy:
+        from kvtable.aws_state import stack_location  # noqa: PLC0415
         from kvtable.iam.operator import operator_policy_json  # noqa: PLC0415 (awacs: the `build` extra)
-        from kvtable.verify.verify import stack_location  # noqa: PLC0415
 
         sys.stdout.write(operator_policy_json(stack_location(settings.cloudformation(), settings.stack_name)))
         return 0

@@ -8,14 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from botocore.exceptions import ClientError
-
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
-from kvtable.aws_errors import error_code, error_message
 from kvtable.deploy import states
-from kvtable.deploy.errors import DeployError
+from kvtable.deploy.errors import (
+    DeployError,
+    ImportersUnknownError,
+    NotImportedError,
+    StackNotFoundError,
+    cloudformation_errors,
+)
 from kvtable.deploy.templates import Template, parse_template
 
 NO_CHANGE_REASONS = ("didn't contain changes", "No updates are to be performed")
@@ -39,11 +42,10 @@ class DeployedStack:
 def describe_stack(cf: CloudFormationClient, name: str) -> DeployedStack | None:
     """The stack, or None if there is none by that name."""
     try:
-        stacks = cf.describe_stacks(StackName=name)["Stacks"]
-    except ClientError as error:
-        if error_code(error) == "ValidationError" and "does not exist" in error_message(error):
-            return None
-        raise
+        with cloudformation_errors("DescribeStacks"):
+            stacks = cf.describe_stacks(StackName=name)["Stacks"]
+    except StackNotFoundError:
+        return None
     stack = stacks[0]
     return DeployedStack(
         name=stack["StackName"],
@@ -75,15 +77,18 @@ def physical_ids(cf: CloudFormationClient, stack_name: str) -> dict[str, str]:
 
 
 def importing_stacks(cf: CloudFormationClient, export_name: str) -> list[str]:
-    """Stacks that import the export (AWS answers ValidationError when there are none)."""
+    """Stacks that import the export (AWS answers ValidationError when there are none).
+
+    Any other failure of ListImports (access denied, an endpoint without it) raises
+    ImportersUnknownError, a refusal: AWS fails an update that changes an export in use, and
+    without the answer nothing can say the export is not in use."""
     stacks: list[str] = []
     try:
-        for page in cf.get_paginator("list_imports").paginate(ExportName=export_name):
-            stacks.extend(page.get("Imports", []))
-    except ClientError as error:
-        if error_code(error) == "ValidationError" and "is not imported" in error_message(error):
-            return []
-        raise
+        with cloudformation_errors("ListImports", lambda reason: ImportersUnknownError(export_name, reason)):
+            for page in cf.get_paginator("list_imports").paginate(ExportName=export_name):
+                stacks.extend(page.get("Imports", []))
+    except NotImportedError:
+        return []
     return sorted(stacks)
 
 

@@ -1,5 +1,9 @@
 """Deploy a stack safely: validate, plan from the templates, preview a change set, refuse what
-would replace or remove the table, execute while following events, then protect the stack."""
+would replace or remove the table, execute while following events, then protect the stack.
+
+`Deployer` is the front its callers use (the command, restore, adopt, globalize): it keeps the stack's
+state, the plan and its refusals, and the protection; the change-set lifecycle is `ChangeSetRun`
+(change_set.py), and the stepwise orchestration `StepwiseRun` (steps_run.py)."""
 
 from __future__ import annotations
 
@@ -7,28 +11,22 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_dynamodb import DynamoDBClient
 
-from botocore.exceptions import ClientError
-from botocore.parsers import ResponseParserError
-
-from kvtable.aws_errors import error_code
-from kvtable.cfn.intrinsics import resolve
-from kvtable.cfn.names import REPLICA_REGIONS_PARAMETER, TABLE_TYPES
+from kvtable.cfn.names import TABLE_TYPES
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
-from kvtable.deploy.errors import DeployError, RefusedError
-from kvtable.deploy.indexes import IndexWaiter
+from kvtable.deploy.change_set import ChangeSetRun
+from kvtable.deploy.errors import DeployError, ImportersUnknownError, RefusedError
 from kvtable.deploy.options import ALLOW_REPLACEMENT_FLAG, DeployOptions
 from kvtable.deploy.parameters import check_overrides, check_stack_name, check_tags, resolve_parameters
-from kvtable.deploy.plan import Plan, change_set_refusals, compute_plan, gsi_definitions
-from kvtable.deploy.replicas import ReplicaWaiter
+from kvtable.deploy.plan import Plan, compute_plan
 from kvtable.deploy.rules import check_rules
+from kvtable.deploy.steps_run import StepwiseRun
 from kvtable.deploy.stepwise import Step, stepwise_steps
 from kvtable.deploy.templates import Template, load_built_template, load_template, resources_of_type
 
@@ -104,22 +102,21 @@ class Deployer:
 
     def _export_refusals(self, plan: Plan) -> list[str]:
         """Refusals for exports that would change while another stack imports them. When the lookup
-        itself fails (access denied, an API the endpoint lacks), it warns and refuses: AWS would fail
-        the update half way if any stack imports the export, and nothing here can tell it does not."""
+        itself fails (access denied, an API the endpoint lacks), importing_stacks refuses; here that
+        refusal is one of the plan's, with a warning, so every export's verdict is listed."""
         refusals = []
         for export in plan.affected_exports:
             try:
                 importers = cfn.importing_stacks(self.cf, export)
-            except (ClientError, ResponseParserError) as error:
-                reason = error_code(error) if isinstance(error, ClientError) else "no AWS answer"
+            except ImportersUnknownError as unknown:
                 self.say(
-                    f"WARNING: could not list the stacks importing {export} (ListImports: {reason}); "
+                    f"WARNING: could not list the stacks importing {export} (ListImports: {unknown.reason}); "
                     "treating it as imported"
                 )
                 refusals.append(
                     f"export {export} would change or disappear, and ListImports could not say whether another "
-                    f"stack imports it ({reason}); grant cloudformation:ListImports, or make sure no stack "
-                    "imports it, then deploy again"
+                    f"stack imports it ({unknown.reason}); grant cloudformation:ListImports, or make sure no "
+                    "stack imports it, then deploy again"
                 )
                 continue
             if importers:
@@ -157,24 +154,6 @@ class Deployer:
             f"refused to deploy {self.options.stack_name}: {refusals[0]}"
             + (f" (and {len(refusals) - 1} more)" if len(refusals) > 1 else "")
         )
-
-    # ----- change set -----------------------------------------------------
-
-    def _print_change_set(self, changes: list[dict[str, Any]]) -> None:
-        self.say("Change set, from CloudFormation:")
-        for change in changes:
-            resource = change.get("ResourceChange", {})
-            replacement = resource.get("Replacement", "-")
-            self.say(
-                f"  {resource.get('Action', '?'):<7} {resource.get('LogicalResourceId', '?'):<24} "
-                f"{resource.get('ResourceType', '?'):<28} replacement: {replacement}"
-            )
-
-    def _discard(self, arn: str, created_stack: bool) -> None:
-        """Delete the change set, and the empty stack a CREATE change set made, so nothing is left."""
-        self.cf.delete_change_set(ChangeSetName=arn)
-        if created_stack:
-            self.cf.delete_stack(StackName=self.options.stack_name)
 
     def _ensure_protection(
         self, stack_name: str, table_ids: list[str], stack: cfn.DeployedStack | None
@@ -252,16 +231,21 @@ class Deployer:
             return 0
 
         if steps and old_template is not None:
-            self._run_steps(steps, old_template, old_parameters, table_ids)
+            self._steps().run_index_steps(steps, old_template, old_parameters, table_ids)
         elif replica_stepwise and old_template is not None:
-            self._run_replica_steps(plan.replica_steps, body, parameters, old_parameters, table_ids)
+            self._steps().run_replica_steps(plan.replica_steps, body, parameters, old_parameters, table_ids)
         else:
-            applied = self.apply_change_set(body, parameters, options.tags, stack, table_ids)
+            applied = self.apply_change_set(
+                body=body, parameters=parameters, tags=options.tags, stack=stack, table_ids=table_ids
+            )
             if not applied:
                 return 0
             if stack is not None and any(op.action == "create" for op in plan.index_operations):
                 table_id = plan.index_operations[0].table_id
-                self._wait_for_indexes(table_id, self._index_names(template, parameters, table_id), "deploy")
+                steps_run = self._steps()
+                steps_run.wait_for_indexes(
+                    table_id, steps_run.index_names(template, parameters, table_id), "deploy"
+                )
         self._ensure_protection(options.stack_name, table_ids, None)
         deployed = cfn.describe_stack(self.cf, options.stack_name)
         self.print_outputs(options.stack_name, deployed.outputs if deployed else [])
@@ -301,7 +285,7 @@ class Deployer:
                 new_parameters=parameters,
                 operations=plan.index_operations,
             )
-            self._print_steps(steps)
+            self._steps().print_steps(steps)
         if replica_stepwise:
             count = len(plan.replica_steps)
             self.say(f"Stepwise: {count} updates, one replica change each (removals first):")
@@ -309,16 +293,39 @@ class Deployer:
                 self.say(f"  step {number} of {count}: replicas in {', '.join(regions)}")
         return steps, replica_stepwise
 
-    # ----- one update -------------------------------------------------------
+    # ----- the jobs it hands on -------------------------------------------------
+
+    def _change_sets(self) -> ChangeSetRun:
+        return ChangeSetRun(
+            self.cf,
+            self.options,
+            self.out,
+            self._refuse_or_warn,
+            self._ensure_protection,
+            self.sleep,
+            self.clock,
+        )
+
+    def _steps(self) -> StepwiseRun:
+        return StepwiseRun(
+            self.cf,
+            self.options,
+            self.out,
+            self.apply_change_set,
+            self._refuse_or_warn,
+            self.sleep,
+            self.clock,
+            self.dynamodb,
+        )
 
     def apply_change_set(
         self,
+        *,
         body: str,
         parameters: dict[str, str],
         tags: dict[str, str] | None,
         stack: cfn.DeployedStack | None,
         table_ids: list[str],
-        *,
         resources_to_import: list[dict[str, Any]] | None = None,
         detaching_tables: bool = False,
     ) -> bool:
@@ -329,55 +336,18 @@ class Deployer:
         stack policy that denies it is lifted for this one update."""
         options = self.options
         creating = stack is None
-        name = f"kvtable-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+        change_sets = self._change_sets()
         change_set_type = "IMPORT" if resources_to_import else ("CREATE" if creating else "UPDATE")
-        arn = cfn.create_change_set(
-            self.cf,
-            stack_name=options.stack_name,
-            change_set_name=name,
-            template_body=body,
-            parameters=parameters,
-            tags=tags,
-            change_set_type=change_set_type,
-            resources_to_import=resources_to_import,
-        )
+        name, arn = change_sets.create(body, parameters, tags, change_set_type, resources_to_import)
         try:
-            described = cfn.wait_for_change_set(self.cf, arn, options.poll_seconds, self.sleep, self.clock)
-            if cfn.is_empty_change_set(described):
-                self.say(f"stack {options.stack_name} is up to date: CloudFormation found nothing to change")
-                self._discard(arn, created_stack=False)
-                self._ensure_protection(options.stack_name, table_ids, stack)
+            if not change_sets.check(arn, stack, table_ids, detaching_tables):
                 return False
-            if described["Status"] in states.CHANGE_SET_FAILED:
-                raise DeployError(
-                    f"CloudFormation could not create the change set: {described.get('StatusReason')}"
-                )
-            self._print_change_set(described["Changes"])
-            if not detaching_tables:
-                self._refuse_or_warn(change_set_refusals(described["Changes"], set(table_ids)), "change set")
         except BaseException:
-            self._discard(arn, created_stack=creating)
+            change_sets.discard(arn, created_stack=creating)
             raise
-
         if (options.allow_table_replacement or detaching_tables) and not creating:
             cfn.allow_all_updates(self.cf, options.stack_name)
-        marker = cfn.newest_event_id(self.cf, options.stack_name)
-        self.say(f"Executing change set {name}:")
-        self.cf.execute_change_set(ChangeSetName=arn)
-        status, failure = cfn.follow_stack_events(
-            self.cf,
-            stack_name=options.stack_name,
-            marker=marker,
-            out=self.out,
-            poll_seconds=options.poll_seconds,
-            sleep=self.sleep,
-            clock=self.clock,
-        )
-        if status not in states.SETTLED_SUCCESS:
-            raise DeployError(
-                f"deploy of {options.stack_name} failed ({status})"
-                + (f"; first failure: {failure}" if failure else "")
-            )
+        change_sets.execute(name, arn)
         return True
 
     def _wait_until_settled(self, stack: cfn.DeployedStack) -> cfn.DeployedStack | None:
@@ -393,88 +363,3 @@ class Deployer:
             clock=self.clock,
         )
         return cfn.describe_stack(self.cf, stack.name)
-
-    # ----- several index changes, one update each ---------------------------
-
-    def _print_steps(self, steps: list[Step]) -> None:
-        self.say(f"Stepwise: {len(steps)} updates, one index operation each (deletions first):")
-        for number, step in enumerate(steps, start=1):
-            source = "the full new template" if step.final else "the deployed template"
-            indexes = ", ".join(step.indexes_after) or "none"
-            self.say(
-                f"  step {number} of {len(steps)}: {step.operation}, with {source}; then indexes: {indexes}"
-            )
-
-    def _run_steps(
-        self, steps: list[Step], deployed: Template, deployed_parameters: dict[str, str], table_ids: list[str]
-    ) -> None:
-        """Run each step as its own update, waiting for the table's indexes between steps."""
-        options = self.options
-        previous, previous_parameters = deployed, deployed_parameters
-        table_id = steps[0].operation.table_id
-        for number, step in enumerate(steps, start=1):
-            label = f"step {number} of {len(steps)}"
-            # An earlier run may have stopped during a backfill: let it finish first.
-            self._wait_for_indexes(
-                table_id, self._index_names(previous, previous_parameters, table_id), label
-            )
-            step_plan = compute_plan(
-                options.stack_name, previous, previous_parameters, step.template, step.parameters
-            )
-            self._refuse_or_warn(step_plan.all_refusals, f"plan, {label}")
-            self.say(f"Step {number} of {len(steps)}: {step.operation}")
-            stack = cfn.describe_stack(self.cf, options.stack_name)
-            self.apply_change_set(
-                step.body, step.parameters, options.tags if step.final else None, stack, table_ids
-            )
-            self._wait_for_indexes(table_id, step.indexes_after, label)
-            previous, previous_parameters = step.template, step.parameters
-
-    def _run_replica_steps(
-        self,
-        steps: list[list[str]],
-        body: str,
-        parameters: dict[str, str],
-        deployed_parameters: dict[str, str],
-        table_ids: list[str],
-    ) -> None:
-        """One update per replica change, the new template with the regions of that moment, waiting for each."""
-        table_id = table_ids[0]
-        previous = deployed_parameters.get(REPLICA_REGIONS_PARAMETER, "").split(",")
-        for number, regions in enumerate(steps, start=1):
-            label = f"step {number} of {len(steps)}"
-            self._wait_for_replicas(table_id, previous, label)  # an earlier run may have stopped mid-way
-            self.say(f"Step {number} of {len(steps)}: replicas in {', '.join(regions)}")
-            step_parameters = {**parameters, REPLICA_REGIONS_PARAMETER: ",".join(regions)}
-            final = number == len(steps)
-            stack = cfn.describe_stack(self.cf, self.options.stack_name)
-            self.apply_change_set(
-                body, step_parameters, self.options.tags if final else None, stack, table_ids
-            )
-            self._wait_for_replicas(table_id, regions, label)
-            previous = regions
-
-    def _wait_for_replicas(self, table_id: str, regions: list[str], label: str) -> None:
-        if not self.options.wait_for_backfill or self.dynamodb is None:
-            return
-        table_name = cfn.physical_ids(self.cf, self.options.stack_name)[table_id]
-        waiter = ReplicaWaiter(
-            self.dynamodb, self.out, self.options.index_poll_seconds, self.sleep, self.clock
-        )
-        waiter.wait(table_name, regions, label)
-
-    def _index_names(self, template: Template, parameters: dict[str, str], table_id: str) -> tuple[str, ...]:
-        properties = resolve(
-            template["Resources"][table_id].get("Properties", {}), parameters, self.options.stack_name
-        )
-        return tuple(sorted(gsi_definitions(properties)))
-
-    def _wait_for_indexes(self, table_id: str, expected: tuple[str, ...], label: str) -> None:
-        if not self.options.wait_for_backfill:
-            return
-        if self.dynamodb is None:
-            self.say(f"  {label}: not waiting for the indexes (no DynamoDB client given)")
-            return
-        table_name = cfn.physical_ids(self.cf, self.options.stack_name)[table_id]
-        waiter = IndexWaiter(self.dynamodb, self.out, self.options.index_poll_seconds, self.sleep, self.clock)
-        waiter.wait(table_name, expected, label)

@@ -11,8 +11,8 @@ import json
 from awacs import cloudformation, cloudwatch, dynamodb, iam, kms
 from awacs.aws import Action, Allow, Bool, Condition, PolicyDocument, SecureTransport, Statement
 
+from kvtable.aws_state import StackLocation
 from kvtable.iam.policies import POLICY_VERSION
-from kvtable.verify.location import StackLocation
 
 STACK_ACTIONS: tuple[Action, ...] = (
     cloudformation.DescribeStacks,  # status, parameters, outputs, termination protection
@@ -56,9 +56,14 @@ def _statement(sid: str, actions: tuple[Action, ...], resources: list[str]) -> S
 
 
 def operator_policy_document(where: StackLocation) -> PolicyDocument:
-    """Read-only access to one kvtable stack, its table and its managed policies."""
+    """Read-only access to one kvtable stack, its table and its managed policies.
+
+    A global table is read in each replica's own region (its table, its indexes and its key), so
+    those statements name every region of the table; the stack, its policies and alarms stay in
+    the stack's region."""
     p, r, a = where.partition, where.region, where.account
-    table = f"arn:{p}:dynamodb:{r}:{a}:table/{where.table_name}"
+    tables = [f"arn:{p}:dynamodb:{region}:{a}:table/{where.table_name}" for region in where.table_regions]
+    keys = [f"arn:{p}:kms:{region}:{a}:key/*" for region in where.table_regions]
     return PolicyDocument(
         Version=POLICY_VERSION,
         Statement=[
@@ -66,12 +71,12 @@ def operator_policy_document(where: StackLocation) -> PolicyDocument:
                 "ReadStack", STACK_ACTIONS, [f"arn:{p}:cloudformation:{r}:{a}:stack/{where.stack_name}/*"]
             ),
             _statement("ReadExportsAndDriftStatus", ACCOUNT_ACTIONS, ["*"]),
-            _statement("ReadTable", TABLE_ACTIONS, [table, f"{table}/index/*"]),
+            _statement("ReadTable", TABLE_ACTIONS, [arn for t in tables for arn in (t, f"{t}/index/*")]),
             # CloudFormation names a template's managed policies <stack name>-<logical id>-<suffix>.
             _statement(
                 "ReadManagedPolicies", POLICY_ACTIONS, [f"arn:{p}:iam::{a}:policy/{where.stack_name}-*"]
             ),
-            _statement("DescribeTableKey", KEY_ACTIONS, [f"arn:{p}:kms:{r}:{a}:key/*"]),
+            _statement("DescribeTableKey", KEY_ACTIONS, keys),
             # The template names its alarms <stack name>-<alarm>.
             _statement(
                 "DescribeAlarms", ALARM_ACTIONS, [f"arn:{p}:cloudwatch:{r}:{a}:alarm:{where.stack_name}-*"]

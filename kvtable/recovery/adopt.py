@@ -8,6 +8,13 @@ Two cases:
 - no stack exists yet (the table the CDK app built, say): a new stack is created by importing the
   table alone, then a normal update adds the policies and outputs and every setting.
 
+The table is imported as it is, described from DynamoDB's own answers: an import records the
+template and changes nothing on the table, and the update after it changes only what differs
+from that record (CloudFormation User Guide, "Resolve drift with an import operation"). Had the
+import recorded the template's promises, the update would see nothing to change and TTL, deletion
+protection and the resource policy would stay off while the stack says they are on. The run ends
+with verify's table checks on the adopted table: exit 4 when one still does not hold.
+
 Each step is one stack operation, and the current step is read from the stack itself, so running
 the same command again after an interruption continues where it stopped; between steps the stack
 stays deployable and its exports keep their values until the last step.
@@ -20,9 +27,11 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from kvtable.aws_state import Clients, stack_context
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.deploy import cloudformation as cfn
@@ -33,9 +42,14 @@ from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.parameters import resolve_parameters
 from kvtable.deploy.plan import gsi_definitions
 from kvtable.deploy.templates import Template, resources_of_type
-from kvtable.recovery.restore import check_table_name, describe_or_none
+from kvtable.recovery.live_table import billing_mode, live_properties
+from kvtable.recovery.restore import CommandTarget, check_table_name, describe_or_none, utc_text
 from kvtable.verify.report import Check
-from kvtable.verify.verify import Clients, Verifier, stack_context
+from kvtable.verify.verify import Verifier
+
+# AWS allows up to four switches from provisioned to on-demand in a rolling 24 hours ("Considerations
+# when switching capacity modes in DynamoDB"); DescribeTable shows only the last one.
+ON_DEMAND_SWITCH_WINDOW = timedelta(hours=24)
 
 Stage = Literal["import into a new stack", "detach the old table", "import the table", "update"]
 
@@ -50,6 +64,12 @@ class AdoptOptions:
     parameters: dict[str, str] = field(default_factory=dict)
     template_path: Path | None = None
     poll_seconds: float = 2.0
+    target: CommandTarget | None = None
+
+    @property
+    def command_target(self) -> CommandTarget:
+        """The target as given, or `--stack-name` when the caller gave none."""
+        return self.target or CommandTarget(f"--stack-name {self.stack_name}")
 
 
 @dataclass(frozen=True)
@@ -116,16 +136,6 @@ def detached_template(deployed: Template, table_id: str, evaluator: TemplateEval
     return detached
 
 
-def with_table(base: Template, source: Template, table_id: str) -> Template:
-    """`base` with the table resource (and the conditions it uses) from `source`."""
-    template = copy.deepcopy(base)
-    template["Resources"][table_id] = copy.deepcopy(source["Resources"][table_id])
-    conditions = source.get("Conditions", {})
-    if conditions:
-        template.setdefault("Conditions", {}).update(copy.deepcopy(conditions))
-    return template
-
-
 def table_only(source: Template, table_id: str) -> Template:
     """A template holding only the table (an import that creates a stack may hold nothing else)."""
     template = {
@@ -140,7 +150,8 @@ def table_only(source: Template, table_id: str) -> Template:
 
 def compatibility_refusals(expected: dict[str, Any], live: dict[str, Any], table_name: str) -> list[str]:
     """Why importing the live table would make the next update fail or replace it: a different key
-    schema, key attribute types, or an index key schema (the import itself would succeed)."""
+    schema, key attribute types, a local secondary index the template lacks, or an index with another
+    key schema or projection (the import itself would succeed)."""
     refusals = []
     want_keys = [(k["AttributeName"], k["KeyType"]) for k in expected.get("KeySchema", [])]
     have_keys = [(k["AttributeName"], k["KeyType"]) for k in live.get("KeySchema", [])]
@@ -164,6 +175,62 @@ def compatibility_refusals(expected: dict[str, Any], live: dict[str, Any], table
                 f"index {index_name} of {table_name} has key schema {present.get('KeySchema')}, the template's "
                 f"{index.get('KeySchema')}: the update would have to delete and create it"
             )
+        elif present is not None and projection_text(present) != projection_text(index):
+            refusals.append(
+                f"index {index_name} of {table_name} projects {projection_text(present)}, the template's "
+                f"{projection_text(index)}: a projection cannot change in place, and the update would have to "
+                "delete and create the index, two index operations where AWS allows one"
+            )
+    want_local = {i["IndexName"] for i in expected.get("LocalSecondaryIndexes", [])}
+    have_local = {i["IndexName"] for i in live.get("LocalSecondaryIndexes", [])}
+    if want_local != have_local:
+        refusals.append(
+            f"{table_name} has local secondary indexes {sorted(have_local)}, the template {sorted(want_local)}: "
+            "local indexes are fixed when a table is created, so an update would replace the table"
+        )
+    return refusals
+
+
+def projection_text(index: dict[str, Any]) -> str:
+    """An index's projection in one spelling: `ALL`, `KEYS_ONLY`, `INCLUDE [a, b]`."""
+    projection = index.get("Projection", {})
+    kind = str(projection.get("ProjectionType", "ALL"))
+    extra = sorted(projection.get("NonKeyAttributes", []))
+    return f"{kind} [{', '.join(extra)}]" if extra else kind
+
+
+def setting_refusals(
+    expected: dict[str, Any], live: dict[str, Any], ttl: dict[str, Any], now: datetime
+) -> list[str]:
+    """Settings the update would fail to change now: TTL on another attribute, and a switch to on-demand
+    that AWS's rolling 24-hour limit may stop."""
+    refusals = []
+    table_name = live["TableName"]
+    want_ttl = expected.get("TimeToLiveSpecification", {})
+    have_attribute = ttl.get("AttributeName")
+    if (
+        want_ttl.get("Enabled")
+        and ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
+        and have_attribute != want_ttl.get("AttributeName")
+    ):
+        refusals.append(
+            f"TTL of {table_name} is on attribute {have_attribute}, the template's on {want_ttl.get('AttributeName')}: "
+            "TTL moves to another attribute only by turning it off and, once that has taken effect (up to an "
+            "hour), on again (UpdateTimeToLive); do that first, then adopt"
+        )
+    switched = live.get("BillingModeSummary", {}).get("LastUpdateToPayPerRequestDateTime")
+    if (
+        expected.get("BillingMode") == "PAY_PER_REQUEST"
+        and billing_mode(live) == "PROVISIONED"
+        and isinstance(switched, datetime)
+        and now - switched < ON_DEMAND_SWITCH_WINDOW
+    ):
+        refusals.append(
+            f"{table_name} is provisioned and was last switched to on-demand at {utc_text(switched)}; AWS allows "
+            "four switches to on-demand in a rolling 24 hours and DescribeTable shows only the last, so the "
+            f"update could fail half way: adopt after {utc_text(switched + ON_DEMAND_SWITCH_WINDOW)}, or switch "
+            "it to on-demand yourself (UpdateTable BillingMode=PAY_PER_REQUEST) and adopt then"
+        )
     return refusals
 
 
@@ -177,6 +244,7 @@ class Adopter:
     body: str
     out: TextIO
     sleep: Callable[[float], None] = field(default=lambda _: None)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def say(self, line: str) -> None:
         """Write one line of the report."""
@@ -240,6 +308,8 @@ class Adopter:
         expected = TemplateEvaluator(self.template, context).resource_properties(table_id)
         refusals = compatibility_refusals(expected, live, options.table_name)
         refusals += self._index_refusals(expected, live)
+        ttl = ddb.describe_time_to_live(TableName=options.table_name)["TimeToLiveDescription"]
+        refusals += setting_refusals(expected, live, dict(ttl), self.clock())
         if stack is not None and stage in ("detach the old table", "import the table"):
             refusals += self._export_refusals(stack)
         verifier = Verifier(self.clients, options.stack_name, self.template)
@@ -269,13 +339,7 @@ class Adopter:
         refusals = []
         for output in (names.OUTPUT_TABLE_NAME, names.OUTPUT_TABLE_ARN):
             export = names.export_name(stack.name, output)
-            try:
-                importers = cfn.importing_stacks(self.clients.cloudformation, export)
-            except Exception as error:
-                refusals.append(
-                    f"could not list the stacks importing {export} ({type(error).__name__}): grant cloudformation:ListImports"
-                )
-                continue
+            importers = cfn.importing_stacks(self.clients.cloudformation, export)
             if importers:
                 refusals.append(
                     f"{', '.join(importers)} import {export}, which changes to the adopted table's name or ARN: "
@@ -306,11 +370,10 @@ class Adopter:
     # ----- the run -------------------------------------------------------------
 
     def run(self) -> int:
-        """Plan, then (unless only planning) take every step left; returns the exit code."""
+        """Plan, then (unless only planning) take every step left and verify; returns the exit code."""
         plan, stack, deployed = self.plan()
-        self.say(
-            f"Adopt {self.options.table_name} into stack {self.options.stack_name}: next step: {plan.stage}"
-        )
+        name, table = self.options.stack_name, self.options.table_name
+        self.say(f"Adopt {table} into stack {name}: next step: {plan.stage}")
         for number, step in enumerate(plan.steps, start=1):
             self.say(f"  step {number} of {len(plan.steps)}: {step}")
         if plan.differences:
@@ -320,42 +383,76 @@ class Adopter:
         for refusal in plan.refusals:
             self.say(f"REFUSED: {refusal}")
         if plan.refusals:
-            raise RefusedError(f"refused to adopt {self.options.table_name}: {plan.refusals[0]}")
+            raise RefusedError(f"refused to adopt {table}: {plan.refusals[0]}")
         if self.options.plan_only:
             return 0
         table_id = resources_of_type(self.template, names.TABLE_TYPE)[0]
         if plan.stage == "import into a new stack":
-            self._import(table_only(self.template, table_id), table_id, None)
+            self._import(self._as_it_is(table_only(self.template, table_id), table_id), table_id, None)
         elif plan.stage == "detach the old table" and stack is not None and deployed is not None:
             old = TemplateEvaluator(deployed, stack_context(stack, stack.parameters, {}))
             detached = detached_template(deployed, table_id, old)
             self._detach(detached, stack, table_id)
-            self._import(with_table(detached, deployed, table_id), table_id, stack.parameters)
+            self._import(self._as_it_is(detached, table_id), table_id, stack.parameters)
         elif plan.stage == "import the table" and stack is not None and deployed is not None:
             # An earlier run detached the old table: the deployed template is the detached one.
-            self._import(with_table(deployed, self.template, table_id), table_id, stack.parameters)
-        self.say(f"Step: update {self.options.stack_name} with the full template")
-        overrides = {**self.options.parameters, names.TABLE_NAME_PARAMETER: self.options.table_name}
+            self._import(self._as_it_is(deployed, table_id), table_id, stack.parameters)
+        self.say(f"Step: update {name} with the full template")
+        overrides = {**self.options.parameters, names.TABLE_NAME_PARAMETER: table}
         self._deployer(parameters=overrides).run()
-        self.say(
-            f"{self.options.table_name} is now the table of {self.options.stack_name}; check it with "
-            f"'kvtable verify --stack-name {self.options.stack_name}'"
-        )
-        return 0
+        return self._verify()
+
+    def _as_it_is(self, base: Template, table_id: str) -> Template:
+        """`base` with the table resource describing the live table as DynamoDB reports it (the
+        template's DeletionPolicy and UpdateReplacePolicy kept, as an import requires)."""
+        ddb = self.clients.dynamodb
+        live = describe_or_none(ddb, self.options.table_name)
+        if live is None:
+            raise DeployError(f"table {self.options.table_name} disappeared during the adoption")
+        promised = self.template["Resources"][table_id].get("Properties", {}).get("Tags", [])
+        resource = copy.deepcopy(self.template["Resources"][table_id])
+        resource["Properties"] = live_properties(ddb, self.clients.kms, live, {t["Key"] for t in promised})
+        template = copy.deepcopy(base)
+        template["Resources"][table_id] = resource
+        return template
+
+    def _verify(self) -> int:
+        """verify's table checks on the adopted table: 0 when all hold, 4 naming what still differs."""
+        name, table = self.options.stack_name, self.options.table_name
+        report = Verifier(self.clients, name, self.template).table_report(table)
+        self.out.write(report.as_table())
+        target = self.options.command_target
+        line = target.environment_line(table)
+        if line:
+            self.say(f"Next: {line} (or 'kvtable plan {target.flags}' sees the table as replaced)")
+        failing = [c.name for c in report.checks if c.status in ("drift", "unchecked")]
+        if failing:
+            self.say(
+                f"{table} is now the table of {name}, but after the update {', '.join(failing)} still "
+                f"{'differs' if len(failing) == 1 else 'differ'} from the template; "
+                f"see 'kvtable verify {target.flags}'"
+            )
+        else:
+            self.say(f"{table} is now the table of {name}, and keeps every promise of the template")
+        return report.exit_code
 
     def _detach(self, detached: Template, stack: cfn.DeployedStack, table_id: str) -> None:
         self.say(f"Step: remove the old table from {stack.name} (it stays, outside the stack)")
-        body = json.dumps(detached, indent=2, sort_keys=True)
         self._deployer().apply_change_set(
-            body, stack.parameters, None, stack, [table_id], detaching_tables=True
+            body=json.dumps(detached, indent=2, sort_keys=True),
+            parameters=stack.parameters,
+            tags=None,
+            stack=stack,
+            table_ids=[table_id],
+            detaching_tables=True,
         )
         self.say(
-            f"  continue with: kvtable adopt --stack-name {stack.name} --table {self.options.table_name}"
+            f"  continue with: kvtable adopt {self.options.command_target.flags} --table {self.options.table_name}"
         )
 
     def _import(self, template: Template, table_id: str, previous: dict[str, str] | None) -> None:
         cf = self.clients.cloudformation
-        self.say(f"Step: import {self.options.table_name} as {table_id}")
+        self.say(f"Step: import {self.options.table_name} as {table_id}, as it is")
         parameters = resolve_parameters(
             template,
             {**self.options.parameters, names.TABLE_NAME_PARAMETER: self.options.table_name},
@@ -371,7 +468,11 @@ class Adopter:
                 "ResourceIdentifier": {"TableName": self.options.table_name},
             }
         ]
-        body = json.dumps(template, indent=2, sort_keys=True)
         self._deployer().apply_change_set(
-            body, parameters, None, stack, [table_id], resources_to_import=to_import
+            body=json.dumps(template, indent=2, sort_keys=True),
+            parameters=parameters,
+            tags=None,
+            stack=stack,
+            table_ids=[table_id],
+            resources_to_import=to_import,
         )

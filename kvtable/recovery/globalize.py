@@ -9,6 +9,11 @@ operation a step, each read back from the stack so that running again continues:
 4. update with the full global template (policies per region, same exports);
 5. add the other regions, one replica per update, waiting for each to be ACTIVE.
 
+The import describes the table as it is, from DynamoDB's own answers, and the update after it
+applies what differs from the global template: an import records the template and changes nothing
+on the table (CloudFormation User Guide, "Resolve drift with an import operation"). A table whose
+stream is not NEW_AND_OLD_IMAGES when it is imported is refused: replication needs that stream.
+
 The exports keep their values throughout: the table's name and its ARN in the stack's region
 do not change. No step deletes anything.
 """
@@ -22,17 +27,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from kvtable.aws_state import stack_context
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import DeployError, UsageError
+from kvtable.deploy.errors import DeployError, RefusedError, UsageError
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.replicas import ReplicaWaiter
 from kvtable.deploy.templates import Template
-from kvtable.recovery.adopt import detached_template, with_table
-from kvtable.verify.verify import stack_context
+from kvtable.recovery.adopt import detached_template
+from kvtable.recovery.live_table import as_global_table, live_properties
 
 STREAM = {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
@@ -89,6 +95,8 @@ class Globalizer:
     out: TextIO
     sleep: Callable[[float], None] = time.sleep
     steps: list[Step] = field(default_factory=list)
+    # For the live table's description at the import: whether its key is the AWS-managed one.
+    kms: Any = None
 
     def say(self, line: str) -> None:
         """Write one line of the report."""
@@ -162,9 +170,15 @@ class Globalizer:
             self.say(
                 f"  (the exports keep their values; {', '.join(importers)} import them and need no change)"
             )
+        table_name = stack.parameters.get(names.TABLE_NAME_PARAMETER, "")
+        kinds = {step.kind for step in steps}
+        if "import" in kinds and "stream" not in kinds:
+            refusal = self._stream_refusal(table_name)
+            if refusal:
+                self.say(f"REFUSED: {refusal}")
+                raise RefusedError(f"refused to convert {table_name}: {refusal}")
         if self.options.plan_only or not steps:
             return 0
-        table_name = stack.parameters.get(names.TABLE_NAME_PARAMETER, "")
         for step in steps:
             self.say(f"Step: {step.description}")
             current = cfn.describe_stack(self.cf, stack.name)
@@ -173,42 +187,50 @@ class Globalizer:
         return 0
 
     def _export_importers(self, stack: cfn.DeployedStack) -> list[str]:
-        try:
-            return cfn.importing_stacks(self.cf, names.export_name(stack.name, names.OUTPUT_TABLE_NAME))
-        except Exception:
-            return []
+        return cfn.importing_stacks(self.cf, names.export_name(stack.name, names.OUTPUT_TABLE_NAME))
+
+    def _stream_refusal(self, table_name: str) -> str | None:
+        """Why the table cannot be imported as a global table now: its stream is off or of another view
+        type, and no step of this run turns it on (the stack's template already says it is on)."""
+        table = self.dynamodb.describe_table(TableName=table_name)["Table"]
+        stream = table.get("StreamSpecification") or {}
+        view = stream.get("StreamViewType") if stream.get("StreamEnabled") else None
+        if view == STREAM["StreamViewType"]:
+            return None
+        return (
+            f"the stream of {table_name} is {view or 'off'}, and a global table's replication needs "
+            "NEW_AND_OLD_IMAGES: set it with UpdateTable (StreamEnabled true, StreamViewType NEW_AND_OLD_IMAGES; "
+            "turn a stream of another view type off first), then run again"
+        )
+
+    def _importing(self, deployed: Template, table_name: str) -> Template:
+        """`deployed` with the table as it is, described as a global table with one replica, here."""
+        live = self.dynamodb.describe_table(TableName=table_name)["Table"]
+        properties = live_properties(self.dynamodb, self.kms, live, set())
+        resource = copy.deepcopy(self.global_template["Resources"][names.TABLE_RESOURCE])
+        resource["Properties"] = as_global_table(properties, self.cf.meta.region_name)
+        importing = copy.deepcopy(deployed)
+        importing["Resources"][names.TABLE_RESOURCE] = resource
+        return importing
 
     def _take(self, step: Step, stack: cfn.DeployedStack | None, deployed: Template, table_name: str) -> None:
         if stack is None:
             raise DeployError(f"stack {self.options.stack_name} disappeared during the conversion")
-        deployer = self._deployer()
         if step.kind == "stream":
             streamed = copy.deepcopy(deployed)
             streamed["Resources"][names.TABLE_RESOURCE]["Properties"]["StreamSpecification"] = STREAM
-            body = json.dumps(streamed, indent=2, sort_keys=True)
-            deployer.apply_change_set(body, stack.parameters, None, stack, [names.TABLE_RESOURCE])
+            self._apply(streamed, stack, stack.parameters)
         elif step.kind == "detach":
             old = TemplateEvaluator(deployed, stack_context(stack, stack.parameters, {}))
             detached = detached_template(deployed, names.TABLE_RESOURCE, old)
-            body = json.dumps(detached, indent=2, sort_keys=True)
-            deployer.apply_change_set(
-                body, stack.parameters, None, stack, [names.TABLE_RESOURCE], detaching_tables=True
-            )
+            self._apply(detached, stack, stack.parameters, detaching_tables=True)
         elif step.kind == "import":
-            importing = with_table(deployed, self.global_template, names.TABLE_RESOURCE)
+            importing = self._importing(deployed, table_name)
             for name in (names.REPLICA_REGIONS_PARAMETER, names.CONTRIBUTOR_INSIGHTS_PARAMETER):
                 importing.setdefault("Parameters", {})[name] = self.global_template["Parameters"][name]
             parameters = {**stack.parameters, names.REPLICA_REGIONS_PARAMETER: self.cf.meta.region_name}
             parameters = {k: v for k, v in parameters.items() if k in importing["Parameters"]}
-            body = json.dumps(importing, indent=2, sort_keys=True)
-            deployer.apply_change_set(
-                body,
-                parameters,
-                None,
-                stack,
-                [names.TABLE_RESOURCE],
-                resources_to_import=import_request(table_name),
-            )
+            self._apply(importing, stack, parameters, resources_to_import=import_request(table_name))
         else:
             regions = ",".join(step.regions)
             self._deployer(
@@ -216,6 +238,19 @@ class Globalizer:
             ).run()
         if step.kind == "replica":
             self._wait_for_replica(table_name, step.regions)
+
+    def _apply(
+        self, template: Template, stack: cfn.DeployedStack, parameters: dict[str, str], **kind: Any
+    ) -> None:
+        """One change set on the stack's table: `kind` makes it an import or a detaching update."""
+        self._deployer().apply_change_set(
+            body=json.dumps(template, indent=2, sort_keys=True),
+            parameters=parameters,
+            tags=None,
+            stack=stack,
+            table_ids=[names.TABLE_RESOURCE],
+            **kind,
+        )
 
     def _wait_for_replica(self, table_name: str, regions: tuple[str, ...]) -> None:
         waiter = ReplicaWaiter(

@@ -14,13 +14,15 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from botocore.exceptions import ClientError
 
 from kvtable import key_design as kd
 from kvtable.aws_errors import error_code
+from kvtable.aws_state import Clients, normalized_policy, stack_context
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
 from kvtable.deploy import cloudformation as cfn
@@ -28,7 +30,7 @@ from kvtable.deploy.errors import DeployError, UsageError
 from kvtable.deploy.templates import Template
 from kvtable.progress import PROGRESS_EVERY_SECONDS, elapsed_text
 from kvtable.verify.report import Report
-from kvtable.verify.verify import Clients, Verifier, normalized_policy, stack_context
+from kvtable.verify.verify import Verifier
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -46,6 +48,30 @@ def check_table_name(name: str) -> None:
 
 
 @dataclass(frozen=True)
+class CommandTarget:
+    """How the person named the stack, so that the hints printed repeat it (`--env dev`, or
+    `--stack-name X`), and their environment file, whose TableName must follow the adopted table."""
+
+    flags: str
+    environment_file: Path | None = None
+    table_in_file: str | None = None
+
+    def environment_line(self, table: str) -> str | None:
+        """The line to change in the environment file once `table` is the stack's, or None."""
+        if self.environment_file is None or self.table_in_file == table:
+            return None
+        wanted = f'TableName = "{table}"'
+        if self.table_in_file is None:
+            return f"{self.environment_file}: add {wanted} under [parameters]"
+        return f'{self.environment_file}: change TableName = "{self.table_in_file}" to {wanted} under [parameters]'
+
+
+def utc_text(when: datetime | None) -> str:
+    """A time in UTC, ISO 8601 (botocore gives DynamoDB's times in the machine's local zone)."""
+    return "unknown" if when is None else when.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True)
 class RestoreOptions:
     """What the person asked for; `restore_time` None means the latest restorable time."""
 
@@ -55,6 +81,12 @@ class RestoreOptions:
     restore_time: datetime | None = None
     wait: bool = True
     poll_seconds: float = 20.0
+    target: CommandTarget | None = None
+
+    @property
+    def command_target(self) -> CommandTarget:
+        """The target as given, or `--stack-name` when the caller gave none."""
+        return self.target or CommandTarget(f"--stack-name {self.stack_name}")
 
 
 def describe_or_none(dynamodb: DynamoDBClient, table_name: str) -> dict[str, Any] | None:
@@ -184,11 +216,15 @@ class Restorer:
         verifier = Verifier(self.clients, options.stack_name, self.template)
         report: Report = verifier.table_report(options.target_table)
         self.out.write(report.as_table())
+        hint = options.command_target
         self.say(
             f"Next: point readers at {options.target_table} to check the data, then bring it under the stack with "
-            f"'kvtable adopt --stack-name {options.stack_name} --table {options.target_table}' "
+            f"'kvtable adopt {hint.flags} --table {options.target_table}' "
             f"(the old table {source_name} stays as it is)"
         )
+        line = hint.environment_line(options.target_table)
+        if line:
+            self.say(f"Then, in the environment file: {line}")
         return report.exit_code
 
     # ----- the one call that changes something --------------------------------
@@ -216,16 +252,17 @@ class Restorer:
         if when is None:
             request["UseLatestRestorableTime"] = True
             self.say(
-                f"restoring {source_name} as of its latest restorable time ({latest}) into {options.target_table}"
+                f"restoring {source_name} as of its latest restorable time ({utc_text(latest)}) "
+                f"into {options.target_table}"
             )
         else:
             if earliest is None or latest is None or not (earliest <= when <= latest):
                 raise UsageError(
-                    f"{when.isoformat()} is outside the restorable window of {source_name}, "
-                    f"{earliest} to {latest} (UTC); nothing was restored"
+                    f"{utc_text(when)} is outside the restorable window of {source_name}, "
+                    f"{utc_text(earliest)} to {utc_text(latest)} (UTC); nothing was restored"
                 )
             request["RestoreDateTime"] = when
-            self.say(f"restoring {source_name} as of {when.isoformat()} into {options.target_table}")
+            self.say(f"restoring {source_name} as of {utc_text(when)} into {options.target_table}")
         ddb.restore_table_to_point_in_time(**request)
 
     # ----- what the restore did not carry --------------------------------------

@@ -11,8 +11,9 @@ and is driven over HTTP with boto3, exactly like AWS. Added here:
   UPDATE_ROLLBACK_COMPLETE, with a reason in the events) as on AWS, where moto
   raises an error from ExecuteChangeSet instead;
 - a resource type moto cannot update (AWS::DynamoDB::Table) keeps its resource,
-  where moto would lose it and fail the next Fn::GetAtt. moto still does not apply
-  the change to the table itself;
+  where moto would lose it and fail the next Fn::GetAtt; the change itself is applied
+  to the table by tests/harness/table_updates.py, following CloudFormation's
+  documented rules (an import changes nothing, an update applies the difference);
 - UpdateTable's SSESpecification (moto ignores it): enabling SSE without a key uses
   the AWS-managed key aws/dynamodb, as on AWS; with KMSMasterKeyId, that key;
 - IMPORT change sets, minimally (moto treats one as a create and ignores
@@ -38,6 +39,7 @@ from moto.iam.models import iam_backends
 from moto.server import main
 
 from kvtable.cfn.intrinsics import resolve
+from tests.harness import table_updates
 
 _original_execute = models.CloudFormationBackend.execute_change_set
 
@@ -205,13 +207,7 @@ def _update_table(self: dynamodb_responses.DynamoHandler) -> ActionResult:
     sse = self.body.get("SSESpecification")
     if sse is not None:
         table = self.dynamodb_backend.get_table(self.body["TableName"])
-        if sse.get("Enabled"):
-            key = sse.get("KMSMasterKeyId") or table._get_default_encryption_key(
-                self.current_account, self.region
-            )
-            table.sse_specification = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key}
-        else:
-            table.sse_specification = None
+        table_updates.set_encryption(table, self.current_account, self.region, sse)
     return _original_update_table(self)
 
 
@@ -224,6 +220,7 @@ dynamodb_responses.DynamoHandler.update_table = _update_table  # type: ignore[me
 models.CloudFormationBackend.execute_change_set = _execute_change_set  # type: ignore[method-assign]
 responses.CloudFormationResponse.list_imports = _list_imports  # type: ignore[attr-defined]
 responses.CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
+table_updates.install()
 
 if __name__ == "__main__":
     main(sys.argv[1:])
