@@ -18,12 +18,13 @@ CODE := kvtable cfn_rules scripts tests build_template.py
 # `make deploy ENV=prod` reads config/prod.toml (as do plan, outputs and verify).
 ENV_ARG := $(if $(ENV),--env $(ENV))
 
-.PHONY: help template test unit lint check local local-cloudformation demo bench deploy plan outputs verify restore adopt load java engines clean
+.PHONY: help template test unit soak lint check local local-cloudformation demo bench deploy plan outputs verify restore adopt load migrate java engines clean
 
 help:
 	@echo "make template  build templates/ from the code"
 	@echo "make test      run the whole test suite (DynamoDB Local and moto start by themselves)"
 	@echo "make unit      the tests that need no engine, Java, Node or second virtualenv (seconds)"
+	@echo "make soak      the migration tests at 200,000 keys (MIGRATE_SOAK_ITEMS; tens of minutes)"
 	@echo "make lint      cfn-lint (with cfn_rules/), checkov, parliament, ruff and mypy --strict"
 	@echo "make check     templates up to date, and lint"
 	@echo "make local     run DynamoDB Local in the foreground for a person to use"
@@ -35,6 +36,7 @@ help:
 	@echo "make verify    check the live stack and table against the template (read-only; exit 4 on drift)"
 	@echo "make restore   restore the table to a point in time (ARGS='--target-table NAME [--time ...]')"
 	@echo "make load      bulk-load keys from a JSON Lines file (ARGS='--namespace NS FILE.jsonl')"
+	@echo "make migrate   plan, run or follow the data's migrations (ARGS='plan', 'run' or 'status')"
 	@echo "make adopt     bring an existing table under the stack (ARGS='--table NAME [--plan]')"
 
 # The project itself goes in editable, so .venv/bin/kvtable runs the working tree.
@@ -72,6 +74,11 @@ test: $(VENV_STAMP) $(CHECKERS_STAMP) engines
 
 unit: $(VENV_STAMP)
 	$(PY) -m pytest -m unit -q
+
+# tests/test_migrate_soak.py at 200,000 keys instead of a few hundred; each test may take many minutes.
+MIGRATE_SOAK_ITEMS ?= 200000
+soak: $(VENV_STAMP) engines
+	MIGRATE_SOAK_ITEMS=$(MIGRATE_SOAK_ITEMS) $(PY) -m pytest -q -p no:cacheprovider --timeout 7200 --durations 0 tests/test_migrate_soak.py
 
 lint: $(VENV_STAMP) $(CHECKERS_STAMP)
 	PYTHONPATH=. $(VENV)/bin/cfn-lint --append-rules cfn_rules -- templates/*.json templates/*.yaml
@@ -116,6 +123,9 @@ restore: $(VENV_STAMP)
 
 load: $(VENV_STAMP)
 	$(PY) -m scripts.load $(ENV_ARG) $(ARGS)
+
+migrate: $(VENV_STAMP)
+	$(PY) -m scripts.migrate $(ENV_ARG) $(ARGS)
 
 adopt: $(VENV_STAMP)
 	$(PY) -m scripts.adopt $(ENV_ARG) $(ARGS)

@@ -66,6 +66,20 @@ class NamespaceItem(TypedDict):
     deleting: NotRequired[bool]
 
 
+class NamespaceTombstoneItem(TypedDict):
+    """`PK=NS#<namespace>, SK=METADATA` once the namespace is deleted: off the GSI, it keeps the name taken
+    until `ttl` (the quarantine), then DynamoDB's TTL removes it and the name is free."""
+
+    PK: str
+    SK: str
+    entityType: Literal["NAMESPACE_TOMBSTONE"]
+    # The user id of the owner whose deletion left it, for the record (and a re-run of that deletion).
+    formerOwner: str
+    ttl: int
+    createdAt: str
+    updatedAt: str
+
+
 class KeyItem(TypedDict):
     """`PK=NS#<namespace>, SK=KEY#<key>`: a key and its value (access patterns 5 and 6)."""
 

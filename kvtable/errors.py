@@ -15,6 +15,10 @@ class ItemNotFoundError(KvTableError):
     """The item asked for does not exist (or its TTL has passed)."""
 
 
+class NamespaceUnavailableError(ItemNotFoundError):
+    """Pattern 4 met a namespace being deleted, or the tombstone of a deleted one: refuse requests to it."""
+
+
 Taken = Literal["user", "api_key", "namespace", "namespace_link", "key"]
 
 
@@ -27,6 +31,15 @@ class AlreadyExistsError(KvTableError):
     def __init__(self, message: str, taken: Taken) -> None:
         super().__init__(message)
         self.taken: Taken = taken
+
+
+class NamespaceQuarantinedError(AlreadyExistsError):
+    """A namespace name whose deletion is younger than the quarantine: taken until `free_at` (ISO 8601 UTC),
+    so that no write still in flight to the deleted namespace lands in a new one."""
+
+    def __init__(self, message: str, free_at: str) -> None:
+        super().__init__(message, "namespace")
+        self.free_at = free_at
 
 
 class ConditionFailedError(KvTableError):

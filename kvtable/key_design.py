@@ -30,6 +30,8 @@ USER_ENTITY: Final = "USER"
 NAMESPACE_ENTITY: Final = "NAMESPACE"
 KEY_ENTITY: Final = "KEY"
 API_KEY_ENTITY: Final = "APIKEY"
+# What a deleted namespace's METADATA becomes: off the GSI, holding the name until its `ttl`.
+NAMESPACE_TOMBSTONE_ENTITY: Final = "NAMESPACE_TOMBSTONE"
 
 SEPARATOR: Final = "#"
 USER_PREFIX: Final = "USER#"

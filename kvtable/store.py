@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from kvtable import key_design as kd
 from kvtable.contract.bulk import BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, BulkKeyOperations, Progress
 from kvtable.contract.keys import KeyOperations
-from kvtable.contract.namespaces import NamespaceOperations
+from kvtable.contract.namespaces import NAMESPACE_QUARANTINE_SECONDS, NamespaceOperations
 from kvtable.contract.requests import (
     KEEP_TTL,
     MAX_PLAUSIBLE_TTL,
@@ -38,6 +38,7 @@ __all__ = [
     "BATCH_WRITE_LIMIT",
     "KEEP_TTL",
     "MAX_PLAUSIBLE_TTL",
+    "NAMESPACE_QUARANTINE_SECONDS",
     "RECOMMENDED_CLIENT_CONFIG",
     "RETRY_ATTEMPTS",
     "KvTable",
@@ -62,9 +63,11 @@ class KvTable:
         home_region: str | None = None,
         retry_attempts: int = RETRY_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
+        namespace_quarantine: int = NAMESPACE_QUARANTINE_SECONDS,
     ) -> None:
         """`transport`: how requests reach DynamoDB ("direct", "botocore", or a Transport). `home_region`:
-        on a global table, the one region where users, API keys and namespaces are created."""
+        on a global table, the one region where users, API keys and namespaces are created.
+        `namespace_quarantine`: seconds a deleted namespace's name stays taken; longer than any write lives."""
         self.client = client
         self.transport = transport_for(client, transport)
         self._requests = TableRequests(
@@ -78,7 +81,7 @@ class KvTable:
         )
         self._keys = KeyOperations(self._requests)
         self._bulk = BulkKeyOperations(self._requests)
-        self._namespaces = NamespaceOperations(self._requests)
+        self._namespaces = NamespaceOperations(self._requests, namespace_quarantine)
         self._users = UserOperations(self._requests, self._namespaces)
 
     @property
@@ -100,6 +103,11 @@ class KvTable:
     def retry_attempts(self) -> int:
         """How many tries a request gets."""
         return self._requests.retry_attempts
+
+    @property
+    def namespace_quarantine(self) -> int:
+        """Seconds a deleted namespace's name stays taken, so no write still in flight lands in a new one."""
+        return self._namespaces.quarantine
 
     # ----- users -------------------------------------------------------------
 
@@ -165,17 +173,20 @@ class KvTable:
         return self._namespaces.iter_user_namespaces(user_id, page_size, consistent)
 
     def get_namespace(self, namespace: str, consistent: bool = False) -> NamespaceItem:
-        """Pattern 4: `PK=NS#<namespace>, SK=METADATA` (GetItem)."""
+        """Pattern 4: `PK=NS#<namespace>, SK=METADATA` (GetItem); NamespaceUnavailableError while it is being
+        deleted or once it is."""
         return self._namespaces.get_namespace(namespace, consistent)
 
     def create_namespace(self, user_id: str, namespace: str) -> NamespaceItem:
-        """Create a namespace and the user's link to it in one transaction; the name is taken once only."""
+        """Create a namespace and the user's link to it in one transaction, after deleting what a deleted
+        namespace of that name left; NamespaceQuarantinedError within its quarantine."""
         return self._namespaces.create_namespace(user_id, namespace)
 
     def delete_namespace(
         self, user_id: str, namespace: str, *, on_progress: Callable[[int], None] | None = None
     ) -> int:
-        """Delete a namespace, every key in it and its owner's link; returns the keys deleted by this run."""
+        """Delete a namespace, every key in it and its owner's link, leaving a tombstone that holds the name
+        for the quarantine; returns the keys deleted by this run (0 if it was already deleted)."""
         return self._namespaces.delete_namespace(user_id, namespace, on_progress=on_progress)
 
     # ----- keys --------------------------------------------------------------

@@ -135,6 +135,12 @@ def _cancelled(stub: Stubber, *codes: str) -> None:
     )
 
 
+def _nothing_under_the_name(stub: Stubber) -> None:
+    """An empty Query answer: create_namespace's look at a name finds no item under it (a fresh name).
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html"""
+    stub.add_response("query", {"Items": [], "Count": 0, "ScannedCount": 0})
+
+
 def _condition_failed(stub: Stubber, method: str, item: Item | None = None) -> None:
     """ConditionalCheckFailedException, with the stored item when the request asked for ALL_OLD.
     https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html (ReturnValuesOnConditionCheckFailure, Errors)
@@ -250,13 +256,14 @@ def test_create_user_names_what_is_taken_by_the_reasons_position(
 def test_create_namespace_maps_each_position(
     offline: Offline, codes: tuple[str, ...], error: type[KvTableError], taken: str | None, words: str
 ) -> None:
+    _nothing_under_the_name(offline.stub)
     _cancelled(offline.stub, *codes)
     with pytest.raises(error) as raised:
         offline.store.create_namespace("alice", "ns")
     assert type(raised.value) is error
     assert getattr(raised.value, "taken", None) == taken
     assert words in str(raised.value)
-    assert offline.operations() == ["TransactWriteItems"]
+    assert offline.operations() == ["Query", "TransactWriteItems"]
     offline.stub.assert_no_pending_responses()
 
 
@@ -273,6 +280,7 @@ def test_a_transaction_conflict_is_retried_with_the_same_token(offline: Offline)
 
 
 def test_transaction_conflicts_past_the_budget(offline: Offline) -> None:
+    _nothing_under_the_name(offline.stub)
     for _ in range(BUDGET):
         _cancelled(offline.stub, "TransactionConflict", "None", "None")
     with pytest.raises(RetriesExhaustedError) as raised:
@@ -282,7 +290,7 @@ def test_transaction_conflicts_past_the_budget(offline: Offline) -> None:
     message = str(raised.value)
     for words in ("create namespace", "transaction conflict", f"{BUDGET} tries", "nothing was written"):
         assert words in message
-    assert offline.operations() == ["TransactWriteItems"] * BUDGET
+    assert offline.operations() == ["Query"] + ["TransactWriteItems"] * BUDGET
     offline.stub.assert_no_pending_responses()
 
 

@@ -12,11 +12,14 @@ import pytest
 from botocore.stub import Stubber
 from mypy_boto3_dynamodb import DynamoDBClient
 
+from kvtable import key_design as kd
 from kvtable.capacity import CapacityRecorder
 from kvtable.errors import (
     ConditionFailedError,
     InvalidInputError,
     ItemNotFoundError,
+    NamespaceQuarantinedError,
+    NamespaceUnavailableError,
     NotOwnerError,
     RetriesExhaustedError,
     VersionConflictError,
@@ -45,6 +48,15 @@ def five_minutes_on(store: KvTable) -> KvTable:
 
 def all_items(client: DynamoDBClient, table: str) -> list[dict[str, Any]]:
     return list(client.scan(TableName=table, ConsistentRead=True)["Items"])
+
+
+def tombstones(client: DynamoDBClient, table: str) -> set[str]:
+    """The partitions of the namespace tombstones in the table (a deleted namespace's METADATA)."""
+    return {
+        item["PK"]["S"]
+        for item in all_items(client, table)
+        if item["entityType"]["S"] == kd.NAMESPACE_TOMBSTONE_ENTITY and item["SK"]["S"] == kd.METADATA
+    }
 
 
 @pytest.fixture
@@ -313,9 +325,16 @@ def test_delete_namespace_removes_its_keys_metadata_and_link_only(
         "USER#u1 NS#other",
         "NS#other METADATA",
         "NS#other KEY#kept",
+        "NS#myapp METADATA",  # the tombstone, holding the name for the quarantine
     }
-    # The name is free again.
-    owner.create_namespace("u1", "myapp")
+    with pytest.raises(NamespaceQuarantinedError):
+        owner.create_namespace("u1", "myapp")
+    # The name is free again once the quarantine (from the deletion, five minutes ahead) has passed.
+    after = timedelta(minutes=5, seconds=owner.namespace_quarantine)
+    after_quarantine = KvTable(
+        owner.client, owner.table_name, transport=owner.transport, clock=lambda: datetime.now(UTC) + after
+    )
+    after_quarantine.create_namespace("u1", "myapp")
 
 
 def test_delete_namespace_of_another_user_is_refused_and_changes_nothing(
@@ -340,8 +359,8 @@ def test_delete_namespace_interrupted_then_run_again_finishes(
     plan.inject("pass", "pass", "pass", "throttle")
     with pytest.raises(RetriesExhaustedError):
         through.delete_namespace("u1", "myapp")
-    namespace = owner.get_namespace("myapp", consistent=True)
-    assert namespace["deleting"] is True  # the service's pattern-4 read sees it and refuses the namespace
+    with pytest.raises(NamespaceUnavailableError, match="being deleted"):
+        owner.get_namespace("myapp", consistent=True)  # the service's pattern-4 read refuses the namespace
     assert owner.count_keys("myapp", consistent=True) == 105
     assert owner.delete_namespace("u1", "myapp") == 105
     assert owner.count_keys("myapp", consistent=True) == 0
@@ -409,7 +428,8 @@ def test_delete_user_with_its_namespaces_leaves_nothing_and_frees_its_api_key(
     owner.create_user("u2", "u2@example.com", "key-two")
     assert owner.delete_user("u1", delete_namespaces=True) == ["myapp", "second"]
     left = {item["PK"]["S"] for item in all_items(dynamodb_client, owner.table_name)}
-    assert left == {"USER#u2", "APIKEY#key-two"}
+    assert left == {"USER#u2", "APIKEY#key-two", "NS#myapp", "NS#second"}  # the two namespaces' tombstones
+    assert tombstones(dynamodb_client, owner.table_name) == {"NS#myapp", "NS#second"}
     with pytest.raises(ItemNotFoundError):
         owner.get_user_by_api_key("key-one")
     owner.create_user("u3", "u3@example.com", "key-one")  # the API key is free again
@@ -444,7 +464,8 @@ def test_a_user_being_deleted_takes_no_new_namespace_and_a_rerun_finishes(
     with pytest.raises(ItemNotFoundError, match="being deleted"):
         owner.update_user("u1", plan="pro")
     assert owner.delete_user("u1", delete_namespaces=True) == ["myapp"]
-    assert all_items(dynamodb_client, owner.table_name) == []
+    assert tombstones(dynamodb_client, owner.table_name) == {"NS#myapp"}
+    assert len(all_items(dynamodb_client, owner.table_name)) == 1  # nothing but the namespace's tombstone
     with pytest.raises(ItemNotFoundError):
         owner.delete_user("u1")
 

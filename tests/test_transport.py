@@ -144,10 +144,15 @@ def every_access_pattern(store: KvTable, client: DynamoDBClient) -> Observer:
         "no such table",
         lambda: KvTable(client, "no-such-table", transport=store_choice(store)).get_key("alpha", "k0"),
     )
-    see("delete namespace of another", lambda: store.delete_namespace("u2", "alpha"))
-    see("delete user refused", lambda: store.delete_user("u1"))
-    see("delete user", lambda: store.delete_user("u1", delete_namespaces=True))
-    see("gone", lambda: store.get_namespace("alpha", consistent=True))
+    deletions: list[tuple[str, Callable[[], object]]] = [
+        ("delete namespace of another", lambda: store.delete_namespace("u2", "alpha")),
+        ("delete user refused", lambda: store.delete_user("u1")),
+        ("delete user", lambda: store.delete_user("u1", delete_namespaces=True)),
+        ("gone", lambda: store.get_namespace("alpha", consistent=True)),
+        ("name in quarantine", lambda: store.create_namespace("u1", "alpha")),
+    ]
+    for label, step in deletions:
+        see(label, step)
     return see
 
 
@@ -186,6 +191,8 @@ def test_both_transports_give_the_same_items_pages_cursors_and_errors(
         "ConditionFailedError",
         "NotOwnerError",
         "KvTableError",
+        "NamespaceUnavailableError",
+        "NamespaceQuarantinedError",
     }
 
 

@@ -18,6 +18,7 @@ from kvtable.cli.demo import DEMO
 from kvtable.cli.deploy import DEPLOY, PLAN
 from kvtable.cli.load import LOAD
 from kvtable.cli.local import LOCAL
+from kvtable.cli.migrate import MIGRATE
 from kvtable.cli.outputs import OUTPUTS
 from kvtable.cli.restore import RESTORE
 from kvtable.cli.template import TEMPLATE
@@ -32,6 +33,7 @@ COMMANDS: tuple[Command, ...] = (
     RESTORE,
     ADOPT,
     LOAD,
+    MIGRATE,
     DEMO,
     BENCH,
     LOCAL,

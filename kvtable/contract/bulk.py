@@ -8,7 +8,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, cast
 
 from kvtable import key_design as kd
-from kvtable.contract.keys import key_attributes
+from kvtable.contract.keys import key_attributes, upgraded
 from kvtable.contract.requests import VERSION, Item, TableRequests, require_bool, require_whole
 from kvtable.entities import JsonValue, KeyItem
 from kvtable.errors import InvalidEntryError, InvalidInputError, KvTableError, PartialWriteError
@@ -59,7 +59,7 @@ class BulkKeyOperations:
             table_keys = [self.requests.key_map(partition, kd.key_sort_key(key)) for key in chunk]
             for item in self.requests.batch_get("get keys", table_keys, consistent):
                 if self.requests.live(item):
-                    found[kd.parse_key(item[kd.SORT_KEY])] = cast(KeyItem, item)
+                    found[kd.parse_key(item[kd.SORT_KEY])] = cast(KeyItem, upgraded(item))
         return {key: found[key] for key in names if key in found}
 
     def delete_keys(self, namespace: str, keys: Iterable[str]) -> int:

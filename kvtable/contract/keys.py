@@ -31,6 +31,7 @@ from kvtable.errors import (
     ItemNotFoundError,
     VersionConflictError,
 )
+from kvtable.migrate.registry import read_defaults
 from kvtable.pagination import DEFAULT_PAGE_SIZE, Page, every_item
 from kvtable.values import (
     check_item_size,
@@ -44,6 +45,19 @@ _KEY_ABSENT = "attribute_not_exists(#pk) OR #ttl <= :now"
 _KEY_ABSENT_OR_LIVE = "attribute_not_exists(#pk) OR attribute_not_exists(#ttl) OR #ttl > :now"
 _KEY_EXPIRED = "attribute_exists(#pk) AND #ttl <= :now"
 _KEY_PRESENT = "attribute_exists(#pk) AND (attribute_not_exists(#ttl) OR #ttl > :now)"
+
+# What a key that a backfill has not reached yet reads as (each migration says; kvtable/migrate/): a key
+# written before versions existed reads as version 1.
+_READ_DEFAULTS = read_defaults(kd.KEY_ENTITY)
+_UNVERSIONED = cast(int, dict(_READ_DEFAULTS).get(VERSION, 0))
+
+
+def upgraded(item: dict[str, Any]) -> dict[str, Any]:
+    """`item` as the applied migrations make it: what they would set, filled in where it is missing."""
+    for name, value in _READ_DEFAULTS:
+        if name not in item:
+            item[name] = value
+    return item
 
 
 def _require_version(value: object) -> int:
@@ -90,7 +104,13 @@ def _in_expression(name: str) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _key_write_shape(
-    attributes: tuple[str, ...], *, condition: str, fresh: bool, remove_ttl: bool, compare_version: bool
+    attributes: tuple[str, ...],
+    *,
+    condition: str,
+    fresh: bool,
+    remove_ttl: bool,
+    compare_version: bool,
+    or_unversioned: bool = False,
 ) -> _KeyWriteShape:
     """The UpdateExpression, ConditionExpression and names of a key write setting `attributes`: the few
     names an expression needs, as a hand-written request would have (each one costs botocore work)."""
@@ -101,14 +121,26 @@ def _key_write_shape(
     now = f":a{attributes.index(kd.UPDATED_AT)}"  # a new key's createdAt is its updatedAt
     created = kd.CREATED_AT
     sets.append(f"{created} = {now}" if fresh else f"{created} = if_not_exists({created}, {now})")
-    sets.append("#version = :one" if fresh else "#version = if_not_exists(#version, :zero) + :one")
+    if fresh:
+        sets.append("#version = :one")
+    elif or_unversioned:
+        # A swap from 1 over an unversioned key (which reads as 1) makes it 2, as over a key at 1: were it 1,
+        # a second swap from the same read would match too.
+        sets.append("#version = if_not_exists(#version, :one) + :one")
+    else:
+        sets.append("#version = if_not_exists(#version, :zero) + :one")
     update = "SET " + ", ".join(sets) + (" REMOVE #ttl" if remove_ttl else "")
     i = attributes.index(WRITE_ID)
     # `AND not this write's own id`: a retry of a write an earlier try applied fails here, and the
     # item DynamoDB returns with the failure shows it was ours: the write counts once, version too.
     full_condition = f"({condition}) AND (attribute_not_exists({WRITE_ID}) OR {WRITE_ID} <> :a{i})"
     if compare_version:
-        full_condition += " AND #version = :expected"
+        # `or_unversioned`: the version expected is the one an unversioned key reads as, so it matches too.
+        full_condition += (
+            " AND (#version = :expected OR attribute_not_exists(#version))"
+            if or_unversioned
+            else " AND #version = :expected"
+        )
     return _KeyWriteShape(update, full_condition, names, tuple(f":a{i}" for i in range(len(attributes))))
 
 
@@ -162,10 +194,11 @@ class KeyOperations:
             fresh=fresh,
             remove_ttl=expires is None and not keep_ttl,
             compare_version=expected_version is not None,
+            or_unversioned=expected_version == _UNVERSIONED,
         )
         values = dict(zip(shape.placeholders, wire.values(), strict=True))
         values.update({":one": {"N": "1"}, ":now": {"N": str(now)}})
-        if not fresh:
+        if not fresh and expected_version != _UNVERSIONED:
             values[":zero"] = {"N": "0"}
         if expected_version is not None:
             values[":expected"] = {"N": str(expected_version)}
@@ -190,14 +223,45 @@ class KeyOperations:
             if condition == _KEY_ABSENT:
                 raise AlreadyExistsError(f"key {key!r} already exists in {namespace!r}", "key") from None
             if live and expected_version is not None and stored is not None:
-                current = int(stored.get(VERSION, 0))
+                current = int(upgraded(stored)[VERSION])
                 raise VersionConflictError(
                     f"key {key!r} in {namespace!r} is at version {current}, not {expected_version}; "
                     "read it again and retry",
                     current,
                 ) from None
             raise ItemNotFoundError(f"key {key!r} not found in {namespace!r}") from None
-        return cast(KeyItem, deserialize_item(cast(Item, response["Attributes"])))
+        written = deserialize_item(cast(Item, response["Attributes"]))
+        if not fresh and written.get(VERSION) == 1 and written.get(kd.CREATED_AT) != timestamp:
+            # A key from before versions (it was there, and this write counted it from 0): count it from 1.
+            written = self._count_from_one(request["Key"], write_id, written)
+        return cast(KeyItem, written)
+
+    def _count_from_one(self, key_map: Item, write_id: str, written: dict[str, Any]) -> dict[str, Any]:
+        """Version 2 for a key written before versions that a plain write just took to 1: it read as 1
+        before that write (`upgraded`), so a swap from that read must not match after it. Left as it is
+        if anyone wrote the key since. One more request, only on a key's first write after versions."""
+        try:
+            response = self.requests.send(
+                "write key",
+                "UpdateItem",
+                {
+                    "TableName": self.requests.table_name,
+                    "Key": key_map,
+                    "UpdateExpression": "SET #version = :next",
+                    "ConditionExpression": f"{WRITE_ID} = :mine AND #version = :one",
+                    "ExpressionAttributeNames": {"#version": VERSION},
+                    "ExpressionAttributeValues": {
+                        ":next": {"N": str(_UNVERSIONED + 1)},
+                        ":one": {"N": "1"},
+                        ":mine": {"S": write_id},
+                    },
+                    "ReturnValues": "ALL_NEW",
+                },
+                on_condition_failed=Refused(),
+            )
+        except Refused:
+            return written
+        return deserialize_item(cast(Item, response["Attributes"]))
 
     def put_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyItem:
         """Pattern 5 (create or replace): set the value and updatedAt, keep a live key's createdAt (a
@@ -239,7 +303,7 @@ class KeyOperations:
             consistent,
             f"key {key!r} in {namespace!r}",
         )
-        return cast(KeyItem, item)
+        return cast(KeyItem, upgraded(item))
 
     def delete_key(self, namespace: str, key: str) -> None:
         """Pattern 5 (delete); ItemNotFoundError if the key does not exist or has expired."""
@@ -280,6 +344,8 @@ class KeyOperations:
             cursor=cursor,
             consistent=consistent,
         )
+        for item in page.items:
+            upgraded(item)
         return cast(Page[KeyItem], page)
 
     def iter_keys(

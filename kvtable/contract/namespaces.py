@@ -1,35 +1,69 @@
-"""Namespaces: a user's links (pattern 3), a namespace's metadata (pattern 4), creation."""
+"""Namespaces: a user's links (pattern 3), a namespace's metadata (pattern 4), creation and deletion."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from kvtable import key_design as kd
 from kvtable.contract.bulk import BATCH_WRITE_LIMIT
-from kvtable.contract.requests import DELETING, TableRequests
+from kvtable.contract.requests import (
+    DELETING,
+    FORMER_OWNER,
+    Item,
+    Refused,
+    TableRequests,
+    cancelled_item,
+    iso_timestamp,
+    require_whole,
+)
 from kvtable.entities import (
     NamespaceItem,
     NamespaceLinkItem,
 )
 from kvtable.errors import (
     AlreadyExistsError,
+    InvalidInputError,
     ItemNotFoundError,
+    KvTableError,
+    NamespaceQuarantinedError,
+    NamespaceUnavailableError,
     NotOwnerError,
 )
 from kvtable.pagination import DEFAULT_PAGE_SIZE, Page, every_item
 from kvtable.values import (
+    deserialize_item,
     serialize_item,
 )
 
 DELETE_PAGE = 4 * BATCH_WRITE_LIMIT  # keys read a page when deleting a namespace: four batches
+TRANSACT_WRITE_LIMIT = 100  # items a TransactWriteItems request may carry
+SWEEP_PAGE = TRANSACT_WRITE_LIMIT - 1  # leftovers a create deletes a transaction, besides its check
+
+# What a create reads of a namespace's METADATA to know whether the name is free.
+_METADATA_ATTRIBUTES = (kd.PARTITION_KEY, kd.SORT_KEY, kd.ENTITY_TYPE_ATTRIBUTE, kd.TTL_ATTRIBUTE)
+
+# How long a deleted namespace's name stays taken (its tombstone's quarantine). A put_key the service
+# authorized before the deletion (its pattern-4 read came before the `deleting` mark) can still land after
+# the deletion's sweep, but not for long: the contract gives up on a write after `retry_attempts` tries, each
+# lasting at most the client's connect and read timeouts plus a backoff capped at RETRY_CAP_SECONDS: 8 x
+# (60 s + 60 s + 2 s) ~ 16 min with botocore's default timeouts on the direct transport, about 3 min with
+# RECOMMENDED_CLIENT_CONFIG on either transport; DynamoDB honours a ClientRequestToken for 10 minutes. An hour
+# outlasts them all with room to spare, and costs only a name that stays taken an hour after its deletion.
+# A client whose tries last longer (botocore's own legacy retries inside each try on the botocore transport
+# with default settings, much longer timeouts) needs a longer one: KvTable(namespace_quarantine=...).
+NAMESPACE_QUARANTINE_SECONDS = 60 * 60
 
 
 class NamespaceOperations:
     """Access patterns 3 and 4, and namespace creation and deletion."""
 
-    def __init__(self, requests: TableRequests) -> None:
+    def __init__(self, requests: TableRequests, quarantine: int = NAMESPACE_QUARANTINE_SECONDS) -> None:
         self.requests = requests
+        self.quarantine = require_whole("namespace quarantine", quarantine)
+        if quarantine < 0:
+            raise InvalidInputError(f"namespace quarantine must be 0 or more seconds, got {quarantine}")
 
     # ----- 3. list a user's namespaces -----------------------------------
 
@@ -60,17 +94,38 @@ class NamespaceOperations:
     # ----- 4. namespace metadata -----------------------------------------
 
     def get_namespace(self, namespace: str, consistent: bool = False) -> NamespaceItem:
-        """Pattern 4: `PK=NS#<namespace>, SK=METADATA` (GetItem)."""
+        """Pattern 4: `PK=NS#<namespace>, SK=METADATA` (GetItem); NamespaceUnavailableError for a namespace
+        being deleted or deleted (its tombstone), which the service must refuse."""
         item = self.requests.get(
             kd.namespace_partition_key(namespace), kd.METADATA, consistent, f"namespace {namespace!r}"
         )
+        if item[kd.ENTITY_TYPE_ATTRIBUTE] == kd.NAMESPACE_TOMBSTONE_ENTITY:
+            raise NamespaceUnavailableError(
+                f"namespace {namespace!r} was deleted; answer as for a namespace that does not exist"
+            )
+        if item.get(DELETING):
+            raise NamespaceUnavailableError(
+                f"namespace {namespace!r} is being deleted; answer as for a namespace that does not exist"
+            )
         return cast(NamespaceItem, item)
 
     def create_namespace(self, user_id: str, namespace: str) -> NamespaceItem:
-        """Create a namespace and the user's link to it in one transaction; the name is taken once only."""
+        """Create a namespace and the user's link to it in one transaction; the name is taken once only.
+
+        Deletes first what an earlier namespace of the name left (keys that landed after its deletion); a name
+        deleted less than the quarantine ago is refused with NamespaceQuarantinedError."""
         self.requests.require_home_region("namespace creations")
         user_partition = kd.user_partition_key(user_id)
         ns_partition = kd.namespace_partition_key(namespace)
+        # The partition's last item: METADATA (sorted after every KEY#), else a key left behind, else none.
+        last = self._page(
+            "create namespace", ns_partition, 1, last_first=True, attributes=_METADATA_ATTRIBUTES
+        )
+        if last:
+            item = deserialize_item(cast(Item, last[0]))
+            if item[kd.SORT_KEY] == kd.METADATA and (taken := self._taken(namespace, item)):
+                raise taken
+            self._sweep(namespace, ns_partition)
         timestamp, _ = self.requests.now()
         metadata: NamespaceItem = {
             kd.PARTITION_KEY: ns_partition,
@@ -89,8 +144,8 @@ class NamespaceOperations:
             kd.CREATED_AT: timestamp,
             kd.UPDATED_AT: timestamp,
         }
-        self.requests.transact(
-            "create namespace",
+        self._transact_over_free_name(
+            namespace,
             [
                 {
                     "ConditionCheck": {
@@ -101,18 +156,89 @@ class NamespaceOperations:
                         "ExpressionAttributeNames": {"#pk": kd.PARTITION_KEY, "#deleting": DELETING},
                     }
                 },
-                self.requests.put_new(serialize_item(dict(metadata))),
+                {
+                    "Put": {
+                        "TableName": self.requests.table_name,
+                        "Item": serialize_item(dict(metadata)),
+                        **self._free_name(),
+                    }
+                },
                 self.requests.put_new(serialize_item(dict(link))),
             ],
             [
                 ItemNotFoundError(f"user {user_id!r} not found (or being deleted)"),
-                AlreadyExistsError(f"namespace {namespace!r} is taken", "namespace"),
+                None,
                 AlreadyExistsError(
                     f"user {user_id!r} already links namespace {namespace!r}", "namespace_link"
                 ),
             ],
         )
         return metadata
+
+    def _taken(self, namespace: str, metadata: dict[str, Any] | None) -> AlreadyExistsError | None:
+        """Why `namespace` cannot be created over its stored METADATA; None if the name is free."""
+        if metadata is None:
+            return None
+        if metadata.get(kd.ENTITY_TYPE_ATTRIBUTE) != kd.NAMESPACE_TOMBSTONE_ENTITY:
+            return AlreadyExistsError(f"namespace {namespace!r} is taken", "namespace")
+        if not self.requests.live(metadata):
+            return None  # the quarantine is over
+        free_at = iso_timestamp(datetime.fromtimestamp(metadata[kd.TTL_ATTRIBUTE], UTC))
+        return NamespaceQuarantinedError(
+            f"namespace {namespace!r} was deleted and its name is quarantined until {free_at} (writes to the "
+            "old namespace may still land); choose another name, or create it after that",
+            free_at,
+        )
+
+    def _free_name(self) -> dict[str, Any]:
+        """The condition that a namespace's METADATA leaves the name free: absent, or a tombstone past its
+        quarantine by this store's clock; a refusal returns the item, which says why."""
+        return {
+            "ConditionExpression": "attribute_not_exists(#pk) OR (#type = :tombstone AND #ttl <= :now)",
+            "ExpressionAttributeNames": {
+                "#pk": kd.PARTITION_KEY,
+                "#type": kd.ENTITY_TYPE_ATTRIBUTE,
+                "#ttl": kd.TTL_ATTRIBUTE,
+            },
+            "ExpressionAttributeValues": {
+                ":tombstone": {"S": kd.NAMESPACE_TOMBSTONE_ENTITY},
+                ":now": {"N": str(self.requests.now()[1])},
+            },
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+
+    def _transact_over_free_name(
+        self, namespace: str, items: list[dict[str, Any]], on_cancel: Sequence[KvTableError | None]
+    ) -> None:
+        """Run a create's transaction whose item at the position of None in `on_cancel` holds the
+        `_free_name` condition; its refusal raises what `_taken` says of the item it returned."""
+        position = list(on_cancel).index(None)
+        refused = Refused()
+        try:
+            self.requests.transact(
+                "create namespace", items, [refused if error is None else error for error in on_cancel]
+            )
+        except Refused:
+            taken = self._taken(namespace, cancelled_item(refused, position))
+            raise taken or AlreadyExistsError(f"namespace {namespace!r} is taken", "namespace") from None
+
+    def _sweep(self, namespace: str, ns_partition: str) -> None:
+        """Delete every item under the namespace's partition but its METADATA, a transaction a page that
+        checks the name is still free: a create that lost a race for the name cannot delete the winner's keys."""
+        while leftovers := [
+            key
+            for key in self._page("create namespace", ns_partition, SWEEP_PAGE)
+            if key[kd.SORT_KEY]["S"] != kd.METADATA
+        ]:
+            check = {
+                "ConditionCheck": {
+                    "TableName": self.requests.table_name,
+                    "Key": self.requests.key_map(ns_partition, kd.METADATA),
+                    **self._free_name(),
+                }
+            }
+            deletes = [{"Delete": {"TableName": self.requests.table_name, "Key": key}} for key in leftovers]
+            self._transact_over_free_name(namespace, [check, *deletes], [None])
 
     # ----- deletion ------------------------------------------------------
 
@@ -121,15 +247,17 @@ class NamespaceOperations:
     ) -> int:
         """Delete a namespace, every key in it and its owner's link; returns the keys deleted by this run.
 
-        Marks the namespace `deleting` (so the service's pattern-4 read can refuse it), deletes its keys
-        a page of 100 at a time (BatchWriteItem, 25 a request), then removes the metadata and the link
-        in one transaction. Interrupted, running it again finishes the job. NotOwnerError, changing
-        nothing, if `user_id` does not own the namespace."""
+        Marks the namespace `deleting` (so the service's pattern-4 read refuses it), deletes its keys a page
+        of 100 at a time (BatchWriteItem, 25 a request), then in one transaction removes the link and turns
+        the metadata into a tombstone that holds the name for the quarantine. Interrupted, running it again
+        finishes the job; run again once done, it returns 0. NotOwnerError, changing nothing, if `user_id`
+        does not own the namespace."""
         user_partition = kd.user_partition_key(user_id)
         ns_partition = kd.namespace_partition_key(namespace)
-        self.requests.mark_deleting(ns_partition, user_partition, f"namespace {namespace!r}", user_id)
+        if not self.requests.mark_deleting(ns_partition, user_partition, f"namespace {namespace!r}", user_id):
+            return 0
         deleted = 0
-        while keys := self._first_key_page(ns_partition):
+        while keys := self._page("delete namespace", ns_partition, DELETE_PAGE, sort_prefix=kd.KEY_PREFIX):
             for start in range(0, len(keys), BATCH_WRITE_LIMIT):
                 chunk = keys[start : start + BATCH_WRITE_LIMIT]
                 self.requests.batch_write(
@@ -138,16 +266,34 @@ class NamespaceOperations:
                 deleted += len(chunk)
                 if on_progress is not None:
                     on_progress(deleted)
+        timestamp, now = self.requests.now()
         self.requests.transact(
             "delete namespace",
             [
                 {
-                    "Delete": {
+                    "Update": {
                         "TableName": self.requests.table_name,
                         "Key": self.requests.key_map(ns_partition, kd.METADATA),
+                        # Without its GSI1 keys the tombstone leaves the index (and the owner's listing).
+                        "UpdateExpression": "SET #type = :tombstone, #former = :former, #ttl = :free, "
+                        "#updated = :now REMOVE #owner, #gsk, #deleting",
                         "ConditionExpression": "#owner = :owner AND attribute_exists(#deleting)",
-                        "ExpressionAttributeNames": {"#owner": kd.GSI1_PARTITION_KEY, "#deleting": DELETING},
-                        "ExpressionAttributeValues": {":owner": {"S": user_partition}},
+                        "ExpressionAttributeNames": {
+                            "#type": kd.ENTITY_TYPE_ATTRIBUTE,
+                            "#former": FORMER_OWNER,
+                            "#ttl": kd.TTL_ATTRIBUTE,
+                            "#updated": kd.UPDATED_AT,
+                            "#owner": kd.GSI1_PARTITION_KEY,
+                            "#gsk": kd.GSI1_SORT_KEY,
+                            "#deleting": DELETING,
+                        },
+                        "ExpressionAttributeValues": {
+                            ":tombstone": {"S": kd.NAMESPACE_TOMBSTONE_ENTITY},
+                            ":former": {"S": user_id},
+                            ":free": {"N": str(now + self.quarantine)},
+                            ":now": {"S": timestamp},
+                            ":owner": {"S": user_partition},
+                        },
                     }
                 },
                 {
@@ -165,20 +311,38 @@ class NamespaceOperations:
         )
         return deleted
 
-    def _first_key_page(self, ns_partition: str) -> list[dict[str, Any]]:
-        """The table keys of up to 100 key items left in a namespace, expired ones too (strong read, so
-        what was just deleted is not seen again)."""
+    def _page(
+        self,
+        action: str,
+        ns_partition: str,
+        limit: int,
+        *,
+        sort_prefix: str | None = None,
+        last_first: bool = False,
+        attributes: Sequence[str] = (kd.PARTITION_KEY, kd.SORT_KEY),
+    ) -> list[dict[str, Any]]:
+        """The `attributes` (by default the table key) of up to `limit` items of a namespace's partition, all
+        or those whose sort key begins with `sort_prefix`, expired ones too, in sort-key order or from the
+        last; a strong read, so that what was just deleted is not seen again."""
+        names = {"#pk": kd.PARTITION_KEY} | {f"#a{i}": name for i, name in enumerate(attributes)}
+        values: dict[str, Any] = {":pk": {"S": ns_partition}}
+        condition = "#pk = :pk"
+        if sort_prefix is not None:
+            condition += " AND begins_with(#sk, :prefix)"
+            names["#sk"] = kd.SORT_KEY
+            values[":prefix"] = {"S": sort_prefix}
         response = self.requests.send(
-            "delete namespace",
+            action,
             "Query",
             {
                 "TableName": self.requests.table_name,
-                "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :keys)",
-                "ExpressionAttributeNames": {"#pk": kd.PARTITION_KEY, "#sk": kd.SORT_KEY},
-                "ExpressionAttributeValues": {":pk": {"S": ns_partition}, ":keys": {"S": kd.KEY_PREFIX}},
-                "ProjectionExpression": "#pk, #sk",
+                "KeyConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+                "ProjectionExpression": ", ".join(f"#a{i}" for i in range(len(attributes))),
                 "ConsistentRead": True,
-                "Limit": DELETE_PAGE,
+                "ScanIndexForward": not last_first,
+                "Limit": limit,
             },
         )
         return cast(list[dict[str, Any]], response.get("Items", []))

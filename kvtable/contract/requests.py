@@ -55,6 +55,7 @@ class KeepTtl:
 KEEP_TTL = KeepTtl()
 WRITE_ID = "writeId"  # on key items: the id of the write that last changed the key
 DELETING = "deleting"  # on a user's or a namespace's METADATA while its deletion runs
+FORMER_OWNER = "formerOwner"  # on a namespace's tombstone: the user id whose deletion left it
 VERSION = "version"  # on key items: 1 when created, one more on every write
 MAX_VERSION = 10**38 - 1  # the largest number DynamoDB keeps: sizes an item with its version at its longest
 MAX_PLAUSIBLE_TTL = 32_503_680_000  # 3000-01-01T00:00:00Z in epoch seconds
@@ -109,6 +110,17 @@ def refused_item(refused: Refused) -> dict[str, Any] | None:
     if isinstance(cause, ClientError) and "Item" in cause.response:
         return deserialize_item(cast(Item, cause.response["Item"]))  # type: ignore[typeddict-item]
     return None
+
+
+def cancelled_item(refused: Refused, position: int) -> dict[str, Any] | None:
+    """The stored item a cancelled transaction's failed condition at `position` returned (ALL_OLD), if any."""
+    cause = refused.__cause__
+    if not isinstance(cause, ClientError):
+        return None
+    reasons = cast(list[dict[str, Any]], cause.response.get("CancellationReasons", []))
+    if position >= len(reasons) or "Item" not in reasons[position]:
+        return None
+    return deserialize_item(cast(Item, reasons[position]["Item"]))
 
 
 def _cancellation_codes(error: ClientError) -> list[str]:
@@ -464,8 +476,9 @@ class TableRequests:
             }
         }
 
-    def mark_deleting(self, partition: str, owner_partition: str | None, what: str, user_id: str) -> None:
-        """Set `deleting` on an item's METADATA (a user's, or a namespace owned by `owner_partition`)."""
+    def mark_deleting(self, partition: str, owner_partition: str | None, what: str, user_id: str) -> bool:
+        """Set `deleting` on an item's METADATA (a user's, or a namespace owned by `owner_partition`); False,
+        changing nothing, if it is the tombstone `user_id`'s own deletion of the namespace left."""
         names = {"#pk": kd.PARTITION_KEY, "#deleting": DELETING}
         values: dict[str, Any] = {":true": {"BOOL": True}, ":now": {"S": self.now()[0]}}
         condition = "attribute_exists(#pk)"
@@ -489,9 +502,16 @@ class TableRequests:
                 on_condition_failed=Refused(),
             )
         except Refused as refused:
-            if refused_item(refused) is None:
+            item = refused_item(refused)
+            if item is not None and item.get(kd.ENTITY_TYPE_ATTRIBUTE) == kd.NAMESPACE_TOMBSTONE_ENTITY:
+                # Already deleted: a re-run by its owner is done; anyone else sees no namespace.
+                if item.get(FORMER_OWNER) == user_id:
+                    return False
+                item = None
+            if item is None:
                 raise ItemNotFoundError(f"{what} not found") from None
             raise NotOwnerError(f"{what} is not owned by user {user_id!r}; nothing was deleted") from None
+        return True
 
     @staticmethod
     def key_map(partition: str, sort: str) -> Item:

@@ -49,8 +49,10 @@ def api_key_guard_item(api_key: str, user_id: str, timestamp: str) -> ApiKeyGuar
 
 
 def _require_text(name: str, value: object) -> str:
+    """`value` if it is non-empty text DynamoDB can store (no lone surrogate), else InvalidInputError naming it."""
     if not isinstance(value, str) or value == "":
         raise InvalidInputError(f"{name} must be a non-empty string, got {value!r}")
+    kd.utf8_text(name, value)
     return value
 
 

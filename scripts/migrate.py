@@ -1,0 +1,15 @@
+"""`kvtable migrate`, through its scripts/ door: `python -m scripts.migrate --help`."""
+
+from collections.abc import Sequence
+
+from kvtable.cli.command import run_script
+from kvtable.cli.migrate import MIGRATE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command with `argv` (default: the process's arguments)."""
+    return run_script(MIGRATE, argv, "migrate")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
