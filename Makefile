@@ -18,7 +18,7 @@ CODE := kvtable cfn_rules scripts tests build_template.py
 # `make deploy ENV=prod` reads config/prod.toml (as do plan, outputs and verify).
 ENV_ARG := $(if $(ENV),--env $(ENV))
 
-.PHONY: help template test unit soak lint check local local-cloudformation demo bench deploy plan outputs verify restore adopt load migrate java engines clean
+.PHONY: help template test unit soak lint check local local-cloudformation demo bench deploy plan outputs verify restore adopt load migrate cost java engines clean
 
 help:
 	@echo "make template  build templates/ from the code"
@@ -37,6 +37,7 @@ help:
 	@echo "make restore   restore the table to a point in time (ARGS='--target-table NAME [--time ...]')"
 	@echo "make load      bulk-load keys from a JSON Lines file (ARGS='--namespace NS FILE.jsonl')"
 	@echo "make migrate   plan, run or follow the data's migrations (ARGS='plan', 'run' or 'status')"
+	@echo "make cost      the monthly cost of a traffic profile, and caps (ARGS='PROFILE.toml' or '--example')"
 	@echo "make adopt     bring an existing table under the stack (ARGS='--table NAME [--plan]')"
 
 # The project itself goes in editable, so .venv/bin/kvtable runs the working tree.
@@ -80,7 +81,7 @@ MIGRATE_SOAK_ITEMS ?= 200000
 soak: $(VENV_STAMP) engines
 	MIGRATE_SOAK_ITEMS=$(MIGRATE_SOAK_ITEMS) $(PY) -m pytest -q -p no:cacheprovider --timeout 7200 --durations 0 tests/test_migrate_soak.py
 
-lint: $(VENV_STAMP) $(CHECKERS_STAMP)
+lint: $(VENV_STAMP) $(CHECKERS_STAMP) $(NODE_STAMP)
 	PYTHONPATH=. $(VENV)/bin/cfn-lint --append-rules cfn_rules -- templates/*.json templates/*.yaml
 	$(PY) -m tests.external_checkers
 	$(VENV)/bin/ruff check $(CODE)
@@ -126,6 +127,9 @@ load: $(VENV_STAMP)
 
 migrate: $(VENV_STAMP)
 	$(PY) -m scripts.migrate $(ENV_ARG) $(ARGS)
+
+cost: $(VENV_STAMP)
+	$(PY) -m scripts.cost $(ARGS)
 
 adopt: $(VENV_STAMP)
 	$(PY) -m scripts.adopt $(ENV_ARG) $(ARGS)

@@ -102,3 +102,16 @@ class ClientSettingsError(KvTableError):
 
 class MissingCredentialsError(ClientSettingsError):
     """The boto3 client has no AWS credentials, so no request could be signed; found before any request."""
+
+
+class ThroughputCapError(KvTableError):
+    """DynamoDB refused the request because the table's or index's on-demand cap (MaxReadRequestUnits /
+    MaxWriteRequestUnits) is reached: the cap set to bound the bill, not a passing hot partition.
+
+    Not retried: trying again would only add load against the limit chosen on purpose. A service answers
+    it as HTTP 429 for the tenant. `throttling_reasons` are AWS's (`reason`, `resource`), e.g.
+    `TableWriteMaxOnDemandThroughputExceeded` on the table's ARN."""
+
+    def __init__(self, message: str, throttling_reasons: list[dict[str, str]]) -> None:
+        super().__init__(message)
+        self.throttling_reasons = throttling_reasons

@@ -451,7 +451,7 @@ THROTTLINGS = [
             {"reason": "TableReadProvisionedThroughputExceeded", "resource": TABLE_ARN},
         ],
     ),
-    ("ThrottlingException", [{"reason": "TableReadMaxOnDemandThroughputExceeded", "resource": TABLE_ARN}]),
+    ("ThrottlingException", [{"reason": "TableReadKeyRangeThroughputExceeded", "resource": TABLE_ARN}]),
     ("RequestLimitExceeded", [{"reason": "IndexReadAccountLimitExceeded", "resource": INDEX_ARN}]),
 ]
 

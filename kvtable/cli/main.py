@@ -14,6 +14,7 @@ from kvtable import __version__
 from kvtable.cli.adopt import ADOPT
 from kvtable.cli.bench import BENCH
 from kvtable.cli.command import Command, execute
+from kvtable.cli.cost import COST
 from kvtable.cli.demo import DEMO
 from kvtable.cli.deploy import DEPLOY, PLAN
 from kvtable.cli.load import LOAD
@@ -34,6 +35,7 @@ COMMANDS: tuple[Command, ...] = (
     ADOPT,
     LOAD,
     MIGRATE,
+    COST,
     DEMO,
     BENCH,
     LOCAL,

@@ -36,6 +36,7 @@ from kvtable.errors import (
     NotHomeRegionError,
     NotOwnerError,
     RetriesExhaustedError,
+    ThroughputCapError,
 )
 from kvtable.pagination import Page, check_page_size, decode_cursor, encode_cursor
 from kvtable.transport import Transport
@@ -133,6 +134,9 @@ _THROTTLING_CODES = frozenset(
 )
 # Cancellation reasons that mean an item of the transaction was throttled (API_TransactWriteItems.html).
 _THROTTLED_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+# AWS's reasons when the on-demand maximum throughput, the cap, refused a request: Table or Index, Read or
+# Write, then this (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ThrottlingReason.html).
+_CAP_REASON_SUFFIX = "MaxOnDemandThroughputExceeded"
 _SERVER_ERROR_CODES = frozenset({"InternalServerError", "ServiceUnavailable", "InternalFailure"})
 RETRY_ATTEMPTS = 8
 # What we recommend for the client under the contract: botocore's standard retry mode, few tries
@@ -215,6 +219,11 @@ def _client_error(
         named = "".join(
             f": {reason.get('reason', '?')} on {reason.get('resource', '?')}" for reason in reasons[:1]
         )
+        if any(reason.get("reason", "").endswith(_CAP_REASON_SUFFIX) for reason in reasons):
+            # The cap is the bill's bound, set on purpose: retrying only presses on it; the caller answers 429.
+            return ThroughputCapError(
+                f"{action}: the on-demand throughput cap is reached ({code}{named})", reasons
+            )
         return _Retry(f"throttled ({code}{named})", ambiguous=False, throttling_reasons=reasons)
     status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     if status >= 500 or code in _SERVER_ERROR_CODES:

@@ -10,6 +10,8 @@ plan passes one request through):
   the answer: the case where a retry could apply a write twice;
 - "throttle_reasons": answers 400 ProvisionedThroughputExceededException carrying `ThrottlingReasons`
   (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ThrottlingReason.html);
+- "cap_throttle": the same answer with the reason the on-demand cap gives,
+  `TableWriteMaxOnDemandThroughputExceeded` (Read for GetItem, Query, Scan and the batched reads);
 - "corrupt": forwards the request (the engine applies it), then answers with one byte of the body
   changed under the original body's `x-amz-crc32`, as a damaged answer arrives;
 - "unprocessed": for BatchWriteItem and BatchGetItem, forwards only the first half of the batch and
@@ -55,10 +57,12 @@ FAULTS = (
     "drop_before",
     "drop_after",
     "throttle_reasons",
+    "cap_throttle",
     "corrupt",
     "unprocessed",
 )
 _CREDENTIAL = re.compile(r"Credential=([^/,]+)/")
+_READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"})
 _UNPROCESSED = {"BatchWriteItem": "UnprocessedItems", "BatchGetItem": "UnprocessedKeys"}
 
 
@@ -128,10 +132,16 @@ def _handler(plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
             if fault == "throttle":
                 self._error(400, "ThrottlingException")
                 return
-            if fault == "throttle_reasons":
+            if fault in ("throttle_reasons", "cap_throttle"):
                 table = json.loads(body).get("TableName", "table")
+                kind = "Read" if operation in _READS else "Write"
+                named = (
+                    f"Table{kind}MaxOnDemandThroughputExceeded"
+                    if fault == "cap_throttle"
+                    else "TableWriteKeyRangeThroughputExceeded"
+                )
                 reason = {
-                    "reason": "TableWriteKeyRangeThroughputExceeded",
+                    "reason": named,
                     "resource": f"arn:aws:dynamodb:us-east-1:123456789012:table/{table}",
                 }
                 self._error(400, "ProvisionedThroughputExceededException", ThrottlingReasons=[reason])

@@ -1,0 +1,123 @@
+"""What a traffic profile costs a month per plan and in total: on-demand, provisioned at a utilisation,
+the Standard-IA table class, storage, point-in-time recovery, GSI1's write amplification, Contributor
+Insights and the template's alarms; and the on-demand caps (MaxReadRequestUnits, MaxWriteRequestUnits
+for the table and GSI1) that bound the worst month.
+
+The profile is a TOML file (see the example: `kvtable cost --example`); prices come from a price table
+on file with its region, date and sources (default: the shipped us-east-1 table, taken 2026-11-30;
+check it against AWS's pricing pages before use). See docs/cost.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kvtable.cli.command import Command
+
+if TYPE_CHECKING:
+    from kvtable.cost.model import Estimate
+
+_LINES = (
+    ("on_demand", "requests, on-demand (Standard)"),
+    ("gsi_writes_on_demand", "  of which GSI1 writes (on-demand)"),
+    ("provisioned", "requests, provisioned at the utilisation"),
+    ("provisioned_for_peak", "requests, provisioned for the peak"),
+    ("standard_ia_on_demand", "requests, on-demand (Standard-IA)"),
+    ("storage", "storage (Standard, table + GSI1)"),
+    ("storage_ia", "storage (Standard-IA)"),
+    ("pitr", "point-in-time recovery"),
+    ("contributor_insights_events", "Contributor Insights events"),
+    ("month_on_demand", "MONTH on-demand, Standard"),
+    ("month_provisioned", "MONTH provisioned, Standard"),
+    ("month_standard_ia", "MONTH on-demand, Standard-IA"),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """PROFILE, --prices, --utilisation, --headroom, --alarms, --format, --example."""
+    parser.add_argument("profile", metavar="PROFILE", nargs="?", help="the traffic profile (TOML)")
+    parser.add_argument("--example", action="store_true", help="use the shipped example profile")
+    parser.add_argument(
+        "--prices", type=Path, help="a price table (TOML; default: the shipped us-east-1 one)"
+    )
+    parser.add_argument(
+        "--utilisation",
+        type=float,
+        default=0.7,
+        help="provisioned capacity's average utilisation, above 0 to 1 (default %(default)s)",
+    )
+    parser.add_argument(
+        "--headroom",
+        type=float,
+        default=1.5,
+        help="the caps: the plans' peak units a second times this (default %(default)s)",
+    )
+    parser.add_argument(
+        "--alarms", type=int, help="the alarms to price (default: counted from the template's code)"
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output (default text)")
+
+
+def render(estimate: Estimate) -> str:
+    """The estimate as a table: a column per plan and the total, in USD a month."""
+    names = [plan.plan for plan in estimate.plans]
+    width = 44
+    rows = [f"{'USD a month':<{width}}" + "".join(f"{name:>12}" for name in [*names, "total"])]
+    for line, label in _LINES:
+        values = [plan.costs[line] for plan in estimate.plans] + [estimate.totals[line]]
+        rows.append(f"{label:<{width}}" + "".join(f"{value:>12,.2f}" for value in values))
+    fixed = ", ".join(f"{name} {value:,.2f}" for name, value in estimate.fixed.items())
+    rows.append(
+        f"(the MONTH totals include the fixed items: {fixed}; and the free 25 GB of Standard storage)"
+    )
+    rows.append("")
+    rows.append(f"{'peak units a second':<{width}}" + "".join(f"{name:>12}" for name in names))
+    for unit in ("table_read", "table_write", "index_read", "index_write"):
+        rows.append(
+            f"{unit:<{width}}" + "".join(f"{plan.peak_units[unit]:>12,.1f}" for plan in estimate.plans)
+        )
+    rows.append("")
+    rows.append(
+        f"suggested on-demand caps (the peaks summed x {estimate.headroom:g}), as lines for the "
+        "[parameters] of config/<env>.toml:"
+    )
+    rows.extend(f'  {cap} = "{value}"' for cap, value in estimate.caps.items())
+    rows.append(
+        f"worst month at the caps (requests only, on-demand): {estimate.worst_month_at_caps:,.2f} USD"
+    )
+    source = estimate.prices
+    rows.append(
+        f"prices: {source['region']}, taken {source['date']} from {', '.join(source['sources'])}; "
+        "check them against AWS's pages before use"
+    )
+    return "\n".join(rows)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the estimate; 0, or 2 for a bad profile or price table (one line naming the field)."""
+    from kvtable.cost.model import EXAMPLE_PROFILE, data_file, estimate, load_prices, load_profile  # noqa: PLC0415
+    from kvtable.errors import InvalidInputError  # noqa: PLC0415
+
+    if (args.profile is None) == (not args.example):
+        raise InvalidInputError("give a PROFILE file, or --example for the shipped one")
+    profile = load_profile(data_file(EXAMPLE_PROFILE) if args.example else Path(args.profile))
+    result = estimate(profile, load_prices(args.prices), args.utilisation, args.headroom, args.alarms)
+    print(json.dumps(result.as_json(), indent=2) if args.format == "json" else render(result))
+    return 0
+
+
+COST = Command(
+    name="cost",
+    summary="what a traffic profile costs a month per plan, and the on-demand caps that bound it",
+    description=__doc__ or "",
+    examples=(
+        "kvtable cost --example",
+        "kvtable cost traffic.toml --utilisation 0.7",
+        "kvtable cost traffic.toml --format json",
+    ),
+    add_arguments=add_arguments,
+    run=run,
+)
