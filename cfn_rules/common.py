@@ -16,12 +16,19 @@ from cfnlint.template import Template
 # cfn-lint: `make lint` runs it with PYTHONPATH=., which makes the checkout's kvtable importable without
 # installing it, and these two modules import only `typing` (and kvtable.errors, which imports only
 # `typing`), never boto3, troposphere or awacs. tests/test_cfn_rules.py proves it in a fresh interpreter.
-from kvtable.cfn.names import ALARM_TYPE, GLOBAL_TABLE_TYPE, MANAGED_POLICY_TYPE, TABLE_TYPES
+from kvtable.cfn.names import (
+    ALARM_TYPE,
+    GLOBAL_TABLE_TYPE,
+    MANAGED_POLICY_TYPE,
+    TABLE_TYPES,
+    WARM_READ_MINIMUM,
+    WARM_WRITE_MINIMUM,
+)
 from kvtable.key_design import TTL_ATTRIBUTE
 
 # The rule modules take kvtable's names from here, so this is the one place the rules import kvtable
 # (mypy --strict re-exports an imported name only when __all__ lists it).
-__all__ = ["ALARM_TYPE", "GLOBAL_TABLE_TYPE", "TTL_ATTRIBUTE"]
+__all__ = ["ALARM_TYPE", "GLOBAL_TABLE_TYPE", "TTL_ATTRIBUTE", "WARM_READ_MINIMUM", "WARM_WRITE_MINIMUM"]
 
 Path = list[str | int]
 NO_VALUE: Final = {"Ref": "AWS::NoValue"}

@@ -1,11 +1,15 @@
 """checkov and parliament, run from their own virtualenv (.venv-checkers: their pins clash with
-boto3's), on the built templates and on the policies resolved for a sample account.
+boto3's), on the built templates and on the policies resolved for a sample account; and AWS Control
+Tower's proactive controls, through the cfn-guard binary and rules the pinned npm package
+@cdklabs/cdk-validator-cfnguard bundles, on the same templates.
 
 `python -m tests.external_checkers` is what `make lint` runs; the tests call the same functions.
 """
 
 import json
 import os
+import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -18,6 +22,12 @@ from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, Resolver
 ROOT = Path(__file__).resolve().parent.parent
 CHECKERS_BIN = ROOT / ".venv-checkers" / "bin"
 TEMPLATES = ROOT / "templates"
+GUARD_PACKAGE = ROOT / "node_modules" / "@cdklabs" / "cdk-validator-cfnguard"
+CONTROL_TOWER_RULES = GUARD_PACKAGE / "rules" / "control-tower" / "cfn-guard"
+# cfn-guard's summary: one "<file> Status = FAIL" line per failing file, one "<rule file>/<rule> FAIL"
+# line per failing rule.
+_GUARD_FAILED_RULE = re.compile(r"^(\S+\.guard/\S+)\s+FAIL$")
+_GUARD_FAILED_FILE = re.compile(r"^(\S+) Status = FAIL$")
 SAMPLE_KEY = f"arn:aws:kms:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 SAMPLE_TOPIC = f"arn:aws:sns:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:kvtable-alarms"
 # The parameters' combinations checked: the default, a customer-managed key, and every guard rail
@@ -142,8 +152,36 @@ def run_parliament(policies: dict[str, str]) -> list[dict[str, str]]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
+def guard_binary() -> Path:
+    """The package's cfn-guard for this machine (it ships Linux and macOS builds, x86_64 and aarch64)."""
+    system = {"Linux": "ubuntu", "Darwin": "macos"}.get(platform.system(), platform.system().lower())
+    machine = {"arm64": "aarch64", "AMD64": "x86_64"}.get(platform.machine(), platform.machine())
+    return GUARD_PACKAGE / "bin" / system / machine / "cfn-guard"
+
+
+def run_control_tower_rules(paths: list[Path]) -> list[str]:
+    """AWS Control Tower's proactive controls on the templates: each failing file and rule, by name."""
+    command = [str(guard_binary()), "validate", "--rules", str(CONTROL_TOWER_RULES)]
+    for path in paths:
+        command += ["--data", str(path)]
+    command += ["--show-summary", "fail", "--output-format", "single-line-summary"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    failed: list[str] = []
+    current = ""
+    for line in result.stdout.splitlines():
+        if found := _GUARD_FAILED_FILE.match(line):
+            current = Path(found.group(1)).name
+        elif found := _GUARD_FAILED_RULE.match(line.strip()):
+            failed.append(f"cfn-guard {found.group(1)} failed on {current}")
+    # 0: every rule passed; 19: some rule failed (listed above); anything else: it did not run.
+    if result.returncode not in (0, 19) or (result.returncode == 19 and not failed):
+        raise RuntimeError(f"cfn-guard did not run ({result.returncode}): {result.stderr[-2000:]}")
+    return failed
+
+
 def check_everything() -> list[str]:
-    """Problems found by checkov (built and resolved templates) and parliament (resolved policies)."""
+    """Problems found by checkov (built and resolved templates), parliament (resolved policies) and
+    Control Tower's cfn-guard rules (built and resolved templates)."""
     with tempfile.TemporaryDirectory() as workdir:
         paths = sorted(TEMPLATES.glob("*.json")) + sorted(TEMPLATES.glob("*.yaml"))
         for variant, parameters in VARIANTS.items():
@@ -155,6 +193,7 @@ def check_everything() -> list[str]:
             path.write_text(json.dumps(resolved_database_template(parameters, "global-database")))
             paths.append(path)
         report = run_checkov(paths)
+        guard_failures = run_control_tower_rules(paths)
     problems = [
         f"checkov {check} failed on {resource} in {Path(file).name}"
         for check, resource, file in report.failed
@@ -163,6 +202,7 @@ def check_everything() -> list[str]:
         f"parliament {f['issue']} ({f['severity']}) in {f['policy']}: {f['detail']}"
         for f in run_parliament(resolved_policies())
     ]
+    problems += guard_failures
     print(
         f"checkov: {report.passed} passed, {len(report.failed)} failed, skipped {sorted(set(report.skipped))}"
     )
@@ -175,4 +215,6 @@ if __name__ == "__main__":
         print(problem, file=sys.stderr)
     if not any(p.startswith("parliament") for p in found):
         print("parliament: no findings")
+    if not any(p.startswith("cfn-guard") for p in found):
+        print("cfn-guard (AWS Control Tower proactive controls): no failures")
     sys.exit(1 if found else 0)

@@ -25,14 +25,18 @@ from cfn_rules.table_rules import (
     DeletionProtection,
     GlobalTableStream,
     OnDemandBilling,
+    OnDemandCapsArePositive,
     PointInTimeRecovery,
+    RecoveryPeriodInRange,
     RetainTable,
     ServerSideEncryption,
     TimeToLive,
+    WarmThroughputAtLeastTheFloor,
 )
 from kvtable.cfn.names import ALARM_TYPE, GLOBAL_TABLE_TYPE, MANAGED_POLICY_TYPE, TABLE_TYPE
 from kvtable.cfn.render import rendered_files
 from kvtable.key_design import TTL_ATTRIBUTE
+from tests.external_checkers import VARIANTS, resolved_database_template, run_control_tower_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = str(ROOT / "cfn_rules")
@@ -45,6 +49,9 @@ RULES: list[CloudFormationLintRule] = [
     OnDemandBilling(),
     AlarmWatchesThisTable(),
     GlobalTableStream(),
+    OnDemandCapsArePositive(),
+    WarmThroughputAtLeastTheFloor(),
+    RecoveryPeriodInRange(),
     NoWildcardAction(),
     ResourcesInsideTable(),
     SecureTransportOnly(),
@@ -58,6 +65,7 @@ Finding = tuple[str, KeyPath, str]
 Case = tuple[str, str, Edit, list[Finding]]
 
 KEY_CONDITION = "UseCustomerManagedKey"
+CAP_CONDITION = "CapReads"
 SECOND_REPLICA_CONDITION = "HasSecondReplica"
 NO_VALUE = {"Ref": "AWS::NoValue"}
 READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"]
@@ -134,12 +142,12 @@ def retained_table(table_type: str, **properties: Any) -> dict[str, Any]:
 # key's branch (as the built template has it), an alarm on the table and one on its index.
 TABLE_ARNS = [{"Fn::GetAtt": ["Table", "Arn"]}, {"Fn::Sub": "${Table.Arn}/index/${GsiName}"}]
 DATABASE: dict[str, Any] = {
-    "Parameters": string_parameters(TableName="kv-storage-data", GsiName="GSI1", KmsKeyArn=""),
-    "Conditions": {KEY_CONDITION: given("KmsKeyArn")},
+    "Parameters": string_parameters(TableName="kv-storage-data", GsiName="GSI1", KmsKeyArn="", MaxRead=""),
+    "Conditions": {KEY_CONDITION: given("KmsKeyArn"), CAP_CONDITION: given("MaxRead")},
     "Resources": {
         "Table": retained_table(
             TABLE_TYPE,
-            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 7},
             SSESpecification={
                 "Fn::If": [
                     KEY_CONDITION,
@@ -148,7 +156,14 @@ DATABASE: dict[str, Any] = {
                 ]
             },
             DeletionProtectionEnabled=True,
-            GlobalSecondaryIndexes=[{"IndexName": {"Ref": "GsiName"}}],
+            # A read cap when its parameter is given (empty by default: no cap), as the design has it.
+            OnDemandThroughput={
+                "Fn::If": [CAP_CONDITION, {"MaxReadRequestUnits": {"Ref": "MaxRead"}}, NO_VALUE]
+            },
+            WarmThroughput={"ReadUnitsPerSecond": 12000, "WriteUnitsPerSecond": 4000},
+            GlobalSecondaryIndexes=[
+                {"IndexName": {"Ref": "GsiName"}, "OnDemandThroughput": {"MaxWriteRequestUnits": 100}}
+            ],
         ),
         "ReadPolicy": {
             "Type": MANAGED_POLICY_TYPE,
@@ -173,8 +188,9 @@ DATABASE: dict[str, Any] = {
 # The global design in miniature: two replicas, the second only when its region is given.
 REGIONAL_ARN = "arn:${AWS::Partition}:dynamodb:${Region}:${AWS::AccountId}:table/${TableName}"
 REPLICA = {
-    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 35},
     "DeletionProtectionEnabled": True,
+    "ReadOnDemandThroughputSettings": {"MaxReadRequestUnits": 500},
 }
 GLOBAL: dict[str, Any] = {
     "Parameters": string_parameters(TableName="kv-storage-data", SecondRegion=""),
@@ -184,6 +200,7 @@ GLOBAL: dict[str, Any] = {
             GLOBAL_TABLE_TYPE,
             SSESpecification={"SSEEnabled": True},
             StreamSpecification={"StreamViewType": "NEW_AND_OLD_IMAGES"},
+            WriteOnDemandThroughputSettings={"MaxWriteRequestUnits": 100},
             Replicas=[
                 {"Region": {"Ref": "AWS::Region"}, **copy.deepcopy(REPLICA)},
                 {
@@ -287,6 +304,13 @@ IMPORTED_TABLE = {"Fn::ImportValue": "OtherStack-TableName"}
 OTHER_REGIONAL_TABLE = {
     "Fn::Sub": [REGIONAL_ARN.replace("${TableName}", "other"), {"Region": {"Ref": "SecondRegion"}}]
 }
+
+
+def out_of_range(key: str, allowed: str, found: object, advice: str = "") -> str:
+    return f"Table: {key} must be {allowed}{advice} (found {found!r})"
+
+
+NO_CAP = "; leave the key out for no cap"
 NO_TLS = "ReadItems allows requests without TLS; add Bool aws:SecureTransport 'true'"
 
 
@@ -422,6 +446,92 @@ CASES: list[Case] = [
         ],
     ),
     (
+        "E9009",
+        "the API's -1 for no cap on the table",
+        lambda t: props(t)["OnDemandThroughput"]["Fn::If"].__setitem__(1, {"MaxReadRequestUnits": -1}),
+        [
+            (
+                "E9009",
+                [*TABLE, "OnDemandThroughput", "Fn::If", 1, "MaxReadRequestUnits"],
+                out_of_range("MaxReadRequestUnits", "at least 1", -1, NO_CAP),
+            )
+        ],
+    ),
+    (
+        "E9009",
+        "a parameter whose default is 0",
+        lambda t: t["Parameters"]["MaxRead"].update(Default="0"),
+        [
+            (
+                "E9009",
+                [*TABLE, "OnDemandThroughput", "Fn::If", 1, "MaxReadRequestUnits"],
+                out_of_range("MaxReadRequestUnits", "at least 1", {"Ref": "MaxRead"}, NO_CAP),
+            )
+        ],
+    ),
+    (
+        "E9009",
+        "a zero cap on the GSI",
+        lambda t: props(t)["GlobalSecondaryIndexes"][0]["OnDemandThroughput"].update(
+            MaxWriteRequestUnits="0"
+        ),
+        [
+            (
+                "E9009",
+                [*TABLE, "GlobalSecondaryIndexes", 0, "OnDemandThroughput", "MaxWriteRequestUnits"],
+                out_of_range("MaxWriteRequestUnits", "at least 1", "0", NO_CAP),
+            )
+        ],
+    ),
+    (
+        "E9010",
+        "warm reads below the on-demand floor",
+        lambda t: props(t)["WarmThroughput"].update(ReadUnitsPerSecond=1000),
+        [
+            (
+                "E9010",
+                [*TABLE, "WarmThroughput", "ReadUnitsPerSecond"],
+                out_of_range("ReadUnitsPerSecond", "at least 12000", 1000),
+            )
+        ],
+    ),
+    (
+        "E9010",
+        "warm writes below the on-demand floor",
+        lambda t: props(t)["WarmThroughput"].update(WriteUnitsPerSecond=3999),
+        [
+            (
+                "E9010",
+                [*TABLE, "WarmThroughput", "WriteUnitsPerSecond"],
+                out_of_range("WriteUnitsPerSecond", "at least 4000", 3999),
+            )
+        ],
+    ),
+    (
+        "E9011",
+        "36 days of recovery",
+        lambda t: props(t)["PointInTimeRecoverySpecification"].update(RecoveryPeriodInDays=36),
+        [
+            (
+                "E9011",
+                [*TABLE, "PointInTimeRecoverySpecification", "RecoveryPeriodInDays"],
+                out_of_range("RecoveryPeriodInDays", "1 to 35", 36),
+            )
+        ],
+    ),
+    (
+        "E9011",
+        "no day of recovery",
+        lambda t: props(t)["PointInTimeRecoverySpecification"].update(RecoveryPeriodInDays=0),
+        [
+            (
+                "E9011",
+                [*TABLE, "PointInTimeRecoverySpecification", "RecoveryPeriodInDays"],
+                out_of_range("RecoveryPeriodInDays", "1 to 35", 0),
+            )
+        ],
+    ),
+    (
         "E9101",
         "dynamodb:* action",
         lambda t: read(t).update(Action=["dynamodb:*"]),
@@ -517,6 +627,42 @@ GLOBAL_CASES: list[Case] = [
         [("E9006", [*TABLE, "BillingMode"], f"{BILLING} (found 'PROVISIONED')")],
     ),
     ("E9008", "no stream", lambda t: props(t).pop("StreamSpecification"), [("E9008", TABLE, STREAM)]),
+    (
+        "E9009",
+        "the conditional replica's read cap at -1",
+        lambda t: replica(t, 1)["ReadOnDemandThroughputSettings"].update(MaxReadRequestUnits=-1),
+        [
+            (
+                "E9009",
+                [*TABLE, "Replicas", 1, "Fn::If", 1, "ReadOnDemandThroughputSettings", "MaxReadRequestUnits"],
+                out_of_range("MaxReadRequestUnits", "at least 1", -1, NO_CAP),
+            )
+        ],
+    ),
+    (
+        "E9009",
+        "the table's write cap at 0",
+        lambda t: props(t)["WriteOnDemandThroughputSettings"].update(MaxWriteRequestUnits=0),
+        [
+            (
+                "E9009",
+                [*TABLE, "WriteOnDemandThroughputSettings", "MaxWriteRequestUnits"],
+                out_of_range("MaxWriteRequestUnits", "at least 1", 0, NO_CAP),
+            )
+        ],
+    ),
+    (
+        "E9011",
+        "a replica keeping 40 days",
+        lambda t: replica(t, 0)["PointInTimeRecoverySpecification"].update(RecoveryPeriodInDays=40),
+        [
+            (
+                "E9011",
+                [*TABLE, "Replicas", 0, "PointInTimeRecoverySpecification", "RecoveryPeriodInDays"],
+                out_of_range("RecoveryPeriodInDays", "1 to 35", 40),
+            )
+        ],
+    ),
     (
         "E9008",
         "keys-only stream",
@@ -650,4 +796,33 @@ def test_cfn_lint_loads_the_rules_and_reports_the_line_of_the_offending_key(tmp_
             line,
             "KVStorageTable: BillingMode must be PAY_PER_REQUEST (found 'PROVISIONED')",
         )
+    ]
+
+
+# AWS Control Tower's proactive controls, as cfn-guard rules bundled by the pinned npm package
+# @cdklabs/cdk-validator-cfnguard (tests/external_checkers.py runs them; so does `make lint`).
+
+
+@pytest.mark.node
+def test_control_towers_rules_pass_every_template_and_variant(tmp_path: Path) -> None:
+    paths = sorted((ROOT / "templates").glob("*.json")) + sorted((ROOT / "templates").glob("*.yaml"))
+    for variant, parameters in VARIANTS.items():
+        path = tmp_path / f"database-resolved-{variant}.json"
+        path.write_text(json.dumps(resolved_database_template(parameters)))
+        paths.append(path)
+    assert run_control_tower_rules(paths) == []
+
+
+@pytest.mark.node
+def test_control_tower_cannot_see_encryption_behind_a_condition(tmp_path: Path) -> None:
+    # The shape the template had: the whole SSESpecification chosen by Fn::If hides SSEEnabled.
+    template = json.loads(RENDERED["database.json"])
+    table_props = template["Resources"]["KVStorageTable"]["Properties"]
+    table_props["SSESpecification"] = {
+        "Fn::If": ["UseCustomerManagedKey", {"SSEEnabled": True, "SSEType": "KMS"}, {"SSEEnabled": True}]
+    }
+    path = tmp_path / "database.json"
+    path.write_text(json.dumps(template))
+    assert run_control_tower_rules([path]) == [
+        "cfn-guard ct-dynamodb-pr-2.guard/dynamodb_table_encrypted_kms_check failed on database.json"
     ]

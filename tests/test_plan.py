@@ -5,7 +5,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kvtable.deploy.plan import compute_plan, create_only_properties
+import pytest
+
+from kvtable.deploy.plan import IN_PLACE_PROPERTIES, compute_plan, create_only_properties
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE: dict[str, Any] = json.loads((ROOT / "templates" / "database.json").read_text())
@@ -86,3 +88,43 @@ def test_a_redefined_gsi_counts_as_a_delete_and_a_create() -> None:
     assert "'kvtable deploy --stepwise' runs them as one update each" in refusal
     assert [str(op) for op in plan.index_operations] == ["delete GSI1", "create GSI1"]
     assert plan.refusals == []
+
+
+CAPS_AND_SETTINGS = {
+    "MaxReadRequestUnits": "400",
+    "GsiMaxWriteRequestUnits": "50",
+    "WarmReadUnitsPerSecond": "15000",
+    "RecoveryPeriodInDays": "7",
+    "ContributorInsights": "true",
+    "ContributorInsightsMode": "THROTTLED_KEYS",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CAPS_AND_SETTINGS))
+def test_caps_warm_throughput_recovery_and_insights_change_in_place(name: str) -> None:
+    # The mode is read only where Contributor Insights is on, so it changes with it on on both sides.
+    before = {**PARAMETERS, **({"ContributorInsights": "true"} if name == "ContributorInsightsMode" else {})}
+    plan = compute_plan(
+        "KVDatabaseStack", TEMPLATE, before, TEMPLATE, {**before, name: CAPS_AND_SETTINGS[name]}
+    )
+    (change,) = [c for c in plan.changes if c.logical_id == "KVStorageTable"]
+    assert (change.action, change.replacement) == ("Modify", False)
+    # A GSI's own settings change with it, in place: no index is created or deleted.
+    assert set(change.properties) <= IN_PLACE_PROPERTIES | {"GlobalSecondaryIndexes"}
+    assert plan.index_operations == []
+    assert plan.all_refusals == []
+
+
+def test_lowering_warm_throughput_is_refused_and_raising_it_is_not() -> None:
+    before = {**PARAMETERS, "WarmReadUnitsPerSecond": "20000"}
+    lowered = compute_plan(
+        "KVDatabaseStack", TEMPLATE, before, TEMPLATE, {**before, "WarmReadUnitsPerSecond": "15000"}
+    )
+    assert lowered.refusals == [
+        "KVStorageTable: warm throughput would be lowered (ReadUnitsPerSecond 20000 -> 15000); DynamoDB only "
+        "raises a table's warm throughput, so the update would fail: keep the value, or leave the parameter empty"
+    ]
+    raised = compute_plan(
+        "KVDatabaseStack", TEMPLATE, before, TEMPLATE, {**before, "WarmReadUnitsPerSecond": "30000"}
+    )
+    assert raised.refusals == []

@@ -132,7 +132,9 @@ def test_table_key_schema_billing_and_safety(database: Template) -> None:
     ]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert "ProvisionedThroughput" not in props
-    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    # The recovery period is a parameter; at its default the key is left out (see below).
+    effective = Resolver(database).resource(names.TABLE_RESOURCE)
+    assert effective["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["DeletionProtectionEnabled"] is True
     assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
 
@@ -180,17 +182,17 @@ def test_with_a_key_the_policies_use_it_only_through_dynamodb(
 
 
 def test_one_gsi_named_by_parameter_projecting_all(database: Template) -> None:
-    (gsi,) = table_properties(database)["GlobalSecondaryIndexes"]
+    (gsi,) = Resolver(database, {"ContributorInsights": "true"}).resource(names.TABLE_RESOURCE)[
+        "GlobalSecondaryIndexes"
+    ]
     assert gsi == {
-        "IndexName": {"Ref": "GsiName"},
+        "IndexName": "GSI1",
         "KeySchema": [
             {"AttributeName": "GSI1PK", "KeyType": "HASH"},
             {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
         ],
         "Projection": {"ProjectionType": "ALL"},
-        "ContributorInsightsSpecification": {
-            "Fn::If": ["ContributorInsightsEnabled", {"Enabled": True}, {"Ref": "AWS::NoValue"}]
-        },
+        "ContributorInsightsSpecification": {"Enabled": True},
     }
 
 
@@ -300,3 +302,110 @@ def test_check_fails_when_a_template_is_missing(tmp_path: Path) -> None:
     shutil.copytree(TEMPLATES, tmp_path / "t")
     (tmp_path / "t" / "consumer.json").unlink()
     assert build_template.main(["--check", "--out", str(tmp_path / "t")]) == 1
+
+
+# The cost and readiness parameters (kvtable/cfn/throughput.py): at their defaults, the effective
+# properties are those the templates had before them; each one given reaches its key.
+CAPS = {
+    "MaxReadRequestUnits": "400",
+    "MaxWriteRequestUnits": "100",
+    "GsiMaxReadRequestUnits": "200",
+    "GsiMaxWriteRequestUnits": "50",
+}
+NEW_KEYS = {"OnDemandThroughput", "WarmThroughput", "RecoveryPeriodInDays", "Mode"}
+
+
+def _keys(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set(value).union(*(_keys(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_keys(v) for v in value))
+    return set()
+
+
+def _table_keys(stem: str, parameters: dict[str, str]) -> set[str]:
+    return _keys(Resolver(built(stem), parameters).resource(names.TABLE_RESOURCE))
+
+
+@pytest.mark.parametrize("stem", ["database", "global-database"])
+def test_the_defaults_add_no_key_to_the_table(stem: str) -> None:
+    keys = _table_keys(stem, {"ContributorInsights": "true"})
+    assert keys & (NEW_KEYS | {"ReadOnDemandThroughputSettings", "WriteOnDemandThroughputSettings"}) == set()
+
+
+def test_caps_warm_throughput_period_and_mode_reach_the_table_and_its_index(database: Template) -> None:
+    given = {
+        **CAPS,
+        "WarmReadUnitsPerSecond": "15000",
+        "RecoveryPeriodInDays": "7",
+        "ContributorInsights": "true",
+        "ContributorInsightsMode": "THROTTLED_KEYS",
+    }
+    props = Resolver(database, given).resource(names.TABLE_RESOURCE)
+    assert props["OnDemandThroughput"] == {"MaxReadRequestUnits": "400", "MaxWriteRequestUnits": "100"}
+    (gsi,) = props["GlobalSecondaryIndexes"]
+    assert gsi["OnDemandThroughput"] == {"MaxReadRequestUnits": "200", "MaxWriteRequestUnits": "50"}
+    # The other side of warm throughput is AWS's floor, which the table has anyway.
+    assert props["WarmThroughput"] == {"ReadUnitsPerSecond": "15000", "WriteUnitsPerSecond": 4000}
+    assert props["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": True,
+        "RecoveryPeriodInDays": "7",
+    }
+    assert props["ContributorInsightsSpecification"] == {"Enabled": True, "Mode": "THROTTLED_KEYS"}
+    assert gsi["ContributorInsightsSpecification"] == {"Enabled": True, "Mode": "THROTTLED_KEYS"}
+
+
+def test_one_cap_alone_leaves_the_other_out(database: Template) -> None:
+    props = Resolver(database, {"MaxWriteRequestUnits": "10"}).resource(names.TABLE_RESOURCE)
+    assert props["OnDemandThroughput"] == {"MaxWriteRequestUnits": "10"}
+    assert "OnDemandThroughput" not in props["GlobalSecondaryIndexes"][0]
+
+
+def test_a_global_table_caps_writes_on_the_table_and_reads_in_each_replica() -> None:
+    given = {**CAPS, "ReplicaRegions": "us-east-1,eu-west-1", "RecoveryPeriodInDays": "7"}
+    props = Resolver(built("global-database"), given).resource(names.TABLE_RESOURCE)
+    assert props["WriteOnDemandThroughputSettings"] == {"MaxWriteRequestUnits": "100"}
+    assert props["GlobalSecondaryIndexes"][0]["WriteOnDemandThroughputSettings"] == {
+        "MaxWriteRequestUnits": "50"
+    }
+    for replica in props["Replicas"]:
+        assert replica["ReadOnDemandThroughputSettings"] == {"MaxReadRequestUnits": "400"}
+        assert replica["GlobalSecondaryIndexes"][0]["ReadOnDemandThroughputSettings"] == {
+            "MaxReadRequestUnits": "200"
+        }
+        assert replica["PointInTimeRecoverySpecification"]["RecoveryPeriodInDays"] == "7"
+
+
+@pytest.mark.parametrize(
+    ("name", "accepted", "refused"),
+    [
+        ("MaxReadRequestUnits", ["", "1", "40000"], ["0", "-1", "01", "1.5"]),
+        ("WarmReadUnitsPerSecond", ["", "12000", "12001", "20000", "100000"], ["11999", "4000", "0", "-1"]),
+        ("WarmWriteUnitsPerSecond", ["", "4000", "4100", "10000"], ["3999", "1", "0"]),
+    ],
+)
+def test_optional_units_refuse_what_aws_refuses(
+    database: Template, name: str, accepted: list[str], refused: list[str]
+) -> None:
+    pattern = re.compile(database["Parameters"][name]["AllowedPattern"])
+    assert [v for v in accepted if not pattern.fullmatch(v)] == []
+    assert [v for v in refused if pattern.fullmatch(v)] == []
+
+
+def test_recovery_period_and_mode_parameters(database: Template) -> None:
+    period = database["Parameters"]["RecoveryPeriodInDays"]
+    assert (period["Type"], period["Default"], period["MinValue"], period["MaxValue"]) == (
+        "Number",
+        "35",
+        1,
+        35,
+    )
+    mode = database["Parameters"]["ContributorInsightsMode"]
+    assert mode["AllowedValues"] == ["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"]
+    assert mode["Default"] == "ACCESSED_AND_THROTTLED_KEYS"
+
+
+def test_sse_enabled_is_visible_outside_any_condition(database: Template) -> None:
+    # AWS Control Tower's CT.DYNAMODB.PR.2 reads SSEEnabled statically; an Fn::If around the
+    # whole specification hides it.
+    assert database["Resources"][names.TABLE_RESOURCE]["Properties"]["SSESpecification"]["SSEEnabled"] is True

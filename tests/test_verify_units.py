@@ -5,7 +5,7 @@ botocore's Stubber, which checks every request and response against the service 
 """
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -15,6 +15,7 @@ from kvtable.aws_state import Clients, normalized_policy
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.deploy.templates import load_built_template, resources_of_type
 from kvtable.verify.report import Check, Report
+from kvtable.verify.table_checks import replica_properties
 from kvtable.verify.verify import Verifier
 
 STACK = "KVDatabaseStack"
@@ -221,3 +222,200 @@ def test_without_a_topic_there_are_no_alarms_to_check() -> None:
     evaluator = TemplateEvaluator(run.expected, StackContext("123456789012", "us-east-1", STACK, {}))
     run._alarm_checks(evaluator, {})
     assert run.checks == []
+
+
+# The cost and readiness settings (kvtable/cfn/throughput.py), each checked on the live table in the
+# shapes AWS documents for DescribeTable, DescribeContinuousBackups and DescribeContributorInsights.
+TABLE_NAME = "kv-storage-data"
+CAPPED = {
+    "OnDemandThroughput": {"MaxReadRequestUnits": 400, "MaxWriteRequestUnits": 100},
+    "WarmThroughput": {"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 4000},
+    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 7},
+    "ContributorInsightsSpecification": {"Enabled": True, "Mode": "THROTTLED_KEYS"},
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "GSI1",
+            "OnDemandThroughput": {"MaxWriteRequestUnits": 50},
+            "ContributorInsightsSpecification": {"Enabled": True, "Mode": "THROTTLED_KEYS"},
+        }
+    ],
+}
+
+
+def described_table(given: Clients, table: dict[str, Any]) -> dict[str, Any]:
+    """DescribeTable's Table, through the Stubber: the answer must be in AWS's shape."""
+    with Stubber(given.dynamodb) as ddb:
+        ddb.add_response("describe_table", {"Table": table}, {"TableName": TABLE_NAME})
+        answer = given.dynamodb.describe_table(TableName=TABLE_NAME)["Table"]
+    return cast(dict[str, Any], answer)
+
+
+def live_index(**extra: Any) -> dict[str, Any]:
+    return {"IndexName": "GSI1", "IndexStatus": "ACTIVE", **extra}
+
+
+def test_caps_and_warm_throughput_are_checked_on_the_table_and_its_index() -> None:
+    given = clients()
+    run = verifier(given)
+    live = described_table(
+        given,
+        {
+            "TableName": TABLE_NAME,
+            "OnDemandThroughput": {"MaxReadRequestUnits": 400, "MaxWriteRequestUnits": -1},
+            # DynamoDB may have raised it: more than the template asks for holds.
+            "WarmThroughput": {"ReadUnitsPerSecond": 20000, "WriteUnitsPerSecond": 4000, "Status": "ACTIVE"},
+            "GlobalSecondaryIndexes": [live_index(OnDemandThroughput={"MaxWriteRequestUnits": 50})],
+        },
+    )
+    run._tables().capacity(CAPPED, live)
+    assert run.checks == [
+        # -1 is the API's "no cap": the write cap the template asks for is missing.
+        Check(
+            "table.on_demand_throughput",
+            "MaxReadRequestUnits=400, MaxWriteRequestUnits=100",
+            "MaxReadRequestUnits=400",
+            "drift",
+        ),
+        Check(
+            "table.index.GSI1.on_demand_throughput",
+            "MaxWriteRequestUnits=50",
+            "MaxWriteRequestUnits=50",
+            "ok",
+        ),
+        Check(
+            "table.warm_throughput",
+            '{"ReadUnitsPerSecond":">= 15000","WriteUnitsPerSecond":">= 4000"}',
+            '{"ReadUnitsPerSecond":20000,"WriteUnitsPerSecond":4000}',
+            "ok",
+        ),
+    ]
+
+
+def test_no_cap_in_the_template_is_no_cap_or_minus_one_on_the_table_and_no_warm_check() -> None:
+    given = clients()
+    run = verifier(given)
+    live = described_table(
+        given,
+        {
+            "TableName": TABLE_NAME,
+            "OnDemandThroughput": {"MaxReadRequestUnits": -1, "MaxWriteRequestUnits": -1},
+            "GlobalSecondaryIndexes": [live_index()],
+        },
+    )
+    run._tables().capacity({"GlobalSecondaryIndexes": [{"IndexName": "GSI1"}]}, live)
+    assert run.checks == [
+        Check("table.on_demand_throughput", "no cap", "no cap", "ok"),
+        Check("table.index.GSI1.on_demand_throughput", "no cap", "no cap", "ok"),
+    ]
+
+
+@pytest.mark.parametrize(("live_days", "status"), [(7, "ok"), (35, "drift")])
+def test_the_recovery_period_is_checked_when_pitr_is_on(live_days: int, status: str) -> None:
+    given = clients()
+    run = verifier(given)
+    with Stubber(given.dynamodb) as ddb:
+        ddb.add_response(
+            "describe_continuous_backups",
+            {
+                "ContinuousBackupsDescription": {
+                    "ContinuousBackupsStatus": "ENABLED",
+                    "PointInTimeRecoveryDescription": {
+                        "PointInTimeRecoveryStatus": "ENABLED",
+                        "RecoveryPeriodInDays": live_days,
+                    },
+                }
+            },
+            {"TableName": TABLE_NAME},
+        )
+        run._tables().point_in_time_recovery(CAPPED, TABLE_NAME)
+    assert run.checks == [
+        Check("table.pitr", "ENABLED", "ENABLED", "ok"),
+        Check("table.pitr_period", "7", str(live_days), status),  # type: ignore[arg-type]
+    ]
+
+
+def insights(mode: str | None, status: str = "ENABLED", index: str | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"TableName": TABLE_NAME, "ContributorInsightsStatus": status}
+    if index:
+        answer["IndexName"] = index
+    if mode:
+        answer["ContributorInsightsMode"] = mode
+    return answer
+
+
+def test_contributor_insights_and_its_mode_are_checked_on_the_table_and_its_index() -> None:
+    given = clients()
+    run = verifier(given)
+    with Stubber(given.dynamodb) as ddb:
+        ddb.add_response(
+            "describe_contributor_insights", insights("THROTTLED_KEYS"), {"TableName": TABLE_NAME}
+        )
+        ddb.add_response(
+            "describe_contributor_insights",
+            insights("ACCESSED_AND_THROTTLED_KEYS", index="GSI1"),
+            {"TableName": TABLE_NAME, "IndexName": "GSI1"},
+        )
+        run._tables().contributor_insights(CAPPED, TABLE_NAME)
+        ddb.assert_no_pending_responses()
+    assert run.checks == [
+        Check("table.contributor_insights", "ENABLED (THROTTLED_KEYS)", "ENABLED (THROTTLED_KEYS)", "ok"),
+        Check(
+            "table.index.GSI1.contributor_insights",
+            "ENABLED (THROTTLED_KEYS)",
+            "ENABLED (ACCESSED_AND_THROTTLED_KEYS)",
+            "drift",
+        ),
+    ]
+
+
+def test_contributor_insights_off_is_checked_and_an_endpoint_without_it_skips() -> None:
+    given = clients()
+    run = verifier(given)
+    with Stubber(given.dynamodb) as ddb:
+        ddb.add_response(
+            "describe_contributor_insights", insights(None, status="DISABLED"), {"TableName": TABLE_NAME}
+        )
+        ddb.add_client_error(
+            "describe_contributor_insights",
+            service_error_code="UnknownOperationException",
+            service_message="no",
+        )
+        run._tables().contributor_insights({"GlobalSecondaryIndexes": [{"IndexName": "GSI1"}]}, TABLE_NAME)
+    assert run.checks == [
+        Check("table.contributor_insights", "DISABLED", "DISABLED", "ok"),
+        Check(
+            "table.index.GSI1.contributor_insights",
+            "DISABLED",
+            "not checked: this endpoint has no DescribeContributorInsights",
+            "skipped",
+        ),
+    ]
+
+
+def test_a_replica_promises_its_own_read_caps_insights_and_recovery_period() -> None:
+    table = {
+        "WriteOnDemandThroughputSettings": {"MaxWriteRequestUnits": 100},
+        "GlobalSecondaryIndexes": [
+            {"IndexName": "GSI1", "WriteOnDemandThroughputSettings": {"MaxWriteRequestUnits": 50}}
+        ],
+    }
+    replica = {
+        "Region": "eu-west-1",
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 7},
+        "ReadOnDemandThroughputSettings": {"MaxReadRequestUnits": 400},
+        "ContributorInsightsSpecification": {"Enabled": True},
+        "GlobalSecondaryIndexes": [
+            {"IndexName": "GSI1", "ReadOnDemandThroughputSettings": {"MaxReadRequestUnits": 200}}
+        ],
+    }
+    merged = replica_properties(table, replica)
+    assert merged["ReadOnDemandThroughputSettings"] == {"MaxReadRequestUnits": 400}
+    assert merged["ContributorInsightsSpecification"] == {"Enabled": True}
+    assert merged["PointInTimeRecoverySpecification"]["RecoveryPeriodInDays"] == 7
+    assert merged["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": "GSI1",
+            "WriteOnDemandThroughputSettings": {"MaxWriteRequestUnits": 50},
+            "ReadOnDemandThroughputSettings": {"MaxReadRequestUnits": 200},
+        }
+    ]

@@ -25,7 +25,7 @@ from troposphere import (
 from troposphere import dynamodb as ddb
 
 from kvtable import key_design as kd
-from kvtable.cfn import names
+from kvtable.cfn import names, throughput
 from kvtable.cfn.database import (
     add_managed_policies,
     contributor_insights,
@@ -77,14 +77,16 @@ def _replica(slot: int, gsi_name: Parameter, trusted: Parameter) -> ddb.ReplicaS
     document = table_resource_policy_document([table_arn, index_arns], table_arn, allowed_accounts(trusted))
     return ddb.ReplicaSpecification(
         Region=_region(slot),
-        PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
-            PointInTimeRecoveryEnabled=True
-        ),
+        PointInTimeRecoverySpecification=throughput.point_in_time_recovery(),
         DeletionProtectionEnabled=True,
+        # A global table caps reads per replica and writes for the whole table (they replicate).
+        ReadOnDemandThroughputSettings=throughput.read_cap(on_index=False),
         ContributorInsightsSpecification=contributor_insights(),
         GlobalSecondaryIndexes=[
             ddb.ReplicaGlobalSecondaryIndexSpecification(
-                IndexName=Ref(gsi_name), ContributorInsightsSpecification=contributor_insights()
+                IndexName=Ref(gsi_name),
+                ReadOnDemandThroughputSettings=throughput.read_cap(on_index=True),
+                ContributorInsightsSpecification=contributor_insights(),
             )
         ],
         # troposphere types this property as a plain dict; awacs objects inside it render as usual.
@@ -116,6 +118,7 @@ def build_global_database_template() -> Template:
     )
     trusted = trusted_accounts_parameter(template)
     contributor_insights_parameter(template)
+    throughput.add_throughput_parameters(template)
     for slot in range(2, MAX_REPLICAS + 1):
         template.add_condition(replica_slot_condition(slot), Not(Equals(_region(slot), "")))
     template.add_rule(
@@ -142,12 +145,15 @@ def build_global_database_template() -> Template:
             # Eventually consistent global tables with more than one replica require a stream.
             StreamSpecification=ddb.StreamSpecification(StreamViewType="NEW_AND_OLD_IMAGES"),
             SSESpecification=ddb.GlobalTableSSESpecification(SSEEnabled=True),
+            WriteOnDemandThroughputSettings=throughput.write_cap(on_index=False),
+            WarmThroughput=throughput.warm_throughput(),
             TimeToLiveSpecification=ddb.TimeToLiveSpecification(AttributeName=kd.TTL_ATTRIBUTE, Enabled=True),
             GlobalSecondaryIndexes=[
                 ddb.GlobalTableGlobalSecondaryIndex(
                     IndexName=Ref(gsi_name),
                     KeySchema=key_schema(kd.GSI1_PARTITION_KEY, kd.GSI1_SORT_KEY),
                     Projection=ddb.Projection(ProjectionType="ALL"),
+                    WriteOnDemandThroughputSettings=throughput.write_cap(on_index=True),
                 )
             ],
             Replicas=_in_each_replica(lambda slot: _replica(slot, gsi_name, trusted)),

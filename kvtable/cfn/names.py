@@ -28,6 +28,26 @@ CONTRIBUTOR_INSIGHTS_PARAMETER: Final = "ContributorInsights"
 CONTRIBUTOR_INSIGHTS_CONDITION: Final = "ContributorInsightsEnabled"
 DASHBOARD_RESOURCE: Final = "Dashboard"
 REPLICA_REGIONS_PARAMETER: Final = "ReplicaRegions"
+
+# What caps the cost and what the table is ready for (kvtable/cfn/throughput.py).
+MAX_READ_PARAMETER: Final = "MaxReadRequestUnits"
+MAX_WRITE_PARAMETER: Final = "MaxWriteRequestUnits"
+GSI_MAX_READ_PARAMETER: Final = "GsiMaxReadRequestUnits"
+GSI_MAX_WRITE_PARAMETER: Final = "GsiMaxWriteRequestUnits"
+WARM_READ_PARAMETER: Final = "WarmReadUnitsPerSecond"
+WARM_WRITE_PARAMETER: Final = "WarmWriteUnitsPerSecond"
+CONTRIBUTOR_INSIGHTS_MODE_PARAMETER: Final = "ContributorInsightsMode"
+RECOVERY_PERIOD_PARAMETER: Final = "RecoveryPeriodInDays"
+TABLE_CAP_CONDITION: Final = "CapTableThroughput"
+GSI_CAP_CONDITION: Final = "CapGsiThroughput"
+WARM_THROUGHPUT_CONDITION: Final = "SetWarmThroughput"
+THROTTLED_KEYS_CONDITION: Final = "ContributorInsightsThrottledKeysOnly"
+SHORTER_RECOVERY_CONDITION: Final = "ShorterRecoveryPeriod"
+# AWS's documented floor for an on-demand table's warm throughput: every new on-demand table starts
+# with 12,000 reads and 4,000 writes a second, and a lower value is refused. Here, not in
+# throughput.py, because cfn_rules/ reads them too and must not import troposphere.
+WARM_READ_MINIMUM: Final = 12000
+WARM_WRITE_MINIMUM: Final = 4000
 GLOBAL_TABLE_TYPE: Final = "AWS::DynamoDB::GlobalTable"
 TABLE_TYPES: Final = (TABLE_TYPE, GLOBAL_TABLE_TYPE)
 ALARM_TYPE: Final = "AWS::CloudWatch::Alarm"

@@ -99,6 +99,27 @@ def _differs(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True)
 
 
+_NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def _chosen(value: Any, conditions: dict[str, bool]) -> Any:
+    """The value with each Fn::If on a known condition replaced by its branch, and AWS::NoValue left out."""
+    if isinstance(value, dict):
+        arguments = value.get("Fn::If")
+        if (
+            len(value) == 1
+            and isinstance(arguments, list)
+            and len(arguments) == 3
+            and arguments[0] in conditions
+        ):
+            return _chosen(arguments[1 if conditions[arguments[0]] else 2], conditions)
+        chosen = {k: _chosen(v, conditions) for k, v in value.items()}
+        return {k: v for k, v in chosen.items() if v != _NO_VALUE}
+    if isinstance(value, list):
+        return [v for v in (_chosen(item, conditions) for item in value) if v != _NO_VALUE]
+    return value
+
+
 @dataclass(frozen=True)
 class _Side:
     template: Template
@@ -124,7 +145,9 @@ class _Side:
         return TemplateEvaluator({**self.template, "Resources": {}}, context).conditions
 
     def properties(self, logical_id: str) -> dict[str, Any]:
-        props = self.resources[logical_id].get("Properties", {})
+        # Each Fn::If's branch is chosen first: a setting that only a condition turns on or off
+        # (Contributor Insights and its mode) is otherwise the same text on both sides.
+        props = _chosen(self.resources[logical_id].get("Properties", {}), self.conditions)
         resolved: dict[str, Any] = resolve(props, self.parameters, self.stack_name)
         return resolved
 
@@ -219,6 +242,44 @@ def _ttl_refusal(logical_id: str, before: dict[str, Any], after: dict[str, Any])
         f"{logical_id}: the TTL attribute would change from {old.get('AttributeName')!r} to "
         f"{new.get('AttributeName')!r}; DynamoDB allows one TTL change per hour and a rename needs "
         "disable then enable: deploy with TTL disabled first, then the new attribute an hour later"
+    )
+
+
+# What DynamoDB changes in place, with no replacement and no backfill (none is create-only in the
+# resource schema, so the plan reports each as a Modify): the on-demand caps, warm throughput, the
+# point-in-time recovery period and Contributor Insights (and its mode). Of these, only warm
+# throughput has a direction: DynamoDB raises it and never lowers it, so a lower value fails the
+# update once CloudFormation has started it.
+IN_PLACE_PROPERTIES: frozenset[str] = frozenset(
+    {
+        "OnDemandThroughput",
+        "ReadOnDemandThroughputSettings",
+        "WriteOnDemandThroughputSettings",
+        "WarmThroughput",
+        "PointInTimeRecoverySpecification",
+        "ContributorInsightsSpecification",
+    }
+)
+
+
+def _evaluated(side: "_Side", logical_id: str) -> dict[str, Any]:
+    context = StackContext("", "", side.stack_name, side.parameters)
+    return TemplateEvaluator(side.template, context).resource_properties(logical_id)
+
+
+def _warm_throughput_refusal(logical_id: str, old: "_Side", new: "_Side") -> str | None:
+    before = _evaluated(old, logical_id).get("WarmThroughput") or {}
+    after = _evaluated(new, logical_id).get("WarmThroughput") or {}
+    lowered = [
+        f"{key} {before[key]} -> {after[key]}"
+        for key in ("ReadUnitsPerSecond", "WriteUnitsPerSecond")
+        if key in before and key in after and int(after[key]) < int(before[key])
+    ]
+    if not lowered:
+        return None
+    return (
+        f"{logical_id}: warm throughput would be lowered ({', '.join(lowered)}); DynamoDB only raises a "
+        "table's warm throughput, so the update would fail: keep the value, or leave the parameter empty"
     )
 
 
@@ -322,7 +383,14 @@ def compute_plan(
             table_operations = index_operations(change.logical_id, before, after)
             operations += table_operations
             index_refusal = index_refusal or _index_refusal(change.logical_id, table_operations)
-            refusals += [r for r in (_ttl_refusal(change.logical_id, before, after),) if r]
+            refusals += [
+                r
+                for r in (
+                    _ttl_refusal(change.logical_id, before, after),
+                    _warm_throughput_refusal(change.logical_id, old, new),
+                )
+                if r
+            ]
             if change.resource_type == GLOBAL_TABLE_TYPE:
                 refusals += _global_table_refusals(change.logical_id, old, new)
                 replica_plan, replica_refusal = _replica_refusal(change.logical_id, old, new)

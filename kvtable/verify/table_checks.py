@@ -1,5 +1,6 @@
 """A table's checks (one table, or each replica of a global table in its own region): status, keys,
-billing, deletion protection, indexes, point-in-time recovery, TTL, encryption, tags, resource policy."""
+billing, deletion protection, indexes, point-in-time recovery and its period, TTL, encryption, tags,
+resource policy, on-demand caps, warm throughput and Contributor Insights (and its mode)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 AWS_MANAGED_DYNAMODB_KEY = "alias/aws/dynamodb"
+# AWS's defaults where the template leaves a key out.
+DEFAULT_RECOVERY_PERIOD_DAYS = 35
+DEFAULT_CONTRIBUTOR_INSIGHTS_MODE = "ACCESSED_AND_THROTTLED_KEYS"
+CAP_KEYS = ("MaxReadRequestUnits", "MaxWriteRequestUnits")
+# Where a table (OnDemandThroughput) or a global table's replica (Read-/WriteOnDemandThroughputSettings)
+# keeps its caps.
+CAP_PROPERTIES = ("OnDemandThroughput", "ReadOnDemandThroughputSettings", "WriteOnDemandThroughputSettings")
 
 
 @dataclass
@@ -59,20 +67,9 @@ class TableChecks(Recording):
             lambda t: bool(t.get("DeletionProtectionEnabled", False)),
         )
         self._indexes(props, described)
-        pitr = props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled", False)
-        backups = read(
-            "DescribeContinuousBackups", lambda: ddb.describe_continuous_backups(TableName=table_name)
-        )
-        self.compare(
-            "table.pitr",
-            "ENABLED" if pitr else "DISABLED",
-            backups,
-            lambda b: (
-                b["ContinuousBackupsDescription"]
-                .get("PointInTimeRecoveryDescription", {})
-                .get("PointInTimeRecoveryStatus", "DISABLED")
-            ),
-        )
+        self.point_in_time_recovery(props, table_name)
+        self.capacity(props, described)
+        self.contributor_insights(props, table_name)
         ttl = props.get("TimeToLiveSpecification", {})
         expected_ttl = f"ENABLED on {ttl['AttributeName']}" if ttl.get("Enabled") else "DISABLED"
         described_ttl = read("DescribeTimeToLive", lambda: ddb.describe_time_to_live(TableName=table_name))
@@ -129,6 +126,85 @@ class TableChecks(Recording):
             )
             self.record(f"table.index.{name}", want, have, have == want)
 
+    def point_in_time_recovery(self, props: dict[str, Any], table_name: str) -> None:
+        """PITR on or off, and, when on, the days it keeps."""
+        ddb = self.clients.dynamodb
+        pitr = props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled", False)
+        backups = read(
+            "DescribeContinuousBackups", lambda: ddb.describe_continuous_backups(TableName=table_name)
+        )
+        self.compare(
+            "table.pitr",
+            "ENABLED" if pitr else "DISABLED",
+            backups,
+            lambda b: (
+                b["ContinuousBackupsDescription"]
+                .get("PointInTimeRecoveryDescription", {})
+                .get("PointInTimeRecoveryStatus", "DISABLED")
+            ),
+        )
+        if pitr:
+            period = props["PointInTimeRecoverySpecification"].get(
+                "RecoveryPeriodInDays", DEFAULT_RECOVERY_PERIOD_DAYS
+            )
+            self.compare(
+                "table.pitr_period",
+                int(period),
+                backups,
+                lambda b: int(
+                    b["ContinuousBackupsDescription"]
+                    .get("PointInTimeRecoveryDescription", {})
+                    # Left out by an endpoint that predates the setting: then it is AWS's default.
+                    .get("RecoveryPeriodInDays", DEFAULT_RECOVERY_PERIOD_DAYS)
+                ),
+            )
+
+    def capacity(self, props: dict[str, Any], described: dict[str, Any] | Unavailable) -> None:
+        """The on-demand caps of the table and each GSI, and the table's warm throughput when the
+        template sets it (DynamoDB may have raised it since: at least the template's value holds)."""
+        self.compare("table.on_demand_throughput", _caps_text(props), described, _live_caps_text)
+        for name, spec in sorted((g["IndexName"], g) for g in props.get("GlobalSecondaryIndexes", [])):
+
+            def index_caps(table: dict[str, Any], name: str = name) -> str:
+                live = {g["IndexName"]: g for g in table.get("GlobalSecondaryIndexes", [])}
+                return _live_caps_text(live[name]) if name in live else "missing"
+
+            self.compare(f"table.index.{name}.on_demand_throughput", _caps_text(spec), described, index_caps)
+        warm = props.get("WarmThroughput")
+        if not warm:
+            return
+        expected = {k: int(v) for k, v in warm.items() if k in ("ReadUnitsPerSecond", "WriteUnitsPerSecond")}
+        if isinstance(described, Unavailable):
+            self.unchecked("table.warm_throughput", expected, described)
+            return
+        live = {k: int(v) for k, v in (described.get("WarmThroughput") or {}).items() if k in expected}
+        holds = all(live.get(k, 0) >= v for k, v in expected.items())
+        self.record("table.warm_throughput", {k: f">= {v}" for k, v in expected.items()}, live, holds)
+
+    def contributor_insights(self, props: dict[str, Any], table_name: str) -> None:
+        """Contributor Insights, on or off and in which mode, on the table and each GSI. An endpoint
+        without the API (DynamoDB Local, moto) skips the check rather than failing it."""
+        ddb = self.clients.dynamodb
+        subjects = [("table.contributor_insights", props, None)] + [
+            (f"table.index.{g['IndexName']}.contributor_insights", g, str(g["IndexName"]))
+            for g in props.get("GlobalSecondaryIndexes", [])
+        ]
+        for name, spec, index in subjects:
+            expected = _insights_text(spec.get("ContributorInsightsSpecification") or {})
+
+            def describe(index: str | None = index) -> dict[str, Any]:
+                if index is None:
+                    return cast(dict[str, Any], ddb.describe_contributor_insights(TableName=table_name))
+                return cast(
+                    dict[str, Any], ddb.describe_contributor_insights(TableName=table_name, IndexName=index)
+                )
+
+            answer = read("DescribeContributorInsights", describe)
+            if isinstance(answer, Unavailable):
+                self.unchecked(name, expected, answer, "skipped" if answer.missing_api else "unchecked")
+                continue
+            self.compare(name, expected, answer, _live_insights_text)
+
     def encryption(self, props: dict[str, Any], described: dict[str, Any] | Unavailable) -> None:
         sse = props.get("SSESpecification", {})
         customer_key = sse.get("KMSMasterKeyId")
@@ -154,9 +230,22 @@ def replica_properties(table: dict[str, Any], replica: dict[str, Any]) -> dict[s
     the table-level settings, with the replica's own (PITR, deletion protection, the resource policy,
     Contributor Insights, tags) over them. A global table's SSE without a key is the AWS-managed key."""
     merged = {k: v for k, v in table.items() if k not in ("Replicas", "StreamSpecification")}
-    for key in ("PointInTimeRecoverySpecification", "DeletionProtectionEnabled", "ResourcePolicy", "Tags"):
+    for key in (
+        "PointInTimeRecoverySpecification",
+        "DeletionProtectionEnabled",
+        "ResourcePolicy",
+        "Tags",
+        "ContributorInsightsSpecification",
+        "ReadOnDemandThroughputSettings",
+    ):
         if key in replica:
             merged[key] = replica[key]
+    # Each GSI: its table-wide definition (and write cap), with the replica's read cap and insights.
+    replica_indexes = {g.get("IndexName"): g for g in replica.get("GlobalSecondaryIndexes", [])}
+    merged["GlobalSecondaryIndexes"] = [
+        {**g, **{k: v for k, v in replica_indexes.get(g.get("IndexName"), {}).items() if k != "IndexName"}}
+        for g in table.get("GlobalSecondaryIndexes", [])
+    ]
     return merged
 
 
@@ -194,3 +283,32 @@ def _encryption_text(table: dict[str, Any]) -> str:
     if sse.get("Status") != "ENABLED":
         return f"SSE {sse.get('Status')}"
     return f"{sse.get('SSEType')} with {sse.get('KMSMasterKeyArn')}"
+
+
+def _caps_text(spec: dict[str, Any]) -> str:
+    caps = {
+        unit: int(settings[unit])
+        for settings in (spec.get(key) or {} for key in CAP_PROPERTIES)
+        for unit in CAP_KEYS
+        if unit in settings
+    }
+    return ", ".join(f"{unit}={caps[unit]}" for unit in CAP_KEYS if unit in caps) or "no cap"
+
+
+def _live_caps_text(described: dict[str, Any]) -> str:
+    # DynamoDB answers -1 (or nothing) for "no cap"; the template says it by leaving the key out.
+    live = described.get("OnDemandThroughput") or {}
+    return _caps_text({"OnDemandThroughput": {k: v for k, v in live.items() if int(v) > 0}})
+
+
+def _insights_text(spec: dict[str, Any]) -> str:
+    if not spec.get("Enabled"):
+        return "DISABLED"
+    return f"ENABLED ({spec.get('Mode', DEFAULT_CONTRIBUTOR_INSIGHTS_MODE)})"
+
+
+def _live_insights_text(answer: dict[str, Any]) -> str:
+    status = answer.get("ContributorInsightsStatus", "DISABLED")
+    if status != "ENABLED":
+        return str(status)
+    return f"ENABLED ({answer.get('ContributorInsightsMode', DEFAULT_CONTRIBUTOR_INSIGHTS_MODE)})"
