@@ -33,7 +33,7 @@ TABLE_ACTIONS: tuple[Action, ...] = (
     dynamodb.DescribeTimeToLive,  # TTL on `ttl`
     dynamodb.ListTagsOfResource,  # the stack's tags on the table
     dynamodb.GetResourcePolicy,  # the table's resource policy, when the template has one
-    dynamodb.DescribeContributorInsights,  # drift detection's read of the table
+    dynamodb.DescribeContributorInsights,  # Contributor Insights and its mode; drift detection reads it too
     dynamodb.DescribeKinesisStreamingDestination,  # drift detection's read of the table
 )
 POLICY_ACTIONS: tuple[Action, ...] = (
