@@ -33,7 +33,7 @@ DIRECT_STAGES = (
     ("request body (json.dumps)", "json/__init__.py", "dumps"),
     ("signing (SigV4, the day's key cached)", "kvtable/transport/signing.py", "authorization"),
     ("HTTP (kvtable's pool, sockets)", "kvtable/transport/http.py", "post"),
-    ("CRC32 check", "kvtable/transport/direct.py", "_check_crc32"),
+    ("CRC32 check", "kvtable/transport/base.py", "check_crc32"),
     ("response parsing (json.loads)", "json/__init__.py", "loads"),
 )
 DIRECT_TOTAL = ("kvtable/transport/direct.py", "call")

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import json
 import time
-import zlib
 from typing import TYPE_CHECKING, Any, Protocol
 
-from botocore.exceptions import ChecksumError, ClientError
+from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
 from kvtable import __version__
 from kvtable.errors import ClientSettingsError, MissingCredentialsError
-from kvtable.transport.base import AfterCall, BeforeCall
+from kvtable.transport.base import AfterCall, BeforeCall, check_crc32
 from kvtable.transport.http import ConnectionPool, HttpAnswer
 from kvtable.transport.signing import JSON_CONTENT_TYPE, DynamoDBSigner
 
@@ -135,7 +134,7 @@ class DirectTransport:
             f"\r\nAuthorization: {authorization}\r\n\r\n"
         ).encode()
         answer = self._pool.post(head, payload)
-        _check_crc32(answer)
+        check_crc32(answer.body, answer.headers.get("x-amz-crc32"))
         if answer.status >= 300:
             raise _client_error(operation, answer)
         try:
@@ -173,16 +172,6 @@ def _resolved_endpoint(client: DynamoDBClient) -> str:
         url, _headers, _properties = resolve(operation, {}, {})
         return str(url)
     return str(client.meta.endpoint_url)
-
-
-def _check_crc32(answer: HttpAnswer) -> None:
-    expected = answer.headers.get("x-amz-crc32")
-    if expected is None:
-        return
-    actual = zlib.crc32(answer.body) & 0xFFFFFFFF
-    if str(actual) != expected:
-        # A corrupted answer: the request may have been applied, so it is retried as one that may be.
-        raise ChecksumError(checksum_type="crc32", expected_checksum=expected, actual_checksum=str(actual))
 
 
 def _client_error(operation: str, answer: HttpAnswer) -> ClientError:
