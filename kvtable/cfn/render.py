@@ -1,14 +1,28 @@
-"""Render templates to JSON and YAML, deterministically, and write or check them."""
+"""Render the templates to JSON and YAML, and the IAM policy documents they hold to JSON,
+deterministically, and write (atomically) or check them."""
 
-from collections.abc import Callable
+import contextlib
+import json
+import os
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import yaml
+from cfn_clean import cfn_literal_parser  # type: ignore[import-untyped]
+from cfn_flip import yaml_dumper  # type: ignore[import-untyped]  # troposphere's YAML writer
 from troposphere import Template
 
+from kvtable.aws_state import StackLocation
+from kvtable.cfn import names
 from kvtable.cfn.consumer import build_consumer_template
 from kvtable.cfn.database import build_database_template
+from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.cfn.global_database import build_global_database_template
+from kvtable.iam.operator import operator_policy_document
+from kvtable.iam.policies import policy_json
 
 
 @dataclass(frozen=True)
@@ -25,6 +39,19 @@ TEMPLATES = (
     TemplateSpec("consumer", build_consumer_template),
 )
 
+# The IAM policy documents (iam/) are the database template's managed policies, and the operators'
+# read-only policy, resolved for the default stack and parameters in AWS's documentation placeholder
+# account and the default region: replace the account (and the region, if not yours) before use.
+IAM_PARTITION = "aws"
+IAM_ACCOUNT = "123456789012"
+IAM_REGION = "us-east-1"
+# File name and the database template's logical id of each managed policy.
+MANAGED_POLICY_FILES = (
+    ("read.json", names.READ_POLICY_RESOURCE),
+    ("read-write.json", names.READ_WRITE_POLICY_RESOURCE),
+)
+OPERATOR_POLICY_FILE = "operator.json"
+
 
 def rendered_yaml(stem: str) -> str:
     """One template's YAML text, building only that template (a deploy needs one, not all nine files)."""
@@ -35,32 +62,121 @@ def rendered_yaml(stem: str) -> str:
     raise KeyError(f"kvtable builds no template named {stem!r}")
 
 
+class _YamlDumper(yaml_dumper.Dumper):  # type: ignore[misc]
+    """cfn_flip's dumper (the one Template.to_yaml uses), with plain dicts for mappings."""
+
+
+def _mapping(dumper: _YamlDumper, value: dict[str, Any]) -> Any:
+    # cfn_flip's map_representer (a one-key Ref, Condition or Fn:: mapping is a short-form tag), without
+    # its ordered dict, whose items() builds a new class for every key: half of the YAML's time.
+    if len(value) == 1:
+        ((key, inner),) = value.items()
+        if key in yaml_dumper.CONVERTED_SUFFIXES:
+            return yaml_dumper.fn_representer(dumper, key, inner)
+        if key.startswith(yaml_dumper.FN_PREFIX):
+            return yaml_dumper.fn_representer(dumper, key.removeprefix(yaml_dumper.FN_PREFIX), inner)
+    return dumper.represent_mapping(yaml_dumper.TAG_MAP, value, flow_style=False)
+
+
+_YamlDumper.add_representer(dict, _mapping)
+
+
+def yaml_of(json_text: str) -> str:
+    """The bytes Template.to_yaml(clean_up=False, long_form=False) writes, from the template's JSON
+    (sorted keys, as to_yaml's own), in about 60% of its time. tests/test_template.py holds the two
+    equal: rendered_yaml, what a deploy sends, still calls to_yaml."""
+    data = cfn_literal_parser(json.loads(json_text))
+    text: str = yaml.dump(
+        data,
+        Dumper=_YamlDumper,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=yaml_dumper.config.max_col_width,
+        sort_keys=False,
+    )
+    return text
+
+
 def rendered_files() -> dict[str, str]:
     """Every template file name with its exact contents (JSON and YAML for each template)."""
     files: dict[str, str] = {}
     for spec in TEMPLATES:
-        template = spec.build()
-        files[f"{spec.stem}.json"] = template.to_json(indent=2, sort_keys=True) + "\n"
-        files[f"{spec.stem}.yaml"] = template.to_yaml(clean_up=False, long_form=False)
+        text = spec.build().to_json(indent=2, sort_keys=True)
+        files[f"{spec.stem}.json"] = text + "\n"
+        files[f"{spec.stem}.yaml"] = yaml_of(text)
     return files
 
 
-def write_templates(directory: Path) -> list[Path]:
-    """Write every template into the directory; return the paths written."""
+def default_stack() -> StackContext:
+    """The stack the iam/ documents are resolved for: the default name and parameters, placeholder
+    account, default region."""
+    return StackContext(
+        account=IAM_ACCOUNT,
+        region=IAM_REGION,
+        stack_name=names.DEFAULT_STACK_NAME,
+        parameters={},
+        partition=IAM_PARTITION,
+    )
+
+
+def rendered_iam_files(templates: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every IAM policy document's file name with its exact contents: the managed policies of the
+    database template (from `templates`, as rendered_files gives them, else built) with its
+    intrinsics evaluated for default_stack(), and the operators' policy for that stack."""
+    database_json = templates["database.json"] if templates else build_database_template().to_json()
+    evaluator = TemplateEvaluator(json.loads(database_json), default_stack())
+    files = {
+        name: policy_json(evaluator.resource_properties(logical_id)["PolicyDocument"])
+        for name, logical_id in MANAGED_POLICY_FILES
+    }
+    context = evaluator.context
+    table_name = str(evaluator.evaluate({"Ref": names.TABLE_NAME_PARAMETER}))
+    where = StackLocation(context.partition, context.region, context.account, context.stack_name, table_name)
+    operator: dict[str, Any] = json.loads(operator_policy_document(where).to_json())
+    files[OPERATOR_POLICY_FILE] = policy_json(operator)
+    return files
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically: into a new file beside it, then renamed over it, so that an
+    interrupted write leaves the old file whole (and no temporary file behind)."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with temporary.open("x", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+def write_files(files: Mapping[str, str], directory: Path) -> list[Path]:
+    """Write each file into the directory (created if missing); return the paths written."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in rendered_files().items():
+    for name, text in files.items():
         path = directory / name
-        path.write_text(text, encoding="utf-8")
+        write_file(path, text)
         written.append(path)
     return written
 
 
-def stale_templates(directory: Path) -> list[str]:
-    """Names of the template files that are missing or differ from what the code builds."""
+def stale_files(files: Mapping[str, str], directory: Path) -> list[str]:
+    """Names of the files that are missing from the directory or differ from `files`."""
     stale = []
-    for name, text in rendered_files().items():
+    for name, text in files.items():
         path = directory / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        if not path.is_file() or path.read_bytes() != text.encode("utf-8"):
             stale.append(name)
     return stale
+
+
+def write_templates(directory: Path) -> list[Path]:
+    """Write every template into the directory; return the paths written."""
+    return write_files(rendered_files(), directory)
+
+
+def stale_templates(directory: Path) -> list[str]:
+    """Names of the template files that are missing or differ from what the code builds."""
+    return stale_files(rendered_files(), directory)

@@ -12,7 +12,7 @@ from awacs import cloudformation, cloudwatch, dynamodb, iam, kms
 from awacs.aws import Action, Allow, Bool, Condition, PolicyDocument, SecureTransport, Statement
 
 from kvtable.aws_state import StackLocation
-from kvtable.iam.policies import POLICY_VERSION
+from kvtable.iam.policies import POLICY_VERSION, policy_json
 
 STACK_ACTIONS: tuple[Action, ...] = (
     cloudformation.DescribeStacks,  # status, parameters, outputs, termination protection
@@ -87,4 +87,4 @@ def operator_policy_document(where: StackLocation) -> PolicyDocument:
 
 def operator_policy_json(where: StackLocation) -> str:
     """The policy as JSON, ready for `aws iam create-policy --policy-document`."""
-    return json.dumps(json.loads(operator_policy_document(where).to_json()), indent=2, sort_keys=True) + "\n"
+    return policy_json(json.loads(operator_policy_document(where).to_json()))

@@ -5,9 +5,10 @@ contract needs it; the README lists the reasons. Nothing grants Scan,
 DescribeTable or any table, backup or stream management.
 """
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from awacs import dynamodb, kms
 from awacs.aws import (
@@ -44,6 +45,11 @@ KMS_READ_ACTIONS: tuple[Action, ...] = (kms.Decrypt, kms.DescribeKey)
 KMS_WRITE_ACTIONS: tuple[Action, ...] = (kms.Encrypt, kms.GenerateDataKey)
 
 POLICY_VERSION = "2012-10-17"
+
+
+def policy_json(document: Mapping[str, Any]) -> str:
+    """A policy document as kvtable writes one: sorted keys, two-space indents, a final newline."""
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
 def _statement(sid: str, actions: Sequence[Action], resources: Sequence[Resource]) -> Statement:
