@@ -59,11 +59,12 @@ class StackLocation:
         return (self.region, *sorted(set(self.replica_regions) - {self.region}))
 
 
-def stack_location(cf: CloudFormationClient, stack_name: str) -> StackLocation:
-    """Where a deployed stack and its table live, from DescribeStacks alone."""
-    stack = cfn.describe_stack(cf, stack_name)
-    if stack is None:
-        raise UsageError(f"stack {stack_name} does not exist; check --stack-name, --env and --region")
+def stack_location(
+    cf: CloudFormationClient, stack_name: str, command_flags: str | None = None
+) -> StackLocation:
+    """Where a deployed stack and its table live, from DescribeStacks alone; `command_flags` (cli/hints.py)
+    go into the deploy a missing stack's error names."""
+    stack = cfn.existing_stack(cf, stack_name, command_flags)
     partition, _, region, account, _ = arn_parts(stack.stack_id)
     table_name = stack.parameters.get(names.TABLE_NAME_PARAMETER)
     if not table_name:

@@ -80,7 +80,7 @@ def pending_change_sets(cf: CloudFormationClient, name: str = STACK) -> list[str
 def test_first_deploy_creates_the_stack_exports_and_protection(cf: CloudFormationClient) -> None:
     report = deploy(cf)
     assert "Plan for stack KVDatabaseStack (create)" in report
-    assert "Add     KVStorageTable" in report
+    assert "  Add  KVStorageTable " in report
     assert "CREATE_COMPLETE" in report
     stack = cf.describe_stacks(StackName=STACK)["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
@@ -331,7 +331,7 @@ def test_the_cli_deploys_and_outputs_prints_key_value_lines(
         (["--parameter", "TableName"], "must look like KEY=value"),
         (["--stack-name", "9lives"], "stack name '9lives' is invalid"),
         (["--tag", "aws:owner=me"], "reserved by AWS"),
-        (["--template", "/no/such/file.yaml"], "cannot read template"),
+        (["--template", "/no/such/file.yaml"], "argument --template: /no/such/file.yaml does not exist"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -364,9 +364,12 @@ def test_an_unknown_profile_is_one_line(aws_endpoint: str, capsys: pytest.Captur
 def test_outputs_of_a_missing_stack_is_one_line(
     aws_endpoint: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run_cli(outputs_cli, ["--stack-name", "Nothing"], capsys)
-    assert code == 1
-    assert err == "outputs: error: stack Nothing does not exist; deploy it first ('make deploy')\n"
+    code, _, err = run_cli(outputs_cli, ["--stack-name", "Nothing", "--region", "eu-west-1"], capsys)
+    assert code == 2
+    assert err == (
+        "outputs: error: stack Nothing does not exist in eu-west-1: check --stack-name, --env and --region, "
+        "or deploy it first with: kvtable deploy --stack-name Nothing --region eu-west-1\n"
+    )
 
 
 def test_the_aws_cli_deploys_the_generated_template(cf: CloudFormationClient, aws_endpoint: str) -> None:

@@ -120,7 +120,7 @@ def test_one_replica_added_or_removed_per_update() -> None:
     (refusal,) = plan({"ReplicaRegions": "us-east-1"}, {"ReplicaRegions": THREE})
     assert "adds or removes 2 replicas" in refusal
     assert "add ap-southeast-2; then add eu-west-1" in refusal
-    assert "'kvtable deploy --stepwise' runs them one per update" in refusal
+    assert "the same deploy with --stepwise added runs them one per update" in refusal
 
 
 def test_billing_and_stream_changes_are_refused() -> None:
@@ -295,5 +295,7 @@ def test_stepwise_plans_one_replica_per_update_on_an_aws_shaped_stack() -> None:
         stub.add_response(
             "get_template", {"TemplateBody": body}, {"StackName": "KVGlobal", "TemplateStage": "Original"}
         )
-        with pytest.raises(RefusedError, match="'kvtable deploy --stepwise' runs them one per update"):
+        with pytest.raises(
+            RefusedError, match="the same deploy with --stepwise added runs them one per update"
+        ):
             Deployer(cf, options_without, io.StringIO(), sleep=lambda _: None).run()

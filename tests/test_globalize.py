@@ -303,7 +303,7 @@ def test_a_table_whose_stream_is_off_or_of_another_view_is_refused_before_the_im
         f"refused to convert kv-storage-data: the stream of kv-storage-data is {shown}, and a global table's "
         "replication needs NEW_AND_OLD_IMAGES"
     )
-    assert f"REFUSED: the stream of kv-storage-data is {shown}" in out.getvalue()
+    assert "REFUSED" not in out.getvalue()  # the one reason is said once, in the error
 
 
 def test_a_new_replica_is_waited_for_until_active() -> None:

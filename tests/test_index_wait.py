@@ -140,7 +140,11 @@ def test_a_plain_deploy_that_adds_an_index_waits_for_its_backfill(
 ) -> None:
     client = dynamodb()
     with Stubber(client) as stub:
-        run_deploy(cf, client)  # the first create: the table is created with its index, nothing to wait for
+        # The first create: the table's name is free, and the table comes with its index (no wait).
+        stub.add_client_error(
+            "describe_table", "ResourceNotFoundException", "Requested resource not found", 400
+        )
+        run_deploy(cf, client)
         stub.add_response("describe_table", table(("GSI1", "ACTIVE", False), ("GSI2", "CREATING", True)))
         stub.add_response("describe_table", table(("GSI1", "ACTIVE", False), ("GSI2", "ACTIVE", False)))
         report = run_deploy(cf, client, template_path=add_gsi2(tmp_path))
@@ -151,7 +155,10 @@ def test_a_plain_deploy_that_adds_an_index_waits_for_its_backfill(
 
 def test_no_wait_for_backfill_makes_no_describe_table_call(cf: CloudFormationClient, tmp_path: Path) -> None:
     client = dynamodb()
-    with Stubber(client):  # any DescribeTable call would fail: none is queued
+    with Stubber(client) as stub:  # any DescribeTable call but the first create's would fail
+        stub.add_client_error(
+            "describe_table", "ResourceNotFoundException", "Requested resource not found", 400
+        )
         run_deploy(cf, client)
         report = run_deploy(cf, client, template_path=add_gsi2(tmp_path), wait_for_backfill=False)
     assert "UPDATE_COMPLETE" in report

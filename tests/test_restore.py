@@ -192,7 +192,7 @@ def test_restore_then_adopt_with_an_environment_file(
     env = ["--env", "dev", "--config-dir", str(tmp_path), "--poll-seconds", "0"]
     assert main(["restore", *env, "--target-table", TARGET]) == 0
     out = capsys.readouterr().out
-    assert f"'kvtable adopt --env dev --table {TARGET}'" in out
+    assert f"'kvtable adopt --env dev --config-dir {tmp_path} --table {TARGET}'" in out
     line = (
         f'{tmp_path / "dev.toml"}: change TableName = "{SOURCE}" to TableName = "{TARGET}" under [parameters]'
     )

@@ -121,12 +121,14 @@ def test_a_failed_rollback_names_the_command_that_continues_it(status: str) -> N
     assert str(error.value) == (
         f"stack {STACK} is {status}, so it cannot be updated (rollback failed on ReadPolicy: Policy does not "
         f"exist); fix the cause if you can, then run: aws cloudformation continue-update-rollback --stack-name "
-        f"{STACK} --resources-to-skip ReadPolicy, and deploy again"
+        f"{STACK} --region us-east-1 --resources-to-skip ReadPolicy, and deploy again"
     )
 
 
 def test_a_failed_update_without_rollback_names_rollback_stack() -> None:
-    with pytest.raises(DeployError, match=f"'aws cloudformation rollback-stack --stack-name {STACK}'"):
+    with pytest.raises(
+        DeployError, match=f"'aws cloudformation rollback-stack --stack-name {STACK} --region us-east-1'"
+    ):
         plan_in("UPDATE_FAILED")
 
 

@@ -163,7 +163,7 @@ def test_without_stepwise_several_index_operations_are_refused_with_the_hint(
     deploy(cf)
     with pytest.raises(RefusedError) as refused:
         deploy(cf, template_path=template_with(tmp_path, "GSI2", "GSI3"))
-    assert "'kvtable deploy --stepwise' runs them as one update each" in str(refused.value)
+    assert "the same deploy with --stepwise added runs them as one update each" in str(refused.value)
     assert len(sent) == 1
 
 

@@ -246,8 +246,9 @@ def test_a_missing_stack_is_one_line_exit_2(aws_endpoint: str, capsys: pytest.Ca
     code = exit_code(["verify", "--stack-name", "Nothing"])
     err = capsys.readouterr().err
     assert code == 2
-    assert (
-        err == "kvtable verify: error: stack Nothing does not exist; check --stack-name, --env and --region\n"
+    assert err == (
+        "kvtable verify: error: stack Nothing does not exist in us-east-1: check --stack-name, --env and "
+        "--region, or deploy it first with: kvtable deploy --stack-name Nothing\n"
     )
 
 

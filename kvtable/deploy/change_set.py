@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from kvtable.columns import aligned
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
 from kvtable.deploy.errors import DeployError
@@ -34,6 +35,8 @@ class ChangeSetRun:
     ensure_protection: EnsureProtection
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    # The events' logical-id column: as wide as the longest id the change set names (and the stack's).
+    id_width: int = 24
 
     def say(self, line: str = "") -> None:
         """Write one line of the report."""
@@ -96,6 +99,7 @@ class ChangeSetRun:
             poll_seconds=options.poll_seconds,
             sleep=self.sleep,
             clock=self.clock,
+            id_width=self.id_width,
         )
         if status not in states.SETTLED_SUCCESS:
             raise DeployError(
@@ -111,10 +115,17 @@ class ChangeSetRun:
 
     def _print_change_set(self, changes: list[dict[str, Any]]) -> None:
         self.say("Change set, from CloudFormation:")
+        rows = []
         for change in changes:
             resource = change.get("ResourceChange", {})
-            replacement = resource.get("Replacement", "-")
-            self.say(
-                f"  {resource.get('Action', '?'):<7} {resource.get('LogicalResourceId', '?'):<24} "
-                f"{resource.get('ResourceType', '?'):<28} replacement: {replacement}"
+            rows.append(
+                (
+                    str(resource.get("Action", "?")),
+                    str(resource.get("LogicalResourceId", "?")),
+                    str(resource.get("ResourceType", "?")),
+                    f"replacement: {resource.get('Replacement', '-')}",
+                )
             )
+        for line in aligned(rows, indent="  "):
+            self.say(line)
+        self.id_width = max(self.id_width, len(self.options.stack_name), *(len(row[1]) for row in rows))

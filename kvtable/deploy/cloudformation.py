@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -16,6 +16,7 @@ from kvtable.deploy.errors import (
     DeployError,
     ImportersUnknownError,
     NotImportedError,
+    StackMissingError,
     StackNotFoundError,
     cloudformation_errors,
 )
@@ -56,6 +57,33 @@ def describe_stack(cf: CloudFormationClient, name: str) -> DeployedStack | None:
         outputs=[dict(o) for o in stack.get("Outputs", [])],
         termination_protection=bool(stack.get("EnableTerminationProtection", False)),
     )
+
+
+def existing_stack(cf: CloudFormationClient, name: str, flags: str | None = None) -> DeployedStack:
+    """The stack, for a command that needs one deployed; StackMissingError (exit 2) when there is none,
+    naming the stack, the region and the deploy to run, with the command's `flags` (cli/hints.py)."""
+    stack = describe_stack(cf, name)
+    if stack is None:
+        raise StackMissingError(name, cf.meta.region_name, flags)
+    return stack
+
+
+def stack_holding(cf: CloudFormationClient, physical_id: str, resource_types: Collection[str]) -> str | None:
+    """The name of the stack that holds the resource `physical_id` (of one of `resource_types`), from
+    DescribeStackResources by physical id; None when no stack does (AWS answers "Stack for ... does
+    not exist"). Any other failure propagates."""
+    try:
+        with cloudformation_errors("DescribeStackResources"):
+            found = cf.describe_stack_resources(PhysicalResourceId=physical_id)["StackResources"]
+    except StackNotFoundError:
+        return None
+    for resource in found:
+        if (
+            resource.get("PhysicalResourceId") == physical_id
+            and resource.get("ResourceType") in resource_types
+        ):
+            return resource["StackName"]
+    return None
 
 
 def deployed_template(cf: CloudFormationClient, name: str) -> Template:
@@ -185,8 +213,10 @@ def follow_stack_events(
     poll_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    id_width: int = 24,
 ) -> tuple[str, str | None]:
-    """Print events as they happen until the stack settles; return its status and the first failure."""
+    """Print events as they happen until the stack settles; return its status and the first failure.
+    The logical ids take `id_width` columns (the longest the change set names, to keep them aligned)."""
     first_failure: str | None = None
     deadline = clock() + STACK_WAIT_SECONDS
     while True:
@@ -194,7 +224,7 @@ def follow_stack_events(
         for event in events:
             reason = event.get("ResourceStatusReason") or ""
             status = event["ResourceStatus"]
-            line = f"  {event['Timestamp']:%H:%M:%S}  {event['LogicalResourceId']:<24} {status:<28} {reason}"
+            line = f"  {event['Timestamp']:%H:%M:%S}  {event['LogicalResourceId']:<{id_width}} {status:<28} {reason}"
             out.write(line.rstrip() + "\n")
             is_stack = event.get("ResourceType") == "AWS::CloudFormation::Stack"
             failing = status in states.RESOURCE_FAILED or (is_stack and status in states.ROLLING_BACK)

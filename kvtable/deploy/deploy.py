@@ -13,15 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
+from botocore.exceptions import ClientError
+from botocore.parsers import ResponseParserError
+
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_dynamodb import DynamoDBClient
 
+from kvtable.aws_errors import error_code
+from kvtable.cfn.intrinsics import resolve
 from kvtable.cfn.names import TABLE_TYPES
+from kvtable.columns import aligned
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
 from kvtable.deploy.change_set import ChangeSetRun
-from kvtable.deploy.errors import DeployError, ImportersUnknownError, RefusedError
+from kvtable.deploy.errors import DeployError, ImportersUnknownError, RefusedError, refused
 from kvtable.deploy.options import ALLOW_REPLACEMENT_FLAG, DeployOptions
 from kvtable.deploy.parameters import check_overrides, check_stack_name, check_tags, resolve_parameters
 from kvtable.deploy.plan import Plan, compute_plan
@@ -30,14 +36,20 @@ from kvtable.deploy.steps_run import StepwiseRun
 from kvtable.deploy.stepwise import Step, stepwise_steps
 from kvtable.deploy.templates import Template, load_built_template, load_template, resources_of_type
 
+# The tag CloudFormation puts on each resource it creates, naming the stack.
+STACK_NAME_TAG = "aws:cloudformation:stack-name"
 
-def update_rollback_failed_message(stack_name: str, failures: list[tuple[str, str]], status: str) -> str:
-    """One line: why the stack is stuck, and the exact continue-update-rollback to run."""
+
+def update_rollback_failed_message(
+    stack_name: str, failures: list[tuple[str, str]], status: str, region: str | None = None
+) -> str:
+    """One line: why the stack is stuck, and the exact continue-update-rollback to run (in `region`)."""
     reasons = "; ".join(f"{logical_id}: {reason}" for logical_id, reason in failures) or "see its events"
     skip = " ".join(logical_id for logical_id, _ in failures)
     return (
         f"stack {stack_name} is {status}, so it cannot be updated (rollback failed on {reasons}); "
         f"fix the cause if you can, then run: aws cloudformation continue-update-rollback --stack-name {stack_name}"
+        + states.region_flag(region)
         + (f" --resources-to-skip {skip}" if skip else "")
         + ", and deploy again"
     )
@@ -70,9 +82,11 @@ class Deployer:
             return None
         if states.rollback_failed(status):
             raise DeployError(
-                update_rollback_failed_message(stack.name, cfn.failed_resources(self.cf, stack.name), status)
+                update_rollback_failed_message(
+                    stack.name, cfn.failed_resources(self.cf, stack.name), status, self.cf.meta.region_name
+                )
             )
-        blocked = states.blocked_message(stack.name, status)
+        blocked = states.blocked_message(stack.name, status, self.cf.meta.region_name)
         if blocked is not None:
             raise DeployError(blocked)
         if states.must_be_recreated(status):
@@ -132,12 +146,13 @@ class Deployer:
         self.say(f"Plan for stack {self.options.stack_name} ({verb}), from the templates:")
         if not plan.has_changes:
             self.say("  no changes")
+        rows = []
         for change in plan.changes:
             replace = "replace: YES" if change.replacement else "replace: no"
             detail = f"  ({', '.join(change.properties)})" if change.properties else ""
-            self.say(
-                f"  {change.action:<7} {change.logical_id:<24} {change.resource_type:<28} {replace}{detail}"
-            )
+            rows.append((change.action, change.logical_id, change.resource_type, replace + detail))
+        for line in aligned(rows, indent="  "):
+            self.say(line)
         if plan.changed_parameters:
             self.say(f"  parameters changing: {', '.join(plan.changed_parameters)}")
 
@@ -148,12 +163,60 @@ class Deployer:
             for refusal in refusals:
                 self.say(f"WARNING ({source}, allowed by {ALLOW_REPLACEMENT_FLAG}): {refusal}")
             return
-        for refusal in refusals:
-            self.say(f"REFUSED ({source}): {refusal}")
-        raise RefusedError(
-            f"refused to deploy {self.options.stack_name}: {refusals[0]}"
-            + (f" (and {len(refusals) - 1} more)" if len(refusals) > 1 else "")
-        )
+        raise refused(f"deploy {self.options.stack_name}", refusals, self.say, f"REFUSED ({source})")
+
+    def _refuse_existing_tables(self, template: Template, parameters: dict[str, str]) -> None:
+        """Creating the stack would fail on a table name that is taken, and roll back: refuse it first,
+        naming the stack that holds the table, or the adopt that brings it under this one. Needs the
+        DynamoDB client (without it, nothing is checked)."""
+        if self.dynamodb is None:
+            return
+        stack_name = self.options.stack_name
+        for table_id in resources_of_type(template, *TABLE_TYPES):
+            properties = template["Resources"][table_id].get("Properties", {})
+            name = resolve(properties.get("TableName"), parameters, stack_name)
+            if not isinstance(name, str):
+                continue  # CloudFormation names it: no name to collide with
+            try:
+                table = self.dynamodb.describe_table(TableName=name)["Table"]
+            except ClientError as error:
+                if error_code(error) != "ResourceNotFoundException":
+                    self.say(
+                        f"WARNING: could not check whether table {name} exists (DescribeTable: "
+                        f"{error_code(error)}); if it does, creating {stack_name} fails on it and rolls back"
+                    )
+                continue
+            adopt = (
+                f"kvtable adopt {self.options.command_flags or f'--stack-name {stack_name}'} --table {name}"
+            )
+            owner, looked_up = self._table_owner(self.dynamodb, name, table["TableArn"])
+            if owner is None:
+                where = "outside any stack" if looked_up else "outside any stack, as far as its tags say"
+                raise RefusedError(
+                    f"table {name} already exists, {where}, so creating stack {stack_name} would fail "
+                    f"on it and roll back: to make it this stack's table, run: {adopt}; or choose another TableName"
+                )
+            raise RefusedError(
+                f"table {name} already exists and belongs to stack {owner}, so creating stack {stack_name} would "
+                f"fail on it and roll back: to deploy that stack, name it (--stack-name {owner}); to move the table "
+                f"here, remove it from {owner} (it is retained), then run: {adopt}; or choose another TableName"
+            )
+
+    def _table_owner(
+        self, dynamodb: DynamoDBClient, table_name: str, table_arn: str
+    ) -> tuple[str | None, bool]:
+        """The stack that holds the table (None: none), and whether CloudFormation said so: from
+        DescribeStackResources by its name, else (when that lookup fails) from the
+        aws:cloudformation:stack-name tag CloudFormation gives what it creates."""
+        try:
+            return cfn.stack_holding(self.cf, table_name, TABLE_TYPES), True
+        except (ClientError, ResponseParserError):
+            pass
+        try:
+            tags = dynamodb.list_tags_of_resource(ResourceArn=table_arn).get("Tags", [])
+        except (ClientError, ResponseParserError):
+            return None, False
+        return next((t["Value"] for t in tags if t["Key"] == STACK_NAME_TAG), None), False
 
     def _ensure_protection(
         self, stack_name: str, table_ids: list[str], stack: cfn.DeployedStack | None
@@ -174,9 +237,9 @@ class Deployer:
         self.say(f"Outputs of {stack_name}:")
         if not outputs:
             self.say("  (none reported)")
-        for output in outputs:
-            export = output.get("ExportName") or "-"
-            self.say(f"  {output['OutputKey']:<20} {output['OutputValue']:<60} export: {export}")
+        rows = [(o["OutputKey"], o["OutputValue"], f"export: {o.get('ExportName') or '-'}") for o in outputs]
+        for line in aligned(rows, indent="  "):
+            self.say(line)
 
     def _template(self) -> tuple[str, Template]:
         """The template's text and parsed body, with the parameter overrides checked before any call."""
@@ -212,6 +275,8 @@ class Deployer:
         if old_template is not None:
             table_ids = sorted(set(table_ids) | set(resources_of_type(old_template, *TABLE_TYPES)))
         self._print_plan(plan, creating=stack is None)
+        if stack is None:
+            self._refuse_existing_tables(template, parameters)
         steps, replica_stepwise = self._stepwise(
             plan,
             body=body,

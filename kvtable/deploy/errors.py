@@ -4,10 +4,8 @@ answers turned into them in one place (`cloudformation_errors`), as the contract
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-
-from botocore.exceptions import ClientError
-from botocore.parsers import ResponseParserError
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from kvtable.aws_errors import error_code, error_message
 
@@ -34,6 +32,20 @@ class StackNotFoundError(UsageError):
     """CloudFormation has no stack by the name given (AWS answers ValidationError "... does not exist")."""
 
 
+class StackMissingError(StackNotFoundError):
+    """A command that works on a deployed stack was named one that is not there (`existing_stack`).
+    Exit code 2: the settings name a stack that does not exist. The line names the stack and region,
+    and the deploy that creates it, with the command's own flags (`flags`, cli/hints.py)."""
+
+    def __init__(self, stack_name: str, region: str | None, flags: str | None = None) -> None:
+        self.stack_name, self.region = stack_name, region
+        where = f" in {region}" if region else ""
+        super().__init__(
+            f"stack {stack_name} does not exist{where}: check --stack-name, --env and --region, or deploy it "
+            f"first with: kvtable deploy {flags or f'--stack-name {stack_name}'}"
+        )
+
+
 class NotImportedError(DeployError):
     """ListImports: no stack imports the export. AWS answers it as a ValidationError; it is an answer
     ("none"), which `importing_stacks` turns into an empty list."""
@@ -51,6 +63,18 @@ class ImportersUnknownError(RefusedError):
         )
 
 
+def refused(
+    action: str, reasons: Sequence[str], say: Callable[[str], None], label: str = "REFUSED"
+) -> RefusedError:
+    """The error refusing `action` (e.g. "deploy KVDatabaseStack"), each reason said once: the first in the
+    error's own line, each other one before it on a `label` line of the report."""
+    for reason in reasons[1:]:
+        say(f"{label}: {reason}")
+    others = len(reasons) - 1
+    more = f" (and {others} more, on the {label} line{'s' if others > 1 else ''} above)" if others else ""
+    return RefusedError(f"refused to {action}: {reasons[0]}{more}")
+
+
 # What a ValidationError's message says, for the answers that are not failures here.
 _ANSWERS: tuple[tuple[str, type[DeployError]], ...] = (
     ("does not exist", StackNotFoundError),
@@ -58,6 +82,9 @@ _ANSWERS: tuple[tuple[str, type[DeployError]], ...] = (
 )
 # The reason a failure without an AWS answer gives, where AWS's error code would be.
 NO_AWS_ANSWER = "no AWS answer"
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 
 @contextlib.contextmanager
@@ -68,6 +95,10 @@ def cloudformation_errors(api: str, failed: Callable[[str], DeployError] | None 
     Any other failure raises `failed(reason)` (AWS's error code, or "no AWS answer" for an endpoint
     that did not answer like AWS) when given; without it, it propagates as botocore raised it, for the
     command's one line (cli/common.py: credentials, access denied, the API and AWS's code, exit 1)."""
+    # Here, not at the top: the error classes above serve `kvtable --help`, which must not load botocore.
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+    from botocore.parsers import ResponseParserError  # noqa: PLC0415
+
     try:
         yield
     except ClientError as error:

@@ -26,3 +26,6 @@ class DeployOptions:
     # The parameters an environment file gave, checked apart so that an error names the file.
     file_parameters: dict[str, str] = field(default_factory=dict)
     settings_file: str = ""
+    # The flags the command was run with (cli/hints.py), repeated in the commands its hints name;
+    # empty: `--stack-name NAME`.
+    command_flags: str = ""

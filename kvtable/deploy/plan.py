@@ -226,8 +226,8 @@ def _index_refusal(logical_id: str, operations: list[IndexOperation]) -> str | N
     return (
         f"{logical_id}: this update creates or deletes {len(operations)} GSIs, and AWS fails an update with "
         'more than one GSI creation or deletion ("Cannot perform more than one GSI creation or deletion '
-        "in a single update\"); 'kvtable deploy --stepwise' runs them as one update each, waiting for each "
-        "index: " + "; then ".join(map(str, operations))
+        'in a single update"); the same deploy with --stepwise added runs them as one update each, waiting '
+        "for each index: " + "; then ".join(map(str, operations))
     )
 
 
@@ -312,7 +312,7 @@ def _replica_refusal(logical_id: str, old: "_Side", new: "_Side") -> tuple[list[
     ]
     return steps, (
         f"{logical_id}: this update adds or removes {len(steps)} replicas, and AWS takes one replica change per "
-        "update; 'kvtable deploy --stepwise' runs them one per update, waiting for each: "
+        "update; the same deploy with --stepwise added runs them one per update, waiting for each: "
         + "; then ".join(sorted(described))
     )
 

@@ -109,15 +109,21 @@ def holds_nothing_deployed(status: str) -> bool:
     return status in NOTHING_DEPLOYED
 
 
-def blocked_message(stack_name: str, status: str) -> str | None:
-    """One line saying why a stack in `status` cannot be deployed and what to do; None if it can be,
-    or if the deploy handles the status itself (a failed create, a failed rollback, nothing deployed)."""
+def region_flag(region: str | None) -> str:
+    """` --region REGION` for an AWS CLI command, so that it runs where the stack is; empty without one."""
+    return f" --region {region}" if region else ""
+
+
+def blocked_message(stack_name: str, status: str, region: str | None = None) -> str | None:
+    """One line saying why a stack in `status` cannot be deployed and what to do (an AWS CLI command
+    names `region`, the stack's, when given); None if it can be, or if the deploy handles the status
+    itself (a failed create, a failed rollback, nothing deployed)."""
     if is_busy(status):
         return f"stack {stack_name} is busy ({status}); wait for it to finish and deploy again"
     if status in UPDATE_FAILED_NO_ROLLBACK:
         return (
             f"stack {stack_name} is UPDATE_FAILED (an update with rollback disabled failed); roll it back with "
-            f"'aws cloudformation rollback-stack --stack-name {stack_name}', then deploy again"
+            f"'aws cloudformation rollback-stack --stack-name {stack_name}{region_flag(region)}', then deploy again"
         )
     if status in DELETE_FAILED:
         return (

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from kvtable.deploy.errors import UsageError
+from kvtable.text_files import read_text_file
 
 Template = dict[str, Any]
 
@@ -39,9 +40,9 @@ def parse_template(body: str | dict[str, Any], origin: str) -> Template:
 def load_template(path: Path) -> tuple[str, Template]:
     """The file's text (sent to CloudFormation as is) and its parsed template."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot read template {path}: {error.strerror}") from error
+        text = read_text_file(path)
+    except UsageError as error:
+        raise UsageError(f"template {error}") from None
     return text, parse_template(text, str(path))
 
 

@@ -37,7 +37,7 @@ from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import DeployError, RefusedError, UsageError
+from kvtable.deploy.errors import DeployError, UsageError, refused
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.parameters import resolve_parameters
 from kvtable.deploy.plan import gsi_definitions
@@ -153,8 +153,7 @@ def compatibility_refusals(expected: dict[str, Any], live: dict[str, Any], table
     schema, key attribute types, a local secondary index the template lacks, or an index with another
     key schema or projection (the import itself would succeed)."""
     refusals = []
-    want_keys = [(k["AttributeName"], k["KeyType"]) for k in expected.get("KeySchema", [])]
-    have_keys = [(k["AttributeName"], k["KeyType"]) for k in live.get("KeySchema", [])]
+    want_keys, have_keys = key_schema_text(expected), key_schema_text(live)
     if want_keys != have_keys:
         refusals.append(
             f"{table_name}'s key schema is {have_keys}, the template's {want_keys}: an update would replace the table"
@@ -170,10 +169,10 @@ def compatibility_refusals(expected: dict[str, Any], live: dict[str, Any], table
     live_indexes = {g["IndexName"]: g for g in live.get("GlobalSecondaryIndexes", [])}
     for index_name, index in sorted(gsi_definitions(expected).items()):
         present = live_indexes.get(index_name)
-        if present is not None and present.get("KeySchema") != index.get("KeySchema"):
+        if present is not None and key_schema_text(present) != key_schema_text(index):
             refusals.append(
-                f"index {index_name} of {table_name} has key schema {present.get('KeySchema')}, the template's "
-                f"{index.get('KeySchema')}: the update would have to delete and create it"
+                f"index {index_name} of {table_name} has key schema {key_schema_text(present)}, the template's "
+                f"{key_schema_text(index)}: the update would have to delete and create it"
             )
         elif present is not None and projection_text(present) != projection_text(index):
             refusals.append(
@@ -189,6 +188,12 @@ def compatibility_refusals(expected: dict[str, Any], live: dict[str, Any], table
             "local indexes are fixed when a table is created, so an update would replace the table"
         )
     return refusals
+
+
+def key_schema_text(definition: dict[str, Any]) -> str:
+    """A table's or index's key schema in one spelling: `PK (HASH), SK (RANGE)`."""
+    keys = [f"{k['AttributeName']} ({k['KeyType']})" for k in definition.get("KeySchema", [])]
+    return ", ".join(keys) or "none"
 
 
 def projection_text(index: dict[str, Any]) -> str:
@@ -290,7 +295,7 @@ class Adopter:
         stack = None if found is None or states.holds_nothing_deployed(found.status) else found
         if stack is not None and not states.is_updatable(stack.status):
             raise DeployError(
-                states.blocked_message(stack.name, stack.status)
+                states.blocked_message(stack.name, stack.status, cf.meta.region_name)
                 or f"stack {stack.name} is {stack.status}; it cannot take a step now"
             )
         deployed = cfn.deployed_template(cf, stack.name) if stack else None
@@ -380,10 +385,8 @@ class Adopter:
             self.say("Differences between the live table and the template, which the update fixes:")
             for check in plan.differences:
                 self.say(f"  {check.name}: {check.actual} (the template: {check.expected})")
-        for refusal in plan.refusals:
-            self.say(f"REFUSED: {refusal}")
         if plan.refusals:
-            raise RefusedError(f"refused to adopt {table}: {plan.refusals[0]}")
+            raise refused(f"adopt {table}", plan.refusals, self.say)
         if self.options.plan_only:
             return 0
         table_id = resources_of_type(self.template, names.TABLE_TYPE)[0]

@@ -33,7 +33,7 @@ from kvtable.cfn.evaluate import TemplateEvaluator
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import DeployError, RefusedError, UsageError
+from kvtable.deploy.errors import DeployError, UsageError, refused
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.replicas import ReplicaWaiter
 from kvtable.deploy.templates import Template
@@ -51,6 +51,8 @@ class GlobalizeOptions:
     regions: tuple[str, ...]
     plan_only: bool = False
     poll_seconds: float = 2.0
+    # The command's flags (cli/hints.py), for the deploy a missing stack's error names.
+    command_flags: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,14 +113,11 @@ class Globalizer:
 
     def plan(self) -> tuple[list[Step], cfn.DeployedStack, Template]:
         """The steps left, read from the stack; changes nothing."""
-        stack = cfn.describe_stack(self.cf, self.options.stack_name)
-        if stack is None:
-            raise UsageError(
-                f"stack {self.options.stack_name} does not exist; deploy the single-region stack first"
-            )
+        stack = cfn.existing_stack(self.cf, self.options.stack_name, self.options.command_flags)
         if not states.is_updatable(stack.status):
             raise DeployError(
-                states.blocked_message(stack.name, stack.status) or f"stack {stack.name} is {stack.status}"
+                states.blocked_message(stack.name, stack.status, self.cf.meta.region_name)
+                or f"stack {stack.name} is {stack.status}"
             )
         home = self.cf.meta.region_name
         if home not in self.options.regions:
@@ -175,8 +174,7 @@ class Globalizer:
         if "import" in kinds and "stream" not in kinds:
             refusal = self._stream_refusal(table_name)
             if refusal:
-                self.say(f"REFUSED: {refusal}")
-                raise RefusedError(f"refused to convert {table_name}: {refusal}")
+                raise refused(f"convert {table_name}", [refusal], self.say)
         if self.options.plan_only or not steps:
             return 0
         for step in steps:

@@ -175,11 +175,9 @@ class Restorer:
         ddb = self.clients.dynamodb
         options = self.options
         check_table_name(options.target_table)
-        stack = cfn.describe_stack(self.clients.cloudformation, options.stack_name)
-        if stack is None:
-            raise UsageError(
-                f"stack {options.stack_name} does not exist; check --stack-name, --env and --region"
-            )
+        stack = cfn.existing_stack(
+            self.clients.cloudformation, options.stack_name, options.command_target.flags
+        )
         table_id = names.TABLE_RESOURCE
         source_name = options.source_table or stack.parameters.get(names.TABLE_NAME_PARAMETER)
         if not source_name:

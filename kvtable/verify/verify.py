@@ -42,17 +42,15 @@ class Verifier(Recording):
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     checks: list[Check] = field(default_factory=list)
+    # The command's flags (cli/hints.py), for the deploy a missing stack's error names.
+    command_flags: str | None = None
 
     # ----- the run -----------------------------------------------------------
 
     def run(self) -> Report:
         """Make every check and return the report. Raises UsageError for a stack that is not there."""
         cf = self.clients.cloudformation
-        stack = cfn.describe_stack(cf, self.stack_name)
-        if stack is None:
-            raise UsageError(
-                f"stack {self.stack_name} does not exist; check --stack-name, --env and --region"
-            )
+        stack = cfn.existing_stack(cf, self.stack_name, self.command_flags)
         resources = cfn.physical_ids(cf, self.stack_name)
         table_ids = resources_of_type(self.expected, *names.TABLE_TYPES)
         if not table_ids or table_ids[0] not in resources:
@@ -104,11 +102,7 @@ class Verifier(Recording):
     def table_report(self, table_name: str) -> Report:
         """The table's checks alone, for a table that is not (yet) the stack's, such as a restored one:
         the template is evaluated as if its TableName parameter named that table."""
-        stack = cfn.describe_stack(self.clients.cloudformation, self.stack_name)
-        if stack is None:
-            raise UsageError(
-                f"stack {self.stack_name} does not exist; check --stack-name, --env and --region"
-            )
+        stack = cfn.existing_stack(self.clients.cloudformation, self.stack_name, self.command_flags)
         table_id = resources_of_type(self.expected, names.TABLE_TYPE)[0]
         parameters = {**stack.parameters, names.TABLE_NAME_PARAMETER: table_name}
         evaluator = TemplateEvaluator(self.expected, stack_context(stack, parameters, {table_id: table_name}))

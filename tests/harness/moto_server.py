@@ -23,7 +23,9 @@ and is driven over HTTP with boto3, exactly like AWS. Added here:
 - a resource with DeletionPolicy Retain that an update removes from the template is
   left as it is, outside the stack, as AWS does (moto deletes it);
 - an update of an AWS::IAM::ManagedPolicy's document becomes the policy's new default
-  version, as on AWS (moto keeps the old document).
+  version, as on AWS (moto keeps the old document);
+- DescribeStackResources by PhysicalResourceId alone answers the stack that holds the
+  resource, or AWS's ValidationError "Stack for <id> does not exist" (moto needs StackName).
 """
 
 import json
@@ -115,6 +117,26 @@ def _list_imports(self: responses.CloudFormationResponse) -> ActionResult:
     if not importers:
         raise ValidationError(message=f"Export '{export_name}' is not imported by any stack.")
     return ActionResult({"Imports": importers})
+
+
+_original_describe_stack_resources = responses.CloudFormationResponse.describe_stack_resources
+
+
+def _describe_stack_resources(self: responses.CloudFormationResponse) -> ActionResult:
+    physical_id = self._get_param("PhysicalResourceId")
+    if self._get_param("StackName") or not physical_id:
+        return _original_describe_stack_resources(self)
+    for stack in self.cloudformation_backend.stacks.values():
+        # Only the resources the stack has created: listing the others would create them.
+        created = [
+            resource
+            for logical_id, resource in stack.resource_map._parsed_resources.items()
+            if logical_id in stack.resource_map._resource_json_map
+        ]
+        held = [r for r in created if getattr(r, "physical_resource_id", None) == physical_id]
+        if held and stack.status != "DELETE_COMPLETE":
+            return ActionResult({"StackResources": [responses.StackResourceDTO(stack, r) for r in held]})
+    raise ValidationError(message=f"Stack for {physical_id} does not exist")
 
 
 def _update_termination_protection(self: responses.CloudFormationResponse) -> ActionResult:
@@ -219,6 +241,7 @@ responses.CloudFormationResponse.create_change_set = _create_change_set_response
 dynamodb_responses.DynamoHandler.update_table = _update_table  # type: ignore[method-assign]
 models.CloudFormationBackend.execute_change_set = _execute_change_set  # type: ignore[method-assign]
 responses.CloudFormationResponse.list_imports = _list_imports  # type: ignore[attr-defined]
+responses.CloudFormationResponse.describe_stack_resources = _describe_stack_resources  # type: ignore[method-assign]
 responses.CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
 table_updates.install()
 
