@@ -61,19 +61,26 @@ class NotOwnerError(ConditionFailedError):
 
 
 class PartialWriteError(KvTableError):
-    """A bulk write stopped part way; `written` entries from the start are written, so a caller resumes there."""
+    """A bulk write stopped part way; `written` entries from the start are written, so a caller resumes there.
 
-    def __init__(self, message: str, written: int) -> None:
+    `failed`: the first and last entry (counted from 1) of the write that failed, when known."""
+
+    def __init__(self, message: str, written: int, failed: tuple[int, int] | None = None) -> None:
         super().__init__(message)
         self.written = written
+        self.failed = failed
 
 
 class InvalidEntryError(InvalidInputError):
-    """A bulk load met a bad entry; its chunk and the rest were not written, `written` entries from the start were."""
+    """A bulk load met a bad entry; its chunk and the rest were not written, `written` entries from the start were.
 
-    def __init__(self, message: str, written: int) -> None:
+    `entry`: the bad entry's number (counted from 1) when the entry itself was refused; None when reading
+    the entries failed (the iterator raised)."""
+
+    def __init__(self, message: str, written: int, entry: int | None = None) -> None:
         super().__init__(message)
         self.written = written
+        self.entry = entry
 
 
 class NotHomeRegionError(KvTableError):

@@ -79,7 +79,8 @@ def test_a_bad_entry_refuses_its_chunk_and_says_where_to_resume(store: KvTable, 
     entries = CountingEntries(200, bad_at=110)  # in the fifth chunk: entries 101 to 125
     with pytest.raises(InvalidEntryError, match="entries 101 to 125") as refused:
         store.load_keys("ns", entries, workers=workers)
-    assert refused.value.written == 100
+    assert (refused.value.written, refused.value.entry) == (100, 111)
+    assert str(refused.value).startswith("entry 111: key 'bad#key' contains '#'")
     assert entries.taken == 125  # nothing after the bad chunk was read
     assert store.count_keys("ns", consistent=True) == 100
     written = {k["SK"] for k in store.iter_keys("ns", consistent=True)}
@@ -103,6 +104,7 @@ def test_a_failed_write_says_how_many_entries_are_written_and_a_resume_finishes(
     # The third request is throttled. One writer sends the chunks in order: two are written. Two writers
     # send chunks 2 and 3 together, either may arrive third: the prefix ends before whichever it was.
     assert written == 50 if workers == 1 else written in (50, 75)
+    assert failed.value.failed == (written + 1, written + 25)  # the refused write is the one after them
     assert {f"KEY#{k}" for k, _ in entries[:written]} <= {
         k["SK"] for k in store.iter_keys("ns", consistent=True)
     }

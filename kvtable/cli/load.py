@@ -2,96 +2,188 @@
 
 Streams the file (memory does not grow with its length), writes 25 keys a request with
 --workers threads, and shows a progress bar with rate and ETA. A bad line or a failed write
-stops the load and says how many entries from the start are written: run it again with
---skip that number to resume (writing an entry twice is harmless).
+stops the load with the file's line number, what is written, and the command that continues
+it (with --skip the number of entries written; writing an entry twice is harmless).
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
+import shlex
 import sys
 import time
+import unicodedata
+from collections import deque
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
 from kvtable import key_design as kd
+from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
-from kvtable.cli.settings import add_environment_arguments, resolve_settings
+from kvtable.cli.settings import add_environment_arguments, add_table_arguments, resolve_settings
 from kvtable.entities import JsonValue
 from kvtable.errors import InvalidEntryError, InvalidInputError, PartialWriteError
 
 STDIN = "-"
+FIELDS = ("key", "value")
+ENTRY_SHAPE = '{"key": "...", "value": ...}'
+UTF16_AND_32_MARKS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-def _utf8_lines(lines: IO[bytes]) -> Iterator[tuple[int, str]]:
-    """Each line with its number, decoded here so that text that is not UTF-8 names its line."""
-    for number, raw in enumerate(lines, start=1):
+class EntryLines:
+    """The file line of each entry lately read (skipped ones too) and the reader's failure: enough to say
+    where a load stopped, in the file's own line numbers, with memory bounded by `keep` entries."""
+
+    def __init__(self, keep: int) -> None:
+        self.recent: deque[int] = deque(maxlen=keep)
+        self.read = 0  # entries read, skipped ones included
+        self.failure: InvalidInputError | None = None
+
+    def add(self, line: int) -> None:
+        """The next entry is on `line`."""
+        self.read += 1
+        self.recent.append(line)
+
+    def line(self, entry: int) -> int | None:
+        """The line of entry number `entry` (from 1, skipped entries included), if still remembered."""
+        index = entry - (self.read - len(self.recent)) - 1
+        return self.recent[index] if 0 <= index < len(self.recent) else None
+
+
+def _quoted(text: str) -> str:
+    """`text` as JSON, cut short: safe to show on one line whatever the file holds."""
+    shown = json.dumps(text)
+    return shown if len(shown) <= 60 else shown[:56] + '..."'
+
+
+def _printable(text: str) -> str:
+    """`text` with control characters and line breaks escaped (`\\n`), so that an error stays one line
+    whatever a file's keys, values or name hold."""
+    return "".join(
+        char.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp")
+        else char
+        for char in text
+    )
+
+
+def _kind(value: object) -> str:
+    """The JSON name of a parsed value's type."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _utf8_lines(lines: IO[bytes], name: str) -> Iterator[tuple[int, str]]:
+    """Each line with its number, decoded here so that text that is not UTF-8 names its line (as
+    kvtable.text_files does for whole files): a UTF-8 byte-order mark is dropped, UTF-16 and UTF-32 refused."""
+    for number, line in enumerate(lines, start=1):
+        if number == 1 and (line.startswith(UTF16_AND_32_MARKS) or 0 in line[:2]):
+            raise InvalidInputError(f"{name} is UTF-16 or UTF-32 text; save it as UTF-8")
         try:
-            yield number, raw.decode("utf-8")
+            yield number, line.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as error:
-            raise InvalidInputError(f"line {number} is not UTF-8 text ({error.reason})") from None
+            raise InvalidInputError(
+                f"{name} is not UTF-8 text (byte 0x{line[error.start]:02x} on line {number}); save it as UTF-8"
+            ) from None
 
 
-def jsonl_entries(lines: IO[bytes], skip: int = 0) -> Iterator[tuple[str, JsonValue]]:
-    """(key, value) from each non-blank line after the first `skip` entries; InvalidInputError names a bad line."""
+def _entry(line: str, where: str) -> tuple[str, JsonValue]:
+    """The (key, value) of one line; InvalidInputError says what is wrong `where`."""
+    try:
+        entry = json.loads(line.rstrip("\r\n"), parse_float=Decimal)  # so that a column is on this line
+    except json.JSONDecodeError as error:
+        raise InvalidInputError(f"{where} is not JSON ({error.msg} at column {error.colno})") from None
+    except RecursionError:
+        raise InvalidInputError(f"{where} is not JSON this can read (nested too deeply)") from None
+    except ValueError:  # an integer past Python's limit on digits
+        raise InvalidInputError(f"{where} is not JSON this can read (a number has too many digits)") from None
+    if not isinstance(entry, dict):
+        raise InvalidInputError(f"{where} is {_kind(entry)}, not an object {ENTRY_SHAPE}")
+    unknown = [field for field in entry if field not in FIELDS]
+    if unknown:
+        names = ", ".join(_quoted(field) for field in unknown[:3]) + (
+            f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        )
+        plural = "s" if len(unknown) > 1 else ""
+        raise InvalidInputError(
+            f'{where} has the unknown field{plural} {names}; an entry has only "key" and "value"'
+        )
+    if "key" not in entry:
+        raise InvalidInputError(f'{where} has no "key" field; an entry is {ENTRY_SHAPE}')
+    if not isinstance(entry["key"], str):
+        raise InvalidInputError(f'{where}: "key" is {_kind(entry["key"])}, not a string')
+    return entry["key"], entry.get("value")
+
+
+def jsonl_entries(
+    lines: IO[bytes], skip: int = 0, *, name: str = "input", positions: EntryLines | None = None
+) -> Iterator[tuple[str, JsonValue]]:
+    """(key, value) from each non-blank line after the first `skip` entries; InvalidInputError names a bad
+    line of `name` by its number in the file. `positions` notes each entry's line and the failure."""
     seen = 0
-    for number, line in _utf8_lines(lines):
-        if not line.strip():
-            continue
-        seen += 1
-        if seen <= skip:
-            continue
-        try:
-            entry = json.loads(line, parse_float=Decimal)
-        except (json.JSONDecodeError, RecursionError) as error:
-            raise InvalidInputError(f"line {number} is not JSON ({error})") from None
-        if not isinstance(entry, dict) or set(entry) - {"key", "value"} or "key" not in entry:
-            raise InvalidInputError(f'line {number} must be an object {{"key": "...", "value": ...}}')
-        if not isinstance(entry["key"], str):
-            raise InvalidInputError(f"line {number}: the key must be a string")
-        yield entry["key"], entry.get("value")
+    try:
+        for number, line in _utf8_lines(lines, name):
+            if not line.strip():
+                continue
+            seen += 1
+            if positions is not None:
+                positions.add(number)
+            if seen <= skip:
+                continue
+            yield _entry(line, f"{name} line {number}")
+    except InvalidInputError as error:
+        if positions is not None:
+            positions.failure = error
+        raise
 
 
-def count_entries(path: Path) -> int:
+def count_entries(path: Path, name: str = "input") -> int:
     """Non-blank lines of the file: the total for the progress bar's ETA."""
     with path.open("rb") as lines:
-        return sum(1 for _, line in _utf8_lines(lines) if line.strip())
+        return sum(1 for _, line in _utf8_lines(lines, name) if line.strip())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """FILE, --namespace, --workers, --ttl, --skip, the table and the AWS settings."""
     parser.add_argument(
-        "file", metavar="FILE", help='a JSON Lines file of {"key", "value"} objects, or - for stdin'
+        "file",
+        metavar="FILE",
+        type=kinds.input_file_or_stdin,
+        help='a JSON Lines file of {"key", "value"} objects, or - for stdin',
     )
-    parser.add_argument("--namespace", required=True, help="the namespace to load into")
+    parser.add_argument(
+        "--namespace", required=True, type=kinds.namespace_name, help="the namespace to load into"
+    )
     parser.add_argument(
         "--workers",
-        type=int,
+        type=kinds.Count(1, 16),
         default=4,
         help="parallel writers, 1 to 16 (default 4; see docs/data-contract.md)",
     )
-    parser.add_argument("--ttl", type=int, help="expire every loaded key at this time (epoch seconds)")
+    parser.add_argument(
+        "--ttl", type=kinds.EPOCH_SECONDS, help="expire every loaded key at this time (epoch seconds)"
+    )
     parser.add_argument(
         "--skip",
-        type=int,
+        type=kinds.Count(0, 10**15),
         default=0,
         help="skip this many entries first: resume where an earlier load stopped",
     )
-    parser.add_argument(
-        "--table-name", help=f"the table (default: the --env file's TableName, or {kd.DEFAULT_TABLE_NAME})"
-    )
-    parser.add_argument("--gsi-name", default=kd.DEFAULT_GSI_NAME, help="the index (default: %(default)s)")
+    add_table_arguments(parser, "the table", "the index", from_file=True)
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
     add_environment_arguments(parser, stack=False)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the file; 0 when every entry is written."""
+    from kvtable.contract.bulk import BATCH_WRITE_LIMIT, MAX_WORKERS  # noqa: PLC0415
     from kvtable.progress import ProgressBar  # noqa: PLC0415
     from kvtable.store import RECOMMENDED_CLIENT_CONFIG, KvTable  # noqa: PLC0415
+    from kvtable.text_files import file_problem  # noqa: PLC0415
 
     if args.skip < 0:
         raise InvalidInputError(f"--skip must be 0 or more, got {args.skip}")
@@ -99,31 +191,46 @@ def run(args: argparse.Namespace) -> int:
     environment_table = settings.environment.parameters.get("TableName") if settings.environment else None
     table_name = args.table_name or environment_table or kd.DEFAULT_TABLE_NAME
     path = None if args.file == STDIN else Path(args.file)
-    if path is not None and not path.is_file():
-        raise InvalidInputError(f"{args.file}: no such file")
-    total = None if path is None else max(count_entries(path) - args.skip, 0)
+    name = "stdin" if path is None else _printable(args.file)
+    problem = None if path is None else file_problem(path)
+    if problem:
+        raise InvalidInputError(problem)
+    total = None if path is None else max(count_entries(path, name) - args.skip, 0)
     client = settings.session().client(
         "dynamodb", endpoint_url=settings.endpoint_url, config=RECOMMENDED_CLIENT_CONFIG
     )
     store = KvTable(client, table_name, args.gsi_name)
     bar = ProgressBar(sys.stderr, total, time.monotonic())
+    drawn = False
 
     def show(done: int) -> None:
+        nonlocal drawn
         if not args.quiet:
             bar.update(done, time.monotonic())
+            drawn = True
 
-    lines = sys.stdin.buffer if path is None else path.open("rb")
+    # The writes in flight trail the reader by at most two chunks a worker: remember that many lines.
+    positions = EntryLines((2 * MAX_WORKERS + 2) * BATCH_WRITE_LIMIT)
+    try:
+        lines = sys.stdin.buffer if path is None else path.open("rb")
+    except OSError as error:
+        raise InvalidInputError(f"{name}: cannot read it ({error.strerror})") from None
     try:
         written = store.load_keys(
             args.namespace,
-            jsonl_entries(lines, args.skip),
+            jsonl_entries(lines, args.skip, name=name, positions=positions),
             args.ttl,
             workers=args.workers,
             on_progress=show,
         )
     except (InvalidEntryError, PartialWriteError) as error:
-        resume = args.skip + error.written
-        raise type(error)(f"{error}; to resume, run again with --skip {resume}", resume) from error
+        if drawn and sys.stderr.isatty():
+            sys.stderr.write("\n")  # end the bar's line, so the error is a line of its own
+        if _table_missing(error):
+            region, url = str(client.meta.region_name), str(client.meta.endpoint_url).rstrip("/")
+            missing = _missing_table_line(args, table_name, bool(environment_table), region, url)
+            raise InvalidInputError(missing) from error
+        raise _stopped(args, name, positions, error) from error
     finally:
         if path is not None:
             lines.close()
@@ -131,6 +238,104 @@ def run(args: argparse.Namespace) -> int:
         bar.finish(written, time.monotonic())
     print(f"loaded {written:,} entries into namespace {args.namespace!r} of table {table_name}")
     return 0
+
+
+def _stopped(
+    args: argparse.Namespace, name: str, positions: EntryLines, error: InvalidEntryError | PartialWriteError
+) -> InvalidEntryError | PartialWriteError:
+    """The one line for a load that stopped: the file's line at fault, what is written, the command to go on."""
+    done = args.skip + error.written  # entries from the start of the file, skipped ones included
+    last = positions.line(done)
+    lines = "" if last is None else " (line 1)" if last == 1 else f" (lines 1 to {last})"
+    if done == 0:
+        written = "nothing is written"
+    elif done == 1:
+        written = f"the first entry{lines} is written"
+    else:
+        written = f"the first {done} entries{lines} are written"
+    command = continue_command(args, done)
+    if isinstance(error, PartialWriteError):
+        cause = str(error.__cause__ or error)
+        failed = ""
+        if error.failed is not None:
+            first, end = (positions.line(args.skip + entry) for entry in error.failed)
+            failed = f" lines {first} to {end} of" if first is not None and end is not None else ""
+        return PartialWriteError(
+            _printable(f"writing{failed} {name} failed: {cause}; {written}; to continue: {command}"), done
+        )
+    if error.entry is not None:
+        line = positions.line(args.skip + error.entry)
+        where = f"entry {args.skip + error.entry}" if line is None else f"line {line}"
+        head = f"{name} {where}: {error.__cause__ or error}"
+    else:
+        head = str(positions.failure or error)
+    return InvalidEntryError(
+        _printable(f"{head}; {written}; after fixing it, {'continue' if done else 'run'}: {command}"), done
+    )
+
+
+def continue_command(args: argparse.Namespace, skip: int) -> str:
+    """The `kvtable load` command that loads the file again after its first `skip` entries."""
+    from kvtable.environments import DEFAULT_CONFIG_DIR  # noqa: PLC0415
+
+    words = ["kvtable", "load"]
+    if args.env:
+        words += ["--env", str(args.env)]
+        if Path(args.config_dir) != DEFAULT_CONFIG_DIR:
+            words += ["--config-dir", str(args.config_dir)]
+    for flag, value in [
+        ("--profile", args.profile),
+        ("--region", args.region),
+        ("--endpoint-url", args.endpoint_url),
+        ("--table-name", args.table_name),
+        ("--gsi-name", None if args.gsi_name == kd.DEFAULT_GSI_NAME else args.gsi_name),
+        ("--namespace", args.namespace),
+        ("--workers", None if args.workers == 4 else args.workers),
+        ("--ttl", args.ttl),
+        ("--skip", skip or None),
+    ]:
+        if value is not None:
+            words += [flag, str(value)]
+    if args.quiet:
+        words.append("--quiet")
+    if args.file.startswith("-") and args.file != STDIN:
+        words.append("--")
+    words.append(args.file)
+    return shlex.join(words) + (" (with the same input on stdin)" if args.file == STDIN else "")
+
+
+def _table_missing(error: BaseException) -> bool:
+    """Whether DynamoDB answered, somewhere down the causes, that the table does not exist."""
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    from kvtable.aws_errors import error_code  # noqa: PLC0415
+
+    cause = error.__cause__
+    while cause is not None:
+        if isinstance(cause, ClientError) and error_code(cause) == "ResourceNotFoundException":
+            return True
+        cause = cause.__cause__
+    return False
+
+
+def _missing_table_line(
+    args: argparse.Namespace, table_name: str, from_file: bool, region: str, url: str
+) -> str:
+    """The table that does not exist, where it was looked for, and what to do."""
+    source = (
+        "--table-name" if args.table_name else "the --env file's TableName" if from_file else "the default"
+    )
+    on_aws = ".amazonaws.com" in url  # also amazonaws.com.cn
+    where = f"region {region}" if on_aws else f"{url} (region {region})"
+    fix = (
+        "deploy the stack first (kvtable deploy)"
+        if on_aws
+        else "create it there first (kvtable deploy; on DynamoDB Local, kvtable local creates it)"
+    )
+    return (
+        f"table {table_name} ({source}) does not exist in {where}; {fix}, "
+        "or name an existing table with --table-name or --env"
+    )
 
 
 LOAD = Command(

@@ -104,19 +104,22 @@ class BulkKeyOperations:
 
         def batch(chunk: list[tuple[str, JsonValue]]) -> list[dict[str, Any]]:
             latest: dict[str, Item] = {}
-            for key, value in chunk:
-                sort = kd.key_sort_key(key)
-                attributes = key_attributes(partition, sort, to_storable(value), timestamp, expires)
-                item = serialize_item(
-                    {
-                        kd.PARTITION_KEY: partition,
-                        kd.SORT_KEY: sort,
-                        **attributes,
-                        kd.CREATED_AT: timestamp,
-                        VERSION: 1,
-                    }
-                )
-                check_item_size(item)
+            for offset, (key, value) in enumerate(chunk):
+                try:
+                    sort = kd.key_sort_key(key)
+                    attributes = key_attributes(partition, sort, to_storable(value), timestamp, expires)
+                    item = serialize_item(
+                        {
+                            kd.PARTITION_KEY: partition,
+                            kd.SORT_KEY: sort,
+                            **attributes,
+                            kd.CREATED_AT: timestamp,
+                            VERSION: 1,
+                        }
+                    )
+                    check_item_size(item)
+                except InvalidInputError as error:
+                    raise _RefusedEntryError(str(error), offset) from error
                 # DynamoDB refuses a batch naming one key twice; the last value wins, as with puts.
                 latest[sort] = item
             return [{"PutRequest": {"Item": item}} for item in latest.values()]
@@ -137,6 +140,14 @@ def _entries(entries: Iterable[tuple[str, JsonValue]]) -> Iterator[tuple[str, Js
         if not isinstance(entry, tuple) or len(entry) != 2:
             raise InvalidInputError(f"each entry must be a (key, value) pair, got {entry!r:.80}")
         yield entry
+
+
+class _RefusedEntryError(InvalidInputError):
+    """The entry at `offset` in its chunk is refused (turned into InvalidEntryError with its number)."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
 
 
 class _StreamedLoad:
@@ -167,14 +178,22 @@ class _StreamedLoad:
         if self.on_progress is not None:
             self.on_progress(self.total_done)
 
+    def _entries_of(self, number: int) -> tuple[int, int]:
+        """The first and last entry (counted from 1) of chunk `number`."""
+        first = number * BATCH_WRITE_LIMIT + 1
+        return first, first + self.sizes[number] - 1
+
     def _put_requests(self, number: int, chunk: list[tuple[str, JsonValue]]) -> list[dict[str, Any]]:
         try:
             return self.batch(chunk)
         except InvalidInputError as error:
+            first, last = self._entries_of(number)
+            entry = first + error.offset if isinstance(error, _RefusedEntryError) else None
             raise InvalidEntryError(
-                f"{error} (in the chunk of entries {number * BATCH_WRITE_LIMIT + 1} to "
-                f"{number * BATCH_WRITE_LIMIT + len(chunk)}; that chunk was not written)",
+                ("" if entry is None else f"entry {entry}: ")
+                + f"{error} (in the chunk of entries {first} to {last}; that chunk was not written)",
                 self.written,
+                entry,
             ) from error
 
     def _numbered(
@@ -188,7 +207,7 @@ class _StreamedLoad:
                 chunk = next(chunks, None)
             except InvalidInputError as error:
                 raise InvalidEntryError(
-                    f"{error} (reading entries after {number * BATCH_WRITE_LIMIT}; nothing after them was written)",
+                    f"{error} (reading entries from {number * BATCH_WRITE_LIMIT + 1} on; none of them was written)",
                     self.written,
                 ) from error
             if chunk is None:
@@ -200,22 +219,29 @@ class _StreamedLoad:
     def run(self, chunks: Iterator[list[tuple[str, JsonValue]]]) -> int:
         if self.workers == 1:
             for number, requests in self._numbered(chunks):
-                self._write(requests)
+                self._write(number, requests)
                 self._finished(number)
             return self.written
         return self._run_parallel(chunks)
 
-    def _write(self, requests: list[dict[str, Any]]) -> None:
+    def _write(self, number: int, requests: list[dict[str, Any]]) -> None:
         try:
             self.requests.batch_write("load keys", requests)
         except KvTableError as error:
-            raise PartialWriteError(
-                f"{error}; {self.written} entries from the start are written", self.written
-            ) from error
+            raise self._partial(error, number) from error
+
+    def _partial(self, failure: BaseException, number: int) -> PartialWriteError:
+        """The error for a failed write of chunk `number`: where the written entries end, and which failed."""
+        first, last = self._entries_of(number)
+        return PartialWriteError(
+            f"{failure} (writing entries {first} to {last}); {self.written} entries from the start are written",
+            self.written,
+            (first, last),
+        )
 
     def _run_parallel(self, chunks: Iterator[list[tuple[str, JsonValue]]]) -> int:
         in_flight: dict[Future[None], int] = {}
-        failure: BaseException | None = None
+        failure: tuple[BaseException, int] | None = None
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="kvtable-load") as pool:
             try:
                 for number, requests in self._numbered(chunks):
@@ -231,26 +257,26 @@ class _StreamedLoad:
                 # The writes already under way finish first, so the resume point counts them.
                 failure = self._collect(in_flight, None)
                 if failure is None:
-                    raise InvalidEntryError(str(error), self.written) from error.__cause__
+                    raise InvalidEntryError(str(error), self.written, error.entry) from error.__cause__
             except BaseException:
                 self._collect(in_flight, None)
                 raise
             failure = self._collect(in_flight, None) or failure
         if failure is not None:
-            raise PartialWriteError(
-                f"{failure}; {self.written} entries from the start are written", self.written
-            ) from failure
+            raise self._partial(*failure) from failure[0]
         return self.written
 
-    def _collect(self, in_flight: dict[Future[None], int], how: str | None) -> BaseException | None:
-        """Wait for one write (FIRST_COMPLETED) or all (None); the first failure seen, if any."""
+    def _collect(
+        self, in_flight: dict[Future[None], int], how: str | None
+    ) -> tuple[BaseException, int] | None:
+        """Wait for one write (FIRST_COMPLETED) or all (None); the first failure seen and its chunk, if any."""
         done, _ = wait(list(in_flight), return_when=how or "ALL_COMPLETED")
-        failure: BaseException | None = None
+        failure: tuple[BaseException, int] | None = None
         for future in done:
             number = in_flight.pop(future)
             error = future.exception()
             if error is None:
                 self._finished(number)
             elif failure is None:
-                failure = error
+                failure = (error, number)
         return failure
