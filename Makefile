@@ -18,15 +18,16 @@ CODE := kvtable cfn_rules scripts tests build_template.py
 # `make deploy ENV=prod` reads config/prod.toml (as do plan, outputs and verify).
 ENV_ARG := $(if $(ENV),--env $(ENV))
 
-.PHONY: help template test unit soak lint check local local-cloudformation demo bench deploy plan outputs verify restore adopt load migrate cost java engines clean
+.PHONY: help template test unit soak lint check docs-samples local local-cloudformation demo bench deploy plan outputs verify restore adopt load migrate cost java engines clean
 
 help:
-	@echo "make template  build templates/ from the code"
+	@echo "make template  build templates/ and iam/ from the code"
 	@echo "make test      run the whole test suite (DynamoDB Local and moto start by themselves)"
 	@echo "make unit      the tests that need no engine, Java, Node or second virtualenv (seconds)"
 	@echo "make soak      the migration tests at 200,000 keys (MIGRATE_SOAK_ITEMS; tens of minutes)"
 	@echo "make lint      cfn-lint (with cfn_rules/), checkov, parliament, ruff and mypy --strict"
 	@echo "make check     templates up to date, and lint"
+	@echo "make docs-samples  rewrite the command output the docs show, from real runs on the local engines"
 	@echo "make local     run DynamoDB Local in the foreground for a person to use"
 	@echo "make demo      the six access patterns on DynamoDB Local, with consumed capacity"
 	@echo "make bench     benchmarks on DynamoDB Local: load, list, bulk loads, import cost, client CPU"
@@ -88,6 +89,11 @@ lint: $(VENV_STAMP) $(CHECKERS_STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff format --check $(CODE)
 	$(VENV)/bin/mypy $(CODE)
 
+# Each sample block of command output in README.md and docs/*.md (`<!-- sample: NAME -->`), produced
+# afresh by tests/doc_samples.py on the local engines; without the variable the test only compares.
+docs-samples: $(VENV_STAMP) engines
+	KVTABLE_UPDATE_DOC_SAMPLES=1 $(PY) -m pytest -q tests/test_doc_samples.py
+
 check: $(VENV_STAMP)
 	$(PY) build_template.py --check
 	$(MAKE) --no-print-directory lint
@@ -111,7 +117,7 @@ deploy: $(VENV_STAMP)
 	$(PY) -m scripts.deploy $(ENV_ARG) $(ARGS)
 
 plan: $(VENV_STAMP)
-	$(PY) -m scripts.deploy --plan $(ENV_ARG) $(ARGS)
+	$(PY) -m scripts.plan $(ENV_ARG) $(ARGS)
 
 outputs: $(VENV_STAMP)
 	$(PY) -m scripts.outputs $(ENV_ARG) $(ARGS)

@@ -1,6 +1,11 @@
 """Reading botocore's ClientError: the error code and message AWS sent."""
 
-from botocore.exceptions import ClientError
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # botocore is imported by whoever holds a ClientError, not by this light module
+    from botocore.exceptions import ClientError
 
 
 def error_code(error: ClientError) -> str:

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kvtable.aws_names import endpoint_problem, region_problem
 from kvtable.deploy.errors import UsageError
 from kvtable.deploy.parameters import check_stack_name, check_tags
+from kvtable.text_files import read_text_file
 
 DEFAULT_CONFIG_DIR = Path("config")
 ENVIRONMENT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-ENDPOINT_PATTERN = re.compile(r"^https?://[^\s/]+")
 
 # Each key a file may hold, with what it means (shown in the error for an unknown key).
 KNOWN_KEYS: dict[str, str] = {
@@ -93,11 +93,11 @@ def parse_environment(name: str, path: Path, text: str) -> Environment:
     if stack_name is not None:
         _in_file(path, check_stack_name, stack_name)
     region = _string(path, "region", data["region"]) if "region" in data else None
-    if region is not None and not REGION_PATTERN.fullmatch(region):
-        raise UsageError(f"{path}: region {region!r} is not an AWS region name such as 'eu-west-1'")
+    if region is not None and region_problem(region):
+        raise UsageError(f"{path}: {region_problem(region)}")
     endpoint_url = _string(path, "endpoint_url", data["endpoint_url"]) if "endpoint_url" in data else None
-    if endpoint_url is not None and not ENDPOINT_PATTERN.match(endpoint_url):
-        raise UsageError(f"{path}: endpoint_url {endpoint_url!r} must start with http:// or https://")
+    if endpoint_url is not None and endpoint_problem(endpoint_url):
+        raise UsageError(f"{path}: endpoint_url: {endpoint_problem(endpoint_url)}")
     tags = _string_table(path, "tags", data["tags"]) if "tags" in data else None
     if tags is not None:
         _in_file(path, check_tags, tags)
@@ -125,12 +125,12 @@ def _in_file(path: Path, check: Any, value: Any) -> None:
 def load_environment(name: str, config_dir: Path = DEFAULT_CONFIG_DIR) -> Environment:
     """Read and check environment `name` from `config_dir`."""
     path = environment_path(name, config_dir)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         known = sorted(p.stem for p in config_dir.glob("*.toml")) if config_dir.is_dir() else []
         hint = f"; environments in {config_dir}: {', '.join(known)}" if known else ""
-        raise UsageError(f"environment file {path} does not exist{hint}") from None
-    except OSError as error:
-        raise UsageError(f"cannot read environment file {path}: {error.strerror}") from error
+        raise UsageError(f"environment file {path} does not exist{hint}")
+    try:
+        text = read_text_file(path)
+    except UsageError as error:
+        raise UsageError(f"environment file {error}") from None
     return parse_environment(name, path, text)

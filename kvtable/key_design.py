@@ -16,6 +16,8 @@ SORT_KEY: Final = "SK"
 GSI1_PARTITION_KEY: Final = "GSI1PK"
 GSI1_SORT_KEY: Final = "GSI1SK"
 TTL_ATTRIBUTE: Final = "ttl"
+# The latest TTL taken as epoch seconds: later ones are milliseconds or microseconds by mistake.
+MAX_PLAUSIBLE_TTL: Final = 32_503_680_000  # 3000-01-01T00:00:00Z
 
 KEY_ATTRIBUTES: Final = (PARTITION_KEY, SORT_KEY, GSI1_PARTITION_KEY, GSI1_SORT_KEY)
 

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from kvtable.cli.adopt import ADOPT
-from kvtable.cli.command import run_script
+from kvtable.cli.command import process_exit, run_script
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -12,4 +12,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(process_exit(main, "adopt"))

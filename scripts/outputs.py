@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from kvtable.cli.command import run_script
+from kvtable.cli.command import process_exit, run_script
 from kvtable.cli.outputs import OUTPUTS
 
 
@@ -12,4 +12,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(process_exit(main, "outputs"))

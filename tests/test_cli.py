@@ -43,16 +43,22 @@ def test_help_lists_every_subcommand_with_its_one_line_summary(capsys: pytest.Ca
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
 def test_each_subcommand_help_shows_examples_that_parse(
-    command: object, capsys: pytest.CaptureFixture[str]
+    command: object, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     name = command.name  # type: ignore[attr-defined]
     code, out, _ = run([name, "--help"], capsys)
     assert code == 0
     assert "examples:\n  kvtable " + name in out
+    # The files an example names exist where it runs (input files are checked as the flags are read).
+    monkeypatch.chdir(tmp_path)
     for example in command.examples:  # type: ignore[attr-defined]
-        argv = shlex.split(example.split(">>")[0])
+        argv = shlex.split(example.split(">>")[0], comments=True)
         assert argv[:2] == ["kvtable", name]
-        build_parser().parse_args(argv[1:])  # exits 2 on an unknown flag
+        for word in argv:
+            if word.endswith((".yaml", ".json", ".toml", ".jsonl")):
+                (tmp_path / word).parent.mkdir(parents=True, exist_ok=True)
+                (tmp_path / word).touch()
+        build_parser().parse_args(argv[1:])  # exits 2 on an unknown flag or a bad value
 
 
 def test_version_is_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -155,10 +161,17 @@ def test_bad_settings_in_the_file_are_one_line_exit_2_and_nothing_is_called(
     assert no_calls == []
 
 
-def test_debug_shows_the_error_itself(tmp_path: Path) -> None:
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "dev.toml").write_text("colour = 'blue'")
-    with pytest.raises(Exception, match="unknown key colour"):
-        main(["deploy", "--env", "dev", "--config-dir", str(tmp_path), "--debug"])
+    code, _, err = run(["deploy", "--env", "dev", "--config-dir", str(tmp_path), "--debug"], capsys)
+    assert code == 2
+    assert err.startswith("Traceback (most recent call last):")
+    assert "UsageError:" in err
+    assert err.splitlines()[-1].startswith(
+        f"kvtable deploy: error: {tmp_path / 'dev.toml'}: unknown key colour"
+    )
 
 
 def test_a_missing_environment_file_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -168,3 +181,97 @@ def test_a_missing_environment_file_is_exit_2(capsys: pytest.CaptureFixture[str]
         f"kvtable plan: error: environment file {ROOT}/config/staging.toml does not exist; "
         f"environments in {ROOT}/config: dev, prod\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "AWS_ENDPOINT_URL",
+            "foo",
+            "AWS_ENDPOINT_URL: endpoint URL 'foo' must start with http:// or https://",
+        ),
+        (
+            "AWS_ENDPOINT_URL",
+            "ftp://x",
+            "AWS_ENDPOINT_URL: endpoint URL 'ftp://x' must start with http:// or https://",
+        ),
+        (
+            "AWS_ENDPOINT_URL_DYNAMODB",
+            "http://",
+            "AWS_ENDPOINT_URL_DYNAMODB: endpoint URL 'http://' has no host",
+        ),
+        ("AWS_REGION", "mars-1", "AWS_REGION: region 'mars-1' is not an AWS region name such as 'eu-west-1'"),
+    ],
+)
+@pytest.mark.parametrize(
+    "command", [["outputs"], ["verify"], ["plan"], ["load", "-", "--namespace", "n1"], ["demo"]]
+)
+def test_a_bad_region_or_endpoint_in_the_environment_is_one_line_exit_2(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    command: list[str],
+    variable: str,
+    value: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    monkeypatch.setenv(variable, value)
+    code, _, err = run(command, capsys)
+    assert (code, err) == (2, f"kvtable {command[0]}: error: {message}\n")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('stack_name = "S"\n'.encode("utf-16"), "is UTF-16 or UTF-32 text; save it as UTF-8"),
+        (b'stack_name = "caf\xe9"\n', "is not UTF-8 text (byte 0xe9 on line 1); save it as UTF-8"),
+    ],
+)
+def test_an_environment_file_in_another_encoding_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    (tmp_path / "dev.toml").write_bytes(content)
+    code, _, err = run(["outputs", "--env", "dev", "--config-dir", str(tmp_path)], capsys)
+    assert (code, err) == (2, f"kvtable outputs: error: environment file {tmp_path / 'dev.toml'} {message}\n")
+
+
+def test_an_environment_file_with_a_byte_order_mark_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Windows editors start UTF-8 files with a byte-order mark; the file is read as if it had none.
+    (tmp_path / "dev.toml").write_bytes(b'\xef\xbb\xbfstack_name = "has space"\n')
+    code, _, err = run(["outputs", "--env", "dev", "--config-dir", str(tmp_path)], capsys)
+    assert code == 2
+    assert err.startswith(
+        f"kvtable outputs: error: {tmp_path / 'dev.toml'}: stack name 'has space' is invalid"
+    )
+
+
+def test_the_plan_script_speaks_as_plan() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.plan", "--env", "nope"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (
+        2,
+        "plan: error: environment file config/nope.toml does not exist; environments in config: dev, prod\n",
+    )
+
+
+def test_help_loads_neither_boto3_nor_the_template_builder() -> None:
+    probe = (
+        "import sys; from kvtable.cli.main import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = {'boto3', 'botocore', 'troposphere', 'awacs', 'cfnlint'}\n"
+        "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.stdout.splitlines()[-1] == "[]", result.stderr

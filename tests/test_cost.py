@@ -123,7 +123,9 @@ def test_a_bad_profile_exits_2_naming_the_field(
 
 def test_a_missing_profile_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_code(["cost", "no-such-profile.toml"]) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "kvtable cost: error: argument PROFILE: no-such-profile.toml does not exist (see 'kvtable cost --help')\n"
+    )
 
 
 def test_the_data_files_ship_with_the_package() -> None:

@@ -62,7 +62,10 @@ def test_the_example_files_in_the_repository_are_valid(name: str) -> None:
         ('region = ""', "config/dev.toml: region must be a non-empty string in quotes"),
         ('region = "Europe"', "config/dev.toml: region 'Europe' is not an AWS region name"),
         ('stack_name = "9lives"', "config/dev.toml: stack name '9lives' is invalid"),
-        ('endpoint_url = "127.0.0.1:5001"', "endpoint_url '127.0.0.1:5001' must start with http://"),
+        (
+            'endpoint_url = "127.0.0.1:5001"',
+            "endpoint_url: endpoint URL '127.0.0.1:5001' must start with http:// or https://",
+        ),
         ('parameters = "TableName=x"', "config/dev.toml: [parameters] must be a table"),
         ("[parameters]\nTableName = 5", "config/dev.toml: parameters.TableName must be a string in quotes"),
         ("[tags]\nenabled = true", "config/dev.toml: tags.enabled must be a string in quotes"),

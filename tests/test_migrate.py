@@ -285,7 +285,7 @@ def test_bad_input_and_failures_exit_with_the_project_codes(
             2,
             "no migration '9999-nothing'; the registry holds 0001-key",
         ),
-        (["run", "--workers", "0"], 2, "workers must be 1 to 32"),
+        (["run", "--workers", "0"], 2, "argument --workers: '0' is not a whole number from 1 to 32"),
         (["run", "--estimate"], 2, "--estimate applies to `kvtable migrate plan` only"),
         (["status", "--workers", "2"], 2, "--workers applies to `kvtable migrate plan or run` only"),
     ]

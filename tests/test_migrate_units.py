@@ -318,7 +318,10 @@ def test_the_estimate_bounds_every_item_on_every_index() -> None:
         (["run", "--estimate"], "--estimate applies to `kvtable migrate plan` only"),
         (["status", "--segments", "4"], "--segments applies to `kvtable migrate plan or run` only"),
         (["plan", "--quiet"], "--quiet applies to `kvtable migrate run` only"),
-        (["run", "--page-size", "0"], "page size must be 1 to 10,000 items, got 0"),
+        (
+            ["run", "--page-size", "0"],
+            "argument --page-size: '0' is not a whole number from 1 to 10,000 (see 'kvtable migrate --help')",
+        ),
     ],
 )
 def test_the_command_refuses_flags_that_do_not_apply(

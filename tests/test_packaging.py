@@ -112,6 +112,18 @@ def test_the_base_install_names_the_extra_a_command_needs(base: Path) -> None:
     result = run(kvtable, "template", "--check")
     assert result.returncode == 2
     assert result.stderr.endswith("run: pip install 'kvtable[build]'\n")
+    # Every missing extra in one round, before anything else is checked or started.
+    for command, extra, modules in (
+        (["verify"], "deploy", "troposphere, awacs and cfn-lint are"),
+        (["restore", "--target-table", "kv-restored"], "deploy", "troposphere, awacs and cfn-lint are"),
+        (["bench"], "build", "troposphere and awacs are"),
+    ):
+        result = run(kvtable, *command)
+        assert (result.returncode, result.stderr) == (
+            2,
+            f"kvtable {command[0]}: error: this command needs the {extra!r} extra ({modules} not installed); "
+            f"run: pip install 'kvtable[{extra}]'\n",
+        )
 
 
 def test_the_all_extra_gives_every_command_and_the_templates_check(full: Path) -> None:

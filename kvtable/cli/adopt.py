@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
+from kvtable.cli.hints import command_flags
 from kvtable.cli.restore import command_target
 from kvtable.cli.settings import Settings, add_environment_arguments, merged_assignments, resolve_settings
 from kvtable.deploy.errors import UsageError
-from kvtable.environments import REGION_PATTERN
 
 # The global template's replica slots (kvtable.cfn.global_database.MAX_REPLICAS, which needs troposphere).
 MAX_REPLICAS = 5
@@ -26,25 +26,32 @@ MAX_REPLICAS = 5
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """--table, --plan, --template, --parameter and the stack's settings."""
-    parser.add_argument("--table", help="the existing table to bring under the stack")
+    parser.add_argument("--table", type=kinds.table_name, help="the existing table to bring under the stack")
     parser.add_argument(
         "--as-global-table",
         action="store_true",
         help="instead: turn the stack's own table into a global table in --regions, without copying data",
     )
     parser.add_argument(
-        "--regions", help="with --as-global-table: every region, comma-separated, the stack's own among them"
+        "--regions",
+        type=kinds.region_list,
+        help="with --as-global-table: every region, comma-separated, the stack's own among them",
     )
     parser.add_argument("--plan", action="store_true", help="show the steps and differences; change nothing")
     parser.add_argument(
         "--template",
-        type=Path,
+        type=kinds.input_file,
         help="the template to adopt into (default: the file's, or the one kvtable builds)",
     )
     parser.add_argument(
-        "--parameter", action="append", default=None, metavar="KEY=VALUE", help="parameter value (repeatable)"
+        "--parameter",
+        action="append",
+        type=kinds.assignment,
+        default=None,
+        metavar="KEY=VALUE",
+        help="parameter value (repeatable)",
     )
-    parser.add_argument("--poll-seconds", type=float, default=2.0, help=argparse.SUPPRESS)
+    parser.add_argument("--poll-seconds", type=kinds.POLL_SECONDS, default=2.0, help=argparse.SUPPRESS)
     add_environment_arguments(parser)
 
 
@@ -71,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         parameters=parameters or {},
         template_path=path,
         poll_seconds=args.poll_seconds,
-        target=command_target(settings),
+        target=command_target(settings, args.template),
     )
     return Adopter(clients, options, template, body, sys.stdout).run()
 
@@ -82,15 +89,16 @@ def _globalize(args: argparse.Namespace, settings: Settings) -> int:
 
     if not args.regions:
         raise UsageError("--as-global-table needs --regions, e.g. --regions us-east-1,eu-west-1")
-    regions = tuple(r.strip() for r in args.regions.split(",") if r.strip())
-    for region in regions:
-        if not REGION_PATTERN.fullmatch(region):
-            raise UsageError(f"--regions: {region!r} is not an AWS region name such as 'eu-west-1'")
+    regions: tuple[str, ...] = args.regions
     if len(regions) > MAX_REPLICAS:
         raise UsageError(f"--regions: at most {MAX_REPLICAS} regions (the global template's replica slots)")
     _, global_template = load_built_template("global-database")
     options = GlobalizeOptions(
-        settings.stack_name, regions, plan_only=args.plan, poll_seconds=args.poll_seconds
+        settings.stack_name,
+        regions,
+        plan_only=args.plan,
+        poll_seconds=args.poll_seconds,
+        command_flags=command_flags(settings),
     )
     globalizer = Globalizer(
         settings.cloudformation(),
@@ -115,4 +123,5 @@ ADOPT = Command(
     ),
     add_arguments=add_arguments,
     run=run,
+    extras=("deploy",),
 )

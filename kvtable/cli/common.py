@@ -1,28 +1,29 @@
-"""What every command shares: AWS settings and one-line errors with the project's exit codes."""
+"""What every command shares: AWS settings and one-line errors with the project's exit codes.
+
+Nothing here imports boto3 or botocore at import time: `kvtable --help` and `kvtable template`
+must not pay for them. A botocore error can only exist once botocore is loaded, so the error
+mapping looks at botocore's classes only then.
+"""
+
+from __future__ import annotations
 
 import contextlib
+import os
 import sys
-from collections.abc import Iterator
+import traceback
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import boto3
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
-    TokenRetrievalError,
-    UnauthorizedSSOTokenError,
-)
-from botocore.parsers import ResponseParserError
+from typing import TYPE_CHECKING, Any
 
 from kvtable.aws_errors import error_code, error_message
+from kvtable.aws_names import endpoint_problem, region_problem
 from kvtable.deploy.errors import DeployError, UsageError
 from kvtable.errors import ClientSettingsError, InvalidInputError, KvTableError, MissingCredentialsError
-from kvtable.local.process import EngineStartError
+from kvtable.local.process import EngineMissingError, EngineStartError
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.exceptions import ClientError
 
 DEFAULT_REGION = "us-east-1"
 
@@ -59,7 +60,12 @@ CALLS = CallLog()
 
 
 def aws_session(profile: str | None, region: str | None) -> boto3.Session:
-    """A boto3 session from the usual settings, falling back to the design's region."""
+    """A boto3 session from the usual settings, falling back to the design's region; the region and
+    endpoints boto3 would take from the environment or the profile are checked first (exit 2)."""
+    import boto3  # noqa: PLC0415 (only the commands that call AWS pay for boto3)
+    from botocore.exceptions import ProfileNotFound  # noqa: PLC0415
+
+    check_environment_settings(os.environ)
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
     except ProfileNotFound as error:
@@ -68,8 +74,23 @@ def aws_session(profile: str | None, region: str | None) -> boto3.Session:
         ) from error
     if session.region_name is None:
         session = boto3.Session(profile_name=profile, region_name=DEFAULT_REGION)
+    problem = region_problem(session.region_name)
+    if problem:
+        where = "--region" if region else f"profile {session.profile_name}'s config"
+        raise UsageError(f"{problem} (from {where}); pass --region")
     CALLS.attach(session)
     return session
+
+
+def check_environment_settings(environ: Mapping[str, str]) -> None:
+    """Refuse a region or endpoint URL in the environment variables boto3 reads, naming the variable."""
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        value = environ.get(variable)
+        if value and region_problem(value):
+            raise UsageError(f"{variable}: {region_problem(value)}")
+    for variable, value in sorted(environ.items()):
+        if variable.startswith("AWS_ENDPOINT_URL") and value and endpoint_problem(value):
+            raise UsageError(f"{variable}: {endpoint_problem(value)}")
 
 
 def _client_error_line(error: ClientError) -> str:
@@ -93,15 +114,18 @@ def one_line_errors(program: str, debug: bool = False) -> Iterator[None]:
     """Print a known failure as one line, `program: error: ...`, and exit non-zero, with no traceback.
 
     Exit codes: 1 a failure on AWS's side, 2 bad input or settings, 3 refused for safety.
-    With `debug`, the error propagates with its traceback instead; an unknown error always does.
+    With `debug`, the traceback comes first and the exit code stays the same; an unknown error (a
+    bug) always shows its traceback.
     """
     try:
         yield
     except Exception as error:
-        known = None if debug else error_line(error)
+        known = error_line(error)
         if known is None:
             raise
         message, exit_code = known
+        if debug:
+            traceback.print_exc(file=sys.stderr)
         print(f"{program}: error: {message}", file=sys.stderr)
         sys.exit(exit_code)
 
@@ -119,21 +143,47 @@ def error_line(error: Exception) -> tuple[str, int] | None:
         )
     if isinstance(error, DeployError):
         return str(error), error.exit_code
-    if isinstance(error, NoCredentialsError | PartialCredentialsError | MissingCredentialsError):
-        return (
-            "no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
-            "AWS_SECRET_ACCESS_KEY (any values work against a local endpoint)",
-            2,
-        )
+    if isinstance(error, MissingCredentialsError):
+        return _NO_CREDENTIALS, 2
+    if isinstance(error, InvalidInputError | ClientSettingsError):
+        return str(error), 2
+    if isinstance(error, EngineMissingError):
+        return str(error), 2
+    if isinstance(error, KvTableError | EngineStartError):
+        return str(error), 1
+    if "botocore.exceptions" in sys.modules:
+        return _botocore_error_line(error)
+    return None
+
+
+_NO_CREDENTIALS = (
+    "no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
+    "AWS_SECRET_ACCESS_KEY (any values work against a local endpoint)"
+)
+
+
+def _botocore_error_line(error: Exception) -> tuple[str, int] | None:
+    """The line for botocore's own errors; botocore is already loaded, or no such error could exist."""
+    from botocore.exceptions import (  # noqa: PLC0415
+        BotoCoreError,
+        ClientError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        TokenRetrievalError,
+        UnauthorizedSSOTokenError,
+    )
+    from botocore.parsers import ResponseParserError  # noqa: PLC0415
+
+    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+        return _NO_CREDENTIALS, 2
     if isinstance(error, TokenRetrievalError | UnauthorizedSSOTokenError):
         return "your AWS SSO token has expired; run 'aws sso login' and retry", 2
     if isinstance(error, NoRegionError):
         return "no AWS region; pass --region or set AWS_REGION", 2
     if isinstance(error, ClientError):
         return _client_error_line(error), 1
-    if isinstance(error, InvalidInputError | ClientSettingsError):
-        return str(error), 2
-    if isinstance(error, KvTableError | EngineStartError | BotoCoreError):
+    if isinstance(error, BotoCoreError):
         return str(error), 1
     if isinstance(error, ResponseParserError):
         api = CALLS.current or "the call"
@@ -149,4 +199,7 @@ def error_line(error: Exception) -> tuple[str, int] | None:
             "check --endpoint-url / AWS_ENDPOINT_URL",
             1,
         )
+    if isinstance(error, ValueError) and str(error).startswith("Invalid endpoint"):
+        # botocore's own check, reached only by a URL the settings did not see (e.g. in ~/.aws/config).
+        return f"{error}; give an endpoint URL such as http://127.0.0.1:8000", 2
     return None

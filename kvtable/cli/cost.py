@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 
 if TYPE_CHECKING:
@@ -38,25 +39,29 @@ _LINES = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """PROFILE, --prices, --utilisation, --headroom, --alarms, --format, --example."""
-    parser.add_argument("profile", metavar="PROFILE", nargs="?", help="the traffic profile (TOML)")
+    parser.add_argument(
+        "profile", metavar="PROFILE", nargs="?", type=kinds.input_file, help="the traffic profile (TOML)"
+    )
     parser.add_argument("--example", action="store_true", help="use the shipped example profile")
     parser.add_argument(
-        "--prices", type=Path, help="a price table (TOML; default: the shipped us-east-1 one)"
+        "--prices", type=kinds.input_file, help="a price table (TOML; default: the shipped us-east-1 one)"
     )
     parser.add_argument(
         "--utilisation",
-        type=float,
+        type=kinds.Amount(0, 1, low_included=False),
         default=0.7,
         help="provisioned capacity's average utilisation, above 0 to 1 (default %(default)s)",
     )
     parser.add_argument(
         "--headroom",
-        type=float,
+        type=kinds.Amount(1, 1000),
         default=1.5,
         help="the caps: the plans' peak units a second times this (default %(default)s)",
     )
     parser.add_argument(
-        "--alarms", type=int, help="the alarms to price (default: counted from the template's code)"
+        "--alarms",
+        type=kinds.Count(0, 10_000),
+        help="the alarms to price (default: counted from the template's code)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output (default text)")
 

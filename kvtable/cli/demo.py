@@ -14,34 +14,37 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from kvtable import key_design as kd
+from kvtable.cli import arguments as kinds
+from kvtable.cli.command import Command
+from kvtable.cli.settings import add_aws_arguments, add_table_arguments
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable import key_design as kd
-from kvtable.capacity import CapacityRecorder
-from kvtable.cli.command import Command
-from kvtable.cli.common import aws_session
-from kvtable.cli.settings import add_aws_arguments
-from kvtable.local.dynamodb_local import dynamodb_local, local_dynamodb_client
-from kvtable.sample_data import SAMPLE_API_KEY, SAMPLE_NAMESPACE, SAMPLE_USER_ID, load_sample_data
-from kvtable.store import RECOMMENDED_CLIENT_CONFIG, KvTable
+    from kvtable.capacity import CapacityRecorder
+    from kvtable.store import KvTable
+
+# The data layer (and boto3 with it) is imported when the demo runs, not for `kvtable --help`.
 
 PAGE_SIZE = 10
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The demo's flags."""
-    add_aws_arguments(parser)
+    add_aws_arguments(parser, environment_file=False)
     parser.add_argument("--aws", action="store_true", help="use AWS (boto3's settings), not DynamoDB Local")
-    parser.add_argument("--table-name", default=kd.DEFAULT_TABLE_NAME)
-    parser.add_argument("--gsi-name", default=kd.DEFAULT_GSI_NAME)
+    add_table_arguments(parser, "the table to run the patterns on", "the table's global secondary index")
     parser.add_argument(
         "--create-table",
         action="store_true",
         help="create the table from the template first (always done on a DynamoDB Local the demo starts)",
     )
     parser.add_argument(
-        "--gsi-lag-samples", type=int, default=5, help="new keys to time onto the GSI (0: skip)"
+        "--gsi-lag-samples",
+        type=kinds.Count(0, 1000),
+        default=5,
+        help="new keys to time onto the GSI (0: skip)",
     )
 
 
@@ -52,12 +55,18 @@ def _endpoint(args: argparse.Namespace) -> Iterator[tuple[str | None, bool]]:
     if args.aws or given:
         yield given, False
         return
+    from kvtable.local.dynamodb_local import dynamodb_local  # noqa: PLC0415
+
     print("starting DynamoDB Local on a free loopback port ...")
     with dynamodb_local() as local:
         yield local.url, True
 
 
 def _client(args: argparse.Namespace, url: str | None, local: bool) -> DynamoDBClient:
+    from kvtable.cli.common import aws_session  # noqa: PLC0415
+    from kvtable.local.dynamodb_local import local_dynamodb_client  # noqa: PLC0415
+    from kvtable.store import RECOMMENDED_CLIENT_CONFIG  # noqa: PLC0415
+
     if local and url is not None:
         return local_dynamodb_client(url, aws_session(None, args.region).region_name or "us-east-1")
     session = aws_session(args.profile, args.region)
@@ -88,6 +97,8 @@ def _run(
 
 def run_patterns(store: KvTable, recorder: CapacityRecorder) -> list[float]:
     """Run and print the six patterns; return their latencies in ms."""
+    from kvtable.sample_data import SAMPLE_API_KEY, SAMPLE_NAMESPACE, SAMPLE_USER_ID  # noqa: PLC0415
+
     latencies = []
     user, ms = _run(
         "1. Get user by id (GetItem)",
@@ -168,6 +179,8 @@ def run_patterns(store: KvTable, recorder: CapacityRecorder) -> list[float]:
 
 def measure_gsi_lag(store: KvTable, samples: int) -> list[float]:
     """Write new keys and time, in ms, until each one is listed on the GSI."""
+    from kvtable.sample_data import SAMPLE_NAMESPACE  # noqa: PLC0415
+
     lags = []
     for i in range(samples):
         key = f"lag-probe:{time.time_ns()}:{i}"
@@ -184,8 +197,14 @@ def measure_gsi_lag(store: KvTable, samples: int) -> list[float]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo."""
+    from kvtable.capacity import CapacityRecorder  # noqa: PLC0415
+    from kvtable.cli.common import check_environment_settings  # noqa: PLC0415
+    from kvtable.sample_data import load_sample_data  # noqa: PLC0415
+    from kvtable.store import KvTable  # noqa: PLC0415
     from kvtable.table_definition import create_table_from_template  # noqa: PLC0415 (the `build` extra)
 
+    # Before DynamoDB Local starts: a bad AWS_REGION or AWS_ENDPOINT_URL* is refused at once.
+    check_environment_settings(os.environ)
     with _endpoint(args) as (url, local):
         client = _client(args, url, local)
         if local or args.create_table:
@@ -217,4 +236,5 @@ DEMO = Command(
     ),
     add_arguments=add_arguments,
     run=run,
+    extras=("build",),
 )

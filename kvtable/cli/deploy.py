@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
+from kvtable.cli.hints import command_flags
 from kvtable.cli.settings import (
     add_environment_arguments,
     merged_assignments,
@@ -20,16 +21,18 @@ from kvtable.cli.settings import (
 from kvtable.deploy.options import ALLOW_REPLACEMENT_FLAG, DeployOptions
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The deploy's flags, shared by `deploy` and `plan`."""
+def add_arguments(parser: argparse.ArgumentParser, planning: bool = False) -> None:
+    """The deploy's flags; `plan` (`planning`) takes the template, parameter, tag and stack flags, and
+    --stepwise, and none of the flags that only change how a deploy runs."""
     parser.add_argument(
         "--template",
-        type=Path,
+        type=kinds.input_file,
         help="a template file (default: the file's, or the database template kvtable builds)",
     )
     parser.add_argument(
         "--parameter",
         action="append",
+        type=kinds.assignment,
         default=None,
         metavar="KEY=VALUE",
         help="parameter value, over the file's (repeatable)",
@@ -37,10 +40,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tag",
         action="append",
+        type=kinds.assignment,
         default=None,
         metavar="KEY=VALUE",
         help="stack tag, over the file's (repeatable)",
     )
+    if planning:
+        parser.add_argument(
+            "--stepwise",
+            action="store_true",
+            help="show the updates a deploy with --stepwise would run: several GSI (or replica) changes, one "
+            "update each",
+        )
+        parser.set_defaults(
+            plan=True,
+            allow_table_replacement=False,
+            wait_for_backfill=True,
+            poll_seconds=2.0,
+            index_poll_seconds=15.0,
+        )
+        add_environment_arguments(parser)
+        return
     parser.add_argument(
         "--plan", action="store_true", help="show what would change and be replaced; change nothing"
     )
@@ -62,8 +82,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="say done when CloudFormation does, without waiting for new indexes to finish backfilling",
     )
-    parser.add_argument("--poll-seconds", type=float, default=2.0, help=argparse.SUPPRESS)
-    parser.add_argument("--index-poll-seconds", type=float, default=15.0, help=argparse.SUPPRESS)
+    parser.add_argument("--poll-seconds", type=kinds.POLL_SECONDS, default=2.0, help=argparse.SUPPRESS)
+    parser.add_argument("--index-poll-seconds", type=kinds.POLL_SECONDS, default=15.0, help=argparse.SUPPRESS)
     add_environment_arguments(parser)
 
 
@@ -90,10 +110,16 @@ def run(args: argparse.Namespace) -> int:
         index_poll_seconds=args.index_poll_seconds,
         file_parameters=environment.parameters if environment else {},
         settings_file=str(environment.path) if environment else "",
+        command_flags=command_flags(settings, args.template),
     )
     print_settings(settings, options.parameters, tags, sys.stdout)
     deployer = Deployer(settings.cloudformation(), options, sys.stdout, dynamodb=settings.dynamodb())
     return deployer.run()
+
+
+def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    """`kvtable plan`'s flags."""
+    add_arguments(parser, planning=True)
 
 
 def run_plan(args: argparse.Namespace) -> int:
@@ -114,17 +140,20 @@ DEPLOY = Command(
     ),
     add_arguments=add_arguments,
     run=run,
+    extras=("deploy",),
 )
 
 PLAN = Command(
     name="plan",
     summary="show what a deploy would change and replace, and which settings it used; change nothing",
-    description="Plan a deploy from the templates and show CloudFormation's view; nothing is changed.",
+    description="Plan a deploy from the templates: what would change and be replaced, what would be "
+    "refused, and every setting used; nothing is changed (a deploy then previews CloudFormation's change set).",
     examples=(
         "kvtable plan --env prod",
         "kvtable plan --parameter TableName=kv-prod",
         "kvtable plan --env prod --template new-indexes.yaml --stepwise",
     ),
-    add_arguments=add_arguments,
+    add_arguments=add_plan_arguments,
     run=run_plan,
+    extras=("deploy",),
 )

@@ -5,20 +5,19 @@ import contextlib
 import signal
 import threading
 
-from kvtable import key_design as kd
 from kvtable.cli.command import Command
-from kvtable.local.dynamodb_local import dynamodb_local, local_dynamodb_client
+from kvtable.cli.settings import add_table_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """--table-name, --gsi-name and --no-table."""
-    parser.add_argument("--table-name", default=kd.DEFAULT_TABLE_NAME)
-    parser.add_argument("--gsi-name", default=kd.DEFAULT_GSI_NAME)
+    add_table_arguments(parser, "the table to create", "its global secondary index")
     parser.add_argument("--no-table", action="store_true", help="start empty, without creating the table")
 
 
 def run(args: argparse.Namespace) -> int:
     """Start DynamoDB Local on a free loopback port and print how to reach it."""
+    from kvtable.local.dynamodb_local import dynamodb_local, local_dynamodb_client  # noqa: PLC0415
     from kvtable.table_definition import create_table_from_template  # noqa: PLC0415 (the `build` extra)
 
     stop = threading.Event()
@@ -43,4 +42,5 @@ LOCAL = Command(
     examples=("kvtable local", "kvtable local --table-name kv-dev --no-table"),
     add_arguments=add_arguments,
     run=run,
+    extras=("build",),
 )

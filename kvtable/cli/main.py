@@ -1,69 +1,33 @@
 """`kvtable`: one command with a subcommand per job.
 
 Exit codes: 0 ok, 1 a failure on AWS's side, 2 bad input or settings,
-3 refused for safety, 4 verify found drift.
+3 refused for safety, 4 verify found drift, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from kvtable import __version__
-from kvtable.cli.adopt import ADOPT
-from kvtable.cli.bench import BENCH
-from kvtable.cli.command import Command, execute
-from kvtable.cli.cost import COST
-from kvtable.cli.demo import DEMO
-from kvtable.cli.deploy import DEPLOY, PLAN
-from kvtable.cli.load import LOAD
-from kvtable.cli.local import LOCAL
-from kvtable.cli.migrate import MIGRATE
-from kvtable.cli.outputs import OUTPUTS
-from kvtable.cli.restore import RESTORE
-from kvtable.cli.template import TEMPLATE
-from kvtable.cli.verify import VERIFY
+if TYPE_CHECKING:
+    import argparse
 
-COMMANDS: tuple[Command, ...] = (
-    TEMPLATE,
-    PLAN,
-    DEPLOY,
-    OUTPUTS,
-    VERIFY,
-    RESTORE,
-    ADOPT,
-    LOAD,
-    MIGRATE,
-    COST,
-    DEMO,
-    BENCH,
-    LOCAL,
-)
+# This module is the process's entry: it imports nothing more until main() runs, so that a Ctrl-C
+# while the commands' modules load is caught there (process_exit) like one during the command.
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The `kvtable` parser with every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="kvtable", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--version", action="version", version=f"kvtable {__version__}")
-    subcommands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for command in COMMANDS:
-        command.configure(
-            subcommands.add_parser(
-                command.name,
-                help=command.summary,
-                description=command.description,
-                epilog=command.epilog(),
-                formatter_class=argparse.RawDescriptionHelpFormatter,
-            )
-        )
-    return parser
+    from kvtable.cli.commands import build_parser as build  # noqa: PLC0415
+
+    return build(__doc__ or "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `kvtable` with `argv` (default: the process's arguments); return the exit code."""
+    from kvtable.cli.command import execute  # noqa: PLC0415
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "command", None) is None:
@@ -72,5 +36,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return execute(args, f"kvtable {args.command.name}")
 
 
+def entry() -> int:
+    """The installed `kvtable` program: main() with Ctrl-C handled at every moment of the process."""
+    try:
+        from kvtable.cli.command import process_exit  # noqa: PLC0415
+    except KeyboardInterrupt:
+        print("kvtable: interrupted", file=sys.stderr)
+        return 130
+    return process_exit(main, "kvtable")
+
+
+def __getattr__(name: str) -> Any:
+    # `COMMANDS` is read from here by older callers; it lives in kvtable.cli.commands.
+    if name == "COMMANDS":
+        from kvtable.cli.commands import COMMANDS  # noqa: PLC0415
+
+        return COMMANDS
+    raise AttributeError(name)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(entry())

@@ -16,13 +16,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from kvtable import key_design as kd
+from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
-from kvtable.cli.settings import add_environment_arguments, resolve_settings
+from kvtable.cli.settings import add_environment_arguments, add_table_arguments, resolve_settings
 from kvtable.errors import InvalidInputError
 from kvtable.migrate.options import (
     DEFAULT_MAX_WRITE_UNITS,
     DEFAULT_PAGE_SIZE,
     DEFAULT_WORKERS,
+    MAX_PAGE_SIZE,
+    MAX_SEGMENTS,
     MAX_WORKERS,
     RunOptions,
 )
@@ -41,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--migration",
         metavar="ID",
+        type=kinds.migration_id,
         help="only this migration (an example migration runs only when named here)",
     )
     parser.add_argument(
@@ -50,27 +54,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--workers",
-        type=int,
+        type=kinds.Count(1, MAX_WORKERS),
         help=f"plan, run: parallel scan workers, 1 to {MAX_WORKERS} (default {DEFAULT_WORKERS})",
     )
     parser.add_argument(
         "--segments",
-        type=int,
+        type=kinds.Count(1, MAX_SEGMENTS),
         help="plan, run: scan segments (default: the checkpoints' count, or 4 a worker)",
     )
     parser.add_argument(
         "--max-write-units",
-        type=float,
+        type=kinds.Amount(0, 10_000_000, low_included=False),
         help=f"plan, run: write capacity a second across all workers (default {DEFAULT_MAX_WRITE_UNITS:g})",
     )
     parser.add_argument(
         "--page-size",
-        type=int,
+        type=kinds.Count(1, MAX_PAGE_SIZE),
         help=f"plan, run: items a scan page evaluates, one checkpoint each (default {DEFAULT_PAGE_SIZE})",
     )
-    parser.add_argument(
-        "--table-name", help=f"the table (default: the --env file's TableName, or {kd.DEFAULT_TABLE_NAME})"
-    )
+    add_table_arguments(parser, "the table", None, from_file=True)
     parser.add_argument("--quiet", action="store_true", help="run: no progress bar, only the summaries")
     add_environment_arguments(parser, stack=False)
 

@@ -7,9 +7,9 @@ import json
 import sys
 
 from kvtable.cli.command import Command
+from kvtable.cli.hints import command_flags
 from kvtable.cli.settings import add_environment_arguments, resolve_settings
-from kvtable.deploy import cloudformation as cfn
-from kvtable.deploy.errors import DeployError
+from kvtable.columns import aligned
 
 FORMATS = ("table", "json", "env")
 
@@ -24,9 +24,9 @@ def format_outputs(outputs: list[dict[str, str]], style: str) -> str:
             o["OutputKey"]: {"value": o["OutputValue"], "export": o.get("ExportName")} for o in ordered
         }
         return json.dumps(document, indent=2, sort_keys=True) + "\n"
-    lines = [f"{'output':<20} {'value':<60} export"]
-    lines += [f"{o['OutputKey']:<20} {o['OutputValue']:<60} {o.get('ExportName') or '-'}" for o in ordered]
-    return "\n".join(lines) + "\n"
+    rows = [("output", "value", "export")]
+    rows += [(o["OutputKey"], o["OutputValue"], o.get("ExportName") or "-") for o in ordered]
+    return "\n".join(aligned(rows)) + "\n"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,10 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the outputs of a deployed stack."""
+    from kvtable.deploy import cloudformation as cfn  # noqa: PLC0415 (keeps --help free of botocore)
+
     settings = resolve_settings(args)
-    stack = cfn.describe_stack(settings.cloudformation(), settings.stack_name)
-    if stack is None:
-        raise DeployError(f"stack {settings.stack_name} does not exist; deploy it first ('make deploy')")
+    stack = cfn.existing_stack(settings.cloudformation(), settings.stack_name, command_flags(settings))
     sys.stdout.write(format_outputs(stack.outputs, args.format))
     return 0
 

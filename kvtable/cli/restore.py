@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
+from kvtable.cli.hints import command_flags
 from kvtable.cli.settings import Settings, add_environment_arguments, resolve_settings
 from kvtable.deploy.errors import UsageError
 
@@ -33,16 +35,14 @@ def utc_time(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def command_target(settings: Settings) -> CommandTarget:
-    """How the run named its stack, for the hints it prints: `--env NAME` when it used one."""
+def command_target(settings: Settings, template: Path | None = None) -> CommandTarget:
+    """How the run named its stack and where it went (`command_flags`), for the hints it prints."""
     from kvtable.recovery.restore import CommandTarget  # noqa: PLC0415
 
     environment = settings.environment
+    flags = command_flags(settings, template)
     if environment is None:
-        return CommandTarget(f"--stack-name {settings.stack_name}")
-    flags = f"--env {environment.name}"
-    if settings.sources.get("stack name") == "--stack-name":
-        flags += f" --stack-name {settings.stack_name}"
+        return CommandTarget(flags)
     return CommandTarget(flags, environment.path, environment.parameters.get("TableName"))
 
 
@@ -51,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--target-table",
         required=True,
+        type=kinds.table_name,
         help="the new table's name (must not exist yet, or be this restore's)",
     )
     parser.add_argument(
@@ -58,7 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=utc_time,
         help="restore as of this UTC time (ISO 8601); default: the latest restorable time",
     )
-    parser.add_argument("--source-table", help="restore this table (default: the stack's)")
+    parser.add_argument(
+        "--source-table", type=kinds.table_name, help="restore this table (default: the stack's)"
+    )
     parser.add_argument(
         "--no-wait", dest="wait", action="store_false", help="start the restore and return at once"
     )
@@ -67,10 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--template",
-        type=Path,
+        type=kinds.input_file,
         help="the template whose promises the new table keeps (default: the one kvtable builds)",
     )
-    parser.add_argument("--poll-seconds", type=float, default=20.0, help=argparse.SUPPRESS)
+    parser.add_argument("--poll-seconds", type=kinds.POLL_SECONDS, default=20.0, help=argparse.SUPPRESS)
     add_environment_arguments(parser)
 
 
@@ -90,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         restore_time=args.time,
         wait=args.wait,
         poll_seconds=args.poll_seconds,
-        target=command_target(settings),
+        target=command_target(settings, args.template),
     )
     return Restorer(clients, options, template, sys.stdout).run()
 
@@ -106,4 +109,5 @@ RESTORE = Command(
     ),
     add_arguments=add_arguments,
     run=run,
+    extras=("deploy",),
 )

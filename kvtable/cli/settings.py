@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from kvtable import key_design as kd
 from kvtable.cfn.names import DEFAULT_STACK_NAME
+from kvtable.cli import arguments as kinds
+from kvtable.columns import aligned
 from kvtable.deploy.parameters import check_stack_name, parse_assignments
 from kvtable.environments import DEFAULT_CONFIG_DIR, Environment, load_environment
 
@@ -26,16 +29,52 @@ if TYPE_CHECKING:
     from kvtable.deploy.templates import Template
 
 
-def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
-    """--profile, --region and --endpoint-url, defaulting to the environment file, then boto3's settings."""
-    group = parser.add_argument_group("AWS settings (a flag beats --env's file, which beats boto3's own)")
-    group.add_argument("--profile", help="AWS profile (default: the file's, AWS_PROFILE or boto3's default)")
+def add_aws_arguments(parser: argparse.ArgumentParser, environment_file: bool = True) -> None:
+    """--profile, --region and --endpoint-url, defaulting to the environment file (for the commands
+    that take --env), then boto3's settings."""
+    if environment_file:
+        title, the_files = "AWS settings (a flag beats --env's file, which beats boto3's own)", "the file's, "
+    else:
+        title, the_files = "AWS settings (a flag beats boto3's own)", ""
+    group = parser.add_argument_group(title)
     group.add_argument(
-        "--region", help="AWS region (default: the file's, AWS_REGION, the profile's, or us-east-1)"
+        "--profile",
+        type=kinds.profile_name,
+        help=f"AWS profile (default: {the_files}AWS_PROFILE or boto3's default)",
     )
     group.add_argument(
-        "--endpoint-url", help="send requests here instead of AWS (default: the file's, or AWS_ENDPOINT_URL)"
+        "--region",
+        type=kinds.region_name,
+        help=f"AWS region (default: {the_files}AWS_REGION, the profile's, or us-east-1)",
     )
+    group.add_argument(
+        "--endpoint-url",
+        type=kinds.endpoint_url,
+        help=f"send requests here instead of AWS (default: {the_files}AWS_ENDPOINT_URL)",
+    )
+
+
+def add_table_arguments(
+    parser: argparse.ArgumentParser, table_help: str, gsi_help: str | None, from_file: bool = False
+) -> None:
+    """--table-name (and --gsi-name when `gsi_help` is given) for the commands that work on the table
+    itself rather than on a stack; with `from_file`, the table defaults to the --env file's TableName."""
+    default = (
+        f"the --env file's TableName, or {kd.DEFAULT_TABLE_NAME}" if from_file else kd.DEFAULT_TABLE_NAME
+    )
+    parser.add_argument(
+        "--table-name",
+        type=kinds.table_name,
+        default=None if from_file else kd.DEFAULT_TABLE_NAME,
+        help=f"{table_help} (default: {default})",
+    )
+    if gsi_help is not None:
+        parser.add_argument(
+            "--gsi-name",
+            type=kinds.index_name,
+            default=kd.DEFAULT_GSI_NAME,
+            help=f"{gsi_help} (default: {kd.DEFAULT_GSI_NAME})",
+        )
 
 
 def add_environment_arguments(parser: argparse.ArgumentParser, stack: bool = True) -> None:
@@ -43,16 +82,21 @@ def add_environment_arguments(parser: argparse.ArgumentParser, stack: bool = Tru
     parser.add_argument(
         "--env",
         metavar="NAME",
+        type=kinds.environment_name,
         help="read settings from config/NAME.toml (or a .toml path); flags given beat the file",
     )
     parser.add_argument(
         "--config-dir",
-        type=Path,
+        type=kinds.folder,
         default=DEFAULT_CONFIG_DIR,
         help=f"where --env looks for NAME.toml (default: {DEFAULT_CONFIG_DIR}/)",
     )
     if stack:
-        parser.add_argument("--stack-name", help=f"the stack (default: the file's, or {DEFAULT_STACK_NAME})")
+        parser.add_argument(
+            "--stack-name",
+            type=kinds.stack_name,
+            help=f"the stack (default: the file's, or {DEFAULT_STACK_NAME})",
+        )
     add_aws_arguments(parser)
 
 
@@ -184,14 +228,17 @@ def print_settings(
         ("region", settings.region or session.region_name or "(none)"),
         ("endpoint", settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or "(AWS)"),
     ]
+    lines: list[tuple[str, str, str]] = []
     for name, value in rows:
         source = settings.sources.get(
             name, "AWS_ENDPOINT_URL" if name == "endpoint" and value != "(AWS)" else "boto3"
         )
-        out.write(f"  {name:<22} {value:<40} from {source}\n")
+        lines.append((name, value, source))
     for name, value in sorted(parameters.items()):
         source = "file" if environment.parameters.get(name) == value else "--parameter"
-        out.write(f"  {'parameter ' + name:<22} {value:<40} from {source}\n")
+        lines.append((f"parameter {name}", value, source))
     for name, value in sorted((tags or {}).items()):
         source = "file" if (environment.tags or {}).get(name) == value else "--tag"
-        out.write(f"  {'tag ' + name:<22} {value:<40} from {source}\n")
+        lines.append((f"tag {name}", value, source))
+    for line in aligned([(name, value, f"from {source}") for name, value, source in lines], indent="  "):
+        out.write(line + "\n")

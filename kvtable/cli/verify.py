@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
+from kvtable.cli.hints import command_flags
 from kvtable.cli.settings import add_environment_arguments, resolve_settings
 
 
@@ -19,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table", help="default: table")
     parser.add_argument(
         "--template",
-        type=Path,
+        type=kinds.input_file,
         help="compare with this template file (default: the file's, or the database template kvtable builds)",
     )
     parser.add_argument(
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the read-only IAM policy verify needs for this stack, and check nothing",
     )
-    parser.add_argument("--poll-seconds", type=float, default=5.0, help=argparse.SUPPRESS)
+    parser.add_argument("--poll-seconds", type=kinds.POLL_SECONDS, default=5.0, help=argparse.SUPPRESS)
     add_environment_arguments(parser)
 
 
@@ -40,12 +41,18 @@ def run(args: argparse.Namespace) -> int:
         from kvtable.aws_state import stack_location  # noqa: PLC0415
         from kvtable.iam.operator import operator_policy_json  # noqa: PLC0415 (awacs: the `build` extra)
 
-        sys.stdout.write(operator_policy_json(stack_location(settings.cloudformation(), settings.stack_name)))
+        location = stack_location(settings.cloudformation(), settings.stack_name, command_flags(settings))
+        sys.stdout.write(operator_policy_json(location))
         return 0
     _, template = settings.template(args.template)
     clients = settings.clients()
     verifier = Verifier(
-        clients, settings.stack_name, template, out=sys.stderr, poll_seconds=args.poll_seconds
+        clients,
+        settings.stack_name,
+        template,
+        out=sys.stderr,
+        poll_seconds=args.poll_seconds,
+        command_flags=command_flags(settings, args.template),
     )
     report = verifier.run()
     sys.stdout.write(report.as_json() if args.format == "json" else report.as_table())
@@ -63,4 +70,5 @@ VERIFY = Command(
     ),
     add_arguments=add_arguments,
     run=run,
+    extras=("deploy",),
 )

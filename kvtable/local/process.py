@@ -14,6 +14,10 @@ class EngineStartError(RuntimeError):
     """A local engine did not start listening in time."""
 
 
+class EngineMissingError(EngineStartError):
+    """A local engine, or the Java it runs on, is not installed: a setting to fix, exit code 2."""
+
+
 def free_loopback_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

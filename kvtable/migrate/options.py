@@ -11,6 +11,7 @@ DEFAULT_WORKERS = 4
 MAX_WORKERS = 32
 SEGMENTS_PER_WORKER = 4  # more segments than workers: a worker done early takes another
 MAX_SEGMENTS = 1_000_000  # DynamoDB's limit on TotalSegments
+MAX_PAGE_SIZE = 10_000
 DEFAULT_PAGE_SIZE = 500  # items a page evaluates: at most this many are scanned again after a kill
 DEFAULT_MAX_WRITE_UNITS = 500.0
 
@@ -37,5 +38,5 @@ class RunOptions:
             raise InvalidInputError(f"segments must be 1 to {MAX_SEGMENTS:,}, got {self.segments}")
         if not self.max_write_units > 0:
             raise InvalidInputError(f"max write units must be above zero, got {self.max_write_units}")
-        if not 1 <= self.page_size <= 10_000:
-            raise InvalidInputError(f"page size must be 1 to 10,000 items, got {self.page_size}")
+        if not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            raise InvalidInputError(f"page size must be 1 to {MAX_PAGE_SIZE:,} items, got {self.page_size}")

@@ -1,0 +1,206 @@
+"""The kinds of value a flag takes, each checked as argparse reads it: a bad value is one line
+and exit 2 before anything else runs (no engine started, no call made, no file written).
+
+Every flag that takes a value uses one of these (or argparse's `choices`); tests/test_cli_fuzz.py
+walks the parser and gives each kind its hostile values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from kvtable import key_design as kd
+from kvtable.aws_names import endpoint_problem, region_problem
+from kvtable.deploy.errors import UsageError
+from kvtable.deploy.parameters import check_stack_name
+from kvtable.environments import ENVIRONMENT_NAME_PATTERN
+from kvtable.errors import InvalidInputError
+from kvtable.text_files import file_problem
+
+MIGRATION_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+PROFILE_PATTERN = re.compile(r"^[\w+=,.@:/-]+$")
+
+
+def endpoint_url(text: str) -> str:
+    """An http(s) URL with a host, such as http://127.0.0.1:8000."""
+    problem = endpoint_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem}, such as http://127.0.0.1:8000")
+    return text
+
+
+def region_name(text: str) -> str:
+    """An AWS region name such as eu-west-1."""
+    problem = region_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def region_list(text: str) -> tuple[str, ...]:
+    """Comma-separated region names, each once."""
+    regions = tuple(part.strip() for part in text.split(","))
+    for region in regions:
+        region_name(region)
+    if len(set(regions)) != len(regions):
+        raise argparse.ArgumentTypeError(f"regions {text!r} name a region twice")
+    return regions
+
+
+def profile_name(text: str) -> str:
+    """An AWS profile's name (whether it is configured is checked when the command starts)."""
+    if not PROFILE_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"profile {text!r} is not a profile name")
+    return text
+
+
+def stack_name(text: str) -> str:
+    """A name CloudFormation accepts for a stack."""
+    try:
+        check_stack_name(text)
+    except UsageError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _resource_name(what: str, text: str) -> str:
+    if not (kd.NAME_MIN_LENGTH <= len(text) <= kd.NAME_MAX_LENGTH) or not re.fullmatch(kd.NAME_PATTERN, text):
+        raise argparse.ArgumentTypeError(
+            f"{what} name {text!r} is invalid: use {kd.NAME_MIN_LENGTH} to {kd.NAME_MAX_LENGTH} letters, "
+            "digits, '_', '-' and '.'"
+        )
+    return text
+
+
+def table_name(text: str) -> str:
+    """A name DynamoDB accepts for a table."""
+    return _resource_name("table", text)
+
+
+def index_name(text: str) -> str:
+    """A name DynamoDB accepts for an index."""
+    return _resource_name("index", text)
+
+
+def environment_name(text: str) -> str:
+    """An environment's name (config/NAME.toml) or the path of a .toml file."""
+    if text.endswith(".toml"):
+        return str(input_file(text))
+    if not ENVIRONMENT_NAME_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"environment name {text!r} is invalid: use letters, digits, '-' and '_' (the file "
+            "config/NAME.toml), or give the path of a .toml file"
+        )
+    return text
+
+
+def namespace_name(text: str) -> str:
+    """A namespace's name as the key design takes it (no '#', not empty, within the key's size)."""
+    try:
+        kd.namespace_partition_key(text)
+    except InvalidInputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def migration_id(text: str) -> str:
+    """A migration's id (whether the registry holds it is checked when the command starts)."""
+    if not MIGRATION_ID_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"migration id {text!r} is invalid; 'kvtable migrate plan' lists them"
+        )
+    return text
+
+
+def assignment(text: str) -> str:
+    """KEY=value (checked again, with its name, when the settings are merged)."""
+    key, equals, _ = text.partition("=")
+    if not equals or not key.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} must look like KEY=value")
+    return text
+
+
+def input_file(text: str) -> Path:
+    """A regular file that exists and can be read."""
+    if not text:
+        raise argparse.ArgumentTypeError("the file name is empty")
+    path = Path(text)
+    problem = file_problem(path)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return path
+
+
+def input_file_or_stdin(text: str) -> str:
+    """`-` for standard input, else a regular file that exists and can be read."""
+    if text == "-":
+        return text
+    try:
+        return str(input_file(text))
+    except argparse.ArgumentTypeError as error:
+        if "not a regular file" in str(error):
+            raise argparse.ArgumentTypeError(
+                f"{error}; pipe it to standard input and give - as the file"
+            ) from None
+        raise
+
+
+def folder(text: str) -> Path:
+    """A folder: if it exists it must be a folder (it is created when written to)."""
+    if not text:
+        raise argparse.ArgumentTypeError("the folder name is empty")
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} exists and is not a folder")
+    return path
+
+
+@dataclass(frozen=True)
+class Count:
+    """A whole number from `low` to `high`."""
+
+    low: int
+    high: int
+
+    def __call__(self, text: str) -> int:
+        """The number, or ArgumentTypeError naming the range."""
+        try:
+            value = int(text.strip().replace("_", ""), 10) if len(text) <= 32 else None
+        except ValueError:
+            value = None
+        if value is None or not self.low <= value <= self.high:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a whole number from {self.low:,} to {self.high:,}"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A finite number from `low` to `high` (`low` itself allowed only when `low_included`)."""
+
+    low: float
+    high: float
+    low_included: bool = True
+
+    def __call__(self, text: str) -> float:
+        """The number, or ArgumentTypeError naming the range."""
+        try:
+            value = float(text) if len(text) <= 32 else math.nan
+        except ValueError:
+            value = math.nan
+        below = value < self.low or (value == self.low and not self.low_included)
+        if not math.isfinite(value) or below or value > self.high:
+            low = f"above {self.low:g}" if not self.low_included else f"from {self.low:g}"
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number {low} to {self.high:g}")
+        return value
+
+
+# A key's expiry in epoch seconds (whether it is still ahead is checked against the clock later).
+EPOCH_SECONDS = Count(1, kd.MAX_PLAUSIBLE_TTL)
+# The hidden polling intervals of deploy, restore and adopt (tests make them short).
+POLL_SECONDS = Amount(0.0, 3600.0)

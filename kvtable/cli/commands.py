@@ -1,0 +1,56 @@
+"""Every `kvtable` subcommand, and the parser that knows them all."""
+
+from __future__ import annotations
+
+import argparse
+
+from kvtable import __version__
+from kvtable.cli.adopt import ADOPT
+from kvtable.cli.bench import BENCH
+from kvtable.cli.command import ArgumentParser, Command
+from kvtable.cli.cost import COST
+from kvtable.cli.demo import DEMO
+from kvtable.cli.deploy import DEPLOY, PLAN
+from kvtable.cli.load import LOAD
+from kvtable.cli.local import LOCAL
+from kvtable.cli.migrate import MIGRATE
+from kvtable.cli.outputs import OUTPUTS
+from kvtable.cli.restore import RESTORE
+from kvtable.cli.template import TEMPLATE
+from kvtable.cli.verify import VERIFY
+
+COMMANDS: tuple[Command, ...] = (
+    TEMPLATE,
+    PLAN,
+    DEPLOY,
+    OUTPUTS,
+    VERIFY,
+    RESTORE,
+    ADOPT,
+    LOAD,
+    MIGRATE,
+    COST,
+    DEMO,
+    BENCH,
+    LOCAL,
+)
+
+
+def build_parser(description: str) -> argparse.ArgumentParser:
+    """The `kvtable` parser with every subcommand."""
+    parser = ArgumentParser(
+        prog="kvtable", description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"kvtable {__version__}")
+    subcommands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for command in COMMANDS:
+        command.configure(
+            subcommands.add_parser(
+                command.name,
+                help=command.summary,
+                description=command.description,
+                epilog=command.epilog(),
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
+        )
+    return parser

@@ -1,0 +1,372 @@
+"""The command output the docs show, produced by real runs on the local engines.
+
+A sample block in README.md or docs/*.md is a ```text fence right after a marker naming it:
+
+    <!-- sample: verify-dev -->
+    ```text
+    $ kvtable verify --env dev
+    Verify KVDatabaseStack-dev at YYYY-MM-DD hh:mm:ss UTC
+    ...
+    ```
+
+SAMPLES names each block's page and the scenario that produces it; SCENARIOS run the commands
+in-process through `kvtable.cli.main.main`, stdout and stderr captured together as a terminal shows
+them, against the local CloudFormation (moto's server with the test harness), DynamoDB Local, or no
+engine at all. What changes from run to run (times, ports, random ids, latencies) becomes a
+placeholder, with the columns kept aligned. tests/test_doc_samples.py compares each block with a
+fresh run; `make docs-samples` (KVTABLE_UPDATE_DOC_SAMPLES=1) rewrites the blocks that differ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shlex
+import shutil
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from kvtable import key_design as kd
+from kvtable.cli.main import main
+from kvtable.table_definition import create_table_from_template, create_table_request
+
+ROOT = Path(__file__).resolve().parent.parent
+UPDATE_VARIABLE = "KVTABLE_UPDATE_DOC_SAMPLES"
+MARKER = re.compile(r"^<!-- sample: ([a-z0-9-]+) -->\n```text\n(.*?)^```$", re.M | re.S)
+ANY_MARKER = re.compile(r"^<!-- sample: (\S*) -->$", re.M)
+ELIDED = "..."
+
+
+def pages() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+# What differs from run to run, and the placeholder the docs show instead; applied in this order.
+VOLATILE: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)"), "YYYY-MM-DDThh:mm:ssZ"),
+    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"), "YYYY-MM-DD hh:mm:ss"),
+    (re.compile(r"\bkvtable-\d{8}-\d{6}\b"), "kvtable-YYYYMMDD-hhmmss"),
+    (re.compile(r"\b\d\d:\d\d:\d\d\b"), "hh:mm:ss"),
+    (re.compile(r"(?<=127\.0\.0\.1:)\d+"), "<port>"),
+    # CloudFormation's random suffix of a physical id: KVDatabaseStack-ReadPolicy-8XW1RPQFR3QM.
+    (re.compile(r"(?<=Policy-)[A-Z0-9]{12,13}\b"), "<id>"),
+    (re.compile(r'(?<="writeId": ")[0-9a-f]{32}(?=")'), "<id>"),
+    (re.compile(r"\b\d+\.\d+ ms\b"), "n.n ms"),
+    (re.compile(r"\b(\d+h)?(\d+m)?\d+(\.\d+)?s elapsed\b"), "<duration> elapsed"),
+]
+
+
+def normalise(text: str) -> str:
+    """The text with each volatile part replaced by its placeholder, and each line longer than
+    WIDTH cut to it, ending in `...`. Where a column's padding (two spaces or more) follows the
+    part, the padding changes by the difference in length, so the next column stays put."""
+    for pattern, placeholder in VOLATILE:
+        padded = re.compile(rf"(?P<part>{pattern.pattern})(?P<pad> *)")
+
+        def replace(match: re.Match[str], placeholder: str = placeholder) -> str:
+            padding, rest = match.group("pad"), match.string[match.end() : match.end() + 1]
+            if len(padding) < 2 or rest in ("", "\n"):
+                return placeholder + padding
+            width = len(match.group("part")) + len(padding)
+            return placeholder + " " * max(2, width - len(placeholder))
+
+        text = padded.sub(replace, text)
+    return "".join(clip(line) for line in text.splitlines(keepends=True))
+
+
+WIDTH = 230
+
+
+def clip(line: str) -> str:
+    body = line.rstrip("\n")
+    if len(body) <= WIDTH:
+        return line
+    return body[: WIDTH - len(ELIDED) - 1].rstrip() + " " + ELIDED + line[len(body) :]
+
+
+def excerpt(text: str, *keep: slice) -> str:
+    """The lines in the slices `keep`, in order, with `...` wherever lines are left out."""
+    lines = text.splitlines()
+    kept: list[str] = []
+    shown_up_to = 0
+    for part in keep:
+        start, stop, _ = part.indices(len(lines))
+        if start > shown_up_to:
+            kept.append(ELIDED)
+        kept += lines[start:stop]
+        shown_up_to = max(shown_up_to, stop)
+    if shown_up_to < len(lines):
+        kept.append(ELIDED)
+    return "\n".join(kept) + "\n"
+
+
+def leave_out(text: str, *patterns: str) -> str:
+    """The text without the lines that match any of `patterns`; each run left out becomes `...`."""
+    found = re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+    kept: list[str] = []
+    for line in text.splitlines():
+        if not found.search(line):
+            kept.append(line)
+        elif not kept or kept[-1] != ELIDED:
+            kept.append(ELIDED)
+    return "\n".join(kept) + "\n"
+
+
+# Lines a long sample leaves out: the change set's rows, the outputs' rows, the checks that hold.
+CHANGE_SET_ROWS = r"^  (Add|Modify|Remove) .*replacement: "
+OUTPUT_ROWS = r"^  \w+ .* export: "
+CHECKS_THAT_HOLD = r"^[a-z][\w.]+ .*  (yes|skipped)$"
+
+
+@dataclass(frozen=True)
+class Engines:
+    """Where the local engines answer: the local CloudFormation and DynamoDB Local."""
+
+    moto: str = ""
+    dynamodb: str = ""
+
+
+class Terminal:
+    """Runs `kvtable` commands in-process, in a clean AWS environment, as a person would type them."""
+
+    def __init__(self, workdir: Path, *, cwd: Path = ROOT, endpoint: str = "") -> None:
+        self.workdir, self.cwd, self.endpoint = workdir, cwd, endpoint
+
+    @contextlib.contextmanager
+    def environment(self) -> Iterator[None]:
+        with pytest.MonkeyPatch.context() as patch:
+            for name in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"]:
+                patch.delenv(name, raising=False)
+            patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+            patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+            patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+            patch.setenv("AWS_CONFIG_FILE", str(self.workdir / "no-aws-config"))
+            patch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(self.workdir / "no-aws-config"))
+            patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+            if self.endpoint:
+                patch.setenv("AWS_ENDPOINT_URL", self.endpoint)
+            else:
+                patch.delenv("AWS_ENDPOINT_URL", raising=False)
+            patch.chdir(self.cwd)
+            yield
+
+    def run(self, shown: str, *hidden: str, exit_code: int = 0) -> str:
+        """`$ <shown>` and what the command prints. `hidden` flags go to the run, not to the page
+        (`--poll-seconds 0.01`: moto settles at once, so polling sooner changes only the wait)."""
+        words = shlex.split(shown)
+        assert words[0] == "kvtable"
+        output = io.StringIO()
+        with self.environment(), contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            try:
+                code = main([*words[1:], *hidden])
+            except SystemExit as exit_request:
+                code = int(exit_request.code or 0)
+        assert code == exit_code, f"{shown} exited {code}, not {exit_code}:\n{output.getvalue()}"
+        return normalise(f"$ {shown}\n{output.getvalue()}")
+
+    def quiet(self, shown: str, *hidden: str) -> None:
+        """Run a command whose output no page shows."""
+        self.run(shown, *hidden)
+
+
+POLL = ("--poll-seconds", "0.01")
+
+
+def reset_moto(url: str) -> None:
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def dynamodb(url: str) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def pitr_on(client: Any, table: str) -> None:
+    client.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+
+
+# The scenarios. Each returns its samples by name, ready for the page.
+
+
+def the_dev_stack(engines: Engines, workdir: Path) -> dict[str, str]:
+    """The five-minute path on the local CloudFormation with config/dev.toml, a change and a
+    refusal, the default stack's verify; then the recovery drill with the same file."""
+    reset_moto(engines.moto)
+    shell = Terminal(workdir, endpoint=engines.moto)
+    samples = {
+        "plan-create": shell.run("kvtable plan --env dev"),
+        "deploy-create": shell.run("kvtable deploy --env dev", *POLL),
+        "outputs": shell.run("kvtable outputs --env dev"),
+        "verify-dev": shell.run("kvtable verify --env dev", *POLL, exit_code=4),
+        "plan-change": shell.run("kvtable plan --env dev --parameter MaxReadRequestUnits=4000"),
+        "refusal-replace": shell.run(
+            "kvtable plan --env dev --parameter TableName=kv-storage-data-2", exit_code=3
+        ),
+    }
+    shell.quiet("kvtable deploy", *POLL)
+    samples["verify-default"] = shell.run("kvtable verify", *POLL, exit_code=4)
+    # The recovery: moto's CloudFormation leaves PITR off, so it is turned on through DynamoDB's API.
+    pitr_on(dynamodb(engines.moto), "kv-storage-data-dev")
+    target = "kv-storage-data-dev-restored"
+    restore = shell.run(f"kvtable restore --env dev --target-table {target}", *POLL)
+    samples["restore-dev"] = leave_out(restore, CHECKS_THAT_HOLD)
+    adopt = shell.run(f"kvtable adopt --env dev --table {target}", *POLL)
+    samples["adopt-restored-dev"] = leave_out(adopt, CHANGE_SET_ROWS, OUTPUT_ROWS, CHECKS_THAT_HOLD)
+    return samples
+
+
+def the_cdk_table(engines: Engines, workdir: Path) -> dict[str, str]:
+    """The CDK app's table (PITR and encryption on; no TTL, deletion protection or resource policy)
+    adopted by a new stack on the local CloudFormation."""
+    reset_moto(engines.moto)
+    client = dynamodb(engines.moto)
+    request = create_table_request("kv-storage-data")
+    request.pop("DeletionProtectionEnabled", None)
+    client.create_table(**request)
+    pitr_on(client, "kv-storage-data")
+    client.update_table(TableName="kv-storage-data", SSESpecification={"Enabled": True, "SSEType": "KMS"})
+    shell = Terminal(workdir, endpoint=engines.moto)
+    adopt = shell.run("kvtable adopt --stack-name KVDatabaseStack --table kv-storage-data", *POLL)
+    return {"adopt-cdk": leave_out(adopt, CHANGE_SET_ROWS, OUTPUT_ROWS, CHECKS_THAT_HOLD)}
+
+
+def the_templates(engines: Engines, workdir: Path) -> dict[str, str]:
+    """`kvtable template` and `--check` in an empty folder, then with one template edited by hand."""
+    folder = workdir / "checkout"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    shell = Terminal(workdir, cwd=folder)
+    samples = {
+        "template": shell.run("kvtable template"),
+        "template-check": shell.run("kvtable template --check"),
+    }
+    with (folder / "templates" / "database.yaml").open("a", encoding="utf-8") as edited:
+        edited.write("# edited by hand\n")
+    samples["template-check-stale"] = shell.run("kvtable template --check", exit_code=1)
+    return samples
+
+
+def the_cost_example(engines: Engines, workdir: Path) -> dict[str, str]:
+    return {"cost-example": Terminal(workdir).run("kvtable cost --example")}
+
+
+def the_demo(engines: Engines, workdir: Path) -> dict[str, str]:
+    """`kvtable demo` as a person runs it: it starts a DynamoDB Local of its own."""
+    full = Terminal(workdir).run("kvtable demo")
+    return {"demo": excerpt(full, slice(0, 8), slice(-3, None))}
+
+
+MIGRATION_ITEMS = 2000
+
+
+def legacy_keys(client: Any, table: str, count: int) -> None:
+    """`count` keys as kvtable wrote them before versions existed (no `version`), written raw."""
+    items = []
+    for i in range(count):
+        partition, sort = kd.namespace_partition_key("legacy"), kd.key_sort_key(f"k{i:07d}")
+        items.append(
+            {
+                kd.PARTITION_KEY: {"S": partition},
+                kd.SORT_KEY: {"S": sort},
+                kd.GSI1_PARTITION_KEY: {"S": partition},
+                kd.GSI1_SORT_KEY: {"S": sort},
+                kd.ENTITY_TYPE_ATTRIBUTE: {"S": kd.KEY_ENTITY},
+                "value": {"M": {"n": {"N": str(i)}}},
+                kd.CREATED_AT: {"S": "2025-01-02T03:04:05.000Z"},
+                kd.UPDATED_AT: {"S": "2025-01-02T03:04:05.000Z"},
+            }
+        )
+    for start in range(0, count, 25):
+        puts = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+        assert not client.batch_write_item(RequestItems={table: puts})["UnprocessedItems"]
+
+
+def drop_table(client: Any, table: str) -> None:
+    with contextlib.suppress(client.exceptions.ResourceNotFoundException):
+        client.update_table(TableName=table, DeletionProtectionEnabled=False)
+        client.delete_table(TableName=table)
+
+
+def the_migration_plan(engines: Engines, workdir: Path) -> dict[str, str]:
+    """`kvtable migrate plan` on DynamoDB Local, over keys written before versions existed."""
+    client, table = dynamodb(engines.dynamodb), "kv-storage-data"
+    drop_table(client, table)  # the session's DynamoDB Local is shared: start from nothing
+    create_table_from_template(client, table)
+    try:
+        legacy_keys(client, table, MIGRATION_ITEMS)
+        return {"migrate-plan": Terminal(workdir, endpoint=engines.dynamodb).run("kvtable migrate plan")}
+    finally:
+        drop_table(client, table)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    run: Callable[[Engines, Path], dict[str, str]]
+    # The engines it needs, named as tests/conftest.py's markers: "moto", "dynamodb_local".
+    engines: tuple[str, ...] = ()
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "dev-stack": Scenario(the_dev_stack, ("moto",)),
+    "cdk-table": Scenario(the_cdk_table, ("moto",)),
+    "templates": Scenario(the_templates),
+    "cost": Scenario(the_cost_example),
+    "demo": Scenario(the_demo, ("dynamodb_local",)),
+    "migration": Scenario(the_migration_plan, ("dynamodb_local",)),
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    page: str  # relative to the checkout
+    scenario: str
+
+
+SAMPLES: dict[str, Sample] = {
+    "template": Sample("docs/templates.md", "templates"),
+    "template-check": Sample("docs/templates.md", "templates"),
+    "template-check-stale": Sample("docs/templates.md", "templates"),
+    "plan-create": Sample("docs/deploying.md", "dev-stack"),
+    "deploy-create": Sample("docs/deploying.md", "dev-stack"),
+    "plan-change": Sample("docs/deploying.md", "dev-stack"),
+    "refusal-replace": Sample("docs/deploying.md", "dev-stack"),
+    "outputs": Sample("docs/operations.md", "dev-stack"),
+    "verify-default": Sample("docs/operations.md", "dev-stack"),
+    "verify-dev": Sample("docs/local-engines.md", "dev-stack"),
+    "adopt-cdk": Sample("docs/operations.md", "cdk-table"),
+    "restore-dev": Sample("docs/operations.md", "dev-stack"),
+    "adopt-restored-dev": Sample("docs/operations.md", "dev-stack"),
+    "demo": Sample("docs/data-contract.md", "demo"),
+    "migrate-plan": Sample("docs/migrations.md", "migration"),
+    "cost-example": Sample("docs/cost.md", "cost"),
+}
+
+
+def shown_samples(page: Path) -> dict[str, str]:
+    """The sample blocks of a page, by name: the text between the fences."""
+    return {name: text for name, text in MARKER.findall(page.read_text(encoding="utf-8"))}
+
+
+def rewrite_sample(page: Path, name: str, fresh: str) -> None:
+    """Put `fresh` into the page's block named `name`, leaving every other byte as it was."""
+    text = page.read_text(encoding="utf-8")
+    matches = [m for m in MARKER.finditer(text) if m.group(1) == name]
+    assert len(matches) == 1, f"{page.name}: {len(matches)} blocks named {name}"
+    start, end = matches[0].span(2)
+    page.write_text(text[:start] + fresh + text[end:], encoding="utf-8")
