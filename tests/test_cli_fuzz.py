@@ -99,9 +99,11 @@ def flag_cases() -> Iterator[tuple[str, str, str]]:
 CASES = sorted(set(flag_cases()))
 
 
-@pytest.fixture
-def hostile_files(tmp_path: Path) -> dict[str, str]:
-    """The files the hostile values name, and a valid JSON Lines file and environment for the bases."""
+@pytest.fixture(scope="module")
+def hostile_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The files the hostile values name, and a valid JSON Lines file and environment for the bases
+    (one set for the module: no command may write to them, and the bases write only under out/)."""
+    tmp_path = tmp_path_factory.mktemp("hostile")
     files = {
         "missing": str(tmp_path / "missing"),
         "folder": str(tmp_path / "folder.toml"),
@@ -120,6 +122,12 @@ def hostile_files(tmp_path: Path) -> dict[str, str]:
     config = tmp_path / "config"
     config.mkdir()
     (config / "dev.toml").write_text('stack_name = "Dev"\n')
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    java = bin_dir / "java"
+    java.write_text("#!/bin/sh\nexit 1\n")
+    java.chmod(java.stat().st_mode | stat.S_IEXEC)
+    files["home"], files["bin"] = str(tmp_path), str(bin_dir)
     return files
 
 
@@ -153,8 +161,11 @@ def refusing_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def nowhere_to_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refusing_endpoint: str) -> None:
+def nowhere_to_go(
+    monkeypatch: pytest.MonkeyPatch, refusing_endpoint: str, hostile_files: dict[str, str]
+) -> None:
     """An endpoint that refuses every call, credentials that need no file, and a `java` that fails at once."""
+    tmp_path = Path(hostile_files["home"])
     monkeypatch.chdir(tmp_path)
     for variable in list(os.environ):
         if variable.startswith("AWS_"):
@@ -166,12 +177,7 @@ def nowhere_to_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refusing_endp
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    java = bin_dir / "java"
-    java.write_text("#!/bin/sh\nexit 1\n")
-    java.chmod(java.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", f"{hostile_files['bin']}{os.pathsep}{os.environ['PATH']}")
 
 
 def argv_for(command: str, flag: str, value: str, files: dict[str, str]) -> list[str]:

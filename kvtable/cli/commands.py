@@ -36,14 +36,16 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-def build_parser(description: str) -> argparse.ArgumentParser:
-    """The `kvtable` parser with every subcommand."""
+def build_parser(description: str, only: str | None = None) -> argparse.ArgumentParser:
+    """The `kvtable` parser with every subcommand, or with subcommand `only` alone (when it names one:
+    a run needs only its own, and building the other twelve costs more than parsing)."""
     parser = ArgumentParser(
         prog="kvtable", description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"kvtable {__version__}")
     subcommands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for command in COMMANDS:
+    chosen = [command for command in COMMANDS if command.name == only] or COMMANDS
+    for command in chosen:
         command.configure(
             subcommands.add_parser(
                 command.name,

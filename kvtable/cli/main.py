@@ -17,19 +17,20 @@ if TYPE_CHECKING:
 # while the commands' modules load is caught there (process_exit) like one during the command.
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The `kvtable` parser with every subcommand."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The `kvtable` parser with every subcommand (or subcommand `only` alone, when it names one)."""
     from kvtable.cli.commands import build_parser as build  # noqa: PLC0415
 
-    return build(__doc__ or "")
+    return build(__doc__ or "", only)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `kvtable` with `argv` (default: the process's arguments); return the exit code."""
     from kvtable.cli.command import execute  # noqa: PLC0415
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(words[0] if words else None)
+    args = parser.parse_args(words)
     if getattr(args, "command", None) is None:
         parser.print_help(sys.stderr)
         return 2
