@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from cfn_clean import cfn_literal_parser  # type: ignore[import-untyped]
 from cfn_flip import yaml_dumper  # type: ignore[import-untyped]  # troposphere's YAML writer
+from cfn_tools.literal import LiteralString  # type: ignore[import-untyped]
 from troposphere import Template
 
 from kvtable.aws_state import StackLocation
@@ -57,38 +58,61 @@ def rendered_yaml(stem: str) -> str:
     """One template's YAML text, building only that template (a deploy needs one, not all nine files)."""
     for spec in TEMPLATES:
         if spec.stem == stem:
-            text: str = spec.build().to_yaml(clean_up=False, long_form=False)
-            return text
+            return yaml_of(spec.build().to_json(indent=2, sort_keys=True))
     raise KeyError(f"kvtable builds no template named {stem!r}")
 
 
-class _YamlDumper(yaml_dumper.Dumper):  # type: ignore[misc]
-    """cfn_flip's dumper (the one Template.to_yaml uses), with plain dicts for mappings."""
+def _function(dumper: yaml.Dumper, name: str, value: Any) -> Any:
+    # cfn_flip's fn_representer, but a scalar argument is always quoted: libyaml would write a tagged
+    # scalar plain and PyYAML's own emitter quoted, and the two writers must give the same bytes.
+    tag = f"!{name}"
+    if tag == "!GetAtt" and isinstance(value, list):
+        value = ".".join(value)
+    if isinstance(value, list):
+        return dumper.represent_sequence(tag, value)
+    if isinstance(value, dict):
+        return dumper.represent_mapping(tag, value)
+    return dumper.represent_scalar(tag, value, style="'")
 
 
-def _mapping(dumper: _YamlDumper, value: dict[str, Any]) -> Any:
-    # cfn_flip's map_representer (a one-key Ref, Condition or Fn:: mapping is a short-form tag), without
-    # its ordered dict, whose items() builds a new class for every key: half of the YAML's time.
+def _mapping(dumper: yaml.Dumper, value: dict[str, Any]) -> Any:
+    # cfn_flip's map_representer: a one-key Ref, Condition or Fn:: mapping is a short-form tag.
     if len(value) == 1:
         ((key, inner),) = value.items()
         if key in yaml_dumper.CONVERTED_SUFFIXES:
-            return yaml_dumper.fn_representer(dumper, key, inner)
+            return _function(dumper, key, inner)
         if key.startswith(yaml_dumper.FN_PREFIX):
-            return yaml_dumper.fn_representer(dumper, key.removeprefix(yaml_dumper.FN_PREFIX), inner)
+            return _function(dumper, key.removeprefix(yaml_dumper.FN_PREFIX), inner)
     return dumper.represent_mapping(yaml_dumper.TAG_MAP, value, flow_style=False)
 
 
-_YamlDumper.add_representer(dict, _mapping)
+def _literal(dumper: yaml.Dumper, value: str) -> Any:
+    # cfn_flip's literal block for a JSON document held as a string; libyaml takes only an exact str.
+    return dumper.represent_scalar(yaml_dumper.TAG_STR, str(value), style="|")
 
 
-def yaml_of(json_text: str) -> str:
-    """The bytes Template.to_yaml(clean_up=False, long_form=False) writes, from the template's JSON
-    (sorted keys, as to_yaml's own), in about 60% of its time. tests/test_template.py holds the two
-    equal: rendered_yaml, what a deploy sends, still calls to_yaml."""
+def _yaml_writer(base: type[Any]) -> type[Any]:
+    """A dumper on `base` with cfn_flip's short forms and string styles."""
+    writer: type[Any] = type(f"Cfn{base.__name__}", (base,), {})
+    writer.add_representer(dict, _mapping)
+    writer.add_representer(str, yaml_dumper.string_representer)
+    writer.add_representer(LiteralString, _literal)
+    return writer
+
+
+# libyaml's C emitter writes the templates in a fifth of the time of PyYAML's own, which stands in
+# where PyYAML was built without libyaml; tests/test_template_cli.py holds their bytes equal.
+PURE_YAML_WRITER = _yaml_writer(yaml.Dumper)
+YAML_WRITER = _yaml_writer(yaml.CDumper) if hasattr(yaml, "CDumper") else PURE_YAML_WRITER
+
+
+def yaml_of(json_text: str, writer: type[Any] = YAML_WRITER) -> str:
+    """A template's YAML, from its JSON (sorted keys): short-form intrinsic functions, as cfn_flip
+    writes them; the same text whichever writer PyYAML has."""
     data = cfn_literal_parser(json.loads(json_text))
     text: str = yaml.dump(
         data,
-        Dumper=_YamlDumper,
+        Dumper=writer,
         default_flow_style=False,
         allow_unicode=True,
         width=yaml_dumper.config.max_col_width,
