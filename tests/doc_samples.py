@@ -33,9 +33,9 @@ from typing import Any
 import boto3
 import pytest
 
-from kvtable import key_design as kd
 from kvtable.cli.main import main
 from kvtable.table_definition import create_table_from_template, create_table_request
+from tests.test_migrate import legacy_item
 
 ROOT = Path(__file__).resolve().parent.parent
 UPDATE_VARIABLE = "KVTABLE_UPDATE_DOC_SAMPLES"
@@ -277,21 +277,7 @@ MIGRATION_ITEMS = 2000
 
 def legacy_keys(client: Any, table: str, count: int) -> None:
     """`count` keys as kvtable wrote them before versions existed (no `version`), written raw."""
-    items = []
-    for i in range(count):
-        partition, sort = kd.namespace_partition_key("legacy"), kd.key_sort_key(f"k{i:07d}")
-        items.append(
-            {
-                kd.PARTITION_KEY: {"S": partition},
-                kd.SORT_KEY: {"S": sort},
-                kd.GSI1_PARTITION_KEY: {"S": partition},
-                kd.GSI1_SORT_KEY: {"S": sort},
-                kd.ENTITY_TYPE_ATTRIBUTE: {"S": kd.KEY_ENTITY},
-                "value": {"M": {"n": {"N": str(i)}}},
-                kd.CREATED_AT: {"S": "2025-01-02T03:04:05.000Z"},
-                kd.UPDATED_AT: {"S": "2025-01-02T03:04:05.000Z"},
-            }
-        )
+    items = [legacy_item(i, "legacy") for i in range(count)]
     for start in range(0, count, 25):
         puts = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
         assert not client.batch_write_item(RequestItems={table: puts})["UnprocessedItems"]
