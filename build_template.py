@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from kvtable.cli.command import run_script
+from kvtable.cli.command import process_exit, run_script
 from kvtable.cli.template import TEMPLATE
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -18,4 +18,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(process_exit(main, "build_template"))

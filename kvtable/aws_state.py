@@ -8,8 +8,9 @@ import json
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from kvtable.aws_errors import error_code
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import StackContext
 from kvtable.deploy import cloudformation as cfn
@@ -117,3 +118,15 @@ def _normalized(document: Any) -> Any:
     if isinstance(document, list):
         return sorted((_normalized(v) for v in document), key=lambda v: json.dumps(v, sort_keys=True))
     return document
+
+
+def describe_or_none(dynamodb: DynamoDBClient, table_name: str) -> dict[str, Any] | None:
+    """The table's description, or None if there is no such table."""
+    from botocore.exceptions import ClientError  # noqa: PLC0415 (this module is imported by --help's path)
+
+    try:
+        return cast(dict[str, Any], dynamodb.describe_table(TableName=table_name)["Table"])
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise

@@ -93,11 +93,11 @@ def parse_environment(name: str, path: Path, text: str) -> Environment:
     if stack_name is not None:
         _in_file(path, check_stack_name, stack_name)
     region = _string(path, "region", data["region"]) if "region" in data else None
-    if region is not None and region_problem(region):
-        raise UsageError(f"{path}: {region_problem(region)}")
+    if region is not None and (problem := region_problem(region)):
+        raise UsageError(f"{path}: {problem}")
     endpoint_url = _string(path, "endpoint_url", data["endpoint_url"]) if "endpoint_url" in data else None
-    if endpoint_url is not None and endpoint_problem(endpoint_url):
-        raise UsageError(f"{path}: endpoint_url: {endpoint_problem(endpoint_url)}")
+    if endpoint_url is not None and (problem := endpoint_problem(endpoint_url)):
+        raise UsageError(f"{path}: endpoint_url: {problem}")
     tags = _string_table(path, "tags", data["tags"]) if "tags" in data else None
     if tags is not None:
         _in_file(path, check_tags, tags)

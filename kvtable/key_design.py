@@ -4,6 +4,7 @@ kvtable's code uses these names and never spells them, except where Python takes
 literal (TypedDict and PynamoDB fields, Literal types), which tests/test_key_design.py checks against them.
 """
 
+import re
 from typing import Final
 
 from kvtable.errors import InvalidInputError
@@ -50,6 +51,16 @@ MAX_SORT_KEY_BYTES: Final = 1024
 NAME_PATTERN: Final = "^[a-zA-Z0-9_.-]+$"
 NAME_MIN_LENGTH: Final = 3
 NAME_MAX_LENGTH: Final = 255
+
+
+def resource_name_problem(what: str, name: str) -> str | None:
+    """What is wrong with a table's or an index's name as DynamoDB takes it, or None."""
+    if NAME_MIN_LENGTH <= len(name) <= NAME_MAX_LENGTH and re.fullmatch(NAME_PATTERN, name):
+        return None
+    return (
+        f"{what} name {name!r} is invalid: use {NAME_MIN_LENGTH} to {NAME_MAX_LENGTH} letters, digits, "
+        "'_', '-' and '.'"
+    )
 
 
 def utf8_text(what: str, value: str) -> bytes:

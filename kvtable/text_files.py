@@ -22,6 +22,8 @@ def file_problem(path: Path) -> str | None:
         return f"{path} does not exist"
     except OSError as error:
         return f"cannot read {path}: {error.strerror}"
+    except ValueError:  # a NUL in the name, which no file can have
+        return f"{str(path)!r} is not a file name (it holds a NUL character)"
     if stat.S_ISDIR(mode):
         return f"{path} is a folder, not a file"
     if not stat.S_ISREG(mode):
@@ -31,17 +33,25 @@ def file_problem(path: Path) -> str | None:
     return None
 
 
+def text_encoding_problem(name: str, data: bytes, line: int = 1, *, first: bool = True) -> str | None:
+    """What is wrong with `data` (a whole file, or its line number `line`) as UTF-8 text, or None: UTF-16
+    and UTF-32 are seen from the start of the file; a UTF-8 byte-order mark there is fine."""
+    if first and (data.startswith(_UTF16_AND_32_MARKS) or 0 in data[:2]):
+        return f"{name} is UTF-16 or UTF-32 text; save it as UTF-8"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line += data[: error.start].count(b"\n")
+        return f"{name} is not UTF-8 text (byte 0x{data[error.start]:02x} on line {line}); save it as UTF-8"
+    return None
+
+
 def decode_text(path: Path, data: bytes) -> str:
     """The text of a UTF-8 file; a UTF-8 byte-order mark is dropped, UTF-16 and other encodings refused."""
-    if data.startswith(_UTF16_AND_32_MARKS) or (len(data) >= 2 and (data[0] == 0 or data[1] == 0)):
-        raise UsageError(f"{path} is UTF-16 or UTF-32 text; save it as UTF-8")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise UsageError(
-            f"{path} is not UTF-8 text (byte 0x{data[error.start]:02x} on line {line}); save it as UTF-8"
-        ) from None
+    problem = text_encoding_problem(str(path), data)
+    if problem:
+        raise UsageError(problem)
+    return data.decode("utf-8-sig")
 
 
 def read_text_file(path: Path) -> str:

@@ -201,7 +201,11 @@ def test_a_missing_environment_file_is_exit_2(capsys: pytest.CaptureFixture[str]
             "http://",
             "AWS_ENDPOINT_URL_DYNAMODB: endpoint URL 'http://' has no host",
         ),
-        ("AWS_REGION", "mars-1", "AWS_REGION: region 'mars-1' is not an AWS region name such as 'eu-west-1'"),
+        (
+            "AWS_DEFAULT_REGION",
+            "mars-1",
+            "AWS_DEFAULT_REGION: region 'mars-1' is not an AWS region name such as 'eu-west-1'",
+        ),
     ],
 )
 @pytest.mark.parametrize(
@@ -275,3 +279,28 @@ def test_help_loads_neither_boto3_nor_the_template_builder() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=False
     )
     assert result.stdout.splitlines()[-1] == "[]", result.stderr
+
+
+def test_a_flag_replaces_the_environment_variable_boto3_would_have_read(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # boto3 reads AWS_DEFAULT_REGION and AWS_ENDPOINT_URL only where no region or endpoint is given.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "bad_region")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "not a url")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    code, _, err = run(["outputs", "--region", "eu-west-1", "--endpoint-url", "http://127.0.0.1:9"], capsys)
+    assert code == 1
+    assert "Could not connect to the endpoint URL" in err
+
+
+def test_a_nul_in_a_file_name_from_the_environment_file_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "dev.toml").write_text('template = "a\\u0000b.yaml"\n')
+    code, _, err = run(["plan", "--env", "dev", "--config-dir", str(tmp_path)], capsys)
+    assert (code, err) == (
+        2,
+        "kvtable plan: error: template 'a\\x00b.yaml' is not a file name (it holds a NUL character)\n",
+    )

@@ -173,7 +173,7 @@ def nowhere_to_go(
     monkeypatch.setenv("AWS_ENDPOINT_URL", refusing_endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "fuzz")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fuzz")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")

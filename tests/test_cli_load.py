@@ -305,8 +305,8 @@ def test_a_missing_table_is_named_with_what_to_do_and_no_skip(
     assert (code, err) == (
         2,
         f"kvtable load: error: table no-such-table (--table-name) does not exist in {dynamodb_endpoint.url} "
-        "(region us-east-1); create it there first (kvtable deploy; on DynamoDB Local, kvtable local creates "
-        "it), or name an existing table with --table-name or --env\n",
+        "(region us-east-1); create it there first (`kvtable local --table-name no-such-table` starts a "
+        "DynamoDB Local that has it, at the URL it prints), or name an existing table with --table-name or --env\n",
     )
 
 

@@ -194,13 +194,3 @@ def stale_files(files: Mapping[str, str], directory: Path) -> list[str]:
         if not path.is_file() or path.read_bytes() != text.encode("utf-8"):
             stale.append(name)
     return stale
-
-
-def write_templates(directory: Path) -> list[Path]:
-    """Write every template into the directory; return the paths written."""
-    return write_files(rendered_files(), directory)
-
-
-def stale_templates(directory: Path) -> list[str]:
-    """Names of the template files that are missing or differ from what the code builds."""
-    return stale_files(rendered_files(), directory)

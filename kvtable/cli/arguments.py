@@ -17,7 +17,7 @@ from kvtable import key_design as kd
 from kvtable.aws_names import endpoint_problem, region_problem
 from kvtable.deploy.errors import UsageError
 from kvtable.deploy.parameters import check_stack_name
-from kvtable.environments import ENVIRONMENT_NAME_PATTERN
+from kvtable.environments import environment_path
 from kvtable.errors import InvalidInputError
 from kvtable.text_files import file_problem
 
@@ -68,11 +68,9 @@ def stack_name(text: str) -> str:
 
 
 def _resource_name(what: str, text: str) -> str:
-    if not (kd.NAME_MIN_LENGTH <= len(text) <= kd.NAME_MAX_LENGTH) or not re.fullmatch(kd.NAME_PATTERN, text):
-        raise argparse.ArgumentTypeError(
-            f"{what} name {text!r} is invalid: use {kd.NAME_MIN_LENGTH} to {kd.NAME_MAX_LENGTH} letters, "
-            "digits, '_', '-' and '.'"
-        )
+    problem = kd.resource_name_problem(what, text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 
@@ -90,11 +88,10 @@ def environment_name(text: str) -> str:
     """An environment's name (config/NAME.toml) or the path of a .toml file."""
     if text.endswith(".toml"):
         return str(input_file(text))
-    if not ENVIRONMENT_NAME_PATTERN.fullmatch(text):
-        raise argparse.ArgumentTypeError(
-            f"environment name {text!r} is invalid: use letters, digits, '-' and '_' (the file "
-            "config/NAME.toml), or give the path of a .toml file"
-        )
+    try:
+        environment_path(text)  # its check of the name; the file itself is read when settings are merged
+    except UsageError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return text
 
 
@@ -142,7 +139,8 @@ def input_file_or_stdin(text: str) -> str:
     try:
         return str(input_file(text))
     except argparse.ArgumentTypeError as error:
-        if "not a regular file" in str(error):
+        path = Path(text)
+        if path.exists() and not path.is_dir():  # a FIFO, socket or device: a stream, which stdin takes
             raise argparse.ArgumentTypeError(
                 f"{error}; pipe it to standard input and give - as the file"
             ) from None

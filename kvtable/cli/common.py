@@ -59,13 +59,15 @@ class CallLog:
 CALLS = CallLog()
 
 
-def aws_session(profile: str | None, region: str | None) -> boto3.Session:
+def aws_session(profile: str | None, region: str | None, endpoint_url: str | None = None) -> boto3.Session:
     """A boto3 session from the usual settings, falling back to the design's region; the region and
     endpoints boto3 would take from the environment or the profile are checked first (exit 2)."""
     import boto3  # noqa: PLC0415 (only the commands that call AWS pay for boto3)
     from botocore.exceptions import ProfileNotFound  # noqa: PLC0415
 
-    check_environment_settings(os.environ)
+    check_environment_settings(
+        os.environ, region_given=region is not None, endpoint_given=endpoint_url is not None
+    )
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
     except ProfileNotFound as error:
@@ -82,15 +84,24 @@ def aws_session(profile: str | None, region: str | None) -> boto3.Session:
     return session
 
 
-def check_environment_settings(environ: Mapping[str, str]) -> None:
-    """Refuse a region or endpoint URL in the environment variables boto3 reads, naming the variable."""
-    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-        value = environ.get(variable)
-        if value and region_problem(value):
-            raise UsageError(f"{variable}: {region_problem(value)}")
-    for variable, value in sorted(environ.items()):
-        if variable.startswith("AWS_ENDPOINT_URL") and value and endpoint_problem(value):
-            raise UsageError(f"{variable}: {endpoint_problem(value)}")
+def check_environment_settings(
+    environ: Mapping[str, str], *, region_given: bool = False, endpoint_given: bool = False
+) -> None:
+    """Refuse a region or endpoint URL in the environment variables boto3 will read (those a flag or
+    the environment file did not replace), naming the variable."""
+    problems: list[tuple[str, str | None]] = []
+    if not region_given:
+        value = environ.get("AWS_DEFAULT_REGION")
+        problems.append(("AWS_DEFAULT_REGION", value and region_problem(value)))
+    if not endpoint_given:
+        problems += [
+            (variable, value and endpoint_problem(value))
+            for variable, value in sorted(environ.items())
+            if variable.startswith("AWS_ENDPOINT_URL")
+        ]
+    for variable, problem in problems:
+        if problem:
+            raise UsageError(f"{variable}: {problem}")
 
 
 def _client_error_line(error: ClientError) -> str:
@@ -180,7 +191,7 @@ def _botocore_error_line(error: Exception) -> tuple[str, int] | None:
     if isinstance(error, TokenRetrievalError | UnauthorizedSSOTokenError):
         return "your AWS SSO token has expired; run 'aws sso login' and retry", 2
     if isinstance(error, NoRegionError):
-        return "no AWS region; pass --region or set AWS_REGION", 2
+        return "no AWS region; pass --region or set AWS_DEFAULT_REGION", 2
     if isinstance(error, ClientError):
         return _client_error_line(error), 1
     if isinstance(error, BotoCoreError):

@@ -68,8 +68,8 @@ def _client(args: argparse.Namespace, url: str | None, local: bool) -> DynamoDBC
     from kvtable.store import RECOMMENDED_CLIENT_CONFIG  # noqa: PLC0415
 
     if local and url is not None:
-        return local_dynamodb_client(url, aws_session(None, args.region).region_name or "us-east-1")
-    session = aws_session(args.profile, args.region)
+        return local_dynamodb_client(url, aws_session(None, args.region, url).region_name or "us-east-1")
+    session = aws_session(args.profile, args.region, url)
     return session.client("dynamodb", endpoint_url=url, config=RECOMMENDED_CLIENT_CONFIG)
 
 
@@ -203,8 +203,10 @@ def run(args: argparse.Namespace) -> int:
     from kvtable.store import KvTable  # noqa: PLC0415
     from kvtable.table_definition import create_table_from_template  # noqa: PLC0415 (the `build` extra)
 
-    # Before DynamoDB Local starts: a bad AWS_REGION or AWS_ENDPOINT_URL* is refused at once.
-    check_environment_settings(os.environ)
+    # Before DynamoDB Local starts: a bad AWS_DEFAULT_REGION or AWS_ENDPOINT_URL* is refused at once.
+    check_environment_settings(
+        os.environ, region_given=args.region is not None, endpoint_given=args.endpoint_url is not None
+    )
     with _endpoint(args) as (url, local):
         client = _client(args, url, local)
         if local or args.create_table:

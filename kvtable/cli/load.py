@@ -9,7 +9,6 @@ it (with --skip the number of entries written; writing an entry twice is harmles
 from __future__ import annotations
 
 import argparse
-import codecs
 import json
 import shlex
 import sys
@@ -27,11 +26,11 @@ from kvtable.cli.command import Command
 from kvtable.cli.settings import add_environment_arguments, add_table_arguments, resolve_settings
 from kvtable.entities import JsonValue
 from kvtable.errors import InvalidEntryError, InvalidInputError, PartialWriteError
+from kvtable.text_files import text_encoding_problem
 
 STDIN = "-"
 FIELDS = ("key", "value")
 ENTRY_SHAPE = '{"key": "...", "value": ...}'
-UTF16_AND_32_MARKS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 class EntryLines:
@@ -81,14 +80,10 @@ def _utf8_lines(lines: IO[bytes], name: str) -> Iterator[tuple[int, str]]:
     """Each line with its number, decoded here so that text that is not UTF-8 names its line (as
     kvtable.text_files does for whole files): a UTF-8 byte-order mark is dropped, UTF-16 and UTF-32 refused."""
     for number, line in enumerate(lines, start=1):
-        if number == 1 and (line.startswith(UTF16_AND_32_MARKS) or 0 in line[:2]):
-            raise InvalidInputError(f"{name} is UTF-16 or UTF-32 text; save it as UTF-8")
-        try:
-            yield number, line.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as error:
-            raise InvalidInputError(
-                f"{name} is not UTF-8 text (byte 0x{line[error.start]:02x} on line {number}); save it as UTF-8"
-            ) from None
+        problem = text_encoding_problem(name, line, number, first=number == 1)
+        if problem:
+            raise InvalidInputError(problem)
+        yield number, line.decode("utf-8-sig" if number == 1 else "utf-8")
 
 
 def _entry(line: str, where: str) -> tuple[str, JsonValue]:
@@ -183,18 +178,12 @@ def run(args: argparse.Namespace) -> int:
     from kvtable.contract.bulk import BATCH_WRITE_LIMIT, MAX_WORKERS  # noqa: PLC0415
     from kvtable.progress import ProgressBar  # noqa: PLC0415
     from kvtable.store import RECOMMENDED_CLIENT_CONFIG, KvTable  # noqa: PLC0415
-    from kvtable.text_files import file_problem  # noqa: PLC0415
 
-    if args.skip < 0:
-        raise InvalidInputError(f"--skip must be 0 or more, got {args.skip}")
     settings = resolve_settings(args)
     environment_table = settings.environment.parameters.get("TableName") if settings.environment else None
     table_name = args.table_name or environment_table or kd.DEFAULT_TABLE_NAME
     path = None if args.file == STDIN else Path(args.file)
     name = "stdin" if path is None else _printable(args.file)
-    problem = None if path is None else file_problem(path)
-    if problem:
-        raise InvalidInputError(problem)
     total = None if path is None else max(count_entries(path, name) - args.skip, 0)
     client = settings.session().client(
         "dynamodb", endpoint_url=settings.endpoint_url, config=RECOMMENDED_CLIENT_CONFIG
@@ -295,7 +284,9 @@ def continue_command(args: argparse.Namespace, skip: int) -> str:
         ("--skip", skip or None),
     ]:
         if value is not None:
-            words += [flag, str(value)]
+            # A value that starts with '-' would be read as a flag: it goes in one word with its flag.
+            text = str(value)
+            words += [f"{flag}={text}"] if text.startswith("-") else [flag, text]
     if args.quiet:
         words.append("--quiet")
     if args.file.startswith("-") and args.file != STDIN:
@@ -328,9 +319,10 @@ def _missing_table_line(
     on_aws = ".amazonaws.com" in url  # also amazonaws.com.cn
     where = f"region {region}" if on_aws else f"{url} (region {region})"
     fix = (
-        "deploy the stack first (kvtable deploy)"
+        "deploy the stack that holds it first (kvtable deploy)"
         if on_aws
-        else "create it there first (kvtable deploy; on DynamoDB Local, kvtable local creates it)"
+        else f"create it there first (`kvtable local --table-name {table_name}` starts a DynamoDB Local that "
+        "has it, at the URL it prints)"
     )
     return (
         f"table {table_name} ({source}) does not exist in {where}; {fix}, "

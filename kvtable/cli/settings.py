@@ -1,6 +1,6 @@
 """Where a command's settings come from: a command-line flag, else the environment file, else defaults.
 
-boto3's own sources (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ~/.aws/config) come
+boto3's own sources (AWS_PROFILE, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL, ~/.aws/config) come
 after the file: `--env prod` names prod's account and region on purpose, and a shell
 left pointing at another profile must not quietly win over it.
 """
@@ -45,7 +45,7 @@ def add_aws_arguments(parser: argparse.ArgumentParser, environment_file: bool = 
     group.add_argument(
         "--region",
         type=kinds.region_name,
-        help=f"AWS region (default: {the_files}AWS_REGION, the profile's, or us-east-1)",
+        help=f"AWS region (default: {the_files}AWS_DEFAULT_REGION, the profile's, or us-east-1)",
     )
     group.add_argument(
         "--endpoint-url",
@@ -127,7 +127,7 @@ class Settings:
         """A boto3 session for these settings."""
         from kvtable.cli.common import aws_session  # noqa: PLC0415 (keeps this module free of botocore)
 
-        return aws_session(self.profile, self.region)
+        return aws_session(self.profile, self.region, self.endpoint_url)
 
     def cloudformation(self) -> CloudFormationClient:
         """A CloudFormation client for these settings."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -121,12 +122,12 @@ def _fix(args: argparse.Namespace) -> str:
     prog = str(getattr(args, "prog", "kvtable template"))
     if not prog.startswith("kvtable"):
         return "make template"  # build_template.py, a checkout's door
-    command = prog
+    words = prog.split()
     if args.out != DEFAULT_TEMPLATES_DIR:
-        command += f" --out {args.out}"
+        words += ["--out", str(args.out)]
     if args.iam_out is not None:
-        command += f" --iam-out {args.iam_out}"
-    return command
+        words += ["--iam-out", str(args.iam_out)]
+    return shlex.join(words)
 
 
 def run(args: argparse.Namespace) -> int:

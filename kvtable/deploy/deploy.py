@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.aws_errors import error_code
+from kvtable.aws_state import describe_or_none
 from kvtable.cfn.intrinsics import resolve
 from kvtable.cfn.names import TABLE_TYPES
 from kvtable.columns import aligned
@@ -178,20 +179,28 @@ class Deployer:
             if not isinstance(name, str):
                 continue  # CloudFormation names it: no name to collide with
             try:
-                table = self.dynamodb.describe_table(TableName=name)["Table"]
+                table = describe_or_none(self.dynamodb, name)
             except ClientError as error:
-                if error_code(error) != "ResourceNotFoundException":
-                    self.say(
-                        f"WARNING: could not check whether table {name} exists (DescribeTable: "
-                        f"{error_code(error)}); if it does, creating {stack_name} fails on it and rolls back"
-                    )
+                self.say(
+                    f"WARNING: could not check whether table {name} exists (DescribeTable: "
+                    f"{error_code(error)}); if it does, creating {stack_name} fails on it and rolls back"
+                )
+                continue
+            if table is None:
                 continue
             adopt = (
                 f"kvtable adopt {self.options.command_flags or f'--stack-name {stack_name}'} --table {name}"
             )
-            owner, looked_up = self._table_owner(self.dynamodb, name, table["TableArn"])
-            if owner is None:
-                where = "outside any stack" if looked_up else "outside any stack, as far as its tags say"
+            owner, source = self._table_owner(self.dynamodb, name, table["TableArn"])
+            if owner is None or owner == stack_name:
+                where = {
+                    "stack": "outside any stack",
+                    "tags": "outside any stack, as far as its tags say",
+                    "unknown": "and whether a stack holds it could not be checked",
+                }[source]
+                if owner == stack_name:
+                    # The stack does not exist: the table outlived an earlier one of that name (retained).
+                    where = f"left by an earlier stack named {stack_name} (retained when it was deleted)"
                 raise RefusedError(
                     f"table {name} already exists, {where}, so creating stack {stack_name} would fail "
                     f"on it and roll back: to make it this stack's table, run: {adopt}; or choose another TableName"
@@ -204,19 +213,19 @@ class Deployer:
 
     def _table_owner(
         self, dynamodb: DynamoDBClient, table_name: str, table_arn: str
-    ) -> tuple[str | None, bool]:
-        """The stack that holds the table (None: none), and whether CloudFormation said so: from
-        DescribeStackResources by its name, else (when that lookup fails) from the
-        aws:cloudformation:stack-name tag CloudFormation gives what it creates."""
+    ) -> tuple[str | None, str]:
+        """The stack that holds the table (None: none) and where that came from: "stack" from
+        DescribeStackResources by its name, else (when that lookup fails) "tags", the
+        aws:cloudformation:stack-name tag CloudFormation gives what it creates, else "unknown"."""
         try:
-            return cfn.stack_holding(self.cf, table_name, TABLE_TYPES), True
+            return cfn.stack_holding(self.cf, table_name, TABLE_TYPES), "stack"
         except (ClientError, ResponseParserError):
             pass
         try:
             tags = dynamodb.list_tags_of_resource(ResourceArn=table_arn).get("Tags", [])
         except (ClientError, ResponseParserError):
-            return None, False
-        return next((t["Value"] for t in tags if t["Key"] == STACK_NAME_TAG), None), False
+            return None, "unknown"
+        return next((t["Value"] for t in tags if t["Key"] == STACK_NAME_TAG), None), "tags"
 
     def _ensure_protection(
         self, stack_name: str, table_ids: list[str], stack: cfn.DeployedStack | None

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from kvtable.aws_state import Clients, stack_context
+from kvtable.aws_state import Clients, describe_or_none, stack_context
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.deploy import cloudformation as cfn
@@ -43,7 +43,7 @@ from kvtable.deploy.parameters import resolve_parameters
 from kvtable.deploy.plan import gsi_definitions
 from kvtable.deploy.templates import Template, resources_of_type
 from kvtable.recovery.live_table import billing_mode, live_properties
-from kvtable.recovery.restore import CommandTarget, check_table_name, describe_or_none, utc_text
+from kvtable.recovery.restore import CommandTarget, check_table_name, utc_text
 from kvtable.verify.report import Check
 from kvtable.verify.verify import Verifier
 

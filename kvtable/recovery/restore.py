@@ -10,7 +10,6 @@ what is left), and ends with verify's table checks on the new table.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from kvtable import key_design as kd
 from kvtable.aws_errors import error_code
-from kvtable.aws_state import Clients, normalized_policy, stack_context
+from kvtable.aws_state import Clients, describe_or_none, normalized_policy, stack_context
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
 from kvtable.deploy import cloudformation as cfn
@@ -40,11 +39,9 @@ TABLE_WAIT_SECONDS = 24 * 3600
 
 def check_table_name(name: str) -> None:
     """Refuse a table name DynamoDB would refuse."""
-    if not (kd.NAME_MIN_LENGTH <= len(name) <= kd.NAME_MAX_LENGTH) or not re.fullmatch(kd.NAME_PATTERN, name):
-        raise UsageError(
-            f"table name {name!r} is invalid: use {kd.NAME_MIN_LENGTH} to {kd.NAME_MAX_LENGTH} letters, digits, "
-            "'_', '-' and '.'"
-        )
+    problem = kd.resource_name_problem("table", name)
+    if problem:
+        raise UsageError(problem)
 
 
 @dataclass(frozen=True)
@@ -87,16 +84,6 @@ class RestoreOptions:
     def command_target(self) -> CommandTarget:
         """The target as given, or `--stack-name` when the caller gave none."""
         return self.target or CommandTarget(f"--stack-name {self.stack_name}")
-
-
-def describe_or_none(dynamodb: DynamoDBClient, table_name: str) -> dict[str, Any] | None:
-    """The table's description, or None if there is no such table."""
-    try:
-        return cast(dict[str, Any], dynamodb.describe_table(TableName=table_name)["Table"])
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return None
-        raise
 
 
 def table_progress(table: dict[str, Any]) -> str:
