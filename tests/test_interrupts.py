@@ -58,7 +58,12 @@ WRAPPER = textwrap.dedent(
 
 
 def run_interrupted(moment: str, argument: str, *argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     return subprocess.run(
         [sys.executable, "-c", WRAPPER, moment, argument, *argv],
         capture_output=True,
