@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from kvtable import key_design as kd
-from kvtable.contract.bulk import BATCH_GET_LIMIT, BATCH_WRITE_LIMIT, BulkKeyOperations, Progress
+from kvtable.contract.bulk import BATCH_GET_LIMIT, BulkKeyOperations, Progress
 from kvtable.contract.keys import KeyOperations
+from kvtable.contract.limits import BATCH_WRITE_LIMIT
 from kvtable.contract.namespaces import NAMESPACE_QUARANTINE_SECONDS, NamespaceOperations
 from kvtable.contract.requests import (
     KEEP_TTL,

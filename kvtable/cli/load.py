@@ -24,6 +24,7 @@ from kvtable import key_design as kd
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.settings import add_environment_arguments, add_table_arguments, resolve_settings
+from kvtable.contract.limits import BATCH_WRITE_LIMIT, MAX_WORKERS
 from kvtable.entities import JsonValue
 from kvtable.errors import InvalidEntryError, InvalidInputError, PartialWriteError
 from kvtable.text_files import text_encoding_problem
@@ -155,9 +156,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--workers",
-        type=kinds.Count(1, 16),
+        type=kinds.Count(1, MAX_WORKERS),
         default=4,
-        help="parallel writers, 1 to 16 (default 4; see docs/data-contract.md)",
+        help=f"parallel writers, 1 to {MAX_WORKERS} (default 4; see docs/data-contract.md)",
     )
     parser.add_argument(
         "--ttl", type=kinds.EPOCH_SECONDS, help="expire every loaded key at this time (epoch seconds)"
@@ -175,7 +176,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the file; 0 when every entry is written."""
-    from kvtable.contract.bulk import BATCH_WRITE_LIMIT, MAX_WORKERS  # noqa: PLC0415
     from kvtable.progress import ProgressBar  # noqa: PLC0415
     from kvtable.store import RECOMMENDED_CLIENT_CONFIG, KvTable  # noqa: PLC0415
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse
@@ -45,15 +45,6 @@ def entry() -> int:
         print("kvtable: interrupted", file=sys.stderr)
         return 130
     return process_exit(main, "kvtable")
-
-
-def __getattr__(name: str) -> Any:
-    # `COMMANDS` is read from here by older callers; it lives in kvtable.cli.commands.
-    if name == "COMMANDS":
-        from kvtable.cli.commands import COMMANDS  # noqa: PLC0415
-
-        return COMMANDS
-    raise AttributeError(name)
 
 
 if __name__ == "__main__":

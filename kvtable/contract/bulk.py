@@ -9,14 +9,13 @@ from typing import Any, cast
 
 from kvtable import key_design as kd
 from kvtable.contract.keys import key_attributes, upgraded
+from kvtable.contract.limits import BATCH_WRITE_LIMIT, MAX_WORKERS
 from kvtable.contract.requests import VERSION, Item, TableRequests, require_bool, require_whole
 from kvtable.entities import JsonValue, KeyItem
 from kvtable.errors import InvalidEntryError, InvalidInputError, KvTableError, PartialWriteError
 from kvtable.values import check_item_size, serialize_item, to_storable
 
 BATCH_GET_LIMIT = 100  # keys a BatchGetItem request may name
-BATCH_WRITE_LIMIT = 25  # items a BatchWriteItem request may carry
-MAX_WORKERS = 16
 Progress = Callable[[int], None]
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from kvtable import key_design as kd
-from kvtable.contract.bulk import BATCH_WRITE_LIMIT
+from kvtable.contract.limits import BATCH_WRITE_LIMIT
 from kvtable.contract.requests import (
     DELETING,
     FORMER_OWNER,
