@@ -22,6 +22,7 @@ from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.cli.common import error_line
 from kvtable.deploy import cloudformation as cfn
+from kvtable.deploy import plan as plan_module
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.errors import (
     DeployError,
@@ -537,3 +538,25 @@ def test_a_missing_stack_is_none_and_other_answers_pass_through_unchanged() -> N
             "GetTemplate",
         )
     assert error_line(missing.value) == ("GetTemplate: Stack with id Gone does not exist", 2)
+
+
+def test_a_deploy_whose_resource_schema_cannot_be_read_is_refused_and_changes_nothing(
+    cf: CloudFormationClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deploy(cf)
+
+    class SchemaLookupThatFails:
+        def get_resource_schema(self, region: str, resource_type: str) -> Any:
+            raise KeyError("providers")
+
+    monkeypatch.setattr(plan_module, "PROVIDER_SCHEMA_MANAGER", SchemaLookupThatFails())
+
+    def stream(template: dict[str, Any]) -> None:
+        table = template["Resources"]["KVStorageTable"]["Properties"]
+        table["StreamSpecification"] = {"StreamViewType": "KEYS_ONLY"}
+
+    with pytest.raises(RefusedError, match=r"resource schema for AWS::DynamoDB::Table could not be read"):
+        deploy(cf, template=edited_template(tmp_path, stream))
+    assert pending_change_sets(cf) == []
+    deployed = parse_template(cf.get_template(StackName=STACK)["TemplateBody"], "deployed")
+    assert "StreamSpecification" not in deployed["Resources"]["KVStorageTable"]["Properties"]

@@ -3,11 +3,18 @@
 import copy
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from kvtable.deploy.plan import IN_PLACE_PROPERTIES, compute_plan, create_only_properties
+from kvtable.deploy import plan as plan_module
+from kvtable.deploy.plan import (
+    IN_PLACE_PROPERTIES,
+    ResourceSchemaUnreadableError,
+    compute_plan,
+    create_only_properties,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE: dict[str, Any] = json.loads((ROOT / "templates" / "database.json").read_text())
@@ -128,3 +135,58 @@ def test_lowering_warm_throughput_is_refused_and_raising_it_is_not() -> None:
         "KVDatabaseStack", TEMPLATE, before, TEMPLATE, {**before, "WarmReadUnitsPerSecond": "30000"}
     )
     assert raised.refusals == []
+
+
+class SchemaLookupThatFails:
+    """cfn-lint's schema manager after an upgrade that changed its API: every lookup fails."""
+
+    def get_resource_schema(self, region: str, resource_type: str) -> Any:
+        raise AttributeError("'Schema' object has no attribute 'schema'")
+
+
+def test_a_schema_lookup_that_fails_is_a_refusal_not_no_create_only_properties(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(plan_module, "PROVIDER_SCHEMA_MANAGER", SchemaLookupThatFails())
+    with pytest.raises(ResourceSchemaUnreadableError) as refused:
+        create_only_properties("AWS::DynamoDB::Table")
+    assert refused.value.exit_code == 3
+    assert str(refused.value) == (
+        "cannot tell which changes replace a resource: cfn-lint's resource schema for AWS::DynamoDB::Table "
+        "could not be read (AttributeError: 'Schema' object has no attribute 'schema'), so the plan refuses "
+        "rather than assume none does; reinstall the tested cfn-lint (pip install 'kvtable[deploy]') and run again"
+    )
+
+
+def test_a_plan_whose_schema_cannot_be_read_refuses_even_a_billing_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(plan_module, "PROVIDER_SCHEMA_MANAGER", SchemaLookupThatFails())
+
+    def stream_view(props: dict[str, Any]) -> None:
+        props["StreamSpecification"] = {"StreamViewType": "KEYS_ONLY"}
+
+    with pytest.raises(ResourceSchemaUnreadableError, match="AWS::DynamoDB::Table"):
+        plan_for(stream_view)
+
+
+def test_a_failed_lookup_is_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as broken:
+        broken.setattr(plan_module, "PROVIDER_SCHEMA_MANAGER", SchemaLookupThatFails())
+        with pytest.raises(ResourceSchemaUnreadableError):
+            create_only_properties("AWS::SSM::Parameter")
+    assert "Name" in create_only_properties("AWS::SSM::Parameter")
+
+
+def test_a_schema_without_a_list_of_create_only_paths_is_unreadable(monkeypatch: pytest.MonkeyPatch) -> None:
+    class SchemaOfAnotherShape:
+        def get_resource_schema(self, region: str, resource_type: str) -> Any:
+            return SimpleNamespace(schema={"createOnlyProperties": "/properties/TableName"})
+
+    monkeypatch.setattr(plan_module, "PROVIDER_SCHEMA_MANAGER", SchemaOfAnotherShape())
+    with pytest.raises(ResourceSchemaUnreadableError, match="createOnlyProperties is not a list of paths"):
+        create_only_properties("AWS::DynamoDB::Table")
+
+
+def test_a_type_without_a_schema_has_no_create_only_properties_but_the_documented_ones() -> None:
+    assert create_only_properties("AWS::Nope::Thing") == frozenset()

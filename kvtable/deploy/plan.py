@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
 
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.cfn.intrinsics import references, resolve
 from kvtable.cfn.names import GLOBAL_TABLE_TYPE, TABLE_TYPE, TABLE_TYPES
+from kvtable.deploy.errors import RefusedError
 from kvtable.deploy.templates import Template
 
 SCHEMA_REGION = "us-east-1"
@@ -84,14 +85,42 @@ class Plan:
         return self.refusals + extra
 
 
-@cache
+class ResourceSchemaUnreadableError(RefusedError):
+    """cfn-lint's copy of a resource type's schema could not be read, so nothing can say which changes
+    replace the resource: the plan refuses rather than assume none do. Exit code 3."""
+
+    def __init__(self, resource_type: str, cause: BaseException) -> None:
+        self.resource_type = resource_type
+        reason = f"{type(cause).__name__}: {cause}".splitlines()[0]
+        super().__init__(
+            f"cannot tell which changes replace a resource: cfn-lint's resource schema for {resource_type} "
+            f"could not be read ({reason}), so the plan refuses rather than assume none does; reinstall "
+            "the tested cfn-lint (pip install 'kvtable[deploy]') and run again"
+        )
+
+
 def create_only_properties(resource_type: str) -> frozenset[str]:
-    """Top-level properties whose change replaces the resource (cfn-lint's copy of the AWS schema)."""
+    """Top-level properties whose change replaces the resource (cfn-lint's copy of the AWS schema).
+
+    Raises ResourceSchemaUnreadableError when the schema cannot be read: never "nothing is create-only"."""
+    return _create_only_properties(resource_type, PROVIDER_SCHEMA_MANAGER)
+
+
+# Only successful answers are cached (functools.cache keeps no exception), so a failure is never remembered.
+@cache
+def _create_only_properties(resource_type: str, schemas: Any) -> frozenset[str]:
     try:
-        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
-    except Exception:  # an unknown type: no schema, so nothing is known to be create-only
-        schema = {}
-    names = {path.split("/")[2] for path in schema.get("createOnlyProperties", []) if path.count("/") >= 2}
+        schema = schemas.get_resource_schema(SCHEMA_REGION, resource_type).schema
+    except ResourceNotFoundError:
+        schema = {}  # a type with no schema (a custom resource): nothing is known to be create-only
+    except Exception as error:  # any other failure: the schema could not be read
+        raise ResourceSchemaUnreadableError(resource_type, error) from error
+    paths = schema.get("createOnlyProperties", []) if isinstance(schema, dict) else None
+    if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
+        raise ResourceSchemaUnreadableError(
+            resource_type, TypeError("createOnlyProperties is not a list of paths")
+        )
+    names = {path.split("/")[2] for path in paths if path.count("/") >= 2}
     return frozenset(names) | DOCUMENTED_REPLACING_PROPERTIES.get(resource_type, frozenset())
 
 
