@@ -10,7 +10,7 @@ from botocore.config import Config
 from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.local.moto_server import moto_server
+from tests.harness.moto_process import moto_server
 
 # moto answers unimplemented calls with HTTP 500, which boto3 would retry: fail fast instead.
 NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})

@@ -15,8 +15,8 @@ import boto3
 import pytest
 
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.local.moto_server import moto_server
 from scripts import deploy as deploy_cli
+from tests.harness.moto_process import moto_server
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "KVDatabaseStack"

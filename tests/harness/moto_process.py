@@ -1,4 +1,4 @@
-"""moto in server mode, for CloudFormation and IAM tests over HTTP (test-time only)."""
+"""moto in server mode, for CloudFormation and IAM tests over HTTP: test-time only, so it lives with the harness, not in the wheel."""
 
 import contextlib
 import sys
