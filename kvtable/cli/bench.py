@@ -7,11 +7,27 @@ building blocks), and where a request's CPU goes. A benchmark, not a test: its t
 
 import argparse
 import random
+from pathlib import Path
 
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 
 SECTIONS = ("compare", "bulk", "import", "clients", "transports", "profile", "startup")
+# build/ is ignored by git: a run's chart is never committed by accident.
+DEFAULT_CHART = Path("build", "bench", "transports.svg")
+
+
+def chart_file(text: str) -> Path:
+    """A file the chart can be written to: not a folder, and not under a file."""
+    if not text:
+        raise argparse.ArgumentTypeError("the chart's file name is empty")
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder; name the chart's file")
+    blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        raise argparse.ArgumentTypeError(f"{blocking} is a file, so {path} cannot be written under it")
+    return path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +74,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seed of the random call order of clients and transports (default: a new one)",
     )
     parser.add_argument("--endpoint-url", type=kinds.endpoint_url, help="an already running DynamoDB Local")
+    parser.add_argument(
+        "--chart",
+        type=chart_file,
+        default=DEFAULT_CHART,
+        help=f"where the transports section writes its figures as an SVG chart (default {DEFAULT_CHART})",
+    )
 
 
 def run(url: str, args: argparse.Namespace) -> None:
@@ -85,7 +107,7 @@ def run(url: str, args: argparse.Namespace) -> None:
         run_clients(client, url, args.keys, args.ops, max(args.rounds, 5), seed=seed)
     if "transports" in sections:
         calls = args.ops * max(args.rounds, 5)
-        sizes = Sizes(args.keys, calls, max(calls // 10, 5), max(args.cold_starts, 1), seed)
+        sizes = Sizes(args.keys, calls, max(calls // 10, 5), max(args.cold_starts, 1), seed, args.chart)
         run_transports(client, url, sizes)
     if "profile" in sections:
         run_profile(client, args.ops * 3)
