@@ -14,20 +14,8 @@ from kvtable.cli.command import Command
 
 SECTIONS = ("compare", "bulk", "import", "clients", "transports", "profile", "startup")
 # build/ is ignored by git: a run's chart is never committed by accident.
-DEFAULT_CHART = Path("build", "bench", "transports.svg")
-
-
-def chart_file(text: str) -> Path:
-    """A file the chart can be written to: not a folder, and not under a file."""
-    if not text:
-        raise argparse.ArgumentTypeError("the chart's file name is empty")
-    path = Path(text)
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{path} is a folder; name the chart's file")
-    blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
-    if blocking is not None:
-        raise argparse.ArgumentTypeError(f"{blocking} is a file, so {path} cannot be written under it")
-    return path
+DEFAULT_OUT = Path("build", "bench")
+CHART_NAME = "transports.svg"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,10 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--endpoint-url", type=kinds.endpoint_url, help="an already running DynamoDB Local")
     parser.add_argument(
-        "--chart",
-        type=chart_file,
-        default=DEFAULT_CHART,
-        help=f"where the transports section writes its figures as an SVG chart (default {DEFAULT_CHART})",
+        "--out",
+        type=kinds.folder,
+        default=DEFAULT_OUT,
+        help=f"the folder the transports section writes its chart to, as {CHART_NAME} (default {DEFAULT_OUT}/)",
     )
 
 
@@ -107,7 +95,9 @@ def run(url: str, args: argparse.Namespace) -> None:
         run_clients(client, url, args.keys, args.ops, max(args.rounds, 5), seed=seed)
     if "transports" in sections:
         calls = args.ops * max(args.rounds, 5)
-        sizes = Sizes(args.keys, calls, max(calls // 10, 5), max(args.cold_starts, 1), seed, args.chart)
+        sizes = Sizes(
+            args.keys, calls, max(calls // 10, 5), max(args.cold_starts, 1), seed, args.out / CHART_NAME
+        )
         run_transports(client, url, sizes)
     if "profile" in sections:
         run_profile(client, args.ops * 3)
