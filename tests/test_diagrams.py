@@ -400,7 +400,8 @@ class Flow:
 
 def calls(function: Callable[..., Any], left_out: frozenset[str]) -> list[str]:
     """The names of the functions `function` calls, in source order (a name again each time it is called);
-    a method of its own class handed to a call (`pool.submit(self._segment, ...)`) counts as called."""
+    a method of its own class handed to a call (`pool.submit(self._segment, ...)`) counts as called, and
+    builtins, constructors (a capitalized name) and `_PLUMBING` do not."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     owner = vars(inspect.getmodule(function)).get(function.__qualname__.split(".")[0])
     found = []
