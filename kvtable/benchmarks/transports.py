@@ -17,11 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
+from kvtable.benchmarks.chart import Group, Panel, this_machine, write_chart
 from kvtable.benchmarks.clients import (
     NAMESPACE,
     PAGE,
@@ -46,17 +49,20 @@ TARGET = "DynamoDB_20120810.GetItem"
 CONTENT_TYPE = "application/x-amz-json-1.0"
 OPERATIONS = (("get", "get (GetItem)"), ("put", "put (UpdateItem)"), ("page", f"page (Query, {PAGE} keys)"))
 DIRECT, BOTOCORE, BOTO3 = "kvtable (direct)", "kvtable (botocore)", "boto3 client"
+CHART_TITLE = "kvtable's request path against other clients: client CPU"
 
 
 @dataclass(frozen=True)
 class Sizes:
-    """How much to measure: keys loaded, calls per client for get and put, pages, cold starts, the seed."""
+    """How much to measure: keys loaded, calls per client for get and put, pages, cold starts, the seed;
+    and where the chart goes (None: no chart)."""
 
     keys: int
     calls: int
     pages: int
     cold_starts: int
     seed: int
+    chart: Path | None = None
 
 
 class Measured(Protocol):
@@ -525,6 +531,24 @@ def _print_goals(means: dict[str, dict[str, float]], starts: dict[str, list[tupl
     )
 
 
+def chart_panels(
+    per_call: Mapping[str, Mapping[str, float]], cold_start: Mapping[str, float]
+) -> tuple[Panel, Panel]:
+    """The chart of the section: per operation label (`OPERATIONS`' labels), each client's mean CPU per
+    call in µs; and each client's cold-start CPU median in ms. The docs' committed chart comes from here too."""
+    calls = Panel(
+        "client CPU per call, mean",
+        "µs",
+        tuple(Group(label, tuple(per_call[label].items())) for _, label in OPERATIONS if label in per_call),
+    )
+    cold = Panel(
+        "cold start: import, client and first GetItem in a fresh process, CPU median",
+        "ms",
+        (Group("fresh process", tuple(cold_start.items())),),
+    )
+    return calls, cold
+
+
 def run_transports(client: DynamoDBClient, url: str, sizes: Sizes) -> None:
     """Print the transports table, the cold starts, the goals, and the building blocks."""
     rng = random.Random(sizes.seed)
@@ -590,4 +614,16 @@ def run_transports(client: DynamoDBClient, url: str, sizes: Sizes) -> None:
     for peer in peers:
         print(f"{peer.name} sends: {peer.sends}")
     _print_goals(means, starts)
+    if sizes.chart is not None:
+        panels = chart_panels(
+            {label: means[operation] for operation, label in OPERATIONS},
+            {name: statistics.median(run[0] for run in done) for name, done in starts.items()},
+        )
+        measured = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        try:
+            write_chart(sizes.chart, CHART_TITLE, panels, this_machine(), measured)
+        except OSError as error:  # the figures are printed above: a chart that cannot be written loses none
+            print(f"the chart could not be written to {sizes.chart}: {error.strerror or error}")
+        else:
+            print(f"chart of these figures: {sizes.chart}")
     run_building_blocks(url, table, sizes.calls, rng)

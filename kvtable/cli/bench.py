@@ -7,11 +7,15 @@ building blocks), and where a request's CPU goes. A benchmark, not a test: its t
 
 import argparse
 import random
+from pathlib import Path
 
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 
 SECTIONS = ("compare", "bulk", "import", "clients", "transports", "profile", "startup")
+# build/ is ignored by git: a run's chart is never committed by accident.
+DEFAULT_OUT = Path("build", "bench")
+CHART_NAME = "transports.svg"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seed of the random call order of clients and transports (default: a new one)",
     )
     parser.add_argument("--endpoint-url", type=kinds.endpoint_url, help="an already running DynamoDB Local")
+    parser.add_argument(
+        "--out",
+        type=kinds.folder,
+        default=DEFAULT_OUT,
+        help=f"the folder the transports section writes its chart to, as {CHART_NAME} (default {DEFAULT_OUT}/)",
+    )
 
 
 def run(url: str, args: argparse.Namespace) -> None:
@@ -85,7 +95,9 @@ def run(url: str, args: argparse.Namespace) -> None:
         run_clients(client, url, args.keys, args.ops, max(args.rounds, 5), seed=seed)
     if "transports" in sections:
         calls = args.ops * max(args.rounds, 5)
-        sizes = Sizes(args.keys, calls, max(calls // 10, 5), max(args.cold_starts, 1), seed)
+        sizes = Sizes(
+            args.keys, calls, max(calls // 10, 5), max(args.cold_starts, 1), seed, args.out / CHART_NAME
+        )
         run_transports(client, url, sizes)
     if "profile" in sections:
         run_profile(client, args.ops * 3)
