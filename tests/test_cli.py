@@ -1,5 +1,6 @@
 """The `kvtable` command: subcommands, help with examples, exit codes, and settings checked before any call."""
 
+import argparse
 import importlib.metadata
 import shlex
 import subprocess
@@ -79,6 +80,55 @@ def test_an_unknown_flag_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["outputs", "--format", "xml"], capsys)
     assert code == 2
     assert "invalid choice: 'xml'" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            ["deploy", "--envv", "dev"],
+            "kvtable deploy: error: unrecognized arguments: --envv (see 'kvtable deploy --help')",
+        ),
+        # A prefix of a real flag is not that flag: `--stack` must not plan a stack named "dev".
+        (
+            ["plan", "--stack", "dev"],
+            "kvtable plan: error: unrecognized arguments: --stack (see 'kvtable plan --help')",
+        ),
+        (
+            ["outputs", "--form", "env"],
+            "kvtable outputs: error: unrecognized arguments: --form (see 'kvtable outputs --help')",
+        ),
+        (
+            ["local", "--no-tab"],
+            "kvtable local: error: unrecognized arguments: --no-tab (see 'kvtable local --help')",
+        ),
+        (["--vers"], "kvtable: error: unrecognized arguments: --vers (see 'kvtable --help')"),
+    ],
+)
+def test_an_unknown_or_shortened_flag_is_one_line_naming_the_subcommand(
+    argv: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(argv, capsys)
+    assert (code, out, err) == (2, "", line + "\n")
+
+
+def test_no_parser_takes_a_prefix_of_a_flag() -> None:
+    parser = build_parser()
+    (subcommands,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    parsers = [parser, *subcommands.choices.values(), *(c.parser(c.name) for c in COMMANDS)]
+    assert [p.prog for p in parsers if p.allow_abbrev] == []
+
+
+def test_a_script_door_takes_no_prefix_either() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.plan", "--stack", "dev"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "plan: error: unrecognized arguments: --stack dev (see 'plan --help')\n"
 
 
 def test_a_missing_extra_is_one_line_naming_the_pip_install() -> None:
