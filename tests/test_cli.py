@@ -229,9 +229,56 @@ def test_a_missing_environment_file_is_exit_2(capsys: pytest.CaptureFixture[str]
     code, _, err = run(["plan", "--env", "staging", "--config-dir", str(ROOT / "config")], capsys)
     assert code == 2
     assert err == (
-        f"kvtable plan: error: environment file {ROOT}/config/staging.toml does not exist; "
-        f"environments in {ROOT}/config: dev, prod\n"
+        f"kvtable plan: error: environment file staging.toml is not in {ROOT}/config "
+        "(environments there: dev, prod); give --config-dir the folder that holds it\n"
     )
+
+
+def test_from_another_folder_a_missing_environment_names_the_folder_looked_in(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["plan", "--env", "dev"], capsys)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"kvtable plan: error: environment file dev.toml is not in {tmp_path}/config, which does not "
+        "exist; run kvtable from the folder that holds config/, or give --config-dir the folder that "
+        "holds dev.toml\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "line"),
+    [
+        (
+            "--config-dir",
+            "x" * 300,
+            "path 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' is too long: 300 bytes, "
+            "and a file or folder name may have 255; use a shorter name",
+        ),
+        (
+            "--config-dir",
+            "/".join(["y" * 200] * 25),
+            "path 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy...yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy' is too long: 5,024 bytes, "
+            "and a folder's path (room is left for the files in it) may have 3,995; use a shorter path",
+        ),
+        (
+            "--env",
+            "config/" + "z" * 260 + ".toml",
+            "path 'config/zzzzzzzzzzzzzzzzzzzzzzz...zzzzzzzzzzzzzzzzzzzzzzzzz.toml' is too long: its part "
+            "'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz...zzzzzzzzzzzzzzzzzzzzzzzzz.toml' is 265 bytes, and a file or "
+            "folder name may have 255; use a shorter name",
+        ),
+    ],
+    ids=["one-part", "whole-path", "env-file"],
+)
+def test_a_path_too_long_is_one_line_and_exit_2(
+    flag: str, value: str, line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["plan", *(["--env", "dev"] if flag == "--config-dir" else []), flag, value]
+    code, out, err = run(argv, capsys)
+    assert (code, out) == (2, "")
+    assert err == f"kvtable plan: error: argument {flag}: {line} (see 'kvtable plan --help')\n"
 
 
 @pytest.mark.parametrize(
@@ -315,7 +362,8 @@ def test_the_plan_script_speaks_as_plan() -> None:
     )
     assert (result.returncode, result.stderr) == (
         2,
-        "plan: error: environment file config/nope.toml does not exist; environments in config: dev, prod\n",
+        f"plan: error: environment file nope.toml is not in {ROOT}/config (environments there: dev, prod); "
+        "give --config-dir the folder that holds it\n",
     )
 
 

@@ -4,7 +4,7 @@ The test walks the real parser, so a new flag is covered the day it is added: ea
 (its argparse `type`, or its `choices`) must have hostile values below, or the test fails. The
 values are ones a person types by mistake or an attacker tries: malformed URLs, unknown regions,
 empty strings, huge and negative numbers, missing files, folders, FIFOs, non-UTF-8, UTF-16 and
-byte-order-marked files.
+byte-order-marked files, and paths too long for the system (a name over 255 bytes, a path over 4,096).
 
 Nothing may get as far as a call or an engine: AWS_ENDPOINT_URL points at a loopback server that
 refuses every call and `java` is a program that fails at once, so a value that slips through ends
@@ -51,7 +51,10 @@ CONTEXT: dict[str, list[str]] = {
 
 NUMBERS = ["", "x", "9" * 40, "-1", "1e999", "nan"]
 NAMES = ["", "a b", "#", "x" * 300]
-FILES = ["", "{missing}", "{folder}", "{fifo}", "{not_utf8}", "{utf16}", "{bom_garbage}"]
+# Paths the system refuses (ENAMETOOLONG): one part over 255 bytes, and a whole path over PATH_MAX
+# (4,096 bytes) whose every part is short enough.
+LONG_PATHS = ["p" * 256, "/".join(["q" * 200] * 25)]
+FILES = ["", "{missing}", "{folder}", "{fifo}", "{not_utf8}", "{utf16}", "{bom_garbage}", *LONG_PATHS]
 
 
 def hostile_values(kind: object) -> list[str]:
@@ -70,11 +73,18 @@ def hostile_values(kind: object) -> list[str]:
         kinds.index_name: ["", "ab", "a b", "i" * 256],
         kinds.namespace_name: ["", "a#b", "n" * 3000],
         kinds.migration_id: ["", " ", "nope-no-such-migration", "x" * 200],
-        kinds.environment_name: ["", "../x", "nope", "{missing}.toml", *FILES[2:]],
+        kinds.environment_name: [
+            "",
+            "../x",
+            "nope",
+            "{missing}.toml",
+            *FILES[2:],
+            *(f"{path}.toml" for path in LONG_PATHS),
+        ],
         kinds.assignment: ["", "novalue", "=x"],
         kinds.input_file: FILES,
         kinds.input_file_or_stdin: FILES,
-        kinds.folder: ["", "{good_jsonl}"],
+        kinds.folder: ["", "{good_jsonl}", *LONG_PATHS],
         utc_time: ["", "yesterday", "2026-13-40T00:00:00Z"],
     }
     if kind not in table:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from typing import Any
 
 from kvtable import __version__
 from kvtable.cli.adopt import ADOPT
@@ -44,7 +46,7 @@ class Subcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
         self,
         parser: argparse.ArgumentParser,
         namespace: argparse.Namespace,
-        values: object,
+        values: str | Sequence[Any] | None,
         option_string: str | None = None,
     ) -> None:
         """Parse the subcommand's words; any it leaves over is its own usage error."""
@@ -52,7 +54,7 @@ class Subcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
         unknown: list[str] = vars(namespace).pop(argparse._UNRECOGNIZED_ARGS_ATTR, [])
         if unknown:
             flags = [word for word in unknown if word.startswith("-")]
-            name = values[0] if isinstance(values, list) else str(values)
+            name = str(values[0]) if isinstance(values, list) else str(values)
             self._name_parser_map[name].error(f"unrecognized arguments: {' '.join(flags or unknown)}")
 
 
