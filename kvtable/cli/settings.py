@@ -8,6 +8,7 @@ left pointing at another profile must not quietly win over it.
 from __future__ import annotations
 
 import argparse
+import difflib
 import ipaddress
 import os
 import sys
@@ -18,9 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from kvtable import key_design as kd
+from kvtable.aws_errors import explain_connection_failures
 from kvtable.cfn.names import DEFAULT_STACK_NAME
 from kvtable.cli import arguments as kinds
 from kvtable.columns import aligned
+from kvtable.deploy.errors import UsageError
 from kvtable.deploy.parameters import check_stack_name, parse_assignments
 from kvtable.environments import DEFAULT_CONFIG_DIR, Environment, load_environment
 
@@ -126,7 +129,7 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-def local_endpoint(endpoint_url: str | None, environ: dict[str, str] | os._Environ[str]) -> str | None:
+def local_endpoint(endpoint_url: str | None, environ: Mapping[str, str]) -> str | None:
     """The endpoint every request goes to, when it is on this machine; None when any could reach AWS
     (no endpoint, one that is not loopback, or a service's AWS_ENDPOINT_URL_* that is not)."""
     if endpoint_url is not None:  # given to every client: it beats the variables
@@ -138,6 +141,32 @@ def local_endpoint(endpoint_url: str | None, environ: dict[str, str] | os._Envir
     if general and all(is_loopback_url(value) for value in every):
         return general
     return None
+
+
+def sends_to_aws(
+    endpoint_url: str | None, environ: Mapping[str, str], session: boto3.Session | None = None
+) -> bool:
+    """Whether requests go to AWS itself: no endpoint URL from a flag, the file, the environment
+    variables or the profile's config."""
+    if endpoint_url is not None:
+        return False
+    ignored = environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true"
+    if not ignored and any(name.startswith("AWS_ENDPOINT_URL") for name in environ):
+        return False
+    if session is not None and not ignored:
+        config = session._session.get_scoped_config()
+        if config.get("endpoint_url") or config.get("services"):
+            return False
+    return True
+
+
+def known_regions(session: boto3.Session) -> set[str]:
+    """Every region botocore knows DynamoDB in, in every partition (aws, aws-cn, aws-us-gov, ...)."""
+    return {
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("dynamodb", partition)
+    }
 
 
 @dataclass(frozen=True)
@@ -171,6 +200,10 @@ class Settings:
         from kvtable.cli.common import aws_session  # noqa: PLC0415 (keeps this module free of botocore)
 
         session = aws_session(self.profile, self.region, self.endpoint_url)
+        if sends_to_aws(self.endpoint_url, os.environ, session):
+            self._check_region_is_known(session)
+        else:
+            explain_connection_failures(session, is_loopback_url)
         endpoint = local_endpoint(self.endpoint_url, os.environ)
         if endpoint is not None and session.get_credentials() is None:
             # Local engines take any keys, but botocore signs every request and has none to sign with.
@@ -186,6 +219,29 @@ class Settings:
                     file=sys.stderr,
                 )
         return session
+
+    def _check_region_is_known(self, session: boto3.Session) -> None:
+        """Refuse, before any call, a region that botocore does not know: on AWS it is most likely a
+        typo, and the call would fail with a connection error (or a DNS page) that does not say so."""
+        region = str(session.region_name)
+        known = known_regions(session)
+        if region in known:
+            return
+        import botocore  # noqa: PLC0415 (loaded by boto3 already)
+
+        if "region" in self.sources:
+            where = self.sources["region"]
+            where = f"{self.environment.path}" if where == "file" and self.environment else where
+        elif os.environ.get("AWS_DEFAULT_REGION"):
+            where = "AWS_DEFAULT_REGION"
+        else:
+            where = f"profile {session.profile_name}'s config"
+        nearest = difflib.get_close_matches(region, sorted(known), n=3, cutoff=0.6)
+        such_as = f"; the nearest: {', '.join(nearest)}" if nearest else ""
+        raise UsageError(
+            f"region {region!r} (from {where}) is not an AWS region botocore {botocore.__version__} knows"
+            f"{such_as}; check --region, or upgrade boto3 if AWS opened the region since"
+        )
 
     def cloudformation(self) -> CloudFormationClient:
         """A CloudFormation client for these settings."""

@@ -1,5 +1,7 @@
-"""Credentials as the CLI finds them: where they came from, said in a plan; and placeholders, said
-once, when none are configured and every request goes to an engine on this machine (never else)."""
+"""The AWS settings as the CLI finds them: where the credentials came from, said in a plan;
+placeholders, said once, when none are configured and every request goes to an engine on this
+machine (never else); a region AWS does not have, refused before any call; and an endpoint where
+nothing answers, with what to check."""
 
 import io
 import os
@@ -10,10 +12,12 @@ from pathlib import Path
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
+from kvtable.aws_errors import local_engine_hint
 from kvtable.cli.main import main
 from kvtable.cli.settings import Settings, is_loopback_url, local_endpoint, print_settings
 from kvtable.environments import Environment
 from kvtable.local.dynamodb_local import LocalEndpoint
+from kvtable.local.process import free_loopback_port
 from kvtable.store import KvTable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,3 +186,61 @@ def test_a_load_into_dynamodb_local_with_no_credentials_anywhere_works_and_says_
         f"loaded 2 entries into namespace 'ns' of table {table_name}\n",
     )
     assert KvTable(dynamodb_client, table_name).count_keys("ns", consistent=True) == 2
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        raise SystemExit(main(list(argv)))
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "source"),
+    [
+        (["--region", "eu-west-9"], "--region"),
+        ([], "AWS_DEFAULT_REGION"),
+        (["--env", "dev", "--config-dir", "{config}"], "{config}/dev.toml"),
+    ],
+    ids=["flag", "variable", "file"],
+)
+def test_a_region_aws_does_not_have_is_refused_before_any_call(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    argv: list[str],
+    source: str,
+) -> None:
+    import botocore  # noqa: PLC0415
+
+    (tmp_path / "dev.toml").write_text('region = "eu-west-9"\n')
+    if source == "AWS_DEFAULT_REGION":
+        monkeypatch.setenv(source, "eu-west-9")
+    code, out, err = run(capsys, "outputs", *(word.format(config=tmp_path) for word in argv))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"kvtable outputs: error: region 'eu-west-9' (from {source.format(config=tmp_path)}) is not an AWS "
+        f"region botocore {botocore.__version__} knows; the nearest: eu-west-3, eu-west-2, eu-west-1; "
+        "check --region, or upgrade boto3 if AWS opened the region since\n"
+    )
+
+
+def test_a_local_engine_takes_any_region_and_nothing_answering_says_what_to_check(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"http://127.0.0.1:{free_loopback_port()}"  # nothing listens there
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    code, out, err = run(capsys, "outputs", "--region", "eu-west-9")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"kvtable outputs: error: nothing answers at {url} (connection refused); check --endpoint-url / "
+        "AWS_ENDPOINT_URL, and that the local engine is running there ('kvtable local' for DynamoDB Local, "
+        "'make local-cloudformation' for CloudFormation)\n"
+    )
+
+
+def test_an_engine_elsewhere_that_does_not_answer_is_not_called_local() -> None:
+    assert local_engine_hint(False) == (
+        "check --endpoint-url / AWS_ENDPOINT_URL, and that the engine there is running"
+    )
