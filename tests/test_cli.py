@@ -3,6 +3,7 @@
 import argparse
 import importlib.metadata
 import shlex
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -129,6 +130,23 @@ def test_a_script_door_takes_no_prefix_either() -> None:
     )
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == "plan: error: unrecognized arguments: --stack dev (see 'plan --help')\n"
+
+
+def test_kvtable_local_listens_on_8000_unless_told_and_a_taken_port_is_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert build_parser().parse_args(["local"]).port == 8000
+    assert build_parser().parse_args(["local", "--port", "0"]).port == 0
+    with socket.socket() as holder:  # a server already on the port asked for
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        code, out, err = run(["local", "--port", str(port)], capsys)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"kvtable local: error: port {port} of 127.0.0.1 is already in use (another DynamoDB Local, or a "
+        "'kvtable local' still running?); stop that, or give another port with --port (--port 0 takes a free one)\n"
+    )
 
 
 def test_a_missing_extra_is_one_line_naming_the_pip_install() -> None:

@@ -91,7 +91,7 @@ def test_plan_says_keys_from_environment_variables_came_from_there() -> None:
     assert settings_rows(dev_settings(None)) == [
         "stack name KVDev from default",
         "profile (none) from boto3 (no profile configured)",
-        "credentials access keys from environment variables AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY",
+        "credentials access keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
         "region us-east-1 from file",
         "endpoint (AWS) from boto3",
     ]

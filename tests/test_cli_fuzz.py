@@ -40,7 +40,7 @@ COMMAND_BASES: dict[str, list[str]] = {
     "cost": ["cost", "--example"],
     "demo": ["demo"],
     "bench": ["bench", "--only", "compare"],
-    "local": ["local"],
+    "local": ["local", "--port", "0"],  # a free port: 8000 may be taken on this machine
 }
 
 # Flags that mean something only beside another: the other is given too.

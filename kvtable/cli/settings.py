@@ -381,7 +381,7 @@ def credentials_and_source(method: str | None, environ: Mapping[str, str]) -> tu
     config_file = environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
     profile = environ.get("AWS_PROFILE") or "default"
     known = {
-        "env": ("access keys", "environment variables AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY"),
+        "env": ("access keys", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
         "explicit": ("access keys", "the command"),
         "shared-credentials-file": ("access keys", f"the credentials file {credentials_file}"),
         "config-file": ("access keys", f"the config file {config_file}"),
