@@ -14,7 +14,7 @@ from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.aws_errors import local_engine_hint
 from kvtable.cli.main import main
-from kvtable.cli.settings import Settings, is_loopback_url, local_endpoint, print_settings
+from kvtable.cli.settings import Settings, is_loopback_url, local_endpoint, print_settings, sends_to_aws
 from kvtable.environments import Environment
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.local.process import free_loopback_port
@@ -243,4 +243,13 @@ def test_a_local_engine_takes_any_region_and_nothing_answering_says_what_to_chec
 def test_an_engine_elsewhere_that_does_not_answer_is_not_called_local() -> None:
     assert local_engine_hint(False) == (
         "check --endpoint-url / AWS_ENDPOINT_URL, and that the engine there is running"
+    )
+
+
+def test_requests_go_to_aws_only_when_no_endpoint_is_set_anywhere() -> None:
+    assert sends_to_aws(None, {})
+    assert not sends_to_aws("http://127.0.0.1:8000", {})
+    assert not sends_to_aws(None, {"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000"})
+    assert sends_to_aws(
+        None, {"AWS_ENDPOINT_URL": "http://127.0.0.1:8000", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}
     )

@@ -160,13 +160,21 @@ def sends_to_aws(
     return True
 
 
-def known_regions(session: boto3.Session) -> set[str]:
-    """Every region botocore knows DynamoDB in, in every partition (aws, aws-cn, aws-us-gov, ...)."""
-    return {
-        region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("dynamodb", partition)
-    }
+def known_regions(session: boto3.Session) -> frozenset[str]:
+    """Every region botocore knows DynamoDB in, in every partition (aws, aws-cn, aws-us-gov, ...);
+    read once a process (botocore's data does not change under it)."""
+    if not _KNOWN_REGIONS:
+        _KNOWN_REGIONS.append(
+            frozenset(
+                region
+                for partition in session.get_available_partitions()
+                for region in session.get_available_regions("dynamodb", partition)
+            )
+        )
+    return _KNOWN_REGIONS[0]
+
+
+_KNOWN_REGIONS: list[frozenset[str]] = []
 
 
 @dataclass(frozen=True)
