@@ -125,12 +125,36 @@ def _in_file(path: Path, check: Any, value: Any) -> None:
 def load_environment(name: str, config_dir: Path = DEFAULT_CONFIG_DIR) -> Environment:
     """Read and check environment `name` from `config_dir`."""
     path = environment_path(name, config_dir)
-    if not path.exists():
-        known = sorted(p.stem for p in config_dir.glob("*.toml")) if config_dir.is_dir() else []
-        hint = f"; environments in {config_dir}: {', '.join(known)}" if known else ""
-        raise UsageError(f"environment file {path} does not exist{hint}")
+    if not _exists(path):
+        if name.endswith(".toml"):
+            raise UsageError(f"environment file {path} does not exist (in {path.absolute().parent})")
+        raise UsageError(_not_in_folder(path, config_dir))
     try:
         text = read_text_file(path)
     except UsageError as error:
         raise UsageError(f"environment file {error}") from None
     return parse_environment(name, path, text)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError) as error:  # a name too long for the system, or a NUL in it
+        reason = error.strerror if isinstance(error, OSError) else "it holds a NUL character"
+        raise UsageError(f"environment file {path} cannot be read: {reason}") from error
+
+
+def _not_in_folder(path: Path, config_dir: Path) -> str:
+    """Where an environment's file was looked for (the absolute folder: a relative one depends on the
+    folder kvtable runs in), what is there, and how to look elsewhere."""
+    folder = config_dir.absolute()
+    if not config_dir.is_dir():
+        return (
+            f"environment file {path.name} is not in {folder}, which does not exist; run kvtable from "
+            f"the folder that holds {config_dir}/, or give --config-dir the folder that holds {path.name}"
+        )
+    known = sorted(p.stem for p in config_dir.glob("*.toml"))
+    there = f" (environments there: {', '.join(known)})" if known else " (no environment files there)"
+    return (
+        f"environment file {path.name} is not in {folder}{there}; give --config-dir the folder that holds it"
+    )

@@ -1,21 +1,24 @@
 """Fixtures: one DynamoDB Local for the session, a fresh table (built from the template) per test."""
 
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.capacity import CapacityRecorder
-from kvtable.local.dynamodb_local import LocalEndpoint, dynamodb_local
+from kvtable.local.dynamodb_local import PACKAGE_DIR_VARIABLE, LocalEndpoint, dynamodb_local
 from kvtable.store import KvTable
 from kvtable.table_definition import create_table_from_template
 from kvtable.transport import TRANSPORTS, TransportChoice
 
 pytest_plugins = ["tests.cloudformation_fixtures"]
 
-# What a test needs, from the fixtures it uses; a module marks what no fixture shows (node, checkers).
+# What a test needs, from the fixtures it uses; a module or test marks what no fixture shows (node,
+# checkers, or a command that starts DynamoDB Local itself, as `kvtable local` and `bench` do).
 ENGINE_FIXTURES = {"dynamodb_endpoint": "dynamodb_local", "moto_endpoint": "moto", "plain_moto": "moto"}
 NEEDS_MARKERS = {"dynamodb_local", "moto", "node", "checkers", "cfn_lint", "packaging"}
 
@@ -42,6 +45,14 @@ def aws_test_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
     monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(autouse=True)
+def unit_tests_see_a_fresh_clone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `unit` test finds no DynamoDB Local jar, as on a fresh clone before `make engines`: a test
+    that needs the engine but lacks its marker fails in every run, not only on a fresh clone."""
+    if request.node.get_closest_marker("unit"):
+        monkeypatch.setenv(PACKAGE_DIR_VARIABLE, str(Path(tempfile.gettempdir()) / "kvtable-unit-no-engines"))
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
 """The `kvtable` command: subcommands, help with examples, exit codes, and settings checked before any call."""
 
+import argparse
 import importlib.metadata
 import shlex
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +81,72 @@ def test_an_unknown_flag_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["outputs", "--format", "xml"], capsys)
     assert code == 2
     assert "invalid choice: 'xml'" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            ["deploy", "--envv", "dev"],
+            "kvtable deploy: error: unrecognized arguments: --envv (see 'kvtable deploy --help')",
+        ),
+        # A prefix of a real flag is not that flag: `--stack` must not plan a stack named "dev".
+        (
+            ["plan", "--stack", "dev"],
+            "kvtable plan: error: unrecognized arguments: --stack (see 'kvtable plan --help')",
+        ),
+        (
+            ["outputs", "--form", "env"],
+            "kvtable outputs: error: unrecognized arguments: --form (see 'kvtable outputs --help')",
+        ),
+        (
+            ["local", "--no-tab"],
+            "kvtable local: error: unrecognized arguments: --no-tab (see 'kvtable local --help')",
+        ),
+        (["--vers"], "kvtable: error: unrecognized arguments: --vers (see 'kvtable --help')"),
+    ],
+)
+def test_an_unknown_or_shortened_flag_is_one_line_naming_the_subcommand(
+    argv: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(argv, capsys)
+    assert (code, out, err) == (2, "", line + "\n")
+
+
+def test_no_parser_takes_a_prefix_of_a_flag() -> None:
+    parser = build_parser()
+    (subcommands,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    parsers = [parser, *subcommands.choices.values(), *(c.parser(c.name) for c in COMMANDS)]
+    assert [p.prog for p in parsers if p.allow_abbrev] == []
+
+
+def test_a_script_door_takes_no_prefix_either() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.plan", "--stack", "dev"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "plan: error: unrecognized arguments: --stack dev (see 'plan --help')\n"
+
+
+def test_kvtable_local_listens_on_8000_unless_told_and_a_taken_port_is_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert build_parser().parse_args(["local"]).port == 8000
+    assert build_parser().parse_args(["local", "--port", "0"]).port == 0
+    with socket.socket() as holder:  # a server already on the port asked for
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        code, out, err = run(["local", "--port", str(port)], capsys)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"kvtable local: error: port {port} of 127.0.0.1 is already in use (another DynamoDB Local, or a "
+        "'kvtable local' still running?); stop that, or give another port with --port (--port 0 takes a free one)\n"
+    )
 
 
 def test_a_missing_extra_is_one_line_naming_the_pip_install() -> None:
@@ -179,9 +247,56 @@ def test_a_missing_environment_file_is_exit_2(capsys: pytest.CaptureFixture[str]
     code, _, err = run(["plan", "--env", "staging", "--config-dir", str(ROOT / "config")], capsys)
     assert code == 2
     assert err == (
-        f"kvtable plan: error: environment file {ROOT}/config/staging.toml does not exist; "
-        f"environments in {ROOT}/config: dev, prod\n"
+        f"kvtable plan: error: environment file staging.toml is not in {ROOT}/config "
+        "(environments there: dev, prod); give --config-dir the folder that holds it\n"
     )
+
+
+def test_from_another_folder_a_missing_environment_names_the_folder_looked_in(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["plan", "--env", "dev"], capsys)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"kvtable plan: error: environment file dev.toml is not in {tmp_path}/config, which does not "
+        "exist; run kvtable from the folder that holds config/, or give --config-dir the folder that "
+        "holds dev.toml\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "line"),
+    [
+        (
+            "--config-dir",
+            "x" * 300,
+            "path 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' is too long: 300 bytes, "
+            "and a file or folder name may have 255; use a shorter name",
+        ),
+        (
+            "--config-dir",
+            "/".join(["y" * 200] * 25),
+            "path 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy...yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy' is too long: 5,024 bytes, "
+            "and a folder's path (room is left for the files in it) may have 3,995; use a shorter path",
+        ),
+        (
+            "--env",
+            "config/" + "z" * 260 + ".toml",
+            "path 'config/zzzzzzzzzzzzzzzzzzzzzzz...zzzzzzzzzzzzzzzzzzzzzzzzz.toml' is too long: its part "
+            "'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz...zzzzzzzzzzzzzzzzzzzzzzzzz.toml' is 265 bytes, and a file or "
+            "folder name may have 255; use a shorter name",
+        ),
+    ],
+    ids=["one-part", "whole-path", "env-file"],
+)
+def test_a_path_too_long_is_one_line_and_exit_2(
+    flag: str, value: str, line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["plan", *(["--env", "dev"] if flag == "--config-dir" else []), flag, value]
+    code, out, err = run(argv, capsys)
+    assert (code, out) == (2, "")
+    assert err == f"kvtable plan: error: argument {flag}: {line} (see 'kvtable plan --help')\n"
 
 
 @pytest.mark.parametrize(
@@ -265,7 +380,8 @@ def test_the_plan_script_speaks_as_plan() -> None:
     )
     assert (result.returncode, result.stderr) == (
         2,
-        "plan: error: environment file config/nope.toml does not exist; environments in config: dev, prod\n",
+        f"plan: error: environment file nope.toml is not in {ROOT}/config (environments there: dev, prod); "
+        "give --config-dir the folder that holds it\n",
     )
 
 
@@ -293,7 +409,9 @@ def test_a_flag_replaces_the_environment_variable_boto3_would_have_read(
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     code, _, err = run(["outputs", "--region", "eu-west-1", "--endpoint-url", "http://127.0.0.1:9"], capsys)
     assert code == 1
-    assert "Could not connect to the endpoint URL" in err
+    assert err.startswith(
+        "kvtable outputs: error: nothing answers at http://127.0.0.1:9 (connection refused); "
+    )
 
 
 def test_a_nul_in_a_file_name_from_the_environment_file_is_one_line_exit_2(

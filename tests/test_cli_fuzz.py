@@ -4,7 +4,7 @@ The test walks the real parser, so a new flag is covered the day it is added: ea
 (its argparse `type`, or its `choices`) must have hostile values below, or the test fails. The
 values are ones a person types by mistake or an attacker tries: malformed URLs, unknown regions,
 empty strings, huge and negative numbers, missing files, folders, FIFOs, non-UTF-8, UTF-16 and
-byte-order-marked files.
+byte-order-marked files, and paths too long for the system (a name over 255 bytes, a path over 4,096).
 
 Nothing may get as far as a call or an engine: AWS_ENDPOINT_URL points at a loopback server that
 refuses every call and `java` is a program that fails at once, so a value that slips through ends
@@ -40,7 +40,7 @@ COMMAND_BASES: dict[str, list[str]] = {
     "cost": ["cost", "--example"],
     "demo": ["demo"],
     "bench": ["bench", "--only", "compare"],
-    "local": ["local"],
+    "local": ["local", "--port", "0"],  # a free port: 8000 may be taken on this machine
 }
 
 # Flags that mean something only beside another: the other is given too.
@@ -51,7 +51,10 @@ CONTEXT: dict[str, list[str]] = {
 
 NUMBERS = ["", "x", "9" * 40, "-1", "1e999", "nan"]
 NAMES = ["", "a b", "#", "x" * 300]
-FILES = ["", "{missing}", "{folder}", "{fifo}", "{not_utf8}", "{utf16}", "{bom_garbage}"]
+# Paths the system refuses (ENAMETOOLONG): one part over 255 bytes, and a whole path over PATH_MAX
+# (4,096 bytes) whose every part is short enough.
+LONG_PATHS = ["p" * 256, "/".join(["q" * 200] * 25)]
+FILES = ["", "{missing}", "{folder}", "{fifo}", "{not_utf8}", "{utf16}", "{bom_garbage}", *LONG_PATHS]
 
 
 def hostile_values(kind: object) -> list[str]:
@@ -70,11 +73,18 @@ def hostile_values(kind: object) -> list[str]:
         kinds.index_name: ["", "ab", "a b", "i" * 256],
         kinds.namespace_name: ["", "a#b", "n" * 3000],
         kinds.migration_id: ["", " ", "nope-no-such-migration", "x" * 200],
-        kinds.environment_name: ["", "../x", "nope", "{missing}.toml", *FILES[2:]],
+        kinds.environment_name: [
+            "",
+            "../x",
+            "nope",
+            "{missing}.toml",
+            *FILES[2:],
+            *(f"{path}.toml" for path in LONG_PATHS),
+        ],
         kinds.assignment: ["", "novalue", "=x"],
         kinds.input_file: FILES,
         kinds.input_file_or_stdin: FILES,
-        kinds.folder: ["", "{good_jsonl}"],
+        kinds.folder: ["", "{good_jsonl}", *LONG_PATHS],
         utc_time: ["", "yesterday", "2026-13-40T00:00:00Z"],
     }
     if kind not in table:
@@ -214,10 +224,19 @@ def test_every_command_is_fuzzed() -> None:
 
 # How far each base goes with good values: the call or the engine start, or done (no AWS needed).
 BASE_OUTCOMES = {"template": 0, "cost": 0}
+# The bases that start DynamoDB Local: they get as far as its jar (run by the failing `java`), so
+# they need the npm package, which a fresh clone has only after `make engines`.
+STARTS_DYNAMODB_LOCAL = {"bench", "local"}
 
 
 @pytest.mark.usefixtures("nowhere_to_go")
-@pytest.mark.parametrize("command", sorted(COMMAND_BASES))
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(name, marks=[pytest.mark.dynamodb_local] if name in STARTS_DYNAMODB_LOCAL else [])
+        for name in sorted(COMMAND_BASES)
+    ],
+)
 def test_each_base_is_valid_and_goes_as_far_as_the_call(
     command: str, hostile_files: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:

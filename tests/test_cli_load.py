@@ -9,6 +9,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.cli.load import jsonl_entries
 from kvtable.cli.main import main
@@ -292,6 +293,28 @@ def test_a_failed_write_names_its_lines_exits_1_and_its_command_finishes_the_loa
     )
     assert code == 0 and "loaded 45 entries" in out
     assert store.count_keys("ns", consistent=True) == 95  # entries 1 to 25 went in no load here
+
+
+def test_a_load_whose_first_write_fails_says_once_that_nothing_is_written(
+    dynamodb_endpoint: LocalEndpoint,
+    dynamodb_client: DynamoDBClient,
+    table_name: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    store = KvTable(dynamodb_client, table_name)
+    source = write_entries(tmp_path / "keys.jsonl", [f"k{i:03d}" for i in range(30)])
+    with fault_proxy(dynamodb_endpoint.url) as (url, plan):
+        plan.inject(*["throttle"] * store.retry_attempts)  # the first batch's every try
+        argv = ["load", "--endpoint-url", url, "--table-name", table_name, "--namespace", "ns"]
+        code, _, err = run([*argv, "--workers", "1", "--quiet", str(source)], capsys)
+    assert (code, err) == (
+        1,
+        f"kvtable load: error: writing lines 1 to 25 of {source} failed: load keys: DynamoDB did not "
+        f"succeed in {store.retry_attempts} tries (throttled (ThrottlingException)); nothing is written; to continue: kvtable "
+        f"load --endpoint-url {url} --table-name {table_name} --namespace ns --workers 1 --quiet {source}\n",
+    )
+    assert store.count_keys("ns", consistent=True) == 0
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -90,7 +90,29 @@ def test_a_missing_environment_lists_the_ones_there_are(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as error:
         load_environment("staging", tmp_path)
     assert str(error.value) == (
-        f"environment file {tmp_path}/staging.toml does not exist; environments in {tmp_path}: dev, prod"
+        f"environment file staging.toml is not in {tmp_path} (environments there: dev, prod); "
+        "give --config-dir the folder that holds it"
+    )
+
+
+def test_a_missing_folder_is_named_absolute_with_the_flag_that_moves_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError) as error:
+        load_environment("dev", Path("config"))
+    assert str(error.value) == (
+        f"environment file dev.toml is not in {tmp_path}/config, which does not exist; run kvtable from "
+        "the folder that holds config/, or give --config-dir the folder that holds dev.toml"
+    )
+
+
+def test_an_empty_folder_says_it_holds_no_environment(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as error:
+        load_environment("dev", tmp_path)
+    assert str(error.value) == (
+        f"environment file dev.toml is not in {tmp_path} (no environment files there); "
+        "give --config-dir the folder that holds it"
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kvtable.local.dynamodb_local import LocalEndpoint, local_dynamodb_client
+from kvtable.local.process import free_loopback_port
 from scripts import demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,8 +57,9 @@ def test_demo_without_credentials_on_aws_is_one_line(
 
 @pytest.mark.dynamodb_local
 def test_make_local_starts_and_stops_dynamodb_local() -> None:
+    port = free_loopback_port()  # the port asked for is the one used (not 8000: tests take free ports)
     process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.local_dynamodb"],
+        [sys.executable, "-m", "scripts.local_dynamodb", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -67,7 +69,8 @@ def test_make_local_starts_and_stops_dynamodb_local() -> None:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(3)]
         assert lines[0].startswith("table kv-storage-data (index GSI1) created from the template")
-        assert "DynamoDB Local is listening at http://127.0.0.1:" in lines[1]
+        assert lines[1].startswith(f"DynamoDB Local is listening at http://127.0.0.1:{port} ")
+        assert lines[2] == f"  export AWS_ENDPOINT_URL=http://127.0.0.1:{port}\n"
         url = lines[2].split("=", 1)[1].strip()
         client = local_dynamodb_client(url)
         assert client.list_tables()["TableNames"] == ["kv-storage-data"]

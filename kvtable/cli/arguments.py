@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,13 @@ from kvtable.text_files import file_problem
 
 MIGRATION_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 PROFILE_PATTERN = re.compile(r"^[\w+=,.@:/-]+$")
+# A file or folder name's limit and a whole path's (with its final NUL), where the system does not say.
+NAME_MAX, PATH_MAX = 255, 4096
+# What a folder's path must leave for the names of the files a command writes into it (the longest is
+# an environment's NAME.toml: 69 bytes).
+FOLDER_ROOM = 100
+# A path longer than this is shown cut in an error: the line stays one line a person can read.
+SHOWN_PATH_CHARS = 60
 
 
 def endpoint_url(text: str) -> str:
@@ -121,15 +130,52 @@ def assignment(text: str) -> str:
     return text
 
 
+def shown_path(text: str) -> str:
+    """A path as an error shows it: quoted, and cut in the middle when it is long."""
+    if len(text) <= SHOWN_PATH_CHARS:
+        return repr(text)
+    half = SHOWN_PATH_CHARS // 2
+    return repr(f"{text[:half]}...{text[-half:]}")
+
+
+def _path_limits() -> tuple[int, int]:
+    """The longest file name and path the system takes (its root's file system), else Linux's."""
+    try:
+        return os.pathconf("/", "PC_NAME_MAX"), os.pathconf("/", "PC_PATH_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), or the system will not say
+        return NAME_MAX, PATH_MAX
+
+
+def path_length_problem(text: str, room: int = 0) -> str | None:
+    """Why `text` is too long to be a path (a part over the name limit, or the whole over the path
+    limit less `room` for the names a command adds), in bytes as the system counts them; or None."""
+    data = os.fsencode(text)
+    name_max, path_max = _path_limits()
+    longest = max(data.split(b"/"), key=len)
+    if len(longest) > name_max:
+        part = "" if longest == data else f" its part {shown_path(os.fsdecode(longest))} is"
+        return (
+            f"path {shown_path(text)} is too long:{part} {len(longest):,} bytes, and a file or folder "
+            f"name may have {name_max:,}; use a shorter name"
+        )
+    most = path_max - 1 - room
+    if len(data) > most:
+        what = "a path" if not room else "a folder's path (room is left for the files in it)"
+        return (
+            f"path {shown_path(text)} is too long: {len(data):,} bytes, and {what} may have {most:,}; "
+            "use a shorter path"
+        )
+    return None
+
+
 def input_file(text: str) -> Path:
     """A regular file that exists and can be read."""
     if not text:
         raise argparse.ArgumentTypeError("the file name is empty")
-    path = Path(text)
-    problem = file_problem(path)
+    problem = path_length_problem(text) or file_problem(Path(text))
     if problem:
         raise argparse.ArgumentTypeError(problem)
-    return path
+    return Path(text)
 
 
 def input_file_or_stdin(text: str) -> str:
@@ -139,22 +185,43 @@ def input_file_or_stdin(text: str) -> str:
     try:
         return str(input_file(text))
     except argparse.ArgumentTypeError as error:
-        path = Path(text)
-        if path.exists() and not path.is_dir():  # a FIFO, socket or device: a stream, which stdin takes
+        if _exists_and_is_no_folder(text):  # a FIFO, socket or device: a stream, which stdin takes
             raise argparse.ArgumentTypeError(
                 f"{error}; pipe it to standard input and give - as the file"
             ) from None
         raise
 
 
+def _exists_and_is_no_folder(text: str) -> bool:
+    try:
+        mode = os.stat(text).st_mode
+    except (OSError, ValueError):
+        return False
+    return not stat.S_ISDIR(mode)
+
+
 def folder(text: str) -> Path:
     """A folder: if it exists it must be a folder (it is created when written to)."""
     if not text:
         raise argparse.ArgumentTypeError("the folder name is empty")
-    path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{path} exists and is not a folder")
-    return path
+    problem = path_length_problem(text, room=FOLDER_ROOM)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    try:
+        mode = os.stat(text).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return Path(text)  # created when written to (a file on the way is refused then, by name)
+    except OSError as error:
+        raise argparse.ArgumentTypeError(
+            f"cannot use {shown_path(text)} as a folder: {error.strerror}"
+        ) from None
+    except ValueError:  # a NUL in the name, which no folder can have
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a folder name (it holds a NUL character)"
+        ) from None
+    if not stat.S_ISDIR(mode):
+        raise argparse.ArgumentTypeError(f"{Path(text)} exists and is not a folder")
+    return Path(text)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kvtable.cli.common import CALLS, one_line_errors
 
@@ -25,7 +26,12 @@ INTERRUPTED_EXIT_CODE = 130
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse's parser, but a usage error is one line (the project's form) and exit code 2."""
+    """argparse's parser, but a usage error is one line (the project's form) and exit code 2, and a
+    flag is only ever its whole name (`--stack` is not `--stack-name`: a deploy tool must not guess)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         """Print `prog: error: message` and where to read the usage, then exit 2."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from typing import Any
 
 from kvtable import __version__
 from kvtable.cli.adopt import ADOPT
@@ -36,6 +38,26 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+class Subcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The subcommands, each of which refuses what it does not know itself: the error names the
+    subcommand and its --help (`kvtable deploy: error: ...`), not the top level's."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        """Parse the subcommand's words; any it leaves over is its own usage error."""
+        super().__call__(parser, namespace, values, option_string)
+        unknown: list[str] = vars(namespace).pop(argparse._UNRECOGNIZED_ARGS_ATTR, [])
+        if unknown:
+            flags = [word for word in unknown if word.startswith("-")]
+            name = str(values[0]) if isinstance(values, list) else str(values)
+            self._name_parser_map[name].error(f"unrecognized arguments: {' '.join(flags or unknown)}")
+
+
 def build_parser(description: str, only: str | None = None) -> argparse.ArgumentParser:
     """The `kvtable` parser with every subcommand, or with subcommand `only` alone (when it names one:
     a run needs only its own, and building the other twelve costs more than parsing)."""
@@ -43,7 +65,7 @@ def build_parser(description: str, only: str | None = None) -> argparse.Argument
         prog="kvtable", description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"kvtable {__version__}")
-    subcommands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    subcommands = parser.add_subparsers(title="commands", metavar="COMMAND", action=Subcommands)
     chosen = [command for command in COMMANDS if command.name == only] or COMMANDS
     for command in chosen:
         command.configure(

@@ -244,7 +244,9 @@ def _stopped(
         written = f"the first {done} entries{lines} are written"
     command = continue_command(args, done)
     if isinstance(error, PartialWriteError):
-        cause = str(error.__cause__ or error)
+        # The contract's own "nothing was written" is about the one request; the line says once, below,
+        # what the whole load has written.
+        cause = str(error.__cause__ or error).removesuffix("; nothing was written")
         failed = ""
         if error.failed is not None:
             first, end = (positions.line(args.skip + entry) for entry in error.failed)

@@ -8,15 +8,22 @@ left pointing at another profile must not quietly win over it.
 from __future__ import annotations
 
 import argparse
+import difflib
+import ipaddress
 import os
+import sys
+import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from kvtable import key_design as kd
+from kvtable.aws_errors import explain_connection_failures
 from kvtable.cfn.names import DEFAULT_STACK_NAME
 from kvtable.cli import arguments as kinds
 from kvtable.columns import aligned
+from kvtable.deploy.errors import UsageError
 from kvtable.deploy.parameters import check_stack_name, parse_assignments
 from kvtable.environments import DEFAULT_CONFIG_DIR, Environment, load_environment
 
@@ -100,6 +107,76 @@ def add_environment_arguments(parser: argparse.ArgumentParser, stack: bool = Tru
     add_aws_arguments(parser)
 
 
+# The keys a session is given when it has none and every request goes to an engine on this machine
+# (DynamoDB Local takes only letters and digits in an access key; moto takes any).
+PLACEHOLDER_KEY = "placeholder"
+PLACEHOLDER_METHOD = "kvtable-placeholder"
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether `url`'s host is this machine: localhost, 127.0.0.0/8 or ::1."""
+    try:
+        host = urllib.parse.urlsplit(url).hostname
+    except ValueError:
+        return False
+    if host is None:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def local_endpoint(endpoint_url: str | None, environ: Mapping[str, str]) -> str | None:
+    """The endpoint every request goes to, when it is on this machine; None when any could reach AWS
+    (no endpoint, one that is not loopback, or a service's AWS_ENDPOINT_URL_* that is not)."""
+    if endpoint_url is not None:  # given to every client: it beats the variables
+        return endpoint_url if is_loopback_url(endpoint_url) else None
+    if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true":
+        return None
+    general = environ.get("AWS_ENDPOINT_URL")
+    every = [value for name, value in environ.items() if name.startswith("AWS_ENDPOINT_URL")]
+    if general and all(is_loopback_url(value) for value in every):
+        return general
+    return None
+
+
+def sends_to_aws(
+    endpoint_url: str | None, environ: Mapping[str, str], session: boto3.Session | None = None
+) -> bool:
+    """Whether requests go to AWS itself: no endpoint URL from a flag, the file, the environment
+    variables or the profile's config."""
+    if endpoint_url is not None:
+        return False
+    ignored = environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true"
+    if not ignored and any(name.startswith("AWS_ENDPOINT_URL") for name in environ):
+        return False
+    if session is not None and not ignored:
+        config = session._session.get_scoped_config()
+        if config.get("endpoint_url") or config.get("services"):
+            return False
+    return True
+
+
+def known_regions(session: boto3.Session) -> frozenset[str]:
+    """Every region botocore knows DynamoDB in, in every partition (aws, aws-cn, aws-us-gov, ...);
+    read once a process (botocore's data does not change under it)."""
+    if not _KNOWN_REGIONS:
+        _KNOWN_REGIONS.append(
+            frozenset(
+                region
+                for partition in session.get_available_partitions()
+                for region in session.get_available_regions("dynamodb", partition)
+            )
+        )
+    return _KNOWN_REGIONS[0]
+
+
+_KNOWN_REGIONS: list[frozenset[str]] = []
+
+
 @dataclass(frozen=True)
 class Settings:
     """A command's settings after flags, file and defaults are merged, with where each came from."""
@@ -110,6 +187,8 @@ class Settings:
     endpoint_url: str | None
     environment: Environment | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    # The local endpoints whose placeholder credentials were announced (once per command).
+    _announced: set[str] = field(default_factory=set, compare=False, repr=False)
 
     def template_path(self, flag: Path | None) -> Path | None:
         """The template file a command works with: --template, else the environment file's; None for
@@ -124,10 +203,53 @@ class Settings:
         return load_built_template() if path is None else load_template(path)
 
     def session(self) -> boto3.Session:
-        """A boto3 session for these settings."""
+        """A boto3 session for these settings; with placeholder credentials (said once on stderr)
+        when none are configured and every request goes to an engine on this machine."""
         from kvtable.cli.common import aws_session  # noqa: PLC0415 (keeps this module free of botocore)
 
-        return aws_session(self.profile, self.region, self.endpoint_url)
+        session = aws_session(self.profile, self.region, self.endpoint_url)
+        if sends_to_aws(self.endpoint_url, os.environ, session):
+            self._check_region_is_known(session)
+        else:
+            explain_connection_failures(session, is_loopback_url)
+        endpoint = local_endpoint(self.endpoint_url, os.environ)
+        if endpoint is not None and session.get_credentials() is None:
+            # Local engines take any keys, but botocore signs every request and has none to sign with.
+            session._session.set_credentials(PLACEHOLDER_KEY, PLACEHOLDER_KEY)
+            credentials = session.get_credentials()
+            if credentials is not None:
+                credentials.method = PLACEHOLDER_METHOD
+            if endpoint not in self._announced:
+                self._announced.add(endpoint)
+                print(
+                    "kvtable: no AWS credentials configured; using placeholder credentials for the local "
+                    f"endpoint {endpoint}",
+                    file=sys.stderr,
+                )
+        return session
+
+    def _check_region_is_known(self, session: boto3.Session) -> None:
+        """Refuse, before any call, a region that botocore does not know: on AWS it is most likely a
+        typo, and the call would fail with a connection error (or a DNS page) that does not say so."""
+        region = str(session.region_name)
+        known = known_regions(session)
+        if region in known:
+            return
+        import botocore  # noqa: PLC0415 (loaded by boto3 already)
+
+        if "region" in self.sources:
+            where = self.sources["region"]
+            where = f"{self.environment.path}" if where == "file" and self.environment else where
+        elif os.environ.get("AWS_DEFAULT_REGION"):
+            where = "AWS_DEFAULT_REGION"
+        else:
+            where = f"profile {session.profile_name}'s config"
+        nearest = difflib.get_close_matches(region, sorted(known), n=3, cutoff=0.6)
+        such_as = f"; the nearest: {', '.join(nearest)}" if nearest else ""
+        raise UsageError(
+            f"region {region!r} (from {where}) is not an AWS region botocore {botocore.__version__} knows"
+            f"{such_as}; check --region, or upgrade boto3 if AWS opened the region since"
+        )
 
     def cloudformation(self) -> CloudFormationClient:
         """A CloudFormation client for these settings."""
@@ -220,20 +342,25 @@ def print_settings(
     environment = settings.environment
     if environment is None:
         return
-    out.write(f"Environment {environment.name} ({environment.path}):\n")
     session = settings.session()
-    rows = [
-        ("stack name", settings.stack_name),
-        ("profile", settings.profile or session.profile_name or "(default credentials)"),
-        ("region", settings.region or session.region_name or "(none)"),
-        ("endpoint", settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or "(AWS)"),
+    out.write(f"Environment {environment.name} ({environment.path}):\n")
+    endpoint = settings.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or "(AWS)"
+    credentials = session.get_credentials()
+    lines: list[tuple[str, str, str]] = [
+        ("stack name", settings.stack_name, settings.sources.get("stack name", "boto3")),
+        ("profile", *_profile_and_source(settings, session.available_profiles)),
+        ("credentials", *credentials_and_source(credentials.method if credentials else None, os.environ)),
+        (
+            "region",
+            settings.region or session.region_name or "(none)",
+            settings.sources.get("region", "boto3"),
+        ),
+        (
+            "endpoint",
+            endpoint,
+            settings.sources.get("endpoint", "AWS_ENDPOINT_URL" if endpoint != "(AWS)" else "boto3"),
+        ),
     ]
-    lines: list[tuple[str, str, str]] = []
-    for name, value in rows:
-        source = settings.sources.get(
-            name, "AWS_ENDPOINT_URL" if name == "endpoint" and value != "(AWS)" else "boto3"
-        )
-        lines.append((name, value, source))
     for name, value in sorted(parameters.items()):
         source = "file" if environment.parameters.get(name) == value else "--parameter"
         lines.append((f"parameter {name}", value, source))
@@ -242,3 +369,47 @@ def print_settings(
         lines.append((f"tag {name}", value, source))
     for line in aligned([(name, value, f"from {source}") for name, value, source in lines], indent="  "):
         out.write(line + "\n")
+
+
+def _profile_and_source(settings: Settings, available: list[str]) -> tuple[str, str]:
+    """The profile boto3 reads settings (and maybe credentials) from, and where that came from."""
+    if settings.profile:
+        return settings.profile, settings.sources.get("profile", "boto3")
+    if os.environ.get("AWS_PROFILE"):
+        return os.environ["AWS_PROFILE"], "AWS_PROFILE"
+    if "default" in available:
+        return "default", "boto3 (the default profile)"
+    return "(none)", "boto3 (no profile configured)"
+
+
+def credentials_and_source(method: str | None, environ: Mapping[str, str]) -> tuple[str, str]:
+    """What the credentials are and where boto3 found them, in a person's words, from botocore's name
+    for the provider that gave them (`Credentials.method`)."""
+    credentials_file = environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    config_file = environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    profile = environ.get("AWS_PROFILE") or "default"
+    known = {
+        "env": ("access keys", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+        "explicit": ("access keys", "the command"),
+        "shared-credentials-file": ("access keys", f"the credentials file {credentials_file}"),
+        "config-file": ("access keys", f"the config file {config_file}"),
+        "sso": ("IAM Identity Center (SSO) login", f"'aws sso login' (profile settings in {config_file})"),
+        "login": ("AWS console login", f"'aws login' (profile settings in {config_file})"),
+        "assume-role": ("an assumed role", f"the profile's role_arn in {config_file}"),
+        "assume-role-with-web-identity": (
+            "an assumed role (web identity)",
+            "AWS_WEB_IDENTITY_TOKEN_FILE / the profile's web_identity_token_file",
+        ),
+        "custom-process": ("a program's keys", f"the profile's credential_process in {config_file}"),
+        "container-role": ("the container's IAM role", "the ECS/EKS container credentials endpoint"),
+        "iam-role": ("the EC2 instance's IAM role", "the instance metadata service"),
+        "ec2-credentials-file": ("access keys", "the EC2 credentials file /etc/boto.cfg"),
+        "boto-config": ("access keys", "a boto2 config file (BOTO_CONFIG, /etc/boto.cfg or ~/.boto)"),
+        PLACEHOLDER_METHOD: (
+            "placeholders",
+            "kvtable (none are configured; the endpoint is on this machine)",
+        ),
+    }
+    if method is None:
+        return "(none found)", f"boto3 (no environment variables, no keys for profile {profile})"
+    return known.get(method, (method, "boto3"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -72,10 +73,22 @@ def dynamodb_local_command(port: int) -> list[str]:
     ]
 
 
+def loopback_port_taken(port: int) -> bool:
+    """Whether a server already holds `port` on 127.0.0.1 (a port left in TIME_WAIT by one that
+    stopped is free, as it is to DynamoDB Local, which reuses addresses)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return True
+        return False
+
+
 @contextlib.contextmanager
-def dynamodb_local() -> Iterator[LocalEndpoint]:
-    """Run an in-memory DynamoDB Local on a free port for the length of the block."""
-    port = free_loopback_port()
+def dynamodb_local(port: int = 0) -> Iterator[LocalEndpoint]:
+    """Run an in-memory DynamoDB Local on `port` (0: a free one) for the length of the block."""
+    port = port or free_loopback_port()
     with (
         tempfile.TemporaryDirectory(prefix="dynamodb-local-") as workdir,
         running_server(
