@@ -165,7 +165,10 @@ def test_a_time_outside_the_window_is_refused_naming_the_window(
         (["--target-table", "has space"], "table name 'has space' is invalid"),
         (["--target-table", SOURCE], f"table {SOURCE} already exists and was not restored from {SOURCE}"),
         (["--target-table", TARGET, "--time", "2999-01-01T00:00:00Z"], "is in the future"),
-        (["--target-table", TARGET, "--source-table", "nope"], "source table nope does not exist"),
+        (
+            ["--target-table", TARGET, "--source-table", "nope"],
+            "table nope (--source-table) does not exist in http://127.0.0.1:",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_nothing_is_restored(

@@ -17,9 +17,9 @@ def table_not_found(error: BaseException) -> TableNotFoundError | None:
     return None
 
 
-def missing_table_line(missing: TableNotFoundError, source: str) -> str:
+def missing_table_line(missing: TableNotFoundError, source: str, flags: str = "--table-name or --env") -> str:
     """The table (named by `source`: `--table-name`, `the --env file's TableName`, ...) that is not there,
-    where it was looked for, and how to make it or name the right one."""
+    where it was looked for, and how to make it or name the right one (with `flags`)."""
     name = f"{missing.table} ({source})"
     if missing.index_missing:
         return (
@@ -36,7 +36,7 @@ def missing_table_line(missing: TableNotFoundError, source: str) -> str:
         )
     return (
         f"table {name}{queried} does not exist in {missing.where}; {fix}, "
-        "or name an existing table with --table-name or --env"
+        f"or name an existing table with {flags}"
     )
 
 

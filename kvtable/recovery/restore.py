@@ -25,9 +25,11 @@ from kvtable.aws_errors import error_code
 from kvtable.aws_state import Clients, describe_or_none, normalized_policy, stack_context
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
+from kvtable.cli.missing_table import missing_table_line
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy.errors import DeployError, UsageError
 from kvtable.deploy.templates import Template
+from kvtable.errors import TableNotFoundError
 from kvtable.progress import PROGRESS_EVERY_SECONDS, elapsed_text
 from kvtable.verify.report import Report
 from kvtable.verify.report import utc_text as utc_text  # noqa: PLC0414 (re-exported: adopt prints times so too)
@@ -195,7 +197,11 @@ class Restorer:
             raise UsageError(f"stack {stack.name} names no table; pass --source-table")
         source = describe_or_none(ddb, source_name)
         if source is None:
-            raise UsageError(f"source table {source_name} does not exist")
+            given = "--source-table" if options.source_table else f"stack {stack.name}'s TableName"
+            missing = TableNotFoundError(
+                "restore", source_name, ddb.meta.region_name, ddb.meta.endpoint_url.rstrip("/")
+            )
+            raise UsageError(missing_table_line(missing, given, "--source-table"))
         parameters = {**stack.parameters, names.TABLE_NAME_PARAMETER: options.target_table}
         evaluator = TemplateEvaluator(
             self.template, stack_context(stack, parameters, {table_id: options.target_table})
