@@ -255,7 +255,7 @@ def test_run_status_and_a_run_again_through_the_command(
     code, out, err = cli(migrate_args(dynamodb_endpoint, table_name, "plan"), capsys)
     assert code == 0, err
     assert "counted by a scan: 150 items scanned, 150 to change" in out
-    assert "about 300 write units for the changes" in out
+    assert "(300.0 for the changes, 16.0 for 16 checkpoint writes)" in out
     code, out, err = cli(migrate_args(dynamodb_endpoint, table_name, "plan", "--estimate"), capsys)
     assert code == 0, err
     assert "estimated from DescribeTable" in out and "at most 150 items to change" in out

@@ -184,8 +184,9 @@ def show_plan(
             )
             bound = "about "
         print(
-            f"  the run: {bound}{found.write_units:,.0f} write units for the changes, {found.checkpoint_writes:,} "
-            f"checkpoint writes, and {bound}{found.read_units:,.1f} read units for its own scan"
+            f"  the run: {bound}{found.total_write_units:,.1f} write units ({found.write_units:,.1f} for the changes, "
+            f"{found.checkpoint_units:,.1f} for {found.checkpoint_writes:,} checkpoint writes) and "
+            f"{bound}{found.read_units:,.1f} read units for its own scan"
         )
         seconds = found.seconds_at(options.max_write_units)
         print(f"  at --max-write-units {options.max_write_units:g}: at least {seconds:,.0f}s")
@@ -215,8 +216,9 @@ def run_one(requests: TableRequests, migration: Migration, options: RunOptions, 
     status = result.status
     print(
         f"{migration.id}: {'complete' if status.complete else 'stopped'}: {result.changed:,} changed, {result.skipped:,} skipped, "
-        f"{result.scanned:,} scanned by this run; {result.write_units:,.1f} write units, "
-        f"{result.read_units:,.1f} read units"
+        f"{result.scanned:,} scanned by this run; {result.write_units:,.1f} write units "
+        f"({result.write_units - result.checkpoint_units:,.1f} for the changes, {result.checkpoint_units:,.1f} for "
+        f"{result.checkpoint_writes:,} checkpoint writes), {result.read_units:,.1f} read units"
         + (f" (all runs: {status.changed:,} changed, {status.skipped:,} skipped)" if already else "")
     )
 
