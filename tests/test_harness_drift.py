@@ -115,10 +115,9 @@ def test_drift_detection_compares_the_table_with_its_template(
 
 
 def test_an_unknown_detection_or_stack_is_awss_validation_error(cf: CloudFormationClient) -> None:
-    for call in (
-        lambda: cf.describe_stack_drift_detection_status(StackDriftDetectionId="no-such-detection"),
-        lambda: cf.detect_stack_drift(StackName="NoSuchStack"),
-    ):
-        with pytest.raises(ClientError) as raised:
-            call()
-        assert raised.value.response["Error"]["Code"] == "ValidationError"
+    with pytest.raises(ClientError) as raised:
+        cf.describe_stack_drift_detection_status(StackDriftDetectionId="no-such-detection")
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+    with pytest.raises(ClientError) as raised:
+        cf.detect_stack_drift(StackName="NoSuchStack")
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
