@@ -67,7 +67,7 @@ VOLATILE: list[tuple[re.Pattern[str], str]] = [
 
 
 def normalise(text: str) -> str:
-    """The text with each volatile part replaced by its placeholder, and each line longer than
+    """The text with each volatile part replaced by its placeholder, and each line (but an error's) longer than
     WIDTH cut to it, ending in `...`. Where a column's padding (two spaces or more) follows the
     part, the padding changes by the difference in length, so the next column stays put."""
     for pattern, placeholder in VOLATILE:
@@ -89,8 +89,8 @@ WIDTH = 230
 
 def clip(line: str) -> str:
     body = line.rstrip("\n")
-    if len(body) <= WIDTH:
-        return line
+    if len(body) <= WIDTH or re.match(r"kvtable( [a-z]+)?: error: ", body):
+        return line  # an error is one line that says what to do: shown whole
     return body[: WIDTH - len(ELIDED) - 1].rstrip() + " " + ELIDED + line[len(body) :]
 
 
@@ -217,6 +217,9 @@ def the_dev_stack(engines: Engines, workdir: Path) -> dict[str, str]:
         "deploy-create": shell.run("kvtable deploy --env dev", *POLL),
         "outputs": shell.run("kvtable outputs --env dev"),
         "verify-dev": shell.run("kvtable verify --env dev", *POLL, exit_code=4),
+        # With only the local CloudFormation's AWS_ENDPOINT_URL exported, the demo uses moto's DynamoDB,
+        # where no table of the default name is yet (the stack's is kv-storage-data-dev).
+        "demo-local-cloudformation": shell.run("kvtable demo", exit_code=2),
         "plan-change": shell.run("kvtable plan --env dev --parameter MaxReadRequestUnits=4000"),
         "refusal-replace": shell.run(
             "kvtable plan --env dev --parameter TableName=kv-storage-data-2", exit_code=3
@@ -224,9 +227,11 @@ def the_dev_stack(engines: Engines, workdir: Path) -> dict[str, str]:
     }
     shell.quiet("kvtable deploy", *POLL)
     samples["verify-default"] = shell.run("kvtable verify", *POLL, exit_code=4)
-    # The recovery: moto's CloudFormation leaves PITR off, so it is turned on through DynamoDB's API.
-    pitr_on(dynamodb(engines.moto), "kv-storage-data-dev")
+    # The recovery: moto's CloudFormation leaves PITR off, so restore refuses, then it is turned on
+    # through DynamoDB's API (what the refusal's command does).
     target = "kv-storage-data-dev-restored"
+    samples["restore-no-pitr"] = shell.run(f"kvtable restore --env dev --target-table {target}", exit_code=2)
+    pitr_on(dynamodb(engines.moto), "kv-storage-data-dev")
     restore = shell.run(f"kvtable restore --env dev --target-table {target}", *POLL)
     samples["restore-dev"] = leave_out(restore, CHECKS_THAT_HOLD)
     adopt = shell.run(f"kvtable adopt --env dev --table {target}", *POLL)
@@ -338,6 +343,8 @@ SAMPLES: dict[str, Sample] = {
     "outputs": Sample("docs/operations.md", "dev-stack"),
     "verify-default": Sample("docs/operations.md", "dev-stack"),
     "verify-dev": Sample("docs/local-engines.md", "dev-stack"),
+    "demo-local-cloudformation": Sample("docs/local-engines.md", "dev-stack"),
+    "restore-no-pitr": Sample("docs/operations.md", "dev-stack"),
     "adopt-cdk": Sample("docs/operations.md", "cdk-table"),
     "restore-dev": Sample("docs/operations.md", "dev-stack"),
     "adopt-restored-dev": Sample("docs/operations.md", "dev-stack"),
