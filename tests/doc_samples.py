@@ -298,13 +298,16 @@ def drop_table(client: Any, table: str) -> None:
 
 
 def the_migration_plan(engines: Engines, workdir: Path) -> dict[str, str]:
-    """`kvtable migrate plan` on DynamoDB Local, over keys written before versions existed."""
+    """`kvtable migrate plan`, then the run it plans, on DynamoDB Local, over keys written before versions
+    existed."""
     client, table = dynamodb(engines.dynamodb), "kv-storage-data"
     drop_table(client, table)  # the session's DynamoDB Local is shared: start from nothing
     create_table_from_template(client, table)
     try:
         legacy_keys(client, table, MIGRATION_ITEMS)
-        return {"migrate-plan": Terminal(workdir, endpoint=engines.dynamodb).run("kvtable migrate plan")}
+        shell = Terminal(workdir, endpoint=engines.dynamodb)
+        planned = shell.run("kvtable migrate plan")
+        return {"migrate-plan": planned, "migrate-run": shell.run("kvtable migrate run --quiet")}
     finally:
         drop_table(client, table)
 
@@ -350,6 +353,7 @@ SAMPLES: dict[str, Sample] = {
     "adopt-restored-dev": Sample("docs/operations.md", "dev-stack"),
     "demo": Sample("docs/data-contract.md", "demo"),
     "migrate-plan": Sample("docs/migrations.md", "migration"),
+    "migrate-run": Sample("docs/migrations.md", "migration"),
     "cost-example": Sample("docs/cost.md", "cost"),
 }
 
