@@ -39,9 +39,9 @@ def test_the_endpoint_comes_from_the_flag_then_the_variables(
 
 
 def test_the_first_line_says_which_engine_and_from_where() -> None:
-    assert engine_line(Engine(None, True, "")) == (
-        "DynamoDB: starting a DynamoDB Local of the demo's own on a free loopback port (no --endpoint-url, "
-        "AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL is set) ..."
+    assert engine_line(Engine("http://127.0.0.1:41234", True, ""), "us-east-1") == (
+        "DynamoDB: http://127.0.0.1:41234 (region us-east-1), a DynamoDB Local the demo started and stops "
+        "(no --endpoint-url, AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL is set)"
     )
     assert engine_line(Engine(MOTO, False, "AWS_ENDPOINT_URL"), "us-east-1") == (
         "DynamoDB: http://127.0.0.1:5001 (region us-east-1), from AWS_ENDPOINT_URL; no DynamoDB Local started; "

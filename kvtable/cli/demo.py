@@ -81,12 +81,12 @@ def configured_endpoint(
 
 def engine_line(engine: Engine, region: str | None = None) -> str:
     """The demo's first line: the endpoint, and whether the demo started it or took it from a flag or variable."""
+    where = f" (region {region})" if region else ""
     if engine.started:
         return (
-            "DynamoDB: starting a DynamoDB Local of the demo's own on a free loopback port (no --endpoint-url, "
-            "AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL is set) ..."
+            f"DynamoDB: {engine.url}{where}, a DynamoDB Local the demo started and stops (no --endpoint-url, "
+            "AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL is set)"
         )
-    where = f" (region {region})" if region else ""
     if engine.url is None:
         return f"DynamoDB: AWS{where}, from {engine.source}; no DynamoDB Local started"
     also = (
@@ -106,7 +106,6 @@ def _endpoint(args: argparse.Namespace) -> Iterator[Engine]:
         return
     from kvtable.local.dynamodb_local import dynamodb_local  # noqa: PLC0415
 
-    print(engine_line(Engine(None, True, "")), flush=True)
     with dynamodb_local() as local:
         yield Engine(local.url, True, "")
 
@@ -260,8 +259,7 @@ def run(args: argparse.Namespace) -> int:
     with _endpoint(args) as engine:
         url, local = engine.url, engine.started
         client = _client(args, url, local)
-        if not local:
-            print(engine_line(engine, client.meta.region_name), flush=True)
+        print(engine_line(engine, client.meta.region_name), flush=True)
         if local or args.create_table:
             create_table_from_template(client, args.table_name, args.gsi_name)
         store = KvTable(client, args.table_name, args.gsi_name)
