@@ -37,7 +37,9 @@ def test_the_plan_promises_the_pages_checkpoints_and_units_the_run_reports(direc
     with_versioned_keys(direct)
     requests = table_requests(direct)
     counted = plan.count(requests, KEY_VERSION, plan.describe(requests), segments=4, page_size=10)
-    result = run_migration(direct, segments=4, page_size=10)
+    # One worker: the segments in turn, so the run meets its own checkpoints (items in the table it scans)
+    # the same way every time.
+    result = run_migration(direct, workers=1, segments=4, page_size=10)
     pages = sum(checkpoint.pages for checkpoint in status(direct).checkpoints)
     # Every legacy key is in one partition, so in one segment: 13 pages there (the last one empty), 4, 1 and 1
     # in the others (one of them scans nothing). An even split, the former estimate, said 4 x ceil(154/4/10) = 16.
@@ -81,7 +83,6 @@ def test_the_commands_say_the_same_total(
     )
     assert main(["migrate", "run", *flags]) == 0
     ran = capsys.readouterr().out.splitlines()[1]
-    assert ran.startswith(
-        "0001-key-version: complete: 2 changed, 0 skipped, 2 scanned by this run; 20.0 write units "
-        "(4.0 for the changes, 16.0 for 16 checkpoint writes), "
-    )
+    # The items scanned may include some of the run's own checkpoints, written meanwhile by other segments.
+    assert ran.startswith("0001-key-version: complete: 2 changed, 0 skipped, ")
+    assert "; 20.0 write units (4.0 for the changes, 16.0 for 16 checkpoint writes), " in ran
