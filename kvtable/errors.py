@@ -122,3 +122,47 @@ class ThroughputCapError(KvTableError):
     def __init__(self, message: str, throttling_reasons: list[dict[str, str]]) -> None:
         super().__init__(message)
         self.throttling_reasons = throttling_reasons
+
+
+class TableNotFoundError(KvTableError):
+    """DynamoDB has no table `table` where the client looked, or (`index_missing`) the table has no index
+    `index`: `region`, and `endpoint` (the URL the requests went to; None when unknown). `index` is the
+    index a query named, None for a request on the table itself.
+
+    A settings problem rather than a failure: the table or index name, the region or the endpoint points
+    elsewhere than where the table is. `where` says the place in words, for a caller's own message."""
+
+    def __init__(
+        self,
+        action: str,
+        table: str,
+        region: str,
+        endpoint: str | None,
+        index: str | None = None,
+        *,
+        index_missing: bool = False,
+    ) -> None:
+        self.action, self.table, self.index, self.index_missing = action, table, index, index_missing
+        self.region, self.endpoint = region, endpoint
+        super().__init__(
+            f"{action}: {self.what} in {self.where}; create it there, or point KvTable at the one that exists "
+            "(its table_name and gsi_name, and the client's region and endpoint_url)"
+        )
+
+    @property
+    def what(self) -> str:
+        """`table T does not exist`, `table T has no index I`, or `table T (queried on index I) does not exist`."""
+        if self.index_missing:
+            return f"table {self.table} has no index {self.index}"
+        on = f" (queried on index {self.index})" if self.index else ""
+        return f"table {self.table}{on} does not exist"
+
+    @property
+    def on_aws(self) -> bool:
+        """Whether the requests went to AWS's own endpoint rather than a local engine's URL."""
+        return self.endpoint is None or ".amazonaws.com" in self.endpoint  # also amazonaws.com.cn
+
+    @property
+    def where(self) -> str:
+        """`region R` on AWS, `URL (region R)` on another endpoint."""
+        return f"region {self.region}" if self.on_aws else f"{self.endpoint} (region {self.region})"

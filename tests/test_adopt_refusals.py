@@ -4,7 +4,6 @@ Each case is a table the import would take, but whose next update would fail hal
 it on AWS. Each test reads the table back afterwards and finds it exactly as it was, and no stack.
 """
 
-from datetime import UTC
 from typing import Any
 
 import boto3
@@ -12,6 +11,7 @@ import pytest
 from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.table_definition import create_table_request
+from kvtable.verify.report import utc_text
 from tests.test_adopt import OLD, cdk_table, run
 
 
@@ -120,7 +120,7 @@ def test_a_provisioned_table_switched_to_on_demand_within_24_hours_is_refused(
         cf,
         ddb,
         capsys,
-        f"{OLD} is provisioned and was last switched to on-demand at {switched.astimezone(UTC).isoformat()}; "
+        f"{OLD} is provisioned and was last switched to on-demand at {utc_text(switched)}; "
         "AWS allows four switches to on-demand in a rolling 24 hours",
     )
 

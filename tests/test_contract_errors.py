@@ -38,6 +38,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.model import OperationModel
 from botocore.stub import Stubber
 from mypy_boto3_dynamodb import DynamoDBClient
@@ -51,6 +52,7 @@ from kvtable.errors import (
     NotOwnerError,
     PartialWriteError,
     RetriesExhaustedError,
+    TableNotFoundError,
     VersionConflictError,
 )
 from kvtable.store import KvTable
@@ -570,22 +572,6 @@ TOO_LARGE = "Item size to update has exceeded the maximum allowed size"
         (
             "get_key",
             "get_item",
-            "ResourceNotFoundException",
-            MISSING,
-            KvTableError,
-            "the table or index does not exist",
-        ),
-        (
-            "list_keys",
-            "query",
-            "ResourceNotFoundException",
-            MISSING.replace("Table", "Index"),
-            KvTableError,
-            "the table or index does not exist",
-        ),
-        (
-            "get_key",
-            "get_item",
             "AccessDeniedException",
             DENIED,
             KvTableError,
@@ -607,6 +593,61 @@ def test_a_refusal_that_is_not_retried_keeps_aws_message(
     assert words in str(raised.value) and aws_message in str(raised.value)
     assert len(offline.sent) == 1
     offline.stub.assert_no_pending_responses()
+
+
+# A missing table, or a query on an index the table lacks: ResourceNotFoundException
+# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_GetItem.html), and the
+# ValidationException DynamoDB answers for an unknown IndexName (as DynamoDB Local answers it).
+OFFLINE_WHERE = "https://dynamodb.offline.invalid (region us-east-1)"
+POINT_AT = "point KvTable at the one that exists (its table_name and gsi_name, and the client's region and endpoint_url)"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (
+            "get_key",
+            "get_item",
+            "ResourceNotFoundException",
+            MISSING,
+            f"get key 'k' in 'ns': table {TABLE} does not exist in {OFFLINE_WHERE}; create it there, or {POINT_AT}",
+            None,
+            False,
+        ),
+        (
+            "list_keys",
+            "query",
+            "ResourceNotFoundException",
+            MISSING,
+            f"query: table {TABLE} (queried on index GSI1) does not exist in {OFFLINE_WHERE}; create it there, "
+            f"or {POINT_AT}",
+            "GSI1",
+            False,
+        ),
+        (
+            "list_keys",
+            "query",
+            "ValidationException",
+            "The table does not have the specified index: GSI1",
+            f"query: table {TABLE} has no index GSI1 in {OFFLINE_WHERE}; create it there, or {POINT_AT}",
+            "GSI1",
+            True,
+        ),
+    ],
+)
+def test_a_missing_table_or_index_names_it_and_where_it_was_looked_for(
+    offline: Offline, case: tuple[str, str, str, str, str, str | None, bool]
+) -> None:
+    read, method, code, aws_message, line, index, index_missing = case
+    offline.stub.add_client_error(method, service_error_code=code, service_message=aws_message)
+    with pytest.raises(TableNotFoundError) as raised:
+        getattr(offline.store, read)("ns", "k")
+    missing = raised.value
+    assert str(missing) == line
+    assert (missing.table, missing.index, missing.index_missing) == (TABLE, index, index_missing)
+    assert (missing.region, missing.endpoint) == ("us-east-1", "https://dynamodb.offline.invalid")
+    assert isinstance(missing.__cause__, ClientError)  # AWS's own answer stays reachable
+    assert len(offline.sent) == 1  # never retried: the same request would be refused again
 
 
 # ----- batches: unprocessed keys and items --------------------------------------------------------

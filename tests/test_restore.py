@@ -8,8 +8,11 @@ SSE override, which the restore then re-applies as it would any missing setting.
 
 import io
 import json
+import re
+import shlex
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -110,17 +113,31 @@ def test_an_interrupted_restore_completes_when_run_again(
     assert "set\n" not in out
 
 
-def test_a_source_without_pitr_is_refused_and_nothing_is_created(
-    cf: CloudFormationClient, ddb: Any, capsys: pytest.CaptureFixture[str]
+def test_a_source_without_pitr_is_refused_with_the_command_that_turns_it_on(
+    cf: CloudFormationClient, ddb: Any, aws_endpoint: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     Deployer(cf, DeployOptions(stack_name=STACK, poll_seconds=0), io.StringIO(), sleep=lambda _: None).run()
     code, _, err = run(capsys, "--target-table", TARGET)
-    assert code == 2
-    assert err == (
+    command = (
+        f"aws dynamodb update-continuous-backups --table-name {SOURCE} --point-in-time-recovery-specification "
+        f"PointInTimeRecoveryEnabled=true --region us-east-1 --endpoint-url {aws_endpoint}"
+    )
+    assert (code, err) == (
+        2,
         f"kvtable restore: error: point-in-time recovery is off on {SOURCE}, so there is no restorable time; "
-        "nothing was restored\n"
+        f"nothing was restored; turn it on, then restore to a time after that: {command}\n",
     )
     assert TARGET not in ddb.list_tables()["TableNames"]
+    # The command as printed turns it on (its words given to the same API), and the restore then runs.
+    words = shlex.split(command)
+    assert (
+        words[words.index("--point-in-time-recovery-specification") + 1] == "PointInTimeRecoveryEnabled=true"
+    )
+    ddb.update_continuous_backups(
+        TableName=words[words.index("--table-name") + 1],
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    )
+    assert run(capsys, "--target-table", TARGET, "--no-wait")[0] == 0
 
 
 def test_a_time_outside_the_window_is_refused_naming_the_window(
@@ -128,10 +145,16 @@ def test_a_time_outside_the_window_is_refused_naming_the_window(
 ) -> None:
     code, _, err = run(capsys, "--target-table", TARGET, "--time", "2020-01-01T00:00:00Z")
     assert code == 2
-    assert err.startswith(
-        f"kvtable restore: error: 2020-01-01T00:00:00+00:00 is outside the restorable window of {SOURCE}, "
+    # moto's window is one instant with a fraction of a second: no whole second is inside it, so milliseconds.
+    window = re.fullmatch(
+        f"kvtable restore: error: 2020-01-01T00:00:00Z is outside the restorable window of {SOURCE}, "
+        r"(\S+) to (\S+); nothing was restored\n",
+        err,
     )
-    assert "(UTC); nothing was restored" in err
+    assert window is not None, err
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z", time) for time in window.groups()
+    ), err
     assert TARGET not in ddb.list_tables()["TableNames"]
 
 
@@ -142,7 +165,10 @@ def test_a_time_outside_the_window_is_refused_naming_the_window(
         (["--target-table", "has space"], "table name 'has space' is invalid"),
         (["--target-table", SOURCE], f"table {SOURCE} already exists and was not restored from {SOURCE}"),
         (["--target-table", TARGET, "--time", "2999-01-01T00:00:00Z"], "is in the future"),
-        (["--target-table", TARGET, "--source-table", "nope"], "source table nope does not exist"),
+        (
+            ["--target-table", TARGET, "--source-table", "nope"],
+            "table nope (--source-table) does not exist in http://127.0.0.1:",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_nothing_is_restored(
@@ -177,9 +203,14 @@ def test_the_restorable_window_is_shown_in_utc_whatever_the_local_zone(
     assert time.strftime("%z") == "+0530"
     code, _, err = run(capsys, "--target-table", TARGET, "--time", "2020-01-01T00:00:00Z")
     assert code == 2
-    window = err.split(f"outside the restorable window of {SOURCE}, ")[1].split(" (UTC)")[0]
+    window = err.split(f"outside the restorable window of {SOURCE}, ")[1].split("; ")[0]
     earliest, latest = window.split(" to ")
-    assert earliest.endswith("+00:00") and latest.endswith("+00:00"), err
+    now = datetime.now(UTC)
+    for shown in (earliest, latest):
+        assert shown.endswith("Z"), err
+        assert abs(datetime.fromisoformat(shown) - now) < timedelta(minutes=10), (
+            err
+        )  # UTC, not +05:30 read as UTC
     assert "+05:30" not in err
 
 

@@ -2,8 +2,9 @@
 
 moto 5.2.5 creates the stack's table without PITR, TTL, encryption or its resource policy, so
 verify must say exactly that; set through DynamoDB's API they hold. Each drift is then induced alone and must be reported
-alone, by its named check. moto has no drift detection: that check is skipped there (its AWS
-shape is tested in test_verify_units.py). moto does not propagate stack tags to the table, so
+alone, by its named check, and, for the table's settings CloudFormation's drift detection compares
+(emulated for the table by tests/harness/stack_drift.py; its other AWS answers are tested in
+test_verify_units.py), by drift.detection and drift.KVStorageTable too. moto does not propagate stack tags to the table, so
 the tests tag the table through DynamoDB's API where AWS would have done it.
 """
 
@@ -77,6 +78,8 @@ def test_verify_reports_exactly_what_moto_leaves_off_then_passes_once_set(
         "table.encryption",
         "table.tags",
         "table.resource_policy",
+        "drift.detection",
+        "drift.KVStorageTable",
     }
     by_name = {c["name"]: c for c in report["checks"]}
     assert by_name["table.pitr"] == {
@@ -91,16 +94,24 @@ def test_verify_reports_exactly_what_moto_leaves_off_then_passes_once_set(
         "drift",
         "none",
     )
-    assert by_name["drift.detection"]["status"] == "skipped"
-    assert by_name["drift.detection"]["ok"] is None
+    assert (by_name["drift.detection"]["actual"], by_name["drift.detection"]["status"]) == (
+        "DRIFTED",
+        "drift",
+    )
+    assert by_name["drift.KVStorageTable"]["actual"] == (
+        "MODIFIED: /PointInTimeRecoverySpecification/PointInTimeRecoveryEnabled not_equal; "
+        "/TimeToLiveSpecification/Enabled not_equal; /TimeToLiveSpecification/AttributeName remove; "
+        "/SSESpecification/SSEEnabled not_equal"
+    )
     assert report["ok"] is False
     keep_promises_by_hand(aws_endpoint)
     code, report, _ = verify(capsys)
     assert (code, failing(report)) == (0, set()), report
     assert report["ok"] is True
     assert report["stack"] == STACK
-    # 31, and the caps of the table and its GSI, the PITR period, Contributor Insights on both.
-    assert len(report["checks"]) == 36
+    # 31, and the caps of the table and its GSI, the PITR period, Contributor Insights on both; and the
+    # drift detection's two: the stack's and its table's.
+    assert len(report["checks"]) == 37
 
 
 @pytest.fixture
@@ -178,10 +189,12 @@ def _tag_removed(endpoint: str, cf: CloudFormationClient) -> None:
     ddb.untag_resource(ResourceArn=ddb.describe_table(TableName=TABLE)["Table"]["TableArn"], TagKeys=["team"])
 
 
+# What CloudFormation's drift detection also finds when a table setting it compares is changed by hand.
+DETECTED = ("drift.detection", "drift.KVStorageTable")
 DRIFTS: list[tuple[str, Callable[[str, CloudFormationClient], None], set[str]]] = [
-    ("PITR off", _pitr_off, {"table.pitr"}),
-    ("deletion protection off", _deletion_protection_off, {"table.deletion_protection"}),
-    ("TTL off", _ttl_off, {"table.ttl"}),
+    ("PITR off", _pitr_off, {"table.pitr", *DETECTED}),
+    ("deletion protection off", _deletion_protection_off, {"table.deletion_protection", *DETECTED}),
+    ("TTL off", _ttl_off, {"table.ttl", *DETECTED}),
     ("an index created by hand", _index_by_hand, {"table.indexes", "table.attribute_definitions"}),
     ("the stack policy replaced", _stack_policy_replaced, {"stack.stack_policy"}),
     ("termination protection off", _termination_protection_off, {"stack.termination_protection"}),
@@ -233,7 +246,7 @@ def test_the_table_report_ends_with_a_summary(verified: str, capsys: pytest.Capt
     lines = out.splitlines()
     assert lines[0].startswith(f"Verify {STACK} at ")
     assert lines[1].split() == ["check", "expected", "actual", "holds"]
-    assert lines[-1] == "35 hold, 0 do not, 0 could not be checked, 1 skipped: every check holds"
+    assert lines[-1] == "37 hold, 0 do not, 0 could not be checked, 0 skipped: every check holds"
 
 
 def exit_code(argv: list[str]) -> int:

@@ -1,7 +1,8 @@
 """Run the six access patterns on sample data and print each with its key condition,
 items, consumed capacity and client-side latency.
 
-Starts DynamoDB Local unless pointed at an endpoint (--endpoint-url, AWS_ENDPOINT_URL) or at AWS (--aws).
+Starts DynamoDB Local unless pointed at an endpoint (--endpoint-url, AWS_ENDPOINT_URL_DYNAMODB or
+AWS_ENDPOINT_URL, in that order, as boto3 reads them) or at AWS (--aws). Its first line says which.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kvtable import key_design as kd
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.settings import add_aws_arguments, add_table_arguments
+from kvtable.errors import KvTableError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -48,18 +51,63 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# botocore's own order: the service's variable, then the one for every service (boto3 1.28 and later).
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where the demo sends DynamoDB's requests: `url` (None: AWS's endpoint), whether the demo `started`
+    a DynamoDB Local of its own, and the flag or variable that chose it (`source`)."""
+
+    url: str | None
+    started: bool
+    source: str
+
+
+def configured_endpoint(
+    flag: str | None, environ: Mapping[str, str] = os.environ
+) -> tuple[str | None, str | None]:
+    """(the DynamoDB endpoint --endpoint-url or the environment gives, the flag or variable that gave it)."""
+    if flag:
+        return flag, "--endpoint-url"
+    if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
+        return None, None  # botocore ignores the variables then
+    for variable in ENDPOINT_VARIABLES:
+        if environ.get(variable):
+            return environ[variable], variable
+    return None, None
+
+
+def engine_line(engine: Engine, region: str | None = None) -> str:
+    """The demo's first line: the endpoint, and whether the demo started it or took it from a flag or variable."""
+    where = f" (region {region})" if region else ""
+    if engine.started:
+        return (
+            f"DynamoDB: {engine.url}{where}, a DynamoDB Local the demo started and stops (no --endpoint-url, "
+            "AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL is set)"
+        )
+    if engine.url is None:
+        return f"DynamoDB: AWS{where}, from {engine.source}; no DynamoDB Local started"
+    also = (
+        "; to send only DynamoDB's requests elsewhere, set AWS_ENDPOINT_URL_DYNAMODB"
+        if engine.source == "AWS_ENDPOINT_URL"
+        else ""
+    )
+    return f"DynamoDB: {engine.url}{where}, from {engine.source}; no DynamoDB Local started{also}"
+
+
 @contextlib.contextmanager
-def _endpoint(args: argparse.Namespace) -> Iterator[tuple[str | None, bool]]:
-    """(endpoint url, whether the demo started it)."""
-    given = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
-    if args.aws or given:
-        yield given, False
+def _endpoint(args: argparse.Namespace) -> Iterator[Engine]:
+    """The engine the demo runs on, started here when nothing names one."""
+    url, source = configured_endpoint(args.endpoint_url)
+    if args.aws or source is not None:
+        yield Engine(url, False, source or "--aws")
         return
     from kvtable.local.dynamodb_local import dynamodb_local  # noqa: PLC0415
 
-    print("starting DynamoDB Local on a free loopback port ...")
     with dynamodb_local() as local:
-        yield local.url, True
+        yield Engine(local.url, True, "")
 
 
 def _client(args: argparse.Namespace, url: str | None, local: bool) -> DynamoDBClient:
@@ -199,6 +247,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo."""
     from kvtable.capacity import CapacityRecorder  # noqa: PLC0415
     from kvtable.cli.common import check_environment_settings  # noqa: PLC0415
+    from kvtable.cli.missing_table import missing_table_error, table_not_found  # noqa: PLC0415
     from kvtable.sample_data import load_sample_data  # noqa: PLC0415
     from kvtable.store import KvTable  # noqa: PLC0415
     from kvtable.table_definition import create_table_from_template  # noqa: PLC0415 (the `build` extra)
@@ -207,15 +256,24 @@ def run(args: argparse.Namespace) -> int:
     check_environment_settings(
         os.environ, region_given=args.region is not None, endpoint_given=args.endpoint_url is not None
     )
-    with _endpoint(args) as (url, local):
+    with _endpoint(args) as engine:
+        url, local = engine.url, engine.started
         client = _client(args, url, local)
+        print(engine_line(engine, client.meta.region_name), flush=True)
         if local or args.create_table:
             create_table_from_template(client, args.table_name, args.gsi_name)
         store = KvTable(client, args.table_name, args.gsi_name)
         print(f"table {args.table_name} at {url or 'AWS'}: loading the design's sample data")
-        load_sample_data(store)
-        recorder = CapacityRecorder().attach(store)
-        latencies = run_patterns(store, recorder)
+        try:
+            load_sample_data(store)
+            recorder = CapacityRecorder().attach(store)
+            latencies = run_patterns(store, recorder)
+        except KvTableError as error:
+            missing = table_not_found(error)
+            if missing is None:
+                raise
+            given = "--table-name" if args.table_name != kd.DEFAULT_TABLE_NAME else "the default"
+            raise missing_table_error(missing, given) from error
         print(
             f"\nlatency over {len(latencies)} requests: max {max(latencies):.1f} ms (design target: < 10 ms)"
         )

@@ -23,6 +23,7 @@ from typing import IO
 from kvtable import key_design as kd
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
+from kvtable.cli.missing_table import missing_table_error, table_not_found, table_source
 from kvtable.cli.settings import add_environment_arguments, add_table_arguments, resolve_settings
 from kvtable.contract.limits import BATCH_WRITE_LIMIT, MAX_WORKERS
 from kvtable.entities import JsonValue
@@ -215,10 +216,9 @@ def run(args: argparse.Namespace) -> int:
     except (InvalidEntryError, PartialWriteError) as error:
         if drawn and sys.stderr.isatty():
             sys.stderr.write("\n")  # end the bar's line, so the error is a line of its own
-        if _table_missing(error):
-            region, url = str(client.meta.region_name), str(client.meta.endpoint_url).rstrip("/")
-            missing = _missing_table_line(args, table_name, bool(environment_table), region, url)
-            raise InvalidInputError(missing) from error
+        missing = table_not_found(error)
+        if missing is not None:
+            raise missing_table_error(missing, table_source(args.table_name, environment_table)) from error
         raise _stopped(args, name, positions, error) from error
     finally:
         if path is not None:
@@ -295,41 +295,6 @@ def continue_command(args: argparse.Namespace, skip: int) -> str:
         words.append("--")
     words.append(args.file)
     return shlex.join(words) + (" (with the same input on stdin)" if args.file == STDIN else "")
-
-
-def _table_missing(error: BaseException) -> bool:
-    """Whether DynamoDB answered, somewhere down the causes, that the table does not exist."""
-    from botocore.exceptions import ClientError  # noqa: PLC0415
-
-    from kvtable.aws_errors import error_code  # noqa: PLC0415
-
-    cause = error.__cause__
-    while cause is not None:
-        if isinstance(cause, ClientError) and error_code(cause) == "ResourceNotFoundException":
-            return True
-        cause = cause.__cause__
-    return False
-
-
-def _missing_table_line(
-    args: argparse.Namespace, table_name: str, from_file: bool, region: str, url: str
-) -> str:
-    """The table that does not exist, where it was looked for, and what to do."""
-    source = (
-        "--table-name" if args.table_name else "the --env file's TableName" if from_file else "the default"
-    )
-    on_aws = ".amazonaws.com" in url  # also amazonaws.com.cn
-    where = f"region {region}" if on_aws else f"{url} (region {region})"
-    fix = (
-        "deploy the stack that holds it first (kvtable deploy)"
-        if on_aws
-        else f"create it there first (`kvtable local --table-name {table_name}` starts a DynamoDB Local that "
-        "has it, at the URL it prints)"
-    )
-    return (
-        f"table {table_name} ({source}) does not exist in {where}; {fix}, "
-        "or name an existing table with --table-name or --env"
-    )
 
 
 LOAD = Command(

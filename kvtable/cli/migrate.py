@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 from kvtable import key_design as kd
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
+from kvtable.cli.missing_table import missing_table_error, table_not_found, table_source
 from kvtable.cli.settings import add_environment_arguments, add_table_arguments, resolve_settings
-from kvtable.errors import InvalidInputError
+from kvtable.errors import InvalidInputError, KvTableError
 from kvtable.migrate.options import (
     DEFAULT_MAX_WRITE_UNITS,
     DEFAULT_PAGE_SIZE,
@@ -88,7 +89,8 @@ def _refuse_foreign_flags(args: argparse.Namespace) -> None:
             raise InvalidInputError(f"{flag} applies to `kvtable migrate {' or '.join(actions)}` only")
 
 
-def _requests(args: argparse.Namespace) -> TableRequests:
+def _requests(args: argparse.Namespace) -> tuple[TableRequests, str]:
+    """The request layer on the table, and where the table's name came from (for a missing table's line)."""
     from kvtable.migrate.runner import table_requests  # noqa: PLC0415
     from kvtable.store import RECOMMENDED_CLIENT_CONFIG, KvTable  # noqa: PLC0415
 
@@ -97,7 +99,8 @@ def _requests(args: argparse.Namespace) -> TableRequests:
     client = settings.session().client(
         "dynamodb", endpoint_url=settings.endpoint_url, config=RECOMMENDED_CLIENT_CONFIG
     )
-    return table_requests(KvTable(client, args.table_name or environment_table or kd.DEFAULT_TABLE_NAME))
+    store = KvTable(client, args.table_name or environment_table or kd.DEFAULT_TABLE_NAME)
+    return table_requests(store), table_source(args.table_name, environment_table)
 
 
 def _chosen(args: argparse.Namespace) -> Sequence[Migration]:
@@ -115,8 +118,21 @@ def run(args: argparse.Namespace) -> int:
     given = {name: getattr(args, name) for name in ("workers", "segments", "max_write_units", "page_size")}
     options = RunOptions(**{name: value for name, value in given.items() if value is not None})
     options.check()
-    requests = _requests(args)
+    requests, source = _requests(args)
     migrations = _chosen(args)
+    try:
+        return _act(args, requests, migrations, options)
+    except KvTableError as error:
+        missing = table_not_found(error)
+        if missing is None:
+            raise
+        raise missing_table_error(missing, source) from error
+
+
+def _act(
+    args: argparse.Namespace, requests: TableRequests, migrations: Sequence[Migration], options: RunOptions
+) -> int:
+    """The action itself, on a table whose requests are ready."""
     if args.action == "status":
         show_status(requests, migrations)
         return 0
@@ -168,8 +184,9 @@ def show_plan(
             )
             bound = "about "
         print(
-            f"  the run: {bound}{found.write_units:,.0f} write units for the changes, {found.checkpoint_writes:,} "
-            f"checkpoint writes, and {bound}{found.read_units:,.1f} read units for its own scan"
+            f"  the run: {bound}{found.total_write_units:,.1f} write units ({found.write_units:,.1f} for the changes, "
+            f"{found.checkpoint_units:,.1f} for {found.checkpoint_writes:,} checkpoint writes) and "
+            f"{bound}{found.read_units:,.1f} read units for its own scan"
         )
         seconds = found.seconds_at(options.max_write_units)
         print(f"  at --max-write-units {options.max_write_units:g}: at least {seconds:,.0f}s")
@@ -199,8 +216,9 @@ def run_one(requests: TableRequests, migration: Migration, options: RunOptions, 
     status = result.status
     print(
         f"{migration.id}: {'complete' if status.complete else 'stopped'}: {result.changed:,} changed, {result.skipped:,} skipped, "
-        f"{result.scanned:,} scanned by this run; {result.write_units:,.1f} write units, "
-        f"{result.read_units:,.1f} read units"
+        f"{result.scanned:,} scanned by this run; {result.write_units:,.1f} write units "
+        f"({result.write_units - result.checkpoint_units:,.1f} for the changes, {result.checkpoint_units:,.1f} for "
+        f"{result.checkpoint_writes:,} checkpoint writes), {result.read_units:,.1f} read units"
         + (f" (all runs: {status.changed:,} changed, {status.skipped:,} skipped)" if already else "")
     )
 

@@ -19,6 +19,7 @@ from kvtable.cli.command import Command
 from kvtable.cli.hints import command_flags
 from kvtable.cli.settings import Settings, add_environment_arguments, resolve_settings
 from kvtable.deploy.errors import UsageError
+from kvtable.verify.report import utc_text
 
 if TYPE_CHECKING:
     from kvtable.recovery.restore import CommandTarget
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = resolve_settings(args)
     if args.time is not None and args.time > datetime.now(UTC):
-        raise UsageError(f"--time {args.time.isoformat()} is in the future")
+        raise UsageError(f"--time {utc_text(args.time, precise=True)} is in the future")
     _, template = settings.template(args.template)
     clients = settings.clients()
     options = RestoreOptions(

@@ -36,6 +36,7 @@ from kvtable.errors import (
     NotHomeRegionError,
     NotOwnerError,
     RetriesExhaustedError,
+    TableNotFoundError,
     ThroughputCapError,
 )
 from kvtable.pagination import Page, check_page_size, decode_cursor, encode_cursor
@@ -159,6 +160,27 @@ class _Retry(Exception):  # noqa: N818 (a signal between two functions here, nev
         self.throttling_reasons = throttling_reasons or []
 
 
+class _MissingTable(KvTableError):  # noqa: N818 (a signal between two functions here, never raised to callers)
+    """DynamoDB answered that the table, or (`index_missing`) the index a query named, does not exist; `send`
+    turns it into TableNotFoundError with the facts only it has (the request, the transport)."""
+
+    def __init__(self, action: str, index_missing: bool) -> None:
+        super().__init__(action)
+        self.action, self.index_missing = action, index_missing
+
+
+# DynamoDB's ValidationException for a query on an index the table lacks (the table itself exists).
+_NO_SUCH_INDEX = "does not have the specified index"
+
+
+def _endpoint_of(transport: Transport) -> str | None:
+    """The URL a transport sends to: the direct transport's, or the boto3 client's behind botocore's path."""
+    url = getattr(transport, "endpoint_url", None)
+    if url is None:
+        url = getattr(getattr(getattr(transport, "client", None), "meta", None), "endpoint_url", None)
+    return None if url is None else str(url).rstrip("/")
+
+
 def _throttling_reasons(error: ClientError) -> list[dict[str, str]]:
     """AWS's reasons for a throttling (`reason`, `resource`), as the exception carries them: its model
     spells the field `ThrottlingReasons`, or `throttlingReasons` on ThrottlingException."""
@@ -240,7 +262,9 @@ def _client_error(
             # Nothing was applied, and the ClientRequestToken makes the next try safe in any case.
             return _Retry(f"a transaction throttled ({throttled[0]})", ambiguous=False)
     if code == "ResourceNotFoundException":
-        return KvTableError(f"{action}: the table or index does not exist ({message})")
+        return _MissingTable(action, index_missing=False)
+    if code == "ValidationException" and _NO_SUCH_INDEX in message:
+        return _MissingTable(action, index_missing=True)
     if code == "ValidationException":
         return InvalidInputError(f"{action}: DynamoDB refused the request: {message}")
     return KvTableError(f"{action}: DynamoDB error {code}: {message}")
@@ -307,6 +331,8 @@ class TableRequests:
                 maybe_applied, reason = maybe_applied or retry.ambiguous, retry.reason
                 # Kept from the last throttling, even when a later try failed another way.
                 throttling_reasons = retry.throttling_reasons or throttling_reasons
+            except _MissingTable as missing:
+                raise self.table_not_found(missing, request) from missing.__cause__
             except ItemNotFoundError as error:
                 # botocore may have retried inside this try too: then an earlier send may have applied it.
                 cause = error.__cause__
@@ -327,6 +353,17 @@ class TableRequests:
             f"{action}: DynamoDB did not succeed in {self.retry_attempts} tries ({reason}); {written}",
             maybe_applied,
             throttling_reasons,
+        )
+
+    def table_not_found(self, missing: _MissingTable, request: dict[str, Any]) -> TableNotFoundError:
+        """The error naming the table (and index) a request looked for, and where: the region and endpoint."""
+        return TableNotFoundError(
+            missing.action,
+            str(request.get("TableName", self.table_name)),
+            self.transport.region,
+            _endpoint_of(self.transport),
+            request.get("IndexName"),
+            index_missing=missing.index_missing,
         )
 
     def now(self) -> tuple[str, int]:

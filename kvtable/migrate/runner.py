@@ -37,7 +37,8 @@ def table_requests(
 
 @dataclass(frozen=True)
 class RunResult:
-    """What one run did (its own counts, this run only) and where the migration stands after it."""
+    """What one run did (its own counts, this run only) and where the migration stands after it.
+    `write_units` are all its writes': the changes' and its `checkpoint_writes`' (`checkpoint_units` of them)."""
 
     changed: int
     skipped: int
@@ -45,6 +46,8 @@ class RunResult:
     write_units: float
     read_units: float
     status: MigrationStatus
+    checkpoint_writes: int = 0
+    checkpoint_units: float = 0.0
 
 
 class _Tally:
@@ -52,18 +55,29 @@ class _Tally:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.changed = self.skipped = self.scanned = 0
-        self.write_units = self.read_units = 0.0
+        self.changed = self.skipped = self.scanned = self.checkpoints = 0
+        self.write_units = self.read_units = self.checkpoint_units = 0.0
 
     def add(
-        self, *, changed: int = 0, skipped: int = 0, scanned: int = 0, write: float = 0, read: float = 0
+        self,
+        *,
+        changed: int = 0,
+        skipped: int = 0,
+        scanned: int = 0,
+        write: float = 0,
+        read: float = 0,
+        checkpoint: float | None = None,
     ) -> None:
+        """Add to the counts; `checkpoint`: the units of one checkpoint written (counted in `write_units` too)."""
         with self.lock:
             self.changed += changed
             self.skipped += skipped
             self.scanned += scanned
             self.write_units += write
             self.read_units += read
+            if checkpoint is not None:
+                self.checkpoints += 1
+                self.checkpoint_units += checkpoint
 
 
 class MigrationRun:
@@ -127,6 +141,8 @@ class MigrationRun:
             tally.write_units,
             tally.read_units,
             self.checkpoints.load(self.migration),
+            tally.checkpoints,
+            tally.checkpoint_units,
         )
 
     def _failure(self, error: BaseException) -> BaseException:
@@ -168,7 +184,7 @@ class MigrationRun:
             )
             units = self.checkpoints.save(following, checkpoint)
             self.budget.spend(units)
-            self.tally.add(scanned=scanned, write=units)
+            self.tally.add(scanned=scanned, write=units, checkpoint=units)
             checkpoint = following
 
     def _page(self, items: list[Item]) -> tuple[int, int] | None:

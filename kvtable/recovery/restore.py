@@ -10,10 +10,11 @@ what is left), and ends with verify's table checks on the new table.
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -24,11 +25,14 @@ from kvtable.aws_errors import error_code
 from kvtable.aws_state import Clients, describe_or_none, normalized_policy, stack_context
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
+from kvtable.cli.missing_table import missing_table_line
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy.errors import DeployError, UsageError
 from kvtable.deploy.templates import Template
+from kvtable.errors import TableNotFoundError
 from kvtable.progress import PROGRESS_EVERY_SECONDS, elapsed_text
 from kvtable.verify.report import Report
+from kvtable.verify.report import utc_text as utc_text  # noqa: PLC0414 (re-exported: adopt prints times so too)
 from kvtable.verify.verify import Verifier
 
 if TYPE_CHECKING:
@@ -63,9 +67,31 @@ class CommandTarget:
         return f'{self.environment_file}: change TableName = "{self.table_in_file}" to {wanted} under [parameters]'
 
 
-def utc_text(when: datetime | None) -> str:
-    """A time in UTC, ISO 8601 (botocore gives DynamoDB's times in the machine's local zone)."""
-    return "unknown" if when is None else when.astimezone(UTC).isoformat()
+def restorable_window(earliest: datetime | None, latest: datetime | None) -> str:
+    """`start to end`, each a time that can be given to --time as printed: whole seconds inside the window,
+    or milliseconds when no whole second is (a window narrower than a second, as on moto)."""
+    start, end = utc_text(earliest, round_up=True), utc_text(latest)
+    if earliest is not None and latest is not None and start > end:
+        start, end = utc_text(earliest, precise=True), utc_text(latest, precise=True)
+    return f"{start} to {end}"
+
+
+def pitr_command(table: str, region: str, endpoint: str | None) -> str:
+    """The AWS CLI command that turns point-in-time recovery on for `table`, where this run looked for it."""
+    words = [
+        "aws",
+        "dynamodb",
+        "update-continuous-backups",
+        "--table-name",
+        table,
+        "--point-in-time-recovery-specification",
+        "PointInTimeRecoveryEnabled=true",
+        "--region",
+        region,
+    ]
+    if endpoint is not None and ".amazonaws.com" not in endpoint:  # a local engine's URL, not AWS's own
+        words += ["--endpoint-url", endpoint]
+    return shlex.join(words)
 
 
 @dataclass(frozen=True)
@@ -171,7 +197,11 @@ class Restorer:
             raise UsageError(f"stack {stack.name} names no table; pass --source-table")
         source = describe_or_none(ddb, source_name)
         if source is None:
-            raise UsageError(f"source table {source_name} does not exist")
+            given = "--source-table" if options.source_table else f"stack {stack.name}'s TableName"
+            missing = TableNotFoundError(
+                "restore", source_name, ddb.meta.region_name, ddb.meta.endpoint_url.rstrip("/")
+            )
+            raise UsageError(missing_table_line(missing, given, "--source-table"))
         parameters = {**stack.parameters, names.TABLE_NAME_PARAMETER: options.target_table}
         evaluator = TemplateEvaluator(
             self.template, stack_context(stack, parameters, {table_id: options.target_table})
@@ -220,9 +250,10 @@ class Restorer:
         backups = ddb.describe_continuous_backups(TableName=source_name)["ContinuousBackupsDescription"]
         pitr = backups.get("PointInTimeRecoveryDescription", {})
         if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
+            command = pitr_command(source_name, ddb.meta.region_name, ddb.meta.endpoint_url.rstrip("/"))
             raise UsageError(
-                f"point-in-time recovery is off on {source_name}, so there is no restorable time; "
-                "nothing was restored"
+                f"point-in-time recovery is off on {source_name}, so there is no restorable time; nothing was "
+                f"restored; turn it on, then restore to a time after that: {command}"
             )
         earliest, latest = pitr.get("EarliestRestorableDateTime"), pitr.get("LatestRestorableDateTime")
         request: dict[str, Any] = {"SourceTableName": source_name, "TargetTableName": options.target_table}
@@ -243,11 +274,13 @@ class Restorer:
         else:
             if earliest is None or latest is None or not (earliest <= when <= latest):
                 raise UsageError(
-                    f"{utc_text(when)} is outside the restorable window of {source_name}, "
-                    f"{utc_text(earliest)} to {utc_text(latest)} (UTC); nothing was restored"
+                    f"{utc_text(when, precise=True)} is outside the restorable window of {source_name}, "
+                    f"{restorable_window(earliest, latest)}; nothing was restored"
                 )
             request["RestoreDateTime"] = when
-            self.say(f"restoring {source_name} as of {utc_text(when)} into {options.target_table}")
+            self.say(
+                f"restoring {source_name} as of {utc_text(when, precise=True)} into {options.target_table}"
+            )
         ddb.restore_table_to_point_in_time(**request)
 
     # ----- what the restore did not carry --------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 Status = Literal["ok", "drift", "unchecked", "skipped"]
@@ -12,6 +12,24 @@ Status = Literal["ok", "drift", "unchecked", "skipped"]
 EXIT_OK = 0
 EXIT_DRIFT = 4
 _HOLDS = {"ok": "yes", "drift": "NO", "unchecked": "NOT CHECKED", "skipped": "skipped"}
+
+
+def utc_text(when: datetime | None, *, round_up: bool = False, precise: bool = False) -> str:
+    """The one way the CLI prints a time: ISO 8601 in UTC with a `Z`, to the second
+    (`2026-12-07T08:10:50Z`), whatever the machine's zone (botocore gives AWS's times in it).
+
+    Cut to the second; `round_up` takes the next second instead, so that the start of a window printed
+    this way is still inside it. `precise`, where the fraction matters (a window narrower than a second,
+    a time given with one): milliseconds, when the time has a fraction (`2026-12-07T08:10:50.405Z`)."""
+    if when is None:
+        return "unknown"
+    moment = when.astimezone(UTC)
+    if precise and moment.microsecond:
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    whole = moment.replace(microsecond=0)
+    if round_up and whole < moment:
+        whole += timedelta(seconds=1)
+    return whole.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -80,7 +98,7 @@ class Report:
         """The report as one JSON object."""
         document = {
             "stack": self.stack_name,
-            "time": self.time.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "time": utc_text(self.time),
             "ok": self.exit_code == EXIT_OK,
             "summary": self.summary(),
             "checks": [check.as_json() for check in self.checks],
@@ -94,7 +112,7 @@ class Report:
             return text if len(text) <= width else text[: width - 3] + "..."
 
         name_width = max(len(c.name) for c in self.checks) if self.checks else 5
-        lines = [f"Verify {self.stack_name} at {self.time:%Y-%m-%d %H:%M:%S} UTC"]
+        lines = [f"Verify {self.stack_name} at {utc_text(self.time)}"]
         lines.append(f"{'check':<{name_width}}  {'expected':<{width}}  {'actual':<{width}}  holds")
         for c in self.checks:
             lines.append(

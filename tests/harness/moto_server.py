@@ -25,7 +25,9 @@ and is driven over HTTP with boto3, exactly like AWS. Added here:
 - an update of an AWS::IAM::ManagedPolicy's document becomes the policy's new default
   version, as on AWS (moto keeps the old document);
 - DescribeStackResources by PhysicalResourceId alone answers the stack that holds the
-  resource, or AWS's ValidationError "Stack for <id> does not exist" (moto needs StackName).
+  resource, or AWS's ValidationError "Stack for <id> does not exist" (moto needs StackName);
+- drift detection (DetectStackDrift, DescribeStackDriftDetectionStatus, DescribeStackResourceDrifts)
+  for the stack's tables, by tests/harness/stack_drift.py, where moto answers HTTP 500.
 """
 
 import json
@@ -41,7 +43,7 @@ from moto.iam.models import iam_backends
 from moto.server import main
 
 from kvtable.cfn.intrinsics import resolve
-from tests.harness import table_updates
+from tests.harness import stack_drift, table_updates
 
 _original_execute = models.CloudFormationBackend.execute_change_set
 
@@ -244,6 +246,7 @@ responses.CloudFormationResponse.list_imports = _list_imports  # type: ignore[at
 responses.CloudFormationResponse.describe_stack_resources = _describe_stack_resources  # type: ignore[method-assign]
 responses.CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
 table_updates.install()
+stack_drift.install()
 
 if __name__ == "__main__":
     main(sys.argv[1:])
