@@ -459,8 +459,9 @@ FLOWS: dict[str, Flow] = {
             # stack_context, resource_properties: what the template promises; table_progress, as_table,
             # environment_line: the report.
             Restorer.run: frozenset({"stack_context", "resource_properties", "table_progress", "as_table"})
-            | {"environment_line"},
-            Restorer._restore: frozenset({"utc_text"}),
+            | {"environment_line", "missing_table_line", "rstrip"},
+            # utc_text, pitr_command, restorable_window, rstrip: the refusals' and report's wording.
+            Restorer._restore: frozenset({"utc_text", "pitr_command", "restorable_window", "rstrip"}),
         },
         reapplied_settings,
     ),
@@ -475,10 +476,13 @@ FLOWS: dict[str, Flow] = {
     ),
     "migrate": Flow(
         {
-            # The command's checks and settings; load is status's read here (run's is MigrationRun.run's).
+            # The command's checks and settings, and a missing table's one line; _act is the action itself.
             migrate_command.run: frozenset(
-                {"_refuse_foreign_flags", "check", "_requests", "_chosen", "load"}
+                {"_refuse_foreign_flags", "check", "_requests", "_chosen", "_act"}
+                | {"table_not_found", "missing_table_error"}
             ),
+            # load is status's read here (run's is MigrationRun.run's).
+            migrate_command._act: frozenset({"load"}),
             # The thread pool and the progress callback's plumbing.
             MigrationRun.run: frozenset({"submit", "wait", "on_progress", "exception", "shutdown"}),
             MigrationRun._segment: frozenset({"is_set", "consumed_units"}),
