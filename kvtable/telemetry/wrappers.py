@@ -1,0 +1,113 @@
+"""Where telemetry meets a store: its public operations and its transport's `call`, each wrapped on the
+instance. Until the process uses OpenTelemetry a wrapper is one check and a call through; nothing here
+imports OpenTelemetry."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from kvtable.telemetry.gate import in_use
+
+if TYPE_CHECKING:
+    from kvtable.store import KvTable
+
+_MARK = "_kvtable_telemetry"
+# Operations that return an iterator whose requests are sent while it is read: their span lasts as long.
+ITERATING = frozenset({"iter_keys", "iter_user_namespaces"})
+# Arguments that name a tenant's data: on a span only when the caller opts in.
+TENANT_ARGUMENTS = {"user_id": "kvtable.user_id", "namespace": "kvtable.namespace", "key": "kvtable.key"}
+TENANT_ARGUMENTS["prefix"] = "kvtable.key_prefix"
+
+_recording: ModuleType | None = None
+
+
+def recording() -> ModuleType:
+    """kvtable.telemetry.recording, imported the first time the process uses OpenTelemetry."""
+    global _recording  # noqa: PLW0603 (a module, imported once)
+    if _recording is None:
+        from kvtable.telemetry import recording as module  # noqa: PLC0415
+
+        _recording = module
+    return _recording
+
+
+def operations(store: KvTable) -> list[str]:
+    """The store's public operations: every public method of its class."""
+    return [
+        name
+        for name, member in inspect.getmembers(type(store), inspect.isfunction)
+        if not name.startswith("_")
+    ]
+
+
+def wrap_store(store: KvTable) -> None:
+    """Wrap `store`'s operations (INTERNAL spans) and its transport's calls (CLIENT spans on the direct
+    transport; measurements on both)."""
+    table = store.table_name
+    for name in operations(store):
+        method = getattr(store, name)
+        positions = _tenant_positions(method)
+        setattr(store, name, _operation(name, method, table, positions))
+    transport: Any = store.transport
+    if getattr(transport, _MARK, False):
+        return  # a transport shared by two stores is wrapped once
+    from kvtable.transport.botocore_path import BotocoreTransport  # noqa: PLC0415
+
+    # botocore's path: opentelemetry-instrumentation-botocore makes its CLIENT spans; ours would double them.
+    client_spans = not isinstance(transport, BotocoreTransport)
+    endpoint = str(getattr(transport, "endpoint_url", "") or "")
+    if not client_spans:
+        endpoint = str(transport.client.meta.endpoint_url or "")
+    observers = getattr(transport, "answer_observers", None)
+    if client_spans and isinstance(observers, list):
+        observers.append(_observe_answer)
+    transport.call = _request(transport.call, str(transport.region), endpoint, table, client_spans)
+    setattr(transport, _MARK, True)
+
+
+def _tenant_positions(method: Callable[..., Any]) -> dict[str, int]:
+    parameters = list(inspect.signature(method).parameters)
+    return {name: parameters.index(name) for name in TENANT_ARGUMENTS if name in parameters}
+
+
+def _operation(
+    name: str, method: Callable[..., Any], table: str, positions: dict[str, int]
+) -> Callable[..., Any]:
+    def operation(*args: Any, **kwargs: Any) -> Any:
+        if not in_use():
+            return method(*args, **kwargs)
+        return recording().operation(
+            name, method, args, kwargs, table=table, positions=positions, iterating=name in ITERATING
+        )
+
+    operation.__name__ = name
+    operation.__doc__ = method.__doc__
+    operation.__wrapped__ = method  # type: ignore[attr-defined]
+    return operation
+
+
+def _request(
+    call: Callable[[str, dict[str, Any]], dict[str, Any]],
+    region: str,
+    endpoint: str,
+    table: str,
+    client_spans: bool,
+) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    def request(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        if not in_use():
+            return call(operation, request)
+        answer: dict[str, Any] = recording().request(
+            call, operation, request, region=region, endpoint=endpoint, table=table, client_span=client_spans
+        )
+        return answer
+
+    request.__wrapped__ = call  # type: ignore[attr-defined]
+    return request
+
+
+def _observe_answer(status: int, headers: Any) -> None:
+    if in_use():
+        recording().observe_answer(status, headers)
