@@ -238,7 +238,7 @@ def response_attributes(operation: str, response: Mapping[str, Any], tenant_data
     return attributes
 
 
-# botocore's parser builds each structure in its model's member order, with doubles as floats; the
+# botocore's parser builds each structure in its model's member order (numbers as JSON gave them); the
 # attribute is that structure's json.dumps, so the direct transport's answer is put in the same order.
 _CAPACITY_MEMBERS = ("ReadCapacityUnits", "WriteCapacityUnits", "CapacityUnits")
 _CONSUMED_MEMBERS = (
@@ -255,7 +255,7 @@ _CONSUMED_MEMBERS = (
 def _capacity(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
-    return {name: float(value[name]) for name in _CAPACITY_MEMBERS if name in value}
+    return {name: value[name] for name in _CAPACITY_MEMBERS if name in value}
 
 
 def _consumed(entry: Any) -> Any:
@@ -270,8 +270,6 @@ def _consumed(entry: Any) -> Any:
             value = _capacity(value)
         elif name.endswith("Indexes") and isinstance(value, dict):
             value = {index: _capacity(units) for index, units in value.items()}
-        elif name != "TableName":
-            value = float(value)
         shaped[name] = value
     return shaped
 

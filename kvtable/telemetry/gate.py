@@ -16,7 +16,10 @@ def installed() -> bool:
     global _installed  # noqa: PLW0603 (a fact of the process, looked up once)
     if _installed is None:
         # `opentelemetry` is a namespace package: finding it imports nothing, and its API brings `trace`.
-        spec = importlib.util.find_spec("opentelemetry")
+        try:
+            spec = importlib.util.find_spec("opentelemetry")
+        except (ImportError, ValueError):  # an import hook that refuses it, a broken installation
+            spec = None
         locations = list(spec.submodule_search_locations or []) if spec is not None else []
         _installed = any(os.path.isfile(os.path.join(path, "trace", "__init__.py")) for path in locations)
     return _installed
