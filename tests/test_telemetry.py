@@ -26,6 +26,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from kvtable import telemetry
+from kvtable.benchmarks import tracing_cost
 from kvtable.errors import ItemNotFoundError, RetriesExhaustedError
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.store import KvTable
@@ -454,3 +455,16 @@ def test_with_opentelemetry_installed_and_unused_a_get_imports_none_of_it(
     # Installed (the store's operations are wrapped), but the application never imported the API: no
     # provider can be set, so kvtable does not import it either.
     assert fresh_get(dynamodb_endpoint, table_name, "") == "True True []"
+
+
+def test_the_tracing_cost_benchmark_measures_each_mode(
+    dynamodb_endpoint: LocalEndpoint, table_name: str
+) -> None:
+    # Not a timed assertion: that each mode runs what it says (a fresh process checks whether it loaded
+    # OpenTelemetry) and yields a figure; the 3% target is the benchmark's to report.
+    tracing_cost.load_keys(dynamodb_endpoint.url, table_name)
+    for measure in (tracing_cost.measure_in_process, tracing_cost.measure_in_processes):
+        cost = measure(dynamodb_endpoint.url, table_name, rounds=2, batch=5, seed=7)
+        assert set(cost.per_get_us) == set(tracing_cost.MODES)
+        assert all(value > 0 for value in cost.per_get_us.values())
+        assert len(cost.report()) == 5

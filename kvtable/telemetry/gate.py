@@ -38,7 +38,8 @@ def in_use() -> bool:
 _provider_from_environment = any(name in os.environ for name in _PROVIDER_VARIABLES)
 
 
-def forget() -> None:
-    """Look again on the next call (tests that hide the package)."""
+def assume_installed(fact: bool | None) -> None:
+    """Take `fact` as whether OpenTelemetry is installed (None: look again on the next call); for
+    benchmarks and tests that build a store as kvtable builds one without it."""
     global _installed  # noqa: PLW0603
-    _installed = None
+    _installed = fact

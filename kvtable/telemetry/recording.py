@@ -3,6 +3,7 @@ API. With the API and no SDK (no provider set), every call here goes straight th
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -10,11 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import metrics, trace
+from opentelemetry.metrics import _internal as metrics_internal
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from kvtable import __version__
 from kvtable.telemetry import client_attributes as ca
+from kvtable.telemetry import settings
 from kvtable.telemetry.settings import current_settings
+from kvtable.telemetry.wrappers import ANSWER
 
 SCOPE = "kvtable"
 SYSTEM = "aws.dynamodb"  # db.system.name of the current database semantic conventions
@@ -57,13 +61,35 @@ class _Operation:
 
 
 _current: ContextVar[_Operation | None] = ContextVar("kvtable_operation", default=None)
-# The HTTP status and headers of the answer the direct transport just read, for its CLIENT span.
-_answer: ContextVar[tuple[int, Any] | None] = ContextVar("kvtable_answer", default=None)
+
+# Whether a global provider is set, read where the API keeps it: asking the API (get_tracer_provider)
+# looks the provider variable up in os.environ on every call, a few µs a request. A provider named by
+# that variable is loaded by the API itself when first asked for; an API that keeps its global elsewhere
+# is asked every time.
+_UNKNOWN = object()
+_TRACER_FROM_ENVIRONMENT = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ
+_METER_FROM_ENVIRONMENT = "OTEL_PYTHON_METER_PROVIDER" in os.environ
+
+
+def _global_tracer_provider() -> object:
+    provider = getattr(trace, "_TRACER_PROVIDER", _UNKNOWN)
+    if provider is _UNKNOWN or (provider is None and _TRACER_FROM_ENVIRONMENT):
+        return trace.get_tracer_provider()
+    return provider
+
+
+def _global_meter_provider() -> object:
+    provider = getattr(metrics_internal, "_METER_PROVIDER", _UNKNOWN)
+    if provider is _UNKNOWN or (provider is None and _METER_FROM_ENVIRONMENT):
+        return metrics.get_meter_provider()
+    return provider
 
 
 def _api_only(provider: object) -> bool:
-    # The API's own providers (the proxy before one is set, the no-op) record nothing.
-    return type(provider).__module__.startswith(("opentelemetry.trace", "opentelemetry.metrics"))
+    # None (nothing set) and the API's own providers (the proxy, the no-op) record nothing.
+    return provider is None or type(provider).__module__.startswith(
+        ("opentelemetry.trace", "opentelemetry.metrics")
+    )
 
 
 class _Tracers:
@@ -73,10 +99,12 @@ class _Tracers:
 
 def _tracer() -> Tracer | None:
     """kvtable's tracer, or None when no SDK provider is set (nothing would be recorded)."""
-    provider = current_settings().tracer_provider or trace.get_tracer_provider()
+    provider = current_settings().tracer_provider or _global_tracer_provider()
     if provider is not _Tracers.provider:
         _Tracers.provider = provider
-        _Tracers.tracer = None if _api_only(provider) else trace.get_tracer(SCOPE, __version__, provider)
+        _Tracers.tracer = (
+            None if _api_only(provider) else trace.get_tracer(SCOPE, __version__, provider)  # type: ignore[arg-type]
+        )
     return _Tracers.tracer
 
 
@@ -95,12 +123,12 @@ class _Meters:
 
 def _instruments() -> _Instruments | None:
     """kvtable's instruments, or None when no SDK meter provider is set."""
-    provider = current_settings().meter_provider or metrics.get_meter_provider()
+    provider = current_settings().meter_provider or _global_meter_provider()
     if provider is not _Meters.provider:
         _Meters.provider = provider
         _Meters.instruments = None
         if not _api_only(provider):
-            meter = metrics.get_meter(SCOPE, __version__, provider)
+            meter = metrics.get_meter(SCOPE, __version__, provider)  # type: ignore[arg-type]
             _Meters.instruments = _Instruments(
                 meter.create_histogram(
                     DURATION,
@@ -119,6 +147,28 @@ def _instruments() -> _Instruments | None:
                 ),
             )
     return _Meters.instruments
+
+
+# The API keeps its globals where this version reads them, and no variable names a provider: then "no
+# provider set anywhere" is two attribute reads, the path of every request with the API and no SDK.
+_FAST_CHECK = (
+    getattr(trace, "_TRACER_PROVIDER", _UNKNOWN) is not _UNKNOWN
+    and getattr(metrics_internal, "_METER_PROVIDER", _UNKNOWN) is not _UNKNOWN
+    and not (_TRACER_FROM_ENVIRONMENT or _METER_FROM_ENVIRONMENT)
+)
+
+
+def active() -> bool:
+    """Whether anything would be recorded: an SDK tracer or meter provider is set."""
+    if (
+        _FAST_CHECK
+        and trace._TRACER_PROVIDER is None
+        and metrics_internal._METER_PROVIDER is None
+        and settings._settings.tracer_provider is None
+        and settings._settings.meter_provider is None
+    ):
+        return False
+    return _tracer() is not None or _instruments() is not None
 
 
 # ----- contract operations: INTERNAL spans ---------------------------------------------------------
@@ -145,11 +195,11 @@ def operation(
         "db.collection.name": table,
         "kvtable.operation": name,
     }
-    settings = current_settings()
-    if settings.record_tenant_data:
+    tenant_data = current_settings().record_tenant_data
+    if tenant_data:
         attributes.update(_tenant_attributes(args, kwargs, positions))
     if iterating:
-        return _iterate(tracer, name, method(*args, **kwargs), attributes, settings.record_tenant_data)
+        return _iterate(tracer, name, method(*args, **kwargs), attributes, tenant_data)
     span = tracer.start_span(f"KvTable.{name}", kind=SpanKind.INTERNAL, attributes=attributes)
     state = _Operation(name, span)
     token = _current.set(state)
@@ -158,7 +208,7 @@ def operation(
             try:
                 return method(*args, **kwargs)
             except Exception as error:
-                _failed(span, error, settings.record_tenant_data)
+                _failed(span, error, tenant_data)
                 raise
             finally:
                 _close(state)
@@ -263,18 +313,13 @@ def _tenant_attributes(
 # ----- requests: CLIENT spans (direct transport) and measurements (both) ---------------------------
 
 
-def observe_answer(status: int, headers: Any) -> None:
-    """The direct transport read an answer: keep its status and headers for the request's span."""
-    _answer.set((status, headers))
-
-
 def request(
     call: Callable[[str, dict[str, Any]], dict[str, Any]],
     operation: str,
     request: dict[str, Any],
     *,
     region: str,
-    endpoint: str,
+    endpoint: dict[str, Any],
     table: str,
     client_span: bool,
 ) -> dict[str, Any]:
@@ -289,7 +334,7 @@ def request(
     if instruments is not None and operation in CAPACITY_OPERATIONS:
         # Capacity comes only when asked for; a caller's own ask (INDEXES) is kept.
         request.setdefault("ReturnConsumedCapacity", "TOTAL")
-    endpoint_attributes = ca.endpoint_attributes(endpoint)
+    endpoint_attributes = endpoint
     span: Span | None = None
     if tracer is not None:
         span = tracer.start_span(
@@ -299,7 +344,8 @@ def request(
         )
         if span.is_recording():
             span.set_attributes(ca.request_attributes(operation, request))
-    answer_token = _answer.set(None)
+    answer: list[tuple[int, Any]] = []
+    answer_token = ANSWER.set(answer) if span is not None else None
     started = time.perf_counter()
     error_type: str | None = None
     response: dict[str, Any] | None = None
@@ -313,14 +359,15 @@ def request(
             except Exception as error:
                 _request_failed(span, operation, error)
                 raise
-            _request_answered(span, operation, response)
+            _request_answered(span, operation, response, answer)
             return response
     except Exception as error:
         facts = ca.error_facts(error)
         error_type = facts.code if facts is not None and facts.code else type(error).__qualname__
         raise
     finally:
-        _answer.reset(answer_token)
+        if answer_token is not None:
+            ANSWER.reset(answer_token)
         if instruments is not None:
             _measure(
                 instruments,
@@ -334,11 +381,12 @@ def request(
             )
 
 
-def _request_answered(span: Span, operation: str, response: dict[str, Any]) -> None:
+def _request_answered(
+    span: Span, operation: str, response: dict[str, Any], answer: list[tuple[int, Any]]
+) -> None:
     if not span.is_recording():
         return
-    answer = _answer.get()
-    status, headers = answer if answer is not None else (200, {})
+    status, headers = answer[-1] if answer else (200, {})
     span.set_attributes(ca.answer_attributes(_request_id(headers), status))
     span.set_attributes(ca.response_attributes(operation, response, current_settings().record_tenant_data))
 

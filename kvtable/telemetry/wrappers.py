@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from contextvars import ContextVar
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from kvtable.telemetry.client_attributes import endpoint_attributes
 from kvtable.telemetry.gate import in_use
 
 if TYPE_CHECKING:
@@ -22,6 +24,9 @@ TENANT_ARGUMENTS = {"user_id": "kvtable.user_id", "namespace": "kvtable.namespac
 TENANT_ARGUMENTS["prefix"] = "kvtable.key_prefix"
 
 _recording: ModuleType | None = None
+# Where the direct transport puts the status and headers of the answer it read, while a CLIENT span
+# waits for them (None: nobody is waiting, and the answer is not kept).
+ANSWER: ContextVar[list[tuple[int, Any]] | None] = ContextVar("kvtable_answer", default=None)
 
 
 def recording() -> ModuleType:
@@ -64,7 +69,9 @@ def wrap_store(store: KvTable) -> None:
     observers = getattr(transport, "answer_observers", None)
     if client_spans and isinstance(observers, list):
         observers.append(_observe_answer)
-    transport.call = _request(transport.call, str(transport.region), endpoint, table, client_spans)
+    transport.call = _request(
+        transport.call, str(transport.region), endpoint_attributes(endpoint), table, client_spans
+    )
     setattr(transport, _MARK, True)
 
 
@@ -79,7 +86,10 @@ def _operation(
     def operation(*args: Any, **kwargs: Any) -> Any:
         if not in_use():
             return method(*args, **kwargs)
-        return recording().operation(
+        record = _recording or recording()
+        if not record.active():
+            return method(*args, **kwargs)
+        return record.operation(
             name, method, args, kwargs, table=table, positions=positions, iterating=name in ITERATING
         )
 
@@ -92,14 +102,17 @@ def _operation(
 def _request(
     call: Callable[[str, dict[str, Any]], dict[str, Any]],
     region: str,
-    endpoint: str,
+    endpoint: dict[str, Any],
     table: str,
     client_spans: bool,
 ) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
     def request(operation: str, request: dict[str, Any]) -> dict[str, Any]:
         if not in_use():
             return call(operation, request)
-        answer: dict[str, Any] = recording().request(
+        record = _recording or recording()
+        if not record.active():
+            return call(operation, request)
+        answer: dict[str, Any] = record.request(
             call, operation, request, region=region, endpoint=endpoint, table=table, client_span=client_spans
         )
         return answer
@@ -109,5 +122,6 @@ def _request(
 
 
 def _observe_answer(status: int, headers: Any) -> None:
-    if in_use():
-        recording().observe_answer(status, headers)
+    waiting = ANSWER.get()
+    if waiting is not None:
+        waiting.append((status, headers))
