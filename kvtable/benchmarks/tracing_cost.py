@@ -5,9 +5,9 @@ measurement into memory.
 Two ways, each alternating the three modes in an order shuffled afresh every round by a seeded RNG
 (printed, so a run can be repeated), each counting only the client's CPU (time.process_time), so the
 engine's CPU never counts and a busy machine slows the three alike:
-- in one process (`measure_in_process`), three stores side by side: "absent" is a store built as kvtable
-  builds one when OpenTelemetry is not installed (no wrapper at all), the SDK's providers are set only
-  around the SDK's batches. The same process, heap and caches for all three: the ratio to trust.
+- in one process (`measure_in_process`), on one store: for "absent" its telemetry wrappers are taken off
+  (it runs as a store built without OpenTelemetry installed), for the SDK kvtable gets the SDK's
+  providers; the same store, connection, heap and caches for the three: the ratio to trust.
 - in three fresh processes (`measure_in_processes`), one a mode, where "absent" cannot import OpenTelemetry
   at all: what a deployment sees, but each process's own layout moves its figure by several percent.
 """
@@ -215,8 +215,12 @@ def measure_in_processes(
 def measure_in_process(
     url: str, table: str, *, rounds: int = 30, batch: int = 200, seed: int | None = None
 ) -> TracingCost:
-    """CPU per get in each mode, three stores in this process, against the table `table` at `url`
-    holding the keys of load_keys. Needs the SDK installed; sets no global provider."""
+    """CPU per get in each mode, on one store in this process, against the table `table` at `url` holding
+    the keys of load_keys. Needs the SDK installed; sets no global provider.
+
+    One store, one connection and one heap for the three modes, so nothing but the mode differs: for
+    "absent" the store's telemetry wrappers are taken off (it then runs exactly as a store built without
+    OpenTelemetry installed), for the SDK kvtable is given the SDK's providers, between batches."""
     import boto3  # noqa: PLC0415
     import opentelemetry.metrics  # noqa: PLC0415 (imported by the application in the `api` mode)
     import opentelemetry.trace  # noqa: PLC0415, F401
@@ -228,7 +232,6 @@ def measure_in_process(
 
     from kvtable import telemetry  # noqa: PLC0415
     from kvtable.store import KvTable  # noqa: PLC0415
-    from kvtable.telemetry import gate  # noqa: PLC0415
 
     client = boto3.client(
         "dynamodb",
@@ -237,12 +240,7 @@ def measure_in_process(
         aws_access_key_id="bench",
         aws_secret_access_key="bench",
     )
-    gate.assume_installed(False)  # the store kvtable builds without OpenTelemetry: nothing wrapped
-    try:
-        absent = KvTable(client, table)
-    finally:
-        gate.assume_installed(None)
-    stores = {"absent": absent, "api": KvTable(client, table), "sdk": KvTable(client, table)}
+    store = KvTable(client, table)
     exporter = InMemorySpanExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -252,17 +250,18 @@ def measure_in_process(
     rng = random.Random(seed)
     samples: dict[str, list[float]] = {mode: [] for mode in MODES}
     try:
-        for mode, store in stores.items():  # warm each path: connections open, caches filled
-            _set_mode(mode, tracer_provider, meter_provider)
+        for mode in MODES:  # warm each path: the connection open, caches filled
+            _set_mode(store, mode, tracer_provider, meter_provider)
             _gets(store, WARM_GETS)
         for _ in range(rounds):
             order = list(MODES)
             rng.shuffle(order)
             for mode in order:
-                _set_mode(mode, tracer_provider, meter_provider)
-                samples[mode].append(_gets(stores[mode], batch) / batch * 1e6)
+                _set_mode(store, mode, tracer_provider, meter_provider)
+                samples[mode].append(_gets(store, batch) / batch * 1e6)
                 exporter.clear()
     finally:
+        _set_mode(store, "api", tracer_provider, meter_provider)
         telemetry.configure(
             record_tenant_data=previous.record_tenant_data,
             tracer_provider=previous.tracer_provider,
@@ -274,9 +273,13 @@ def measure_in_process(
     return TracingCost(medians, rounds, batch, seed, "in one process")
 
 
-def _set_mode(mode: str, tracer_provider: object, meter_provider: object) -> None:
+def _set_mode(store: KvTable, mode: str, tracer_provider: object, meter_provider: object) -> None:
     from kvtable import telemetry  # noqa: PLC0415
+    from kvtable.telemetry.wrappers import unwrap_store, wrap_store  # noqa: PLC0415
 
+    unwrap_store(store)
+    if mode != "absent":
+        wrap_store(store)
     if mode == "sdk":
         telemetry.configure(tracer_provider=tracer_provider, meter_provider=meter_provider)
     else:

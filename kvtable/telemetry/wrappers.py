@@ -4,10 +4,9 @@ imports OpenTelemetry."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from contextvars import ContextVar
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 from kvtable.telemetry.client_attributes import endpoint_attributes
@@ -39,23 +38,30 @@ def recording() -> ModuleType:
     return _recording
 
 
-def operations(store: KvTable) -> list[str]:
-    """The store's public operations: every public method of its class."""
-    return [
-        name
-        for name, member in inspect.getmembers(type(store), inspect.isfunction)
-        if not name.startswith("_")
-    ]
+_operations: dict[type, dict[str, dict[str, int]]] = {}
+
+
+def operations(store: KvTable) -> dict[str, dict[str, int]]:
+    """The store's public operations (every public method of its class and its bases), each with the
+    positions of its arguments that name tenant data; worked out once a class."""
+    kind = type(store)
+    found = _operations.get(kind)
+    if found is None:
+        found = {}
+        for klass in reversed(kind.__mro__):
+            for name, member in vars(klass).items():
+                if not name.startswith("_") and isinstance(member, FunctionType):
+                    found[name] = _tenant_positions(member)
+        _operations[kind] = found
+    return found
 
 
 def wrap_store(store: KvTable) -> None:
     """Wrap `store`'s operations (INTERNAL spans) and its transport's calls (CLIENT spans on the direct
     transport; measurements on both)."""
     table = store.table_name
-    for name in operations(store):
-        method = getattr(store, name)
-        positions = _tenant_positions(method)
-        setattr(store, name, _operation(name, method, table, positions))
+    for name, positions in operations(store).items():
+        setattr(store, name, _operation(name, getattr(store, name), table, positions))
     transport: Any = store.transport
     if getattr(transport, _MARK, False):
         return  # a transport shared by two stores is wrapped once
@@ -75,8 +81,23 @@ def wrap_store(store: KvTable) -> None:
     setattr(transport, _MARK, True)
 
 
-def _tenant_positions(method: Callable[..., Any]) -> dict[str, int]:
-    parameters = list(inspect.signature(method).parameters)
+def unwrap_store(store: KvTable) -> None:
+    """Take the wrappers of wrap_store off `store` again: it runs as a store built without OpenTelemetry."""
+    for name in operations(store):
+        vars(store).pop(name, None)
+    transport: Any = store.transport
+    if getattr(transport, _MARK, False):
+        vars(transport).pop("call", None)
+        vars(transport).pop(_MARK, None)
+        observers = getattr(transport, "answer_observers", None)
+        if isinstance(observers, list) and _observe_answer in observers:
+            observers.remove(_observe_answer)
+
+
+def _tenant_positions(function: FunctionType) -> dict[str, int]:
+    # Positions in the bound method's arguments (without `self`); `inspect` is not imported for this.
+    code = function.__code__
+    parameters = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
     return {name: parameters.index(name) for name in TENANT_ARGUMENTS if name in parameters}
 
 
@@ -84,9 +105,12 @@ def _operation(
     name: str, method: Callable[..., Any], table: str, positions: dict[str, int]
 ) -> Callable[..., Any]:
     def operation(*args: Any, **kwargs: Any) -> Any:
-        if not in_use():
-            return method(*args, **kwargs)
-        record = _recording or recording()
+        # Once OpenTelemetry is in use it stays so: then only whether a provider is set is asked.
+        record = _recording
+        if record is None:
+            if not in_use():
+                return method(*args, **kwargs)
+            record = recording()
         if not record.active():
             return method(*args, **kwargs)
         return record.operation(
@@ -107,9 +131,11 @@ def _request(
     client_spans: bool,
 ) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
     def request(operation: str, request: dict[str, Any]) -> dict[str, Any]:
-        if not in_use():
-            return call(operation, request)
-        record = _recording or recording()
+        record = _recording
+        if record is None:
+            if not in_use():
+                return call(operation, request)
+            record = recording()
         if not record.active():
             return call(operation, request)
         answer: dict[str, Any] = record.request(
