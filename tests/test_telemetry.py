@@ -166,6 +166,16 @@ def test_an_iterators_span_lasts_while_it_is_read_and_ends_when_it_is_closed(
     assert operation.status.status_code is StatusCode.UNSET
 
 
+def test_a_parallel_loads_writes_are_inside_its_span(store: KvTable, otel: Telemetry) -> None:
+    assert store.load_keys("alpha", ((f"k{i}", i) for i in range(200)), workers=4) == 200
+    (load,) = otel.operations()
+    assert attributes(load)["kvtable.requests"] == 8  # 25 entries a BatchWriteItem
+    clients = otel.spans(SpanKind.CLIENT)
+    if store.transport.__class__.__name__ == "DirectTransport":
+        assert len(clients) == 8
+        assert {span.parent.span_id for span in clients if span.parent} == {load.context.span_id}
+
+
 # ----- retries and throttling, through the fault proxy ------------------------------------------
 
 

@@ -4,6 +4,7 @@ API. With the API and no SDK (no provider set), every call here goes straight th
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -49,15 +50,21 @@ _THROTTLING_CODES = frozenset(
 )
 
 
-@dataclass
 class _Operation:
-    """The contract operation running in this context: its span and what happened inside it."""
+    """The contract operation running in this context: its span and what happened inside it (counted
+    under a lock: a bulk load's writers share it)."""
 
-    name: str
-    span: Span | None
-    requests: int = 0
-    retries: int = 0
-    throttles: int = 0
+    def __init__(self, name: str, span: Span | None) -> None:
+        self.name, self.span = name, span
+        self.requests = self.retries = self.throttles = 0
+        self._lock = threading.Lock()
+
+    def count(self, requests: int = 0, retries: int = 0, throttles: int = 0) -> None:
+        """Add to the counts."""
+        with self._lock:
+            self.requests += requests
+            self.retries += retries
+            self.throttles += throttles
 
 
 _current: ContextVar[_Operation | None] = ContextVar("kvtable_operation", default=None)
@@ -328,7 +335,7 @@ def request(
     instruments = _instruments()
     state = _current.get()
     if state is not None:
-        state.requests += 1
+        state.count(requests=1)
     if tracer is None and instruments is None:
         return call(operation, request)
     if instruments is not None and operation in CAPACITY_OPERATIONS:
@@ -500,8 +507,7 @@ def _record_retry(
     again = bool(event["kvtable.will_retry"])
     state = _current.get()
     if state is not None:
-        state.retries += again
-        state.throttles += throttled
+        state.count(retries=int(again), throttles=int(throttled))
         if state.span is not None and state.span.is_recording():
             state.span.add_event(TRY_FAILED, event)
     instruments = _instruments()
