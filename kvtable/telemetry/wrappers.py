@@ -19,8 +19,12 @@ _MARK = "_kvtable_telemetry"
 # Operations that return an iterator whose requests are sent while it is read: their span lasts as long.
 ITERATING = frozenset({"iter_keys", "iter_user_namespaces"})
 # Arguments that name a tenant's data: on a span only when the caller opts in.
-TENANT_ARGUMENTS = {"user_id": "kvtable.user_id", "namespace": "kvtable.namespace", "key": "kvtable.key"}
-TENANT_ARGUMENTS["prefix"] = "kvtable.key_prefix"
+TENANT_ARGUMENTS = {
+    "user_id": "kvtable.user_id",
+    "namespace": "kvtable.namespace",
+    "key": "kvtable.key",
+    "prefix": "kvtable.key_prefix",
+}
 
 _recording: ModuleType | None = None
 # Where the direct transport puts the status and headers of the answer it read, while a CLIENT span
@@ -65,16 +69,17 @@ def wrap_store(store: KvTable) -> None:
     transport: Any = store.transport
     if getattr(transport, _MARK, False):
         return  # a transport shared by two stores is wrapped once
-    from kvtable.transport.botocore_path import BotocoreTransport  # noqa: PLC0415
-
-    # botocore's path: opentelemetry-instrumentation-botocore makes its CLIENT spans; ours would double them.
-    client_spans = not isinstance(transport, BotocoreTransport)
-    endpoint = str(getattr(transport, "endpoint_url", "") or "")
-    if not client_spans:
-        endpoint = str(transport.client.meta.endpoint_url or "")
+    # A transport that sends its own HTTP says so by its answer observers (the direct transport): its
+    # requests are CLIENT spans. On botocore's path opentelemetry-instrumentation-botocore makes them, and
+    # ours would double them; any other transport is measured only.
     observers = getattr(transport, "answer_observers", None)
-    if client_spans and isinstance(observers, list):
+    client_spans = isinstance(observers, list)
+    if isinstance(observers, list):
         observers.append(_observe_answer)
+        endpoint = str(getattr(transport, "endpoint_url", "") or "")
+    else:
+        client = getattr(transport, "client", None)
+        endpoint = str(getattr(getattr(client, "meta", None), "endpoint_url", "") or "")
     transport.call = _request(
         transport.call, str(transport.region), endpoint_attributes(endpoint), table, client_spans
     )
