@@ -7,6 +7,7 @@ events, request ids aside; the operations' INTERNAL spans must agree too, and pa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -24,8 +25,10 @@ from opentelemetry.trace import SpanKind
 from kvtable import telemetry
 from kvtable.capacity import CapacityRecorder
 from kvtable.errors import KvTableError
+from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.store import KvTable
 from kvtable.transport import TransportChoice
+from tests.harness.fault_proxy import client_through, fault_proxy
 
 FIXED_NOW = datetime.now(UTC).replace(microsecond=0)
 # Differs by nature between two runs: DynamoDB's id of each request.
@@ -232,3 +235,74 @@ def test_the_direct_transports_client_spans_are_the_instrumentations(
     assert {run["attributes"]["server.port"] for run in direct} == {
         int(dynamodb_client.meta.endpoint_url.rsplit(":", 1)[1])
     }
+
+
+FAULTS = ("throttle", "throttle_reasons", "error500", "drop_before", "drop_after")
+# botocore's words for an error it would have retried had its own retries been on: "... operation (reached
+# max retries: 0): ...". A note on botocore's retry handler, which the direct transport does not have
+# (the contract retries, and says so on the operation's span); the rest of the text must agree.
+RETRY_NOTE = re.compile(r" \(reached max retries: \d+\)")
+
+
+def without_retry_note(run: dict[str, Any]) -> dict[str, Any]:
+    code, description = run["status"]
+    events = [
+        (name, RETRY_NOTE.sub("", message or "") or message, escaped)
+        for name, message, escaped in run["events"]
+    ]
+    return {
+        **run,
+        "status": (code, RETRY_NOTE.sub("", description) if description else description),
+        "events": events,
+    }
+
+
+def without_failure_text(run: dict[str, Any], endpoint: str) -> dict[str, Any]:
+    """A span of a failure with no answer (a dropped connection), its text set aside once checked to name
+    the endpoint: the instrumentation's text is the exception's own, and botocore's exception names the
+    request's URL ("http://host:port/") where the direct transport's names the endpoint ("http://host:port");
+    both say the connection was closed. Status code, events, attributes must still agree."""
+    if "http.status_code" in run["attributes"]:
+        return run
+    code, description = run["status"]
+    assert endpoint in description and "closed" in description
+    events = [(name, None, escaped) for name, _message, escaped in run["events"]]
+    return {**run, "status": (code, "a failure with no answer"), "events": events}
+
+
+def test_failed_requests_make_the_same_client_spans_on_both_transports(
+    dynamodb_endpoint: LocalEndpoint, table_name: str, tracing: tuple[TracerProvider, InMemorySpanExporter]
+) -> None:
+    # Through the fault proxy, with botocore's own retries off (client_through): each try is one request
+    # on both paths, as the contract retries. With botocore's retries on, the instrumentation's span would
+    # cover botocore's tries (retry_attempts > 0) where the direct transport makes a span a try.
+    provider, exporter = tracing
+    runs: dict[str, list[dict[str, Any]]] = {}
+    with fault_proxy(dynamodb_endpoint.url) as (url, plan):
+        for choice in ("direct", "botocore"):
+            instrumentor = BotocoreInstrumentor()  # type: ignore[no-untyped-call]
+            if choice == "botocore":
+                instrumentor.instrument(tracer_provider=provider)
+            try:
+                store = KvTable(client_through(url), table_name, transport=choice, sleep=lambda _: None)
+                store.put_key("alpha", "k", 1)
+                exporter.clear()
+                for fault in FAULTS:
+                    plan.inject(fault)
+                    assert store.get_key("alpha", "k")["value"] == 1
+                    plan.inject(fault)
+                    store.put_key("alpha", "k", 1)
+            finally:
+                if choice == "botocore":
+                    instrumentor.uninstrument()
+            spans = list(exporter.get_finished_spans())
+            by_id = {span.context.span_id: span for span in spans}
+            runs[choice] = [
+                without_failure_text(without_retry_note(comparable(span, by_id)), url)
+                for span in client_spans(spans)
+            ]
+    assert len(runs["direct"]) == len(runs["botocore"]) == 4 * len(FAULTS)
+    for position, (ours, theirs) in enumerate(zip(runs["direct"], runs["botocore"], strict=True)):
+        assert ours == theirs, f"CLIENT span {position} ({theirs['name']}) differs"
+    statuses = [run["attributes"].get("http.status_code") for run in runs["direct"]]
+    assert {400, 500, None} <= set(statuses)  # error answers, and failures with no answer at all
