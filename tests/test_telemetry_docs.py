@@ -4,7 +4,10 @@ an SDK tracer provider standing in for ADOT's layer: its answers, and the trace 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,3 +107,47 @@ def test_the_documented_handler_answers_api_gateway_and_leaves_its_trace(
     assert invoke(api_gateway_event("GET", "app", ""))[0] == 400  # no key: refused before any request
     assert invoke(api_gateway_event("PUT", "app", "user:1", "v4", **{"If-Match": "one"}))[0] == 400
     assert invoke(api_gateway_event("DELETE", "app", "user:1"))[0] == 405
+
+
+XRAY_PROGRAM = """
+import json, sys
+from aws_xray_sdk.core import patch, xray_recorder
+
+class Kept:  # an emitter that sends nothing anywhere: the test reads the segment itself
+    ip, port = "127.0.0.1", 2000
+    def send_entity(self, entity): pass
+    def set_daemon_address(self, address): pass
+
+xray_recorder.configure(emitter=Kept(), sampling=False)
+patch(["botocore"])
+import boto3
+from kvtable.store import KvTable
+client = boto3.client("dynamodb", endpoint_url=sys.argv[1], region_name="us-east-1",
+                      aws_access_key_id="t", aws_secret_access_key="t")
+seen = {}
+for transport in ("direct", "botocore"):
+    segment = xray_recorder.begin_segment("handler")
+    store = KvTable(client, sys.argv[2], transport=transport)
+    store.put_key("alpha", "k", 1)
+    store.get_key("alpha", "k")
+    seen[transport] = [f"{sub.name} {sub.aws.get('operation')}" for sub in segment.subsegments]
+    xray_recorder.end_segment()
+print(json.dumps(seen))
+"""
+
+
+def test_the_xray_sdks_botocore_patch_sees_only_botocores_path(
+    dynamodb_endpoint: LocalEndpoint, table_name: str
+) -> None:
+    # What the page tells X-Ray users, shown with the X-Ray SDK itself (in a process of its own: its patch
+    # of botocore cannot be taken back).
+    done = subprocess.run(
+        [sys.executable, "-c", XRAY_PROGRAM, dynamodb_endpoint.url, table_name],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(PAGE.parent.parent)},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"direct": [], "botocore": ["dynamodb UpdateItem", "dynamodb GetItem"]}
