@@ -364,9 +364,34 @@ def test_tenant_identifiers_are_recorded_when_the_caller_opts_in(store: KvTable,
 
 def test_with_the_api_and_no_sdk_provider_nothing_is_made() -> None:
     # This process imported the API, and no test sets a global provider: the API's own proxies.
-    telemetry.configure()
-    assert recording._tracer() is None
-    assert recording._instruments() is None
+    previous = telemetry.configure()
+    try:
+        assert not recording.active()
+        assert recording._tracer() is None
+        assert recording._instruments() is None
+    finally:
+        telemetry.configure(
+            record_tenant_data=previous.record_tenant_data,
+            tracer_provider=previous.tracer_provider,
+            meter_provider=previous.meter_provider,
+        )
+
+
+def test_requests_ask_for_capacity_only_while_a_meter_provider_records(store: KvTable) -> None:
+    sent: list[dict[str, Any]] = []
+    store.transport.before_call.append(lambda _operation, request: sent.append(dict(request)))
+    store.put_key("alpha", "k", 1)  # the API is imported here, no provider set: the request as it was
+    recorded = Telemetry()
+    previous = telemetry.configure(meter_provider=recorded.meter_provider)
+    try:
+        store.get_key("alpha", "k")
+    finally:
+        telemetry.configure(
+            record_tenant_data=previous.record_tenant_data,
+            tracer_provider=previous.tracer_provider,
+            meter_provider=previous.meter_provider,
+        )
+    assert [request.get("ReturnConsumedCapacity") for request in sent] == [None, "TOTAL"]
 
 
 def test_capacity_is_shaped_as_botocores_parser_shapes_it() -> None:
