@@ -29,6 +29,7 @@ from kvtable.contract.requests import (
 from kvtable.contract.users import UserOperations
 from kvtable.entities import BillingPlan, JsonValue, KeyItem, NamespaceItem, NamespaceLinkItem, UserItem
 from kvtable.pagination import DEFAULT_PAGE_SIZE, Page
+from kvtable.telemetry import instrument as instrument_telemetry  # telemetry hook
 from kvtable.transport import Transport, TransportChoice, transport_for
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ class KvTable:
         self._bulk = BulkKeyOperations(self._requests)
         self._namespaces = NamespaceOperations(self._requests, namespace_quarantine)
         self._users = UserOperations(self._requests, self._namespaces)
+        instrument_telemetry(self)  # telemetry hook: spans and metrics when OpenTelemetry is in use
 
     @property
     def table_name(self) -> str:

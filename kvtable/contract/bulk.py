@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -251,7 +252,9 @@ class _StreamedLoad:
                             break
                     if failure is not None:
                         break
-                    in_flight[pool.submit(self.requests.batch_write, "load keys", requests)] = number
+                    # telemetry hook: each write runs in this thread's context, so it is inside the load's span
+                    write = contextvars.copy_context().run
+                    in_flight[pool.submit(write, self.requests.batch_write, "load keys", requests)] = number
             except InvalidEntryError as error:
                 # The writes already under way finish first, so the resume point counts them.
                 failure = self._collect(in_flight, None)

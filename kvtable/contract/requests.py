@@ -40,6 +40,7 @@ from kvtable.errors import (
     ThroughputCapError,
 )
 from kvtable.pagination import Page, check_page_size, decode_cursor, encode_cursor
+from kvtable.telemetry import hooks as telemetry  # telemetry hook
 from kvtable.transport import Transport
 from kvtable.values import (
     AttributeValue,
@@ -328,6 +329,7 @@ class TableRequests:
                 with _dynamodb_errors(action, on_condition_failed, on_cancel):
                     return self.transport.call(operation, request)
             except _Retry as retry:
+                telemetry.retrying(operation, attempt, self.retry_attempts, retry)  # telemetry hook
                 maybe_applied, reason = maybe_applied or retry.ambiguous, retry.reason
                 # Kept from the last throttling, even when a later try failed another way.
                 throttling_reasons = retry.throttling_reasons or throttling_reasons
@@ -475,6 +477,7 @@ class TableRequests:
             pending = cast(dict[str, Any], response.get("UnprocessedKeys") or {})
             if not pending:
                 return
+            telemetry.unprocessed("BatchGetItem", attempt, self.retry_attempts, pending)  # telemetry hook
             # Unprocessed keys mean throttling: back off before asking for them again (not after the last try).
             if attempt + 1 < self.retry_attempts:
                 self._sleep(backoff(attempt))
@@ -493,6 +496,7 @@ class TableRequests:
             pending = cast(dict[str, Any], response.get("UnprocessedItems") or {})
             if not pending:
                 return
+            telemetry.unprocessed("BatchWriteItem", attempt, self.retry_attempts, pending)  # telemetry hook
             if attempt + 1 < self.retry_attempts:
                 self._sleep(backoff(attempt))
         raise KvTableError(

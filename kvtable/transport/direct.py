@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
@@ -63,6 +64,7 @@ class DirectTransport:
         self.region = region
         self.before_call: list[BeforeCall] = []
         self.after_call: list[AfterCall] = []
+        self.answer_observers: list[Callable[[int, dict[str, str]], None]] = []  # telemetry hook
         self._credentials = credentials
         self._pool = ConnectionPool(
             endpoint_url,
@@ -134,6 +136,8 @@ class DirectTransport:
             f"\r\nAuthorization: {authorization}\r\n\r\n"
         ).encode()
         answer = self._pool.post(head, payload)
+        for observe in self.answer_observers:  # telemetry hook: the status and request id, for the span
+            observe(answer.status, answer.headers)
         check_crc32(answer.body, answer.headers.get("x-amz-crc32"))
         if answer.status >= 300:
             raise _client_error(operation, answer)
