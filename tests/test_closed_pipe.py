@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OPEN, AT_ONCE, MIDWAY, NO_STDERR = "open", "stdout-closed-at-once", "stdout-closed-midway", "stderr-closed"
 VARIANTS = (OPEN, AT_ONCE, MIDWAY, NO_STDERR)
 CLOSED = (AT_ONCE, MIDWAY, NO_STDERR)
+TOGETHER = "2>&1"  # both streams on one pipe, read to the end
 # What a run that broke on its output leaves on stderr.
 BROKEN_SIGNS = ("Traceback", "Exception ignored", "BrokenPipeError", "Broken pipe")
 PAGE = 4096
@@ -90,17 +91,20 @@ def aws_environment(endpoint: str | None = None) -> dict[str, str]:
     return environment
 
 
-def first_line(descriptor: int, timeout: float = 120.0) -> bytes:
-    """Read up to the first newline (or the end), as `head -1` does."""
+def head_1(descriptor: int, timeout: float = 120.0) -> bytes:
+    """Read up to the first newline (or the end), then close the pipe, as `head -1` does."""
     line = b""
     deadline = time.monotonic() + timeout
-    while not line.endswith(b"\n"):
-        ready, _, _ = select.select([descriptor], [], [], max(deadline - time.monotonic(), 0))
-        assert ready, f"no line within {timeout:.0f}s"
-        byte = os.read(descriptor, 1)
-        if not byte:
-            break
-        line += byte
+    try:
+        while not line.endswith(b"\n"):
+            ready, _, _ = select.select([descriptor], [], [], max(deadline - time.monotonic(), 0))
+            assert ready, f"no line within {timeout:.0f}s"
+            byte = os.read(descriptor, 1)
+            if not byte:
+                break
+            line += byte
+    finally:
+        os.close(descriptor)
     return line
 
 
@@ -115,16 +119,18 @@ def run_piped(
     """Run `command` with its stdout and stderr as `variant` says, to its end."""
     with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
         read_end, write_end = os.pipe()
-        stdout: int | Any = out_file
-        stderr: int | Any = err_file
         if variant == MIDWAY:
             fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PAGE)
-        if variant in (AT_ONCE, NO_STDERR):
-            os.close(read_end)
-        if variant in (AT_ONCE, MIDWAY):
-            stdout = write_end
-        elif variant == NO_STDERR:
-            stderr = write_end
+        else:
+            os.close(read_end)  # before the process starts: its reader is gone at once (or never used)
+        streams: dict[str, tuple[Any, Any]] = {
+            OPEN: (out_file, err_file),
+            AT_ONCE: (write_end, err_file),
+            MIDWAY: (write_end, err_file),
+            NO_STDERR: (out_file, write_end),
+            TOGETHER: (out_file, subprocess.STDOUT),
+        }
+        stdout, stderr = streams[variant]
         try:
             process = subprocess.Popen(
                 command,
@@ -136,15 +142,8 @@ def run_piped(
             )
         finally:
             os.close(write_end)
-        read = b""
         try:
-            if variant == MIDWAY:
-                try:
-                    read = first_line(read_end)
-                finally:
-                    os.close(read_end)
-            elif variant == OPEN:
-                os.close(read_end)
+            read = head_1(read_end) if variant == MIDWAY else b""
             if while_running is not None:
                 while_running(process)
             code = process.wait(timeout=240)
@@ -152,7 +151,7 @@ def run_piped(
             if process.poll() is None:
                 process.kill()
                 process.wait()
-        if variant in (OPEN, NO_STDERR):
+        if stdout is out_file:
             out_file.seek(0)
             read = out_file.read()
         err_file.seek(0)
@@ -215,21 +214,19 @@ def test_a_refusal_keeps_its_exit_code(variant: str, tmp_path: Path) -> None:
     assert (stale / "database.yaml").read_text(encoding="utf-8").endswith("# edited by hand\n")
 
 
-SCRIPT_DOORS = sorted(path.stem for path in (ROOT / "scripts").glob("*.py") if path.stem != "__init__")
+def script(door: str, *argv: str) -> list[str]:
+    """A scripts/ door, run as the docs show: `python -m scripts.NAME`."""
+    return [sys.executable, "-m", f"scripts.{door}", *argv]
 
 
+# Every door runs its command for real in the tests below, except local_dynamodb, which runs until
+# stopped: its door shows --help, and `kvtable local` itself runs in test_local_runs_until_stopped.
 @pytest.mark.parametrize("variant", CLOSED)
-@pytest.mark.parametrize("door", SCRIPT_DOORS)
-def test_each_script_door_help(door: str, variant: str) -> None:
-    command = [sys.executable, "-m", f"scripts.{door}", "--help"]
-    finished = run_piped(command, variant, aws_environment())
-    assert_ran_to_its_end(finished, variant, 0, "examples:")
-
-
-@pytest.mark.parametrize("variant", CLOSED)
-def test_the_script_door_runs_its_command(variant: str) -> None:
-    command = [sys.executable, "-m", "scripts.cost", "--example", "--format", "json"]
-    assert_ran_to_its_end(run_piped(command, variant, aws_environment()), variant, 0, "\n}\n")
+def test_the_script_doors_without_an_engine(variant: str) -> None:
+    finished = run_piped(script("cost", "--example", "--format", "json"), variant, aws_environment())
+    assert_ran_to_its_end(finished, variant, 0, "\n}\n")
+    finished = run_piped(script("local_dynamodb", "--help"), variant, aws_environment())
+    assert_ran_to_its_end(finished, variant, 0, "examples:\n  kvtable local")
 
 
 @pytest.mark.parametrize("variant", CLOSED)
@@ -303,6 +300,39 @@ def test_plan_changes_nothing(variant: str, cloud: Cloud) -> None:
     assert live_stacks(cloud.cf) == stacks
 
 
+def refused_plan(config_dir: Path) -> list[str]:
+    """A plan whose environment file renames the shared stack's table: refused (exit 3) after its report."""
+    (config_dir / "pipe.toml").write_text(
+        f'stack_name = "{SHARED_STACK}"\n[parameters]\nTableName = "{SHARED_TABLE}-2"\n', encoding="utf-8"
+    )
+    return kvtable("plan", "--env", "pipe", "--config-dir", str(config_dir))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_refused_plan_keeps_exit_3(variant: str, cloud: Cloud, tmp_path: Path) -> None:
+    command = refused_plan(tmp_path)
+    finished = run_piped(command, variant, aws_environment(cloud.url))
+    assert_ran_to_its_end(finished, variant, 3, "parameters changing: TableName\n")
+    refusal = (
+        f"kvtable plan: error: refused to deploy {SHARED_STACK}: KVStorageTable: the table would be replaced"
+    )
+    if variant != NO_STDERR:
+        assert finished.err.startswith(refusal), finished.err
+
+
+def test_with_2_to_1_the_error_line_follows_the_report_it_ends(cloud: Cloud, tmp_path: Path) -> None:
+    command = refused_plan(tmp_path)
+    finished = run_piped(command, TOGETHER, aws_environment(cloud.url))
+    assert finished.code == 3, finished.out
+    lines = finished.out.splitlines()
+    assert lines[0] == f"Environment pipe ({tmp_path / 'pipe.toml'}):", finished.out
+    assert lines[-2:] == [
+        "  parameters changing: TableName",
+        f"kvtable plan: error: refused to deploy {SHARED_STACK}: KVStorageTable: the table would be replaced "
+        f"(TableName '{SHARED_TABLE}' -> '{SHARED_TABLE}-2'); CloudFormation would create a new, empty table",
+    ], finished.out
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_deploy_protects_its_stack(variant: str, cloud: Cloud) -> None:
     stack, table = f"PipeDeploy-{variant}", f"kv-pipe-deploy-{variant}"
@@ -324,21 +354,30 @@ def test_deploy_protects_its_stack(variant: str, cloud: Cloud) -> None:
 @pytest.mark.parametrize("variant", CLOSED)
 def test_the_deploy_script_door_protects_its_stack(variant: str, cloud: Cloud) -> None:
     stack, table = f"PipeScript-{variant}", f"kv-pipe-script-{variant}"
-    command = [
-        sys.executable,
-        "-m",
-        "scripts.deploy",
-        "--stack-name",
-        stack,
-        "--parameter",
-        f"TableName={table}",
-        *POLL,
-    ]
+    command = script("deploy", "--stack-name", stack, "--parameter", f"TableName={table}", *POLL)
     finished = run_piped(command, variant, aws_environment(cloud.url))
     assert_ran_to_its_end(finished, variant, 0, f"export: {stack}-TableName")
     described = cloud.cf.describe_stacks(StackName=stack)["Stacks"][0]
     assert (described["StackStatus"], described["EnableTerminationProtection"]) == ("CREATE_COMPLETE", True)
     assert json.loads(cloud.cf.get_stack_policy(StackName=stack)["StackPolicyBody"])["Statement"]
+
+
+@pytest.mark.parametrize("variant", CLOSED)
+def test_the_script_doors_on_the_local_cloudformation(variant: str, cloud: Cloud) -> None:
+    environment = aws_environment(cloud.url)
+    finished = run_piped(script("plan", "--stack-name", "PipeDoorPlan"), variant, environment)
+    assert_ran_to_its_end(finished, variant, 0, "Plan for stack PipeDoorPlan (create)")
+    finished = run_piped(script("outputs", "--stack-name", SHARED_STACK), variant, environment)
+    assert_ran_to_its_end(finished, variant, 0, f"{SHARED_STACK}-TableName\n")
+    finished = run_piped(script("verify", "--stack-name", SHARED_STACK, *POLL), variant, environment)
+    assert_ran_to_its_end(finished, variant, 4, "DRIFT: the live system breaks a promise\n")
+    target = f"kv-pipe-door-restored-{variant}"
+    restore = script("restore", "--stack-name", SHARED_STACK, "--target-table", target, *POLL)
+    assert_ran_to_its_end(run_piped(restore, variant, environment), variant, 0, target)
+    assert cloud.ddb.describe_table(TableName=target)["Table"]["DeletionProtectionEnabled"] is True
+    adopt = script("adopt", "--stack-name", f"PipeDoorAdopt-{variant}", "--table", target, "--plan")
+    assert_ran_to_its_end(run_piped(adopt, variant, environment), variant, 0, "next step: import")
+    assert live_stacks(cloud.cf) >= {SHARED_STACK} and "PipeDoorPlan" not in live_stacks(cloud.cf)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -473,6 +512,28 @@ def test_bench_section(variant: str, dynamodb_endpoint: LocalEndpoint) -> None:
     )
     finished = run_piped(command, variant, aws_environment())
     assert_ran_to_its_end(finished, variant, 0, "target (data layer")
+
+
+@pytest.mark.parametrize("variant", CLOSED)
+def test_the_script_doors_on_dynamodb_local(
+    variant: str, dynamodb_endpoint: LocalEndpoint, dynamodb_client: DynamoDBClient, tmp_path: Path
+) -> None:
+    environment = aws_environment(dynamodb_endpoint.url)
+    table = legacy_table(dynamodb_client)
+    keys = tmp_path / "keys.jsonl"
+    keys.write_text("".join(f'{{"key": "k{i}", "value": {i}}}\n' for i in range(100)))
+    load = script("load", "--namespace", "pipe", "--table-name", table, str(keys))
+    assert_ran_to_its_end(run_piped(load, variant, environment), variant, 0, "loaded 100 entries")
+    assert sum(1 for _ in KvTable(dynamodb_client, table).iter_keys("pipe")) == 100
+    migrate = script("migrate", "status", "--table-name", table)
+    assert_ran_to_its_end(run_piped(migrate, variant, environment), variant, 0, ": not started")
+    demo = script("demo", "--table-name", table, "--gsi-lag-samples", "0")
+    assert_ran_to_its_end(run_piped(demo, variant, environment), variant, 0, "latency over")
+    assert sum(1 for _ in KvTable(dynamodb_client, table).iter_keys(SAMPLE_NAMESPACE)) == 27
+    bench = script(
+        "bench", "--only", "compare", "--keys", "20", "--rounds", "1", "--endpoint-url", dynamodb_endpoint.url
+    )
+    assert_ran_to_its_end(run_piped(bench, variant, environment), variant, 0, "target (data layer")
 
 
 # ----- kvtable local: runs until SIGTERM ---------------------------------------------------------------
