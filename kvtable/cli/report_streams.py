@@ -54,6 +54,8 @@ class ReportStream(io.TextIOBase):
                 self.stream.flush()
             except OSError as error:
                 self._failed(error)
+            except ValueError:
+                pass  # closed underneath, as Python's own streams are late at exit: nothing to deliver
 
     def _failed(self, error: OSError) -> None:
         self.failure = error
