@@ -200,6 +200,23 @@ def test_cost_as_json(variant: str) -> None:
         assert json.loads(finished.out)
 
 
+@pytest.mark.parametrize("descriptor", [1, 2], ids=[">&-", "2>&-"])
+def test_a_stream_closed_before_the_start_is_dropped(descriptor: int, tmp_path: Path) -> None:
+    # `kvtable template >&-`: Python starts with that stream missing (sys.stdout is None).
+    def close_it() -> None:
+        os.close(descriptor)
+
+    out = tmp_path / "templates"
+    for argv, code in ((["--out", str(out)], 0), (["--check", "--out", str(tmp_path / "none")], 1)):
+        done = subprocess.run(
+            kvtable("template", *argv), capture_output=True, preexec_fn=close_it, check=False, cwd=tmp_path
+        )
+        shown = done.stdout.decode() + done.stderr.decode()
+        assert done.returncode == code, shown
+        assert not any(sign in shown for sign in BROKEN_SIGNS), shown
+    assert_written_whole(out, tmp_path / "iam")
+
+
 def test_a_stdout_that_fails_otherwise_is_said_on_stderr() -> None:
     # A full disk, not a closed pipe: whoever reads the file would get less than the report.
     with open("/dev/full", "wb") as full:

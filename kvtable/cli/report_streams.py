@@ -101,12 +101,19 @@ def guard_report_streams() -> tuple[ReportStream, ReportStream]:
     """Make sys.stdout and sys.stderr report streams (once per process); return them."""
     out, err = sys.stdout, sys.stderr
     if not isinstance(out, ReportStream):
-        out = ReportStream(out)
+        out = ReportStream(_or_null_device(out))
         sys.stdout = cast(TextIO, out)
     if not isinstance(err, ReportStream):
-        err = ReportStream(err, flush_first=out)
+        err = ReportStream(_or_null_device(err), flush_first=out)
         sys.stderr = cast(TextIO, err)
     return out, err
+
+
+def _or_null_device(stream: TextIO | None) -> TextIO:
+    # Python leaves a stream None when its descriptor was closed before the process began (`>&-`).
+    if stream is not None:
+        return stream
+    return open(os.devnull, "w", encoding="utf-8")  # the process's stream, open until it ends
 
 
 def finish_report_streams(program: str) -> None:
