@@ -209,7 +209,12 @@ def test_a_stream_closed_before_the_start_is_dropped(descriptor: int, tmp_path: 
     out = tmp_path / "templates"
     for argv, code in ((["--out", str(out)], 0), (["--check", "--out", str(tmp_path / "none")], 1)):
         done = subprocess.run(
-            kvtable("template", *argv), capture_output=True, preexec_fn=close_it, check=False, cwd=tmp_path
+            kvtable("template", *argv),
+            capture_output=True,
+            preexec_fn=close_it,
+            check=False,
+            cwd=tmp_path,
+            env=aws_environment(),
         )
         shown = done.stdout.decode() + done.stderr.decode()
         assert done.returncode == code, shown
@@ -225,6 +230,7 @@ def test_a_stdout_that_fails_otherwise_is_said_on_stderr() -> None:
             stdout=full,
             stderr=subprocess.PIPE,
             check=False,
+            env=aws_environment(),
         )
     assert (done.returncode, done.stderr.decode()) == (
         0,

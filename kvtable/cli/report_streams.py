@@ -29,12 +29,8 @@ class ReportStream(io.TextIOBase):
         super().__init__()
         self.stream = stream
         self.flush_first = flush_first
+        # The first write or flush that failed; every write since is dropped.
         self.failure: OSError | None = None
-
-    @property
-    def dropping(self) -> bool:
-        """True once a write or flush has failed: everything written since is dropped."""
-        return self.failure is not None
 
     def write(self, text: str) -> int:
         """Write `text`, or drop it once the stream has failed; its length either way."""
