@@ -4,8 +4,10 @@ protects its stack, and exits with the code a run read to its end gets.
 Every subcommand, and the scripts/ and build_template.py doors, runs as a whole process on a real
 pipe, in four ways: read to the end (OPEN: the exit code and last line a normal run gets), stdout's
 reader gone before the process starts (AT_ONCE: every write fails), stdout's reader gone after the
-first line, on a pipe of one page so that a longer report must be written after the close (MIDWAY),
-and stderr's reader gone before it starts (NO_STDERR: progress bars, warnings and errors fail).
+first line, on a pipe of one page so that a longer report must be written after the close, and with
+PYTHONUNBUFFERED so that each line is a write of its own (MIDWAY), and stderr's reader gone before
+it starts (NO_STDERR: progress bars, warnings and errors fail). The other ways keep Python's own
+buffering (a block at a time into a pipe), as a person's shell does.
 Each way must end with the same exit code, no traceback nor Python's "Exception ignored" at exit,
 and the command's work done, checked on the engine it ran against.
 """
@@ -75,7 +77,12 @@ def kvtable(*argv: str) -> list[str]:
 
 def aws_environment(endpoint: str | None = None) -> dict[str, str]:
     """The process's environment: fake credentials, no AWS config, and the endpoint if any."""
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    # Python's own buffering, as a person's shell gives it: this machine sets PYTHONUNBUFFERED.
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("AWS_") and name != "PYTHONUNBUFFERED"
+    }
     nowhere = str(Path(tempfile.gettempdir()) / f"no-aws-config-{uuid.uuid4().hex}")
     environment.update(
         AWS_ACCESS_KEY_ID="testing",
@@ -131,14 +138,13 @@ def run_piped(
             TOGETHER: (out_file, subprocess.STDOUT),
         }
         stdout, stderr = streams[variant]
+        variables = dict(environment)
+        if variant == MIDWAY:
+            # A write a line, as `head` meets a report printed as the work goes: most land after the close.
+            variables["PYTHONUNBUFFERED"] = "1"
         try:
             process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-                cwd=cwd,
-                env=dict(environment),
+                command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, cwd=cwd, env=variables
             )
         finally:
             os.close(write_end)
@@ -220,6 +226,20 @@ def test_a_stream_closed_before_the_start_is_dropped(descriptor: int, tmp_path: 
         assert done.returncode == code, shown
         assert not any(sign in shown for sign in BROKEN_SIGNS), shown
     assert_written_whole(out, tmp_path / "iam")
+
+
+def test_with_2_to_1_bad_input_follows_the_settings_it_was_found_in(tmp_path: Path) -> None:
+    (tmp_path / "pipe.toml").write_text('stack_name = "S"\n[parameters]\nTableName = "t"\n', encoding="utf-8")
+    command = kvtable("plan", "--env", "pipe", "--config-dir", str(tmp_path))
+    finished = run_piped(command, TOGETHER, aws_environment())
+    assert finished.code == 2, finished.out
+    lines = finished.out.splitlines()
+    assert lines[0] == f"Environment pipe ({tmp_path / 'pipe.toml'}):", finished.out
+    assert lines[-2:] == [
+        "  parameter TableName  t          from file",
+        f"kvtable plan: error: {tmp_path / 'pipe.toml'}: parameter TableName='t' is invalid: must be 3 to 255 "
+        "characters of a-z, A-Z, 0-9, '_', '.' or '-'",
+    ], finished.out
 
 
 def test_a_stdout_that_fails_otherwise_is_said_on_stderr() -> None:
