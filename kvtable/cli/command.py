@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kvtable.cli.common import CALLS, one_line_errors
+from kvtable.cli.report_streams import finish_report_streams, guard_report_streams
 
 # The modules each extra brings, in pyproject.toml's order ('deploy' includes 'build').
 EXTRA_MODULES: dict[str, tuple[str, ...]] = {
@@ -125,7 +126,9 @@ def run_script(command: Command, argv: Sequence[str] | None, prog: str) -> int:
 def process_exit(run: Callable[[], int], program: str) -> int:
     """Run a whole process's command and return its exit code: a Ctrl-C at any moment, even while
     the command's modules are still being imported, is exit 130 and one line, and once the command
-    has ended a late Ctrl-C can no longer turn its exit code into death by a signal."""
+    has ended a late Ctrl-C can no longer turn its exit code into death by a signal. Its stdout and
+    stderr are report streams: closing them (`| head`) drops the rest of the report, not the work."""
+    guard_report_streams()
     try:
         try:
             code = run()
@@ -135,6 +138,7 @@ def process_exit(run: Callable[[], int], program: str) -> int:
         print(f"{program}: interrupted", file=sys.stderr)
         code = INTERRUPTED_EXIT_CODE
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    finish_report_streams(program)
     return code
 
 

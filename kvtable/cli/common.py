@@ -135,6 +135,9 @@ def one_line_errors(program: str, debug: bool = False) -> Iterator[None]:
         if known is None:
             raise
         message, exit_code = known
+        # What stdout holds comes first, so that with `2>&1` the line follows the report it ends.
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
         if debug:
             traceback.print_exc(file=sys.stderr)
         print(f"{program}: error: {message}", file=sys.stderr)

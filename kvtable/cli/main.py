@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     import argparse
 
 # This module is the process's entry: it imports nothing more until main() runs, so that a Ctrl-C
-# while the commands' modules load is caught there (process_exit) like one during the command.
+# while the commands' modules load is caught there (process_exit) like one during the command, and
+# the report streams are guarded before any module can keep a reference to the unguarded ones.
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -38,8 +39,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> int:
-    """The installed `kvtable` program: main() with Ctrl-C handled at every moment of the process."""
+    """The installed `kvtable` program: main() with Ctrl-C handled at every moment of the process,
+    and a closed stdout or stderr dropping the report, never stopping the work."""
     try:
+        from kvtable.cli.report_streams import guard_report_streams  # noqa: PLC0415
+
+        guard_report_streams()
         from kvtable.cli.command import process_exit  # noqa: PLC0415
     except KeyboardInterrupt:
         print("kvtable: interrupted", file=sys.stderr)
