@@ -9,6 +9,7 @@ import argparse
 import importlib.util
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +45,9 @@ class Command:
     """A subcommand; `run` returns the exit code, and raises the project's errors for one_line_errors.
 
     `extras` are the optional dependencies (pyproject.toml's extras) it needs: each is checked
-    before `run`, and every missing one is named in one line."""
+    before `run`, and every missing one is named in one line. `stops_on_hangup`: a closed terminal
+    (SIGHUP) stops it; False for every command whose work must not stop halfway when the terminal
+    that shows its report goes away (its report is then dropped, as on a closed pipe)."""
 
     name: str
     summary: str
@@ -53,6 +56,7 @@ class Command:
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
     extras: tuple[str, ...] = ()
+    stops_on_hangup: bool = False
 
     def configure(self, parser: argparse.ArgumentParser) -> None:
         """Give `parser` this command's arguments, its examples and the shared --debug flag."""
@@ -110,11 +114,21 @@ def execute(args: argparse.Namespace, program: str) -> int:
         if missing is not None:
             print(f"{program}: error: {missing}", file=sys.stderr)
             return 2
+        if not command.stops_on_hangup:
+            outlive_the_terminal()
         with one_line_errors(program, debug=args.debug):
             return command.run(args)
     except KeyboardInterrupt:
         print(f"{program}: interrupted", file=sys.stderr)
         return INTERRUPTED_EXIT_CODE
+
+
+def outlive_the_terminal() -> None:
+    """Ignore SIGHUP, so that closing the terminal (or losing the SSH session) leaves the work to run to
+    its end; writes to the gone terminal then fail and are dropped by the report streams."""
+    hangup = getattr(signal, "SIGHUP", None)  # not on Windows
+    if hangup is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(hangup, signal.SIG_IGN)
 
 
 def run_script(command: Command, argv: Sequence[str] | None, prog: str) -> int:

@@ -76,4 +76,6 @@ LOCAL = Command(
     add_arguments=add_arguments,
     run=run,
     extras=("build",),
+    # A server in the foreground: closing its terminal stops it (and its DynamoDB Local) as Ctrl-C would.
+    stops_on_hangup=True,
 )
