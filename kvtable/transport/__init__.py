@@ -1,15 +1,17 @@
 """How the data contract's requests reach DynamoDB: the direct transport (the JSON body, SigV4 and a
-keep-alive HTTP pool, botocore's settings read once per client) or botocore's own request path."""
+keep-alive HTTP pool, its settings from a boto3 client or from the environment) or botocore's own request
+path. Importing this imports no botocore: botocore's path is loaded when it is chosen."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from kvtable.transport.base import Transport
-from kvtable.transport.botocore_path import BotocoreTransport
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from kvtable.transport.botocore_path import BotocoreTransport
 
 TransportChoice = Literal["direct", "botocore"]
 TRANSPORTS: tuple[TransportChoice, ...] = ("direct", "botocore")
@@ -20,6 +22,8 @@ __all__ = ["TRANSPORTS", "BotocoreTransport", "Transport", "TransportChoice", "t
 def transport_for(client: DynamoDBClient, choice: TransportChoice | Transport = "direct") -> Transport:
     """The transport for `client`: "direct" (the default), "botocore", or a Transport given as it is."""
     if choice == "botocore":
+        from kvtable.transport.botocore_path import BotocoreTransport  # noqa: PLC0415
+
         return BotocoreTransport(client)
     if choice == "direct":
         from kvtable.transport.direct import DirectTransport  # noqa: PLC0415
@@ -30,3 +34,12 @@ def transport_for(client: DynamoDBClient, choice: TransportChoice | Transport = 
 
         raise InvalidInputError(f"transport must be one of {', '.join(TRANSPORTS)}, got {choice!r}")
     return choice
+
+
+def __getattr__(name: str) -> Any:
+    # `from kvtable.transport import BotocoreTransport` keeps working, and loads botocore only then.
+    if name == "BotocoreTransport":
+        from kvtable.transport.botocore_path import BotocoreTransport  # noqa: PLC0415
+
+        return BotocoreTransport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
