@@ -29,7 +29,7 @@ from kvtable.contract.users import UserOperations
 from kvtable.entities import BillingPlan, JsonValue, KeyItem, NamespaceItem, NamespaceLinkItem, UserItem
 from kvtable.errors import InvalidInputError
 from kvtable.pagination import DEFAULT_PAGE_SIZE, Page
-from kvtable.transport import Transport, TransportChoice, transport_for
+from kvtable.transport import Transport, TransportChoice, TransportFactory, transport_for
 
 if TYPE_CHECKING:
     from botocore.config import Config
@@ -71,7 +71,7 @@ class KvTable:
         table_name: str = kd.DEFAULT_TABLE_NAME,
         gsi_name: str = kd.DEFAULT_GSI_NAME,
         *,
-        transport: TransportChoice | Transport = "direct",
+        transport: TransportChoice | Transport | TransportFactory = "direct",
         clock: Callable[[], datetime] = utc_now,
         home_region: str | None = None,
         retry_attempts: int = RETRY_ATTEMPTS,

@@ -17,13 +17,18 @@ TABLE_PATH = Path(__file__).with_name("endpoint_table.py")
 VARIANTS = ((False, False), (True, False), (False, True), (True, True))
 
 
-def partition_regions() -> dict[str, list[str]]:
-    """Every region botocore's partitions.json lists, by partition (pseudo-regions such as `aws-global`
-    included: the table keeps only what botocore resolves without changing the region)."""
+def partitions() -> list[dict[str, Any]]:
+    """botocore's partitions.json: each partition's id, regions and DNS suffixes."""
     import botocore  # noqa: PLC0415
 
     data = json.loads((Path(botocore.__file__).parent / "data" / "partitions.json").read_text())
-    return {partition["id"]: sorted(partition["regions"]) for partition in data["partitions"]}
+    return list(data["partitions"])
+
+
+def partition_regions() -> dict[str, list[str]]:
+    """Every region botocore's partitions.json lists, by partition (pseudo-regions such as `aws-global`
+    included: the table keeps only what botocore resolves without changing the region)."""
+    return {partition["id"]: sorted(partition["regions"]) for partition in partitions()}
 
 
 def ruleset_version() -> str:
@@ -96,6 +101,11 @@ def render() -> str:
         "",
         f'BOTOCORE_VERSION = "{botocore.__version__}"',
         f'RULESET_VERSION = "{ruleset_version()}"',
+        "",
+        "# Every partition's dual-stack DNS suffix: botocore refuses a dual-stack host given as the endpoint.",
+        "DUALSTACK_DNS_SUFFIXES = (",
+        *sorted({f"    {json.dumps(p['outputs']['dualStackDnsSuffix'])}," for p in partitions()}),
+        ")",
         "",
         "# region: (plain, FIPS, dual-stack, FIPS and dual-stack); None: botocore refuses it there.",
         "ENDPOINTS: dict[str, tuple[str | None, str | None, str | None, str | None]] = {",

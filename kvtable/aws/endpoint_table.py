@@ -5,6 +5,17 @@ checks it against the installed botocore)."""
 BOTOCORE_VERSION = "1.44.8"
 RULESET_VERSION = "1.0"
 
+# Every partition's dual-stack DNS suffix: botocore refuses a dual-stack host given as the endpoint.
+DUALSTACK_DNS_SUFFIXES = (
+    "api.amazonwebservices.com.cn",
+    "api.amazonwebservices.eu",
+    "api.aws",
+    "api.aws.hci.ic.gov",
+    "api.aws.ic.gov",
+    "api.aws.scloud",
+    "api.cloud-aws.adc-e.uk",
+)
+
 # region: (plain, FIPS, dual-stack, FIPS and dual-stack); None: botocore refuses it there.
 ENDPOINTS: dict[str, tuple[str | None, str | None, str | None, str | None]] = {
     "af-south-1": (

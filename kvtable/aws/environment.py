@@ -131,7 +131,7 @@ def plan(
     variants = ENDPOINTS.get(chosen_region)
     if variants is None:
         return Fallback(f"the region {chosen_region!r} is not in kvtable's endpoint table")
-    endpoint = _endpoint(env, endpoint_url, variants)
+    endpoint = _endpoint(env, endpoint_url, chosen_region, variants)
     if isinstance(endpoint, Fallback):
         return endpoint
     credentials = _credentials(env)
@@ -188,11 +188,18 @@ def _true(value: str | None) -> bool:
 
 
 def _endpoint(
-    env: Mapping[str, str], endpoint_url: str | None, variants: tuple[str | None, ...]
+    env: Mapping[str, str], endpoint_url: str | None, region: str, variants: tuple[str | None, ...]
 ) -> tuple[str, bool] | Fallback:
     """The endpoint URL and whether it was given (argument or variable), as botocore picks it: the
     argument, then AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL (both unless
     AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), then the region's endpoint with FIPS and dual-stack."""
+    fips, dualstack = _true(env.get(USE_FIPS)), _true(env.get(USE_DUALSTACK))
+    url = variants[fips + 2 * dualstack]
+    if url is None:
+        # botocore refuses the variant when the client is made, even with an endpoint URL given.
+        return Fallback(
+            "botocore has no DynamoDB endpoint for this region with these FIPS/dual-stack settings"
+        )
     given = endpoint_url
     if given is None and not _true(env.get(IGNORE_ENDPOINT_URLS)):
         for name in (DYNAMODB_ENDPOINT_URL, ENDPOINT_URL):
@@ -200,18 +207,14 @@ def _endpoint(
                 given = env[name]
                 break
     if given is not None:
-        return _given_endpoint(given, variants)
-    fips, dualstack = _true(env.get(USE_FIPS)), _true(env.get(USE_DUALSTACK))
-    url = variants[fips + 2 * dualstack]
-    if url is None:
-        return Fallback(
-            "botocore has no DynamoDB endpoint for this region with these FIPS/dual-stack settings"
-        )
+        return _given_endpoint(given, region)
     return url, False
 
 
-def _given_endpoint(url: str, variants: tuple[str | None, ...]) -> tuple[str, bool] | Fallback:
+def _given_endpoint(url: str, region: str) -> tuple[str, bool] | Fallback:
     from urllib.parse import urlsplit  # noqa: PLC0415
+
+    from kvtable.aws.endpoint_table import DUALSTACK_DNS_SUFFIXES  # noqa: PLC0415
 
     try:
         parts = urlsplit(url)
@@ -230,11 +233,11 @@ def _given_endpoint(url: str, variants: tuple[str | None, ...]) -> tuple[str, bo
         or any(c.isspace() for c in url)
     ):
         return Fallback(f"the endpoint URL {url!r} is not one the direct transport reads as botocore does")
-    # botocore refuses a dual-stack host given as the endpoint (its rules say to enable dual-stack instead).
-    dualstack = variants[2]
-    if dualstack is not None:
-        dualstack_host = dualstack.split("://", 1)[1]
-        if parts.netloc.lower() in (dualstack_host, f"search-{dualstack_host}"):
+    # botocore refuses a dual-stack host given as the endpoint (its rules say to enable dual-stack instead);
+    # any partition's suffix counts here, which hands over a little more often than needed, never less.
+    authority = parts.netloc.lower()
+    for suffix in DUALSTACK_DNS_SUFFIXES:
+        if authority in (f"dynamodb.{region}.{suffix}", f"search-dynamodb.{region}.{suffix}"):
             return Fallback("a dual-stack endpoint given as the endpoint URL: botocore refuses it")
     return url, True
 

@@ -4,7 +4,8 @@ path. Importing this imports no botocore: botocore's path is loaded when it is c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from kvtable.transport.base import Transport
 
@@ -15,12 +16,24 @@ if TYPE_CHECKING:
 
 TransportChoice = Literal["direct", "botocore"]
 TRANSPORTS: tuple[TransportChoice, ...] = ("direct", "botocore")
+# A function that makes the transport for the client given (tests build connect()'s transport so).
+TransportFactory = Callable[["DynamoDBClient"], Transport]
 
-__all__ = ["TRANSPORTS", "BotocoreTransport", "Transport", "TransportChoice", "transport_for"]
+__all__ = [
+    "TRANSPORTS",
+    "BotocoreTransport",
+    "Transport",
+    "TransportChoice",
+    "TransportFactory",
+    "transport_for",
+]
 
 
-def transport_for(client: DynamoDBClient, choice: TransportChoice | Transport = "direct") -> Transport:
-    """The transport for `client`: "direct" (the default), "botocore", or a Transport given as it is."""
+def transport_for(
+    client: DynamoDBClient, choice: TransportChoice | Transport | TransportFactory = "direct"
+) -> Transport:
+    """The transport for `client`: "direct" (the default), "botocore", a Transport given as it is, or the
+    one a TransportFactory makes for the client."""
     if choice == "botocore":
         from kvtable.transport.botocore_path import BotocoreTransport  # noqa: PLC0415
 
@@ -33,7 +46,9 @@ def transport_for(client: DynamoDBClient, choice: TransportChoice | Transport = 
         from kvtable.errors import InvalidInputError  # noqa: PLC0415
 
         raise InvalidInputError(f"transport must be one of {', '.join(TRANSPORTS)}, got {choice!r}")
-    return choice
+    if hasattr(choice, "call"):
+        return cast(Transport, choice)
+    return choice(client)
 
 
 def __getattr__(name: str) -> Any:
