@@ -107,7 +107,7 @@ class KvTable:
         if self._client is None:
             import boto3  # noqa: PLC0415 (only when asked for: connect()'s path needs no boto3)
 
-            self._client = boto3.client(
+            self._client = boto3.Session().client(
                 "dynamodb",
                 region_name=self.transport.region,
                 endpoint_url=getattr(self.transport, "endpoint_url", None),

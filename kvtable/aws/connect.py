@@ -80,4 +80,6 @@ def _on_boto3_client(client: Any, table_name: str, gsi_name: str, options: dict[
 def _boto3_client(region: str | None, endpoint_url: str | None) -> Any:
     import boto3  # noqa: PLC0415 (only when the environment needs boto3's judgement)
 
-    return boto3.client("dynamodb", region_name=region, endpoint_url=endpoint_url)
+    # A session of its own reads the environment as it is now (boto3's default session keeps what it
+    # read when first used).
+    return boto3.Session().client("dynamodb", region_name=region, endpoint_url=endpoint_url)

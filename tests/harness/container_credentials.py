@@ -11,7 +11,6 @@ https://docs.aws.amazon.com/sdkref/latest/guide/feature-container-credentials.ht
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 from collections.abc import Iterator
@@ -25,19 +24,29 @@ PATH = "/v2/credentials/kvtable-test"
 
 
 class CredentialsEndpoint:
-    """Issues KEYC1, KEYC2, ... each valid for `lifetime`, to requests carrying `token` (401 otherwise)."""
+    """Issues KEYC1 valid for `lifetime`, then KEYC2 once rotated, ..., to requests carrying `token`
+    (401 otherwise); answers 500 while `failing`."""
 
     def __init__(self, token: str | None, lifetime: timedelta, account_id: str | None = None) -> None:
         self.token, self.lifetime, self.account_id = token, lifetime, account_id
-        self.issued = itertools.count(1)
+        self.generation = 1
+        self.failing = False
         self.fetches = 0
+        self.authorizations: list[str | None] = []
         self.url = ""
 
+    def rotate(self) -> None:
+        """Issue new keys from now on."""
+        self.generation += 1
+
     def answer(self, authorization: str | None) -> tuple[int, dict[str, str]]:
+        self.authorizations.append(authorization)
+        if self.failing:
+            return 500, {"message": "unavailable"}
         if self.token is not None and authorization != self.token:
             return 401, {"message": "authorization token does not match"}
         self.fetches += 1
-        number = next(self.issued)
+        number = self.generation
         expiry = datetime.now(UTC) + self.lifetime
         document = {
             "AccessKeyId": f"KEYC{number}",
