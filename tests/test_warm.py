@@ -47,9 +47,7 @@ def test_without_warm_the_first_request_opens_the_connection() -> None:
     assert stub.connections == 1
 
 
-def test_warm_on_a_store_made_from_a_boto3_client_and_on_botocores_path(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_warm_on_a_store_made_from_a_boto3_client_and_on_botocores_path() -> None:
     import boto3  # noqa: PLC0415
 
     with dynamodb_stub(ITEM) as stub:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import random
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -178,6 +176,8 @@ def _throttling_reasons(error: ServiceError) -> list[dict[str, str]]:
 def backoff(attempt: int) -> float:
     """Seconds to wait before try `attempt + 1`."""
     # Full jitter: concurrent clients that were throttled together do not retry together.
+    import random  # noqa: PLC0415 (loaded at the first retry, not by every process)
+
     return random.uniform(0, min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**attempt))
 
 
@@ -473,6 +473,8 @@ class TableRequests:
     def transact(self, action: str, items: list[dict[str, Any]], on_cancel: list[KvTableError]) -> None:
         """Run a transaction; a failed condition raises the error listed at that item's position."""
         # One token for every try: DynamoDB applies a transaction once per token (for ten minutes).
+        import uuid  # noqa: PLC0415 (uuid loads platform: paid at the first transaction, not at import)
+
         token = uuid.uuid4().hex
         self.send(
             action,

@@ -156,8 +156,10 @@ class ConnectionPool:
 
     def _connect(self) -> socket.socket:
         target = self._proxy or self.origin
+        # An ASCII host goes as bytes: a str would load the idna codec to encode it, once per process.
+        host: str | bytes = target.host.encode("ascii") if target.host.isascii() else target.host
         try:
-            sock = socket.create_connection((target.host, target.port), timeout=self.connect_timeout)
+            sock = socket.create_connection((host, target.port), timeout=self.connect_timeout)  # type: ignore[arg-type]
         except TimeoutError as error:
             if self._proxy:
                 raise ConnectionFailedError(proxy_message(self._proxy_url), sent=False) from error
