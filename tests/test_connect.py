@@ -3,6 +3,7 @@ comes with no boto3 or botocore module imported; and what makes it hand over to 
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
 import kvtable
+from kvtable import key_design as kd
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.store import KvTable
 
@@ -135,3 +137,9 @@ def test_connect_takes_the_contracts_options(monkeypatch: pytest.MonkeyPatch) ->
         2,
     )
     assert store.transport.region == "us-east-1"
+    # kvtable/__init__.py spells the defaults out (importing key_design there would cost every import).
+    defaults = inspect.signature(kvtable.connect).parameters
+    assert (defaults["table_name"].default, defaults["gsi_name"].default) == (
+        kd.DEFAULT_TABLE_NAME,
+        kd.DEFAULT_GSI_NAME,
+    )
