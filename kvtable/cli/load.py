@@ -300,9 +300,13 @@ def _table_missing(error: BaseException) -> bool:
     from botocore.exceptions import ClientError  # noqa: PLC0415
 
     from kvtable.aws_errors import error_code  # noqa: PLC0415
+    from kvtable.errors import ServiceError  # noqa: PLC0415
 
     cause = error.__cause__
     while cause is not None:
+        # The contract's requests report DynamoDB's answer as a ServiceError; the CLI's own calls, botocore's.
+        if isinstance(cause, ServiceError) and cause.code == "ResourceNotFoundException":
+            return True
         if isinstance(cause, ClientError) and error_code(cause) == "ResourceNotFoundException":
             return True
         cause = cause.__cause__
