@@ -1,3 +1,35 @@
-"""kvtable: the single-table DynamoDB layer of the key-value storage service."""
+"""kvtable: the single-table DynamoDB layer of the key-value storage service.
+
+`kvtable.connect(...)` gives the data contract with the credentials, region and endpoint boto3 would
+use, without importing boto3 when the environment says all (as in AWS Lambda)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kvtable.store import KvTable
 
 __version__ = "0.2.0"
+
+__all__ = ["__version__", "connect"]
+
+
+def connect(
+    table_name: str = "kv-storage-data",
+    gsi_name: str = "GSI1",
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    warm: bool = False,
+    **options: Any,
+) -> KvTable:
+    """The data contract over `table_name` (and its GSI `gsi_name`) on the direct transport, with the
+    credentials, region and endpoint `boto3.client("dynamodb")` would use: from the environment without
+    boto3 when it holds them all, else from a boto3 client. `warm`: open the connection now (TCP and
+    TLS). `options` go to KvTable (clock, home_region, retry_attempts, ...). See docs/transport.md."""
+    from kvtable.aws.connect import connect as connect_from_environment  # noqa: PLC0415
+
+    return connect_from_environment(
+        table_name, gsi_name, region=region, endpoint_url=endpoint_url, warm=warm, **options
+    )

@@ -1,6 +1,6 @@
 """The project's own errors, so callers never catch raw botocore ones."""
 
-from typing import Literal
+from typing import Any, Literal
 
 
 class KvTableError(Exception):
@@ -166,3 +166,62 @@ class TableNotFoundError(KvTableError):
     def where(self) -> str:
         """`region R` on AWS, `URL (region R)` on another endpoint."""
         return f"region {self.region}" if self.on_aws else f"{self.endpoint} (region {self.region})"
+
+
+# ----- what a transport reports (kvtable.transport): the contract maps these to the errors above --------
+
+
+class TransportError(KvTableError):
+    """A request that a transport could not carry through, in the contract's own shape, whichever
+    transport sent it (the direct one, or botocore's path, whose exceptions are translated in one place)."""
+
+
+class ServiceError(TransportError):
+    """DynamoDB (or something in front of it) answered with an error: AWS's `code` and `message`, the
+    modeled `fields` (the item of a failed condition, a cancelled transaction's `CancellationReasons`,
+    throttling reasons), the HTTP `status`, AWS's `request_id`, and the tries the sender made itself."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        fields: dict[str, Any] | None = None,
+        status: int = 0,
+        request_id: str = "",
+        retry_attempts: int = 0,
+    ) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code, self.message = code, message
+        self.fields: dict[str, Any] = fields or {}
+        self.status, self.request_id, self.retry_attempts = status, request_id, retry_attempts
+
+
+class ConnectionFailedError(TransportError):
+    """The connection failed. `sent` is False when it failed before the request was written (nothing can
+    have been applied), True when it failed after (the request may have been applied)."""
+
+    def __init__(self, message: str, *, sent: bool) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+class TlsFailedError(ConnectionFailedError):
+    """TLS to the endpoint failed (a certificate that does not verify, a protocol refused): it will fail
+    the same way on the next try, so it is not retried."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, sent=False)
+
+
+class RequestTimeoutError(ConnectionFailedError):
+    """No connection (`sent` False) or no answer (`sent` True) within the client's timeout."""
+
+
+class DamagedAnswerError(TransportError):
+    """An answer arrived damaged (its CRC32 does not match, or it is not DynamoDB's JSON): the request
+    itself may have been applied."""
+
+
+class InvalidRequestError(TransportError):
+    """The sender refused the request before sending it (botocore's parameter validation)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from kvtable import key_design as kd
 from kvtable.contract.bulk import BATCH_GET_LIMIT, BulkKeyOperations, Progress
@@ -19,7 +19,6 @@ from kvtable.contract.namespaces import NAMESPACE_QUARANTINE_SECONDS, NamespaceO
 from kvtable.contract.requests import (
     KEEP_TTL,
     MAX_PLAUSIBLE_TTL,
-    RECOMMENDED_CLIENT_CONFIG,
     RETRY_ATTEMPTS,
     KeepTtl,
     TableRequests,
@@ -28,12 +27,16 @@ from kvtable.contract.requests import (
 )
 from kvtable.contract.users import UserOperations
 from kvtable.entities import BillingPlan, JsonValue, KeyItem, NamespaceItem, NamespaceLinkItem, UserItem
+from kvtable.errors import InvalidInputError
 from kvtable.pagination import DEFAULT_PAGE_SIZE, Page
 from kvtable.telemetry import instrument as instrument_telemetry  # telemetry hook
-from kvtable.transport import Transport, TransportChoice, transport_for
+from kvtable.transport import Transport, TransportChoice, TransportFactory, transport_for
 
 if TYPE_CHECKING:
+    from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    RECOMMENDED_CLIENT_CONFIG: Config
 
 __all__ = [
     "BATCH_GET_LIMIT",
@@ -48,6 +51,15 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    # botocore's Config, made when asked for: importing the contract imports no botocore.
+    if name == "RECOMMENDED_CLIENT_CONFIG":
+        from kvtable.contract.requests import recommended_client_config  # noqa: PLC0415
+
+        return recommended_client_config()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 class KvTable:
     """The kvtable data contract over one DynamoDB table and its GSI: the one public front.
 
@@ -56,22 +68,25 @@ class KvTable:
 
     def __init__(
         self,
-        client: DynamoDBClient,
+        client: DynamoDBClient | None,
         table_name: str = kd.DEFAULT_TABLE_NAME,
         gsi_name: str = kd.DEFAULT_GSI_NAME,
         *,
-        transport: TransportChoice | Transport = "direct",
+        transport: TransportChoice | Transport | TransportFactory = "direct",
         clock: Callable[[], datetime] = utc_now,
         home_region: str | None = None,
         retry_attempts: int = RETRY_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
         namespace_quarantine: int = NAMESPACE_QUARANTINE_SECONDS,
     ) -> None:
-        """`transport`: how requests reach DynamoDB ("direct", "botocore", or a Transport). `home_region`:
+        """`client`: the boto3 client (None only with a Transport given, as `kvtable.connect` makes one).
+        `transport`: how requests reach DynamoDB ("direct", "botocore", or a Transport). `home_region`:
         on a global table, the one region where users, API keys and namespaces are created.
         `namespace_quarantine`: seconds a deleted namespace's name stays taken; longer than any write lives."""
-        self.client = client
-        self.transport = transport_for(client, transport)
+        self._client = client
+        if client is None and isinstance(transport, str):
+            raise InvalidInputError(f"transport {transport!r} needs a boto3 client; use kvtable.connect()")
+        self.transport = transport_for(cast("DynamoDBClient", client), transport)
         self._requests = TableRequests(
             self.transport,
             table_name,
@@ -86,6 +101,20 @@ class KvTable:
         self._namespaces = NamespaceOperations(self._requests, namespace_quarantine)
         self._users = UserOperations(self._requests, self._namespaces)
         instrument_telemetry(self)  # telemetry hook: spans and metrics when OpenTelemetry is in use
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The boto3 client under this table; for one made by `kvtable.connect` without boto3, a client
+        made now, with the transport's region and endpoint (boto3 picks the same credentials)."""
+        if self._client is None:
+            import boto3  # noqa: PLC0415 (only when asked for: connect()'s path needs no boto3)
+
+            self._client = boto3.Session().client(
+                "dynamodb",
+                region_name=self.transport.region,
+                endpoint_url=getattr(self.transport, "endpoint_url", None),
+            )
+        return self._client
 
     @property
     def table_name(self) -> str:
@@ -111,6 +140,13 @@ class KvTable:
     def namespace_quarantine(self) -> int:
         """Seconds a deleted namespace's name stays taken, so no write still in flight lands in a new one."""
         return self._namespaces.quarantine
+
+    def warm(self) -> None:
+        """Open the transport's connection now (TCP and TLS), so the first request does not wait for it:
+        call it during a Lambda function's init. botocore's path opens its connections on first use."""
+        warm = getattr(self.transport, "warm", None)
+        if warm is not None:
+            warm()
 
     # ----- users -------------------------------------------------------------
 

@@ -1,11 +1,10 @@
 """Converting JSON values to DynamoDB attribute values and back, and DynamoDB's item size rule."""
 
 import base64
+import functools
 import math
 from decimal import Context, Decimal
-from typing import Any, cast
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from typing import TYPE_CHECKING, Any, cast
 
 from kvtable.entities import JsonValue
 from kvtable.errors import InvalidInputError
@@ -20,8 +19,25 @@ _MIN_NUMBER = Decimal("1E-130")
 _DIGITS_38 = Context(prec=_MAX_DIGITS)
 _LARGEST_EXACT_INT = 10**_MAX_DIGITS
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+
+# boto3's converters serve only the rare shapes (sets, bytes, values written by other clients): loaded on
+# first use, so that reading and writing JSON values imports no boto3.
+@functools.cache
+def _serializer() -> "TypeSerializer":
+    from boto3.dynamodb.types import TypeSerializer  # noqa: PLC0415
+
+    return TypeSerializer()
+
+
+@functools.cache
+def _deserializer() -> "TypeDeserializer":
+    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
+
+    return TypeDeserializer()
+
 
 AttributeValue = dict[str, Any]
 
@@ -131,7 +147,7 @@ def serialize_value(value: object) -> AttributeValue:
         return {"M": {key: serialize_value(item) for key, item in value.items()}}
     if isinstance(value, list):
         return {"L": [serialize_value(item) for item in value]}
-    return cast(AttributeValue, _serializer.serialize(value))
+    return cast(AttributeValue, _serializer().serialize(value))
 
 
 def serialize_item(item: dict[str, object]) -> dict[str, AttributeValue]:
@@ -173,7 +189,7 @@ def from_wire(value: AttributeValue) -> Any:
         return _binary_text(data)
     if kind == "BS":
         return sorted(_binary_text(member) for member in data)
-    return from_stored(_deserializer.deserialize(cast(Any, value)))
+    return from_stored(_deserializer().deserialize(cast(Any, value)))
 
 
 def _binary_text(data: str | bytes) -> str:

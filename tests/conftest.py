@@ -9,11 +9,13 @@ import boto3
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
+from kvtable.aws.connect import direct_transport
+from kvtable.aws.environment import Plan, plan
 from kvtable.capacity import CapacityRecorder
 from kvtable.local.dynamodb_local import PACKAGE_DIR_VARIABLE, LocalEndpoint, dynamodb_local
 from kvtable.store import KvTable
 from kvtable.table_definition import create_table_from_template
-from kvtable.transport import TRANSPORTS, TransportChoice
+from kvtable.transport import TRANSPORTS, Transport, TransportChoice, TransportFactory
 
 pytest_plugins = ["tests.cloudformation_fixtures"]
 
@@ -79,15 +81,39 @@ def table_name(dynamodb_client: DynamoDBClient) -> str:
     return name
 
 
-@pytest.fixture(params=TRANSPORTS)
-def transport(request: pytest.FixtureRequest) -> TransportChoice:
-    """Each contract test runs on both transports: the direct one and botocore's path."""
+# Settings of this machine that would make connect() hand over to boto3 (a CA bundle): the "connect"
+# choice runs without them, so that it is connect()'s own path that is tested.
+CONNECT_FALLBACK_VARIABLES = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE")
+
+
+def connect_transport(client: DynamoDBClient) -> Transport:
+    """The direct transport as `kvtable.connect` builds it from the environment (no boto3 client read),
+    to the client's region and endpoint (DynamoDB Local, or a test's fault proxy)."""
+    decided = plan(region=client.meta.region_name, endpoint_url=client.meta.endpoint_url)
+    assert isinstance(decided, Plan), f"connect() would fall back here: {decided}"
+    transport = direct_transport(decided)
+    assert transport is not None
+    return transport
+
+
+@pytest.fixture(params=[*TRANSPORTS, "connect"])
+def transport(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> TransportChoice | TransportFactory:
+    """Each contract test runs on three transports: the direct one built from a boto3 client, the direct
+    one built by `kvtable.connect` from the environment, and botocore's path."""
+    if request.param == "connect":
+        for name in CONNECT_FALLBACK_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        return connect_transport
     choice: TransportChoice = request.param
     return choice
 
 
 @pytest.fixture
-def store(dynamodb_client: DynamoDBClient, table_name: str, transport: TransportChoice) -> KvTable:
+def store(
+    dynamodb_client: DynamoDBClient, table_name: str, transport: TransportChoice | TransportFactory
+) -> KvTable:
     return KvTable(dynamodb_client, table_name, transport=transport)
 
 

@@ -10,13 +10,8 @@ from contextlib import contextmanager
 
 import pytest
 from botocore.credentials import Credentials
-from botocore.exceptions import (
-    ClientError,
-    ConnectionClosedError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
 
+from kvtable.errors import ConnectionFailedError, RequestTimeoutError, ServiceError
 from kvtable.local.process import LOOPBACK, free_loopback_port
 from kvtable.transport.direct import DirectTransport
 from kvtable.transport.http import ConnectionPool, Origin
@@ -149,8 +144,9 @@ def test_a_connection_the_server_closed_while_idle_is_not_used_again() -> None:
         target = pool(server.url)
         assert post(target) == (200, b"{}")
         # The server reads the next request and closes: that one fails as maybe applied...
-        with pytest.raises(ConnectionClosedError):
+        with pytest.raises(ConnectionFailedError) as dropped:
             post(target)
+        assert dropped.value.sent
         # ...and the one after goes out on a new connection.
         assert post(target) == (200, b"{}")
     assert server.connections == 2
@@ -158,34 +154,39 @@ def test_a_connection_the_server_closed_while_idle_is_not_used_again() -> None:
 
 def test_an_answer_cut_short_is_a_closed_connection() -> None:
     cut_short = b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{"partial"'
-    with scripted(cut_short) as server, pytest.raises(ConnectionClosedError):
+    with scripted(cut_short) as server, pytest.raises(ConnectionFailedError) as dropped:
         post(pool(server.url))
+    assert dropped.value.sent
 
 
 def test_no_answer_in_time_is_a_read_timeout() -> None:
     listener = socket.create_server((LOOPBACK, 0))  # accepts (the backlog), never answers
     try:
-        with pytest.raises(ReadTimeoutError):
+        with pytest.raises(RequestTimeoutError) as timed_out:
             post(pool(f"http://{LOOPBACK}:{listener.getsockname()[1]}", read_timeout=0.2))
+        assert timed_out.value.sent
     finally:
         listener.close()
 
 
-def test_nobody_listening_is_an_endpoint_connection_error() -> None:
-    with pytest.raises(EndpointConnectionError):
-        post(pool(f"http://{LOOPBACK}:{free_loopback_port()}"))
+def test_nobody_listening_is_a_connection_that_failed_before_the_request_was_sent() -> None:
+    url = f"http://{LOOPBACK}:{free_loopback_port()}"
+    with pytest.raises(ConnectionFailedError) as refused:
+        post(pool(url))
+    assert not refused.value.sent
+    assert str(refused.value) == f'Could not connect to the endpoint URL: "{url}"'
 
 
 def transport(url: str) -> DirectTransport:
     return DirectTransport(url, "us-east-1", Credentials("AKID", "secret"), connect_timeout=2, read_timeout=5)
 
 
-def test_an_answer_that_is_not_dynamodbs_json_is_a_client_error_with_the_status_as_code() -> None:
+def test_an_answer_that_is_not_dynamodbs_json_is_a_service_error_with_the_status_as_code() -> None:
     gateway = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 21\r\n\r\n<html>upstream</html>"
-    with scripted(gateway) as server, pytest.raises(ClientError) as failed:
+    with scripted(gateway) as server, pytest.raises(ServiceError) as failed:
         transport(server.url).call("GetItem", {"TableName": "t"})
-    assert failed.value.response["Error"] == {"Code": "502", "Message": "<html>upstream</html>"}
-    assert failed.value.response["ResponseMetadata"]["HTTPStatusCode"] == 502
+    assert (failed.value.code, failed.value.message) == ("502", "<html>upstream</html>")
+    assert (failed.value.status, failed.value.fields) == (502, {})
 
 
 def test_the_request_is_signed_and_framed_as_dynamodb_expects() -> None:

@@ -2,7 +2,8 @@
 loads (memory at 20,000 and 200,000 keys, throughput with 1, 2 and 4 writers), the import's cost,
 client CPU per operation beside the boto3 client, the boto3 Table resource and PynamoDB, kvtable's
 transports beside the boto3 client, pydynox and aiodynamo (client CPU, cold start, and the signing and HTTP
-building blocks), and where a request's CPU goes. A benchmark, not a test: its timings depend on the machine.
+building blocks), where a request's CPU goes, and a Lambda cold start (kvtable.connect beside boto3 and
+pydynox, against a loopback stub). A benchmark, not a test: its timings depend on the machine.
 """
 
 import argparse
@@ -12,7 +13,9 @@ from pathlib import Path
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 
-SECTIONS = ("compare", "bulk", "import", "clients", "transports", "profile", "startup")
+SECTIONS = ("compare", "bulk", "import", "clients", "transports", "profile", "startup", "lambda")
+# Sections that start no DynamoDB Local: whole processes, run first, before the engine's JVM shares the cores.
+WITHOUT_ENGINE = {"startup", "lambda"}
 # build/ is ignored by git: a run's chart is never committed by accident.
 DEFAULT_OUT = Path("build", "bench")
 CHART_NAME = "transports.svg"
@@ -111,8 +114,12 @@ def run_bench(args: argparse.Namespace) -> int:
         from kvtable.benchmarks.startup import run_startup  # noqa: PLC0415
 
         run_startup(args.cold_starts, args.seed)
-        if not set(sections) - {"startup"}:
-            return 0
+    if "lambda" in sections:
+        from kvtable.benchmarks.lambda_cold import run_lambda  # noqa: PLC0415
+
+        run_lambda(args.cold_starts, args.seed)
+    if not set(sections) - WITHOUT_ENGINE:
+        return 0
     from kvtable.local.dynamodb_local import dynamodb_local  # noqa: PLC0415 (keeps --help free of boto3)
 
     if args.endpoint_url:
@@ -132,6 +139,7 @@ BENCH = Command(
         "kvtable bench --keys 2000 --rounds 1 --large-keys 20000",
         "kvtable bench --only clients --only profile",
         "kvtable bench --only transports --seed 7",
+        "kvtable bench --only lambda",
     ),
     add_arguments=add_arguments,
     run=run_bench,

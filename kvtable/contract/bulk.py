@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextvars
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from kvtable import key_design as kd
 from kvtable.contract.keys import key_attributes, upgraded
@@ -15,6 +14,13 @@ from kvtable.contract.requests import VERSION, Item, TableRequests, require_bool
 from kvtable.entities import JsonValue, KeyItem
 from kvtable.errors import InvalidEntryError, InvalidInputError, KvTableError, PartialWriteError
 from kvtable.values import check_item_size, serialize_item, to_storable
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+# concurrent.futures (and the logging it brings) loads only for a load with workers: a process that
+# never loads in parallel, such as a Lambda function's, does not pay for it.
+FIRST_COMPLETED = "FIRST_COMPLETED"
 
 BATCH_GET_LIMIT = 100  # keys a BatchGetItem request may name
 Progress = Callable[[int], None]
@@ -240,6 +246,8 @@ class _StreamedLoad:
         )
 
     def _run_parallel(self, chunks: Iterator[list[tuple[str, JsonValue]]]) -> int:
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
         in_flight: dict[Future[None], int] = {}
         failure: tuple[BaseException, int] | None = None
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="kvtable-load") as pool:
@@ -272,6 +280,8 @@ class _StreamedLoad:
         self, in_flight: dict[Future[None], int], how: str | None
     ) -> tuple[BaseException, int] | None:
         """Wait for one write (FIRST_COMPLETED) or all (None); the first failure seen and its chunk, if any."""
+        from concurrent.futures import wait  # noqa: PLC0415
+
         done, _ = wait(list(in_flight), return_when=how or "ALL_COMPLETED")
         failure: tuple[BaseException, int] | None = None
         for future in done:

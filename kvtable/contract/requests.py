@@ -4,40 +4,28 @@ budget, the key map, the expiry conditions, and the requests every kind of item'
 from __future__ import annotations
 
 import contextlib
-import random
+import functools
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
-
-from botocore.config import Config
-from botocore.exceptions import (
-    ChecksumError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    HTTPClientError,
-    ParamValidationError,
-    ProxyConnectionError,
-    ReadTimeoutError,
-    SSLError,
-)
-from botocore.parsers import ResponseParserError
+from typing import TYPE_CHECKING, Any, cast
 
 from kvtable import key_design as kd
-from kvtable.aws_errors import error_code, error_message
 from kvtable.errors import (
+    ConnectionFailedError,
+    DamagedAnswerError,
     InvalidInputError,
+    InvalidRequestError,
     ItemNotFoundError,
     KvTableError,
     NotHomeRegionError,
     NotOwnerError,
     RetriesExhaustedError,
+    ServiceError,
     TableNotFoundError,
     ThroughputCapError,
+    TlsFailedError,
 )
 from kvtable.pagination import Page, check_page_size, decode_cursor, encode_cursor
 from kvtable.telemetry import hooks as telemetry  # telemetry hook
@@ -46,6 +34,11 @@ from kvtable.values import (
     AttributeValue,
     deserialize_item,
 )
+
+if TYPE_CHECKING:
+    from botocore.config import Config
+
+    RECOMMENDED_CLIENT_CONFIG: Config
 
 
 class KeepTtl:
@@ -110,24 +103,24 @@ class Refused(KvTableError):  # noqa: N818 (a signal inside the contract, never 
 def refused_item(refused: Refused) -> dict[str, Any] | None:
     """The stored item a failed condition returned (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
     cause = refused.__cause__
-    if isinstance(cause, ClientError) and "Item" in cause.response:
-        return deserialize_item(cast(Item, cause.response["Item"]))  # type: ignore[typeddict-item]
+    if isinstance(cause, ServiceError) and "Item" in cause.fields:
+        return deserialize_item(cast(Item, cause.fields["Item"]))
     return None
 
 
 def cancelled_item(refused: Refused, position: int) -> dict[str, Any] | None:
     """The stored item a cancelled transaction's failed condition at `position` returned (ALL_OLD), if any."""
     cause = refused.__cause__
-    if not isinstance(cause, ClientError):
+    if not isinstance(cause, ServiceError):
         return None
-    reasons = cast(list[dict[str, Any]], cause.response.get("CancellationReasons", []))
+    reasons = cast(list[dict[str, Any]], cause.fields.get("CancellationReasons", []))
     if position >= len(reasons) or "Item" not in reasons[position]:
         return None
     return deserialize_item(cast(Item, reasons[position]["Item"]))
 
 
-def _cancellation_codes(error: ClientError) -> list[str]:
-    reasons = cast(list[dict[str, Any]], error.response.get("CancellationReasons", []))
+def _cancellation_codes(error: ServiceError) -> list[str]:
+    reasons = cast(list[dict[str, Any]], error.fields.get("CancellationReasons", []))
     return [str(reason.get("Code", "None")) for reason in reasons]
 
 
@@ -141,11 +134,25 @@ _THROTTLED_CANCELLATIONS = frozenset({"ThrottlingError", "ProvisionedThroughputE
 _CAP_REASON_SUFFIX = "MaxOnDemandThroughputExceeded"
 _SERVER_ERROR_CODES = frozenset({"InternalServerError", "ServiceUnavailable", "InternalFailure"})
 RETRY_ATTEMPTS = 8
-# What we recommend for the client under the contract: botocore's standard retry mode, few tries
-# (the contract retries within its own budget, safely), and timeouts a request can live with.
-RECOMMENDED_CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5
-)
+
+
+def __getattr__(name: str) -> Any:
+    # RECOMMENDED_CLIENT_CONFIG is botocore's Config: made when first asked for, so that the contract
+    # imports no botocore (kvtable.connect's path never loads it).
+    if name == "RECOMMENDED_CLIENT_CONFIG":
+        return recommended_client_config()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def recommended_client_config() -> Config:
+    """What we recommend for the client under the contract: botocore's standard retry mode, few tries
+    (the contract retries within its own budget, safely), and timeouts a request can live with."""
+    from botocore.config import Config  # noqa: PLC0415
+
+    return Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5)
+
+
 RETRY_BASE_SECONDS = 0.05
 RETRY_CAP_SECONDS = 2.0
 
@@ -182,17 +189,18 @@ def _endpoint_of(transport: Transport) -> str | None:
     return None if url is None else str(url).rstrip("/")
 
 
-def _throttling_reasons(error: ClientError) -> list[dict[str, str]]:
-    """AWS's reasons for a throttling (`reason`, `resource`), as the exception carries them: its model
+def _throttling_reasons(error: ServiceError) -> list[dict[str, str]]:
+    """AWS's reasons for a throttling (`reason`, `resource`), as the error carries them: its model
     spells the field `ThrottlingReasons`, or `throttlingReasons` on ThrottlingException."""
-    response = cast(dict[str, Any], error.response)
-    reasons = response.get("ThrottlingReasons") or response.get("throttlingReasons") or []
+    reasons = error.fields.get("ThrottlingReasons") or error.fields.get("throttlingReasons") or []
     return [{str(k): str(v) for k, v in reason.items()} for reason in reasons if isinstance(reason, dict)]
 
 
 def backoff(attempt: int) -> float:
     """Seconds to wait before try `attempt + 1`."""
     # Full jitter: concurrent clients that were throttled together do not retry together.
+    import random  # noqa: PLC0415 (loaded at the first retry, not by every process)
+
     return random.uniform(0, min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**attempt))
 
 
@@ -202,39 +210,40 @@ def _dynamodb_errors(
     on_condition_failed: KvTableError | None = None,
     on_cancel: Sequence[KvTableError] = (),
 ) -> Iterator[None]:
-    """Turn botocore's errors into the project's, keeping the cause.
+    """Turn the transport's failures (kvtable.errors' transport shapes, whichever transport sent the
+    request) into the project's errors, keeping the cause.
 
     A failed condition raises `on_condition_failed`; a cancelled transaction raises the error
     listed in `on_cancel` at the position of the first item whose condition failed.
     """
     try:
         yield
-    except SSLError as error:
+    except TlsFailedError as error:
         # A certificate that does not verify will not verify on the next try either.
         raise KvTableError(f"{action}: TLS to the endpoint failed: {error}") from error
-    except (EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError) as error:
-        raise _Retry(f"could not connect ({error})", ambiguous=False) from error
-    except (ConnectionClosedError, ReadTimeoutError, HTTPClientError) as error:
+    except ConnectionFailedError as error:
+        if not error.sent:
+            raise _Retry(f"could not connect ({error})", ambiguous=False) from error
         # The request may have reached DynamoDB before the answer was lost.
         raise _Retry(f"the connection dropped ({type(error).__name__})", ambiguous=True) from error
-    except (ChecksumError, ResponseParserError) as error:
+    except DamagedAnswerError as error:
         # The answer was damaged on the way: the request itself may have been applied.
-        raise _Retry(f"the answer was damaged ({type(error).__name__})", ambiguous=True) from error
-    except ParamValidationError as error:
+        raise _Retry(f"the answer was damaged ({error})", ambiguous=True) from error
+    except InvalidRequestError as error:
         # Input the checks above let through and botocore refused: still the caller's input.
         raise InvalidInputError(f"{action}: {error}") from error
-    except ClientError as error:
+    except ServiceError as error:
         raise _client_error(action, error, on_condition_failed, on_cancel) from error
 
 
 def _client_error(
     action: str,
-    error: ClientError,
+    error: ServiceError,
     on_condition_failed: KvTableError | None,
     on_cancel: Sequence[KvTableError],
 ) -> Exception:
     """The project's error (or a _Retry) for an error DynamoDB answered with."""
-    code, message = error_code(error), error_message(error)
+    code, message = error.code, error.message
     if code == "ConditionalCheckFailedException" and on_condition_failed is not None:
         return on_condition_failed
     if code in _THROTTLING_CODES:
@@ -248,7 +257,7 @@ def _client_error(
                 f"{action}: the on-demand throughput cap is reached ({code}{named})", reasons
             )
         return _Retry(f"throttled ({code}{named})", ambiguous=False, throttling_reasons=reasons)
-    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    status = error.status
     if status >= 500 or code in _SERVER_ERROR_CODES:
         return _Retry(f"server error {status} {code}", ambiguous=True)
     if code == "TransactionCanceledException":
@@ -338,9 +347,7 @@ class TableRequests:
             except ItemNotFoundError as error:
                 # botocore may have retried inside this try too: then an earlier send may have applied it.
                 cause = error.__cause__
-                retried = isinstance(cause, ClientError) and bool(
-                    cause.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-                )
+                retried = isinstance(cause, ServiceError) and cause.retry_attempts > 0
                 if done_if_gone and (maybe_applied or retried):
                     return {}
                 raise
@@ -507,6 +514,8 @@ class TableRequests:
     def transact(self, action: str, items: list[dict[str, Any]], on_cancel: list[KvTableError]) -> None:
         """Run a transaction; a failed condition raises the error listed at that item's position."""
         # One token for every try: DynamoDB applies a transaction once per token (for ten minutes).
+        import uuid  # noqa: PLC0415 (uuid loads platform: paid at the first transaction, not at import)
+
         token = uuid.uuid4().hex
         self.send(
             action,

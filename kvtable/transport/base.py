@@ -1,4 +1,4 @@
-"""What a transport is: one DynamoDB operation in, its answer out, AWS's errors as botocore raises them."""
+"""What a transport is: one DynamoDB operation in, its answer out, failures in the contract's own shapes."""
 
 from __future__ import annotations
 
@@ -6,18 +6,23 @@ import zlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from botocore.exceptions import ChecksumError
+from kvtable.errors import DamagedAnswerError
 
 # Called before a request is sent (it may add to the request) and after its answer is parsed.
 BeforeCall = Callable[[str, dict[str, Any]], None]
 AfterCall = Callable[[str, dict[str, Any]], None]
 
+# How a damaged answer is worded, on either transport.
+CRC32_MISMATCH = "its CRC32 does not match x-amz-crc32"
+NOT_JSON = "it is not DynamoDB's JSON"
+
 
 class Transport(Protocol):
     """Sends one DynamoDB operation (`GetItem`, ...) with its request in DynamoDB's JSON shape and returns
-    the answer in that shape. Failures are botocore's exceptions (ClientError with AWS's error code,
-    message and modeled fields; EndpointConnectionError, ConnectionClosedError, ReadTimeoutError, ...),
-    so the contract maps them in one place whichever transport sent the request."""
+    the answer in that shape. Failures are kvtable.errors' transport shapes, whichever transport sent the
+    request: ServiceError (AWS's code, message, modeled fields, HTTP status, request id),
+    ConnectionFailedError (before or after the request was sent; TlsFailedError, RequestTimeoutError),
+    DamagedAnswerError and InvalidRequestError, so the contract maps them in one place."""
 
     region: str
     before_call: list[BeforeCall]
@@ -28,12 +33,14 @@ class Transport(Protocol):
         ...
 
 
+def crc32_matches(body: bytes, expected: str | None) -> bool:
+    """Whether DynamoDB's `x-amz-crc32` (when sent) matches the body received."""
+    return expected is None or str(zlib.crc32(body) & 0xFFFFFFFF) == expected
+
+
 def check_crc32(body: bytes, expected: str | None) -> None:
-    """Raise ChecksumError when DynamoDB's `x-amz-crc32` (when sent) does not match the body received.
+    """Raise DamagedAnswerError when DynamoDB's `x-amz-crc32` (when sent) does not match the body received.
 
     A damaged answer: the request may have been applied, so the contract retries it as one that may be."""
-    if expected is None:
-        return
-    actual = zlib.crc32(body) & 0xFFFFFFFF
-    if str(actual) != expected:
-        raise ChecksumError(checksum_type="crc32", expected_checksum=expected, actual_checksum=str(actual))
+    if not crc32_matches(body, expected):
+        raise DamagedAnswerError(CRC32_MISMATCH)

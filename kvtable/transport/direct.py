@@ -1,7 +1,8 @@
 """The direct transport: per request only what the wire needs (the JSON body, a SigV4 signature with the
 day's key cached, one keep-alive HTTP exchange, DynamoDB's CRC32 checked, the JSON answer), with every
 setting botocore resolves once per client (credentials and their refresh, region, endpoint, timeouts,
-proxy, CA bundle, pool size) taken from the boto3 client it is given."""
+proxy, CA bundle, pool size) taken from the boto3 client it is given, or from the environment by
+`kvtable.connect`. It imports no botocore: failures are the contract's own shapes (kvtable.errors)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from botocore.exceptions import ClientError
-from botocore.parsers import ResponseParserError
-
 from kvtable import __version__
-from kvtable.errors import ClientSettingsError, MissingCredentialsError
-from kvtable.transport.base import AfterCall, BeforeCall, check_crc32
+from kvtable.errors import ClientSettingsError, DamagedAnswerError, MissingCredentialsError, ServiceError
+from kvtable.transport.base import NOT_JSON, AfterCall, BeforeCall, check_crc32
 from kvtable.transport.http import ConnectionPool, HttpAnswer
 from kvtable.transport.signing import JSON_CONTENT_TYPE, DynamoDBSigner
 
@@ -86,18 +84,41 @@ class DirectTransport:
     @classmethod
     def from_client(cls, client: DynamoDBClient) -> DirectTransport:
         """A transport with the settings of `client`: its credentials (refreshed as botocore refreshes
-        them), region, resolved endpoint, timeouts, proxy, CA bundle and pool size."""
-        credentials = getattr(getattr(client, "_request_signer", None), "_credentials", None)
+        them), region, resolved endpoint, timeouts, proxy, CA bundle and pool size.
+
+        These are botocore internals: each is read, or the client is refused (ClientSettingsError naming
+        what is missing), never guessed; so a botocore that renamed one (say the proxy settings) cannot
+        make the transport silently skip what the client is set to do."""
+        signer = _internal(client, "_request_signer", "the request signer")
+        credentials = _internal(signer, "_credentials", "the request signer's credentials")
         if credentials is None:
             raise MissingCredentialsError(
                 "no AWS credentials found for the DynamoDB client (environment, profile, SSO, container or "
                 "instance metadata); configure them, or pass transport='botocore' for an unsigned client"
             )
+        _internal(credentials, "get_frozen_credentials", "the credentials' get_frozen_credentials")
         config: Any = client.meta.config  # typed without its settings by the stubs
         endpoint_url = _resolved_endpoint(client)
-        http_session = getattr(getattr(client, "_endpoint", None), "http_session", None)
-        proxy_config = getattr(http_session, "_proxy_config", None)
-        proxy_url = proxy_config.proxy_url_for(endpoint_url) if proxy_config is not None else None
+        http_session = _internal(
+            _internal(client, "_endpoint", "the client's endpoint"),
+            "http_session",
+            "the endpoint's HTTP session",
+        )
+        proxy_config = _internal(http_session, "_proxy_config", "the HTTP session's proxy settings")
+        proxy_url = _internal(proxy_config, "proxy_url_for", "the proxy settings' proxy_url_for")(
+            endpoint_url
+        )
+        if _internal(proxy_config, "settings", "the proxy settings' proxies_config"):
+            raise ClientSettingsError(
+                "the direct transport cannot use this client: proxies_config (a proxy CA bundle, client "
+                "certificate or forwarding) is set; pass transport='botocore'"
+            )
+        verify = _internal(http_session, "_verify", "the HTTP session's CA bundle setting")
+        if verify is True:
+            # botocore verifies against its CA bundle (certifi's), not the system's: the same here.
+            from botocore.httpsession import get_cert_path  # noqa: PLC0415
+
+            verify = get_cert_path(True)
         try:
             return cls(
                 endpoint_url,
@@ -106,7 +127,7 @@ class DirectTransport:
                 connect_timeout=_seconds(config.connect_timeout, 60),
                 read_timeout=_seconds(config.read_timeout, 60),
                 max_connections=int(config.max_pool_connections or 10),
-                verify=getattr(http_session, "_verify", True),
+                verify=verify,
                 proxy_url=proxy_url,
             )
         except ValueError as error:
@@ -115,7 +136,7 @@ class DirectTransport:
             ) from None
 
     def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
-        """Send `operation` once and return DynamoDB's answer, or raise botocore's exception for it."""
+        """Send `operation` once and return DynamoDB's answer, or raise the transport shape of its failure."""
         for before in self.before_call:
             before(operation, request)
         payload = json.dumps(request, separators=(",", ":")).encode()
@@ -140,15 +161,19 @@ class DirectTransport:
             observe(answer.status, answer.headers)
         check_crc32(answer.body, answer.headers.get("x-amz-crc32"))
         if answer.status >= 300:
-            raise _client_error(operation, answer)
+            raise _service_error(answer)
         try:
             response: dict[str, Any] = json.loads(answer.body) if answer.body else {}
         except ValueError as error:
             # Cut or garbled on the way (no CRC32 to catch it): the request may have been applied.
-            raise ResponseParserError(f"the answer to {operation} is not JSON: {error}") from error
+            raise DamagedAnswerError(NOT_JSON) from error
         for after in self.after_call:
             after(operation, response)
         return response
+
+    def warm(self) -> None:
+        """Open the pool's first connection now (TCP, and TLS for https), so the first request reuses it."""
+        self._pool.warm()
 
     def close(self) -> None:
         """Close the idle connections."""
@@ -167,21 +192,30 @@ def _seconds(value: object, default: float) -> float:
     return float(value) if isinstance(value, int | float) else default
 
 
+def _internal(owner: object, name: str, what: str) -> Any:
+    """botocore's internal `name` on `owner`, or ClientSettingsError saying which one is missing."""
+    try:
+        return getattr(owner, name)
+    except AttributeError:
+        raise ClientSettingsError(
+            f"the direct transport cannot read {what} ({type(owner).__name__}.{name}) from this client: a "
+            "botocore version it was not tested with, or a client not made by boto3; pass transport='botocore'"
+        ) from None
+
+
 def _resolved_endpoint(client: DynamoDBClient) -> str:
     """The endpoint botocore's rules give this client (AWS_ENDPOINT_URL, FIPS, dual-stack, account-based
     endpoints), resolved once: for DynamoDB it is the same for every operation of one client."""
-    resolve = getattr(client, "_resolve_endpoint_ruleset", None)
-    if resolve is not None:
-        operation = client.meta.service_model.operation_model("GetItem")
-        url, _headers, _properties = resolve(operation, {}, {})
-        return str(url)
-    return str(client.meta.endpoint_url)
+    resolve = _internal(client, "_resolve_endpoint_ruleset", "the endpoint rules")
+    operation = client.meta.service_model.operation_model("GetItem")
+    url, _headers, _properties = resolve(operation, {}, {})
+    return str(url)
 
 
-def _client_error(operation: str, answer: HttpAnswer) -> ClientError:
-    """botocore's ClientError for an error answer, in the shape botocore's JSON parser gives it: the code
-    (after the `#` of `__type`), the message, the modeled fields (Item, CancellationReasons, throttling
-    reasons) at the top level, and the HTTP metadata."""
+def _service_error(answer: HttpAnswer) -> ServiceError:
+    """The error DynamoDB answered with, read as botocore's JSON parser reads it: the code (after the `#`
+    of `__type`), the message, the modeled fields (Item, CancellationReasons, throttling reasons) and the
+    HTTP status and request id."""
     try:
         body = json.loads(answer.body) if answer.body else {}
     except ValueError:
@@ -193,14 +227,10 @@ def _client_error(operation: str, answer: HttpAnswer) -> ClientError:
     code = str(body.pop("__type", "") or answer.headers.get("x-amzn-errortype", "") or answer.status)
     code = code.rsplit("#", 1)[-1].split(":", 1)[0]
     message = str(body.pop("message", body.pop("Message", "")))
-    response: dict[str, Any] = {
-        **body,
-        "Error": {"Code": code, "Message": message},
-        "ResponseMetadata": {
-            "RequestId": answer.headers.get("x-amzn-requestid", ""),
-            "HTTPStatusCode": answer.status,
-            "HTTPHeaders": answer.headers,
-            "RetryAttempts": 0,
-        },
-    }
-    return ClientError(response, operation)  # type: ignore[arg-type]
+    return ServiceError(
+        code,
+        message,
+        fields=body,
+        status=answer.status,
+        request_id=answer.headers.get("x-amzn-requestid", ""),
+    )

@@ -1,6 +1,8 @@
 """A small keep-alive HTTP/1.1 client for one endpoint: a POST's bytes out, the status, headers and body
 back. It does what DynamoDB's JSON protocol needs and nothing more, so a request costs a few system
-calls and a few lines of Python; failures are botocore's connection exceptions, as botocore raises them."""
+calls and a few lines of Python; failures are the contract's own shapes (kvtable.errors), worded as
+botocore words them, so both transports report a fault alike. The standard library only: `ssl` is
+imported when an https endpoint is first used, not before."""
 
 from __future__ import annotations
 
@@ -8,19 +10,15 @@ import base64
 import contextlib
 import select
 import socket
-import ssl
+import sys
 from collections import deque
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from botocore.exceptions import (
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ProxyConnectionError,
-    ReadTimeoutError,
-    SSLError,
-)
+from kvtable.errors import ConnectionFailedError, RequestTimeoutError, TlsFailedError
+
+if TYPE_CHECKING:
+    import ssl
 
 _MAX_HEADER_LINES = 200
 _MAX_LINE = 65536
@@ -97,6 +95,7 @@ class ConnectionPool:
         self.origin = Origin.parse(url)
         self.connect_timeout, self.read_timeout, self.max_idle = connect_timeout, read_timeout, max_idle
         self._idle: deque[_Connection] = deque()
+        self.opened = 0  # connections opened so far (TCP, and TLS for https)
         self._tls = _tls_context(verify) if self.origin.scheme == "https" else None
         self._proxy = Origin.parse(proxy_url) if proxy_url else None
         if self._proxy is not None and self._proxy.scheme == "https":
@@ -116,10 +115,10 @@ class ConnectionPool:
                 connection.sock.sendall(head + body)
                 answer, keep = _read_answer(connection.reader)
             except TimeoutError as error:
-                raise ReadTimeoutError(endpoint_url=self.url, error=error) from error
+                raise RequestTimeoutError(read_timeout_message(self.url), sent=True) from error
             except (OSError, ValueError) as error:
                 # The request may have reached the server: the caller treats this as maybe applied.
-                raise ConnectionClosedError(endpoint_url=self.url) from error
+                raise ConnectionFailedError(closed_message(self.url), sent=True) from error
         except BaseException:
             connection.close()
             raise
@@ -129,12 +128,18 @@ class ConnectionPool:
             connection.close()
         return answer
 
+    def warm(self) -> None:
+        """Have one open connection now (TCP, and TLS for https), kept idle for the next request: an idle one
+        still open, or a new one."""
+        self._idle.append(self._take())
+
     def close(self) -> None:
         """Close every idle connection."""
         while self._idle:
             self._idle.pop().close()
 
     def _take(self) -> _Connection:
+        """A connection for one request: the most recent idle one still open, or a new one."""
         while self._idle:
             try:
                 connection = self._idle.pop()
@@ -142,21 +147,27 @@ class ConnectionPool:
                 break
             if not connection.closed_while_idle():
                 return connection
+            # Closed by the server while idle (DynamoDB closes idle connections): replaced before any
+            # request is written on it, so it is no failure and no retry.
             connection.close()
-        return _Connection(self._connect())
+        connection = _Connection(self._connect())
+        self.opened += 1
+        return connection
 
     def _connect(self) -> socket.socket:
         target = self._proxy or self.origin
+        # An ASCII host goes as bytes: a str would load the idna codec to encode it, once per process.
+        host: str | bytes = target.host.encode("ascii") if target.host.isascii() else target.host
         try:
-            sock = socket.create_connection((target.host, target.port), timeout=self.connect_timeout)
+            sock = socket.create_connection((host, target.port), timeout=self.connect_timeout)  # type: ignore[arg-type]
         except TimeoutError as error:
             if self._proxy:
-                raise ProxyConnectionError(proxy_url=self._proxy_url, error=error) from error
-            raise ConnectTimeoutError(endpoint_url=self.url, error=error) from error
+                raise ConnectionFailedError(proxy_message(self._proxy_url), sent=False) from error
+            raise RequestTimeoutError(connect_timeout_message(self.url), sent=False) from error
         except OSError as error:
             if self._proxy:
-                raise ProxyConnectionError(proxy_url=self._proxy_url, error=error) from error
-            raise EndpointConnectionError(endpoint_url=self.url, error=error) from error
+                raise ConnectionFailedError(proxy_message(self._proxy_url), sent=False) from error
+            raise ConnectionFailedError(connect_message(self.url), sent=False) from error
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.settimeout(self.read_timeout)
@@ -164,15 +175,14 @@ class ConnectionPool:
                 self._open_tunnel(sock)
             if self._tls is not None:
                 sock = self._tls.wrap_socket(sock, server_hostname=self.origin.host)
-        except ssl.SSLError as error:
-            sock.close()
-            raise SSLError(endpoint_url=self.url, error=error) from error
         except TimeoutError as error:
             sock.close()
-            raise ConnectTimeoutError(endpoint_url=self.url, error=error) from error
+            raise RequestTimeoutError(connect_timeout_message(self.url), sent=False) from error
         except OSError as error:
             sock.close()
-            raise EndpointConnectionError(endpoint_url=self.url, error=error) from error
+            if _is_tls_error(error):
+                raise TlsFailedError(tls_message(self.url, error)) from error
+            raise ConnectionFailedError(connect_message(self.url), sent=False) from error
         return sock
 
     def _open_tunnel(self, sock: socket.socket) -> None:
@@ -190,10 +200,54 @@ class ConnectionPool:
         finally:
             reader.close()
         if status != 200:
-            raise ProxyConnectionError(proxy_url=self._proxy_url, error=f"CONNECT answered {status}")
+            raise ConnectionFailedError(proxy_message(self._proxy_url), sent=False)
+
+
+# How a failure is worded, on either transport (botocore's words, so a log reads the same on both).
+def connect_message(url: str) -> str:
+    """No connection to `url`."""
+    return f'Could not connect to the endpoint URL: "{_shown(url)}"'
+
+
+def connect_timeout_message(url: str) -> str:
+    """No connection to `url` within the connect timeout."""
+    return f'Connect timeout on endpoint URL: "{_shown(url)}"'
+
+
+def proxy_message(proxy_url: str) -> str:
+    """No connection through the proxy."""
+    return f'Failed to connect to proxy URL: "{proxy_url}"'
+
+
+def closed_message(url: str) -> str:
+    """The connection closed after the request was written."""
+    return f'Connection was closed before we received a valid response from endpoint URL: "{_shown(url)}".'
+
+
+def read_timeout_message(url: str) -> str:
+    """No answer within the read timeout."""
+    return f'Read timeout on endpoint URL: "{_shown(url)}"'
+
+
+def tls_message(url: str, error: object) -> str:
+    """TLS to `url` failed."""
+    return f"SSL validation failed for {_shown(url)} {error}"
+
+
+def _shown(url: str) -> str:
+    # botocore names the request's URL (the endpoint and DynamoDB's path `/`), the pool its endpoint.
+    return url.rstrip("/")
+
+
+def _is_tls_error(error: OSError) -> bool:
+    # Without ssl imported (an http endpoint), no error can be a TLS one.
+    ssl = sys.modules.get("ssl")
+    return ssl is not None and isinstance(error, ssl.SSLError)
 
 
 def _tls_context(verify: bool | str) -> ssl.SSLContext:
+    import ssl  # noqa: PLC0415 (an http endpoint never pays for it)
+
     if verify is False:
         context = ssl.create_default_context()
         context.check_hostname = False
