@@ -38,7 +38,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from botocore.model import OperationModel
 from botocore.stub import Stubber
 from mypy_boto3_dynamodb import DynamoDBClient
@@ -52,6 +51,7 @@ from kvtable.errors import (
     NotOwnerError,
     PartialWriteError,
     RetriesExhaustedError,
+    ServiceError,
     TableNotFoundError,
     VersionConflictError,
 )
@@ -646,7 +646,9 @@ def test_a_missing_table_or_index_names_it_and_where_it_was_looked_for(
     assert str(missing) == line
     assert (missing.table, missing.index, missing.index_missing) == (TABLE, index, index_missing)
     assert (missing.region, missing.endpoint) == ("us-east-1", "https://dynamodb.offline.invalid")
-    assert isinstance(missing.__cause__, ClientError)  # AWS's own answer stays reachable
+    # AWS's own answer stays reachable, in the transport's shape (botocore's path translates its ClientError).
+    assert isinstance(missing.__cause__, ServiceError)
+    assert (missing.__cause__.code, missing.__cause__.message) == (code, aws_message)
     assert len(offline.sent) == 1  # never retried: the same request would be refused again
 
 
