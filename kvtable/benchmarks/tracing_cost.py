@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
     from kvtable.store import KvTable
 
 MODES = ("absent", "api", "sdk")
@@ -292,6 +294,25 @@ def _gets(store: KvTable, count: int) -> float:
     for i in range(count):
         store.get_key("bench", f"k{i % KEYS}")
     return time.process_time() - start
+
+
+def run_tracing_cost(client: DynamoDBClient, url: str, rounds: int, seed: int) -> TracingCost | None:
+    """`make bench --only lambda`'s second half: the three modes' CPU per get on a fresh table of the
+    DynamoDB Local at `url` (its JVM's CPU never counts), printed; None without OpenTelemetry's SDK."""
+    from importlib.util import find_spec  # noqa: PLC0415
+
+    from kvtable.benchmarks.measure import new_table  # noqa: PLC0415
+
+    print("\n== lambda: what tracing costs a get on the direct transport (DynamoDB Local)")
+    if find_spec("opentelemetry") is None or find_spec("opentelemetry.sdk") is None:
+        print("opentelemetry-api and opentelemetry-sdk are not installed (requirements.txt): no figures")
+        return None
+    table = new_table(client, "tracing")
+    load_keys(url, table)
+    cost = measure_in_process(url, table, rounds=rounds, seed=seed)
+    for line in cost.report():
+        print(line)
+    return cost
 
 
 def main() -> None:

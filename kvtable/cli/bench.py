@@ -14,8 +14,9 @@ from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 
 SECTIONS = ("compare", "bulk", "import", "clients", "transports", "profile", "startup", "lambda")
-# Sections that start no DynamoDB Local: whole processes, run first, before the engine's JVM shares the cores.
-WITHOUT_ENGINE = {"startup", "lambda"}
+# Sections of whole processes, run first, before the engine's JVM shares the cores: startup needs no
+# engine at all; lambda's cold starts go first, its tracing figures later on DynamoDB Local.
+WITHOUT_ENGINE = {"startup"}
 # build/ is ignored by git: a run's chart is never committed by accident.
 DEFAULT_OUT = Path("build", "bench")
 CHART_NAME = "transports.svg"
@@ -104,6 +105,10 @@ def run(url: str, args: argparse.Namespace) -> None:
         run_transports(client, url, sizes)
     if "profile" in sections:
         run_profile(client, args.ops * 3)
+    if "lambda" in sections:
+        from kvtable.benchmarks.tracing_cost import run_tracing_cost  # noqa: PLC0415 (OpenTelemetry's SDK)
+
+        run_tracing_cost(client, url, max(args.rounds * 10, 30), seed)
 
 
 def run_bench(args: argparse.Namespace) -> int:
