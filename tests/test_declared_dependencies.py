@@ -16,13 +16,19 @@ BENCHMARK_PEERS = {"pynamodb", "pydynox", "aiodynamo", "aiohttp", "awscrt", "yar
 
 
 def imported_top_level_modules(path: Path) -> set[str]:
-    """The top-level modules `path` imports anywhere (inside functions too), except type-checking-only ones."""
+    """The top-level modules `path` imports anywhere (inside functions too), except type-checking-only ones
+    and optional ones (imported in a `try` whose handler catches ImportError, with a fallback)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     type_checking_only: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             type_checking_only.update(id(child) for stmt in node.body for child in ast.walk(stmt))
-    modules = set()
+        if isinstance(node, ast.Try) and any(
+            handler.type is not None and "ImportError" in ast.unparse(handler.type)
+            for handler in node.handlers
+        ):
+            type_checking_only.update(id(child) for stmt in node.body for child in ast.walk(stmt))
+    modules: set[str] = set()
     for node in ast.walk(tree):
         if id(node) in type_checking_only:
             continue
@@ -64,5 +70,6 @@ def test_the_check_sees_imports_inside_functions_and_skips_type_checking_blocks(
     source.write_text(
         "from typing import TYPE_CHECKING\nimport yaml\nif TYPE_CHECKING:\n    import mypy_boto3_dynamodb\n"
         "def f():\n    from cfn_flip import yaml_dumper\n    from . import sibling\n"
+        "try:\n    import certifi\nexcept ImportError:\n    certifi = None\n"
     )
     assert imported_top_level_modules(source) == {"typing", "yaml", "cfn_flip"}

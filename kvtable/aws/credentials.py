@@ -6,6 +6,7 @@ refresh 15 minutes before expiry (advisory: a failure keeps the current keys) or
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -176,11 +177,18 @@ def _request_target(url: str) -> tuple[str, ConnectionPool]:
 
 
 def ca_bundle() -> str | bool:
-    """The CA bundle botocore verifies TLS with: certifi's (botocore's dependency), else the system's."""
+    """The CA bundle botocore verifies TLS with (botocore/httpsession.py): certifi's when certifi is
+    installed (optional for botocore), else the cacert.pem botocore ships; the system's only without both."""
     try:
-        import certifi  # noqa: PLC0415
+        import certifi  # noqa: PLC0415 (optional, as for botocore; loaded only for an https endpoint)
     except ImportError:
-        return True
+        from importlib.util import find_spec  # noqa: PLC0415
+
+        # Located, not imported: the path botocore's own fallback names, without loading botocore.
+        spec = find_spec("botocore")
+        locations = list(spec.submodule_search_locations or []) if spec is not None else []
+        shipped = [os.path.join(folder, "cacert.pem") for folder in locations]
+        return next((path for path in shipped if os.path.isfile(path)), True)
     return str(certifi.where())
 
 

@@ -403,12 +403,15 @@ def _request_failed(span: Span, operation: str, error: Exception) -> None:
     # words, ERROR with the exception's text for a failure without an answer; the exception as an event.
     facts = ca.error_facts(error)
     if facts is not None:
+        description = ca.error_description(operation, error, facts)
         if span.is_recording():
             span.set_attributes(ca.answer_attributes(facts.request_id, facts.status))
         if facts.status >= 400:
-            span.set_status(Status(StatusCode.ERROR, ca.error_description(operation, error, facts)))
-    else:
-        span.set_status(Status(StatusCode.ERROR, str(error)))
+            span.set_status(Status(StatusCode.ERROR, description))
+        # The event's message in botocore's words too, whichever shape the transport reported the answer in.
+        span.record_exception(error, attributes={"exception.message": description})
+        return
+    span.set_status(Status(StatusCode.ERROR, str(error)))
     span.record_exception(error)
 
 
