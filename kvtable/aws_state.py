@@ -14,7 +14,7 @@ from kvtable.aws_errors import error_code
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import StackContext
 from kvtable.deploy import cloudformation as cfn
-from kvtable.deploy.errors import UsageError
+from kvtable.tool_errors import UsageError
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient

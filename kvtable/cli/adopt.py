@@ -18,7 +18,7 @@ from kvtable.cli.command import Command
 from kvtable.cli.hints import command_flags
 from kvtable.cli.restore import command_target
 from kvtable.cli.settings import Settings, add_environment_arguments, merged_assignments, resolve_settings
-from kvtable.deploy.errors import UsageError
+from kvtable.tool_errors import UsageError
 
 # The global template's replica slots (kvtable.cfn.global_database.MAX_REPLICAS, which needs troposphere).
 MAX_REPLICAS = 5

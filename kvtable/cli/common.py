@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from kvtable.aws_errors import error_code, error_message
 from kvtable.aws_names import endpoint_problem, region_problem
-from kvtable.deploy.errors import DeployError, UsageError
 from kvtable.errors import ClientSettingsError, InvalidInputError, KvTableError, MissingCredentialsError
 from kvtable.local.process import EngineMissingError, EngineStartError
+from kvtable.tool_errors import ToolError, UsageError
 
 if TYPE_CHECKING:
     import boto3
@@ -155,7 +155,7 @@ def error_line(error: Exception) -> tuple[str, int] | None:
             f"run: pip install 'kvtable[{extra}]'",
             2,
         )
-    if isinstance(error, DeployError):
+    if isinstance(error, ToolError):
         return str(error), error.exit_code
     if isinstance(error, MissingCredentialsError):
         return _NO_CREDENTIALS, 2

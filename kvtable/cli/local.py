@@ -11,8 +11,8 @@ import threading
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.settings import add_table_arguments
-from kvtable.deploy.errors import UsageError
 from kvtable.local.process import LOOPBACK
+from kvtable.tool_errors import UsageError
 
 # DynamoDB Local's own default port, and the one the docs' examples use.
 DEFAULT_PORT = 8000

@@ -23,9 +23,9 @@ from kvtable.aws_errors import explain_connection_failures
 from kvtable.cfn.names import DEFAULT_STACK_NAME
 from kvtable.cli import arguments as kinds
 from kvtable.columns import aligned
-from kvtable.deploy.errors import UsageError
 from kvtable.deploy.parameters import check_stack_name, parse_assignments
 from kvtable.environments import DEFAULT_CONFIG_DIR, Environment, load_environment
+from kvtable.tool_errors import UsageError
 
 if TYPE_CHECKING:
     import boto3

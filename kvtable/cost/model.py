@@ -15,9 +15,9 @@ from typing import Any
 
 from kvtable.cfn import names
 from kvtable.cost.capacity import OPERATIONS, Units, key_item_size, operation_units
-from kvtable.deploy.errors import UsageError
 from kvtable.errors import InvalidInputError
 from kvtable.text_files import read_text_file
+from kvtable.tool_errors import UsageError
 
 PLANS = ("free", "pro", "scale")
 HOURS_A_MONTH = 730  # AWS's pricing pages and calculator count a month as 730 hours

@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 
 from kvtable.deploy import states
 from kvtable.deploy.errors import (
-    DeployError,
     ImportersUnknownError,
     NotImportedError,
     StackMissingError,
@@ -21,6 +20,7 @@ from kvtable.deploy.errors import (
     cloudformation_errors,
 )
 from kvtable.deploy.templates import Template, parse_template
+from kvtable.tool_errors import ToolError
 
 NO_CHANGE_REASONS = ("didn't contain changes", "No updates are to be performed")
 CHANGE_SET_WAIT_SECONDS = 600
@@ -164,7 +164,7 @@ def wait_for_change_set(
         if described["Status"] in states.CHANGE_SET_SETTLED:
             break
         if clock() > deadline:
-            raise DeployError(f"change set {arn} was not ready after {CHANGE_SET_WAIT_SECONDS}s")
+            raise ToolError(f"change set {arn} was not ready after {CHANGE_SET_WAIT_SECONDS}s")
         sleep(delay)
         delay = min(delay * 2, 10.0) if delay else 0
     changes: list[Any] = list(cast(list[Any], described.get("Changes", [])))
@@ -234,7 +234,7 @@ def follow_stack_events(
             if is_stack and status not in states.NOT_SETTLED:
                 return status, first_failure
         if clock() > deadline:
-            raise DeployError(f"stack {stack_name} did not settle in {STACK_WAIT_SECONDS}s")
+            raise ToolError(f"stack {stack_name} did not settle in {STACK_WAIT_SECONDS}s")
         sleep(poll_seconds)
 
 
@@ -337,5 +337,5 @@ def delete_empty_stack(
         if status in states.DELETED:
             return
         if status in states.DELETE_FAILED or clock() > deadline:
-            raise DeployError(f"could not delete the empty stack {stack.name} ({status}); delete it by hand")
+            raise ToolError(f"could not delete the empty stack {stack.name} ({status}); delete it by hand")
         sleep(poll_seconds)

@@ -4,8 +4,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from kvtable.deploy.errors import UsageError
 from kvtable.deploy.templates import Template
+from kvtable.tool_errors import UsageError
 
 # CloudFormation's limits on stack tags.
 MAX_TAGS = 50
