@@ -1,8 +1,10 @@
-"""Names AWS settings take: a region's and an endpoint URL's, checked before any call."""
+"""Names AWS settings take: a region's and an endpoint URL's, checked before any call; the parts of an
+ARN, and where a stack and its table live (`StackLocation`, a plain value)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 # AWS's region names: two letters, one or more words, a number (us-east-1, us-gov-west-1, ap-southeast-5).
@@ -32,3 +34,28 @@ def region_problem(region: str) -> str | None:
     if REGION_PATTERN.fullmatch(region):
         return None
     return f"region {region!r} is not an AWS region name such as 'eu-west-1'"
+
+
+@dataclass(frozen=True)
+class StackLocation:
+    """The stack's partition, region and account, its name, and its table's name: what the operator
+    policy is scoped to. `replica_regions` are a global table's regions (the stack's own among them);
+    empty for a single-region table."""
+
+    partition: str
+    region: str
+    account: str
+    stack_name: str
+    table_name: str
+    replica_regions: tuple[str, ...] = ()
+
+    @property
+    def table_regions(self) -> tuple[str, ...]:
+        """Every region verify reads the table (and its key) in: the stack's own first, then each replica's."""
+        return (self.region, *sorted(set(self.replica_regions) - {self.region}))
+
+
+def arn_parts(arn: str) -> tuple[str, str, str, str, str]:
+    """(partition, service, region, account, resource) of an ARN."""
+    _, partition, service, region, account, resource = arn.split(":", 5)
+    return partition, service, region, account, resource

@@ -13,11 +13,11 @@ import pytest
 from botocore.stub import ANY, Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 
+from kvtable.cfn.render import load_built_template
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.polling import Poller
 from kvtable.deploy.replicas import ReplicaWaiter
-from kvtable.deploy.templates import load_built_template
 from kvtable.tool_errors import ToolError
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
 

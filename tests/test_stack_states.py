@@ -11,11 +11,11 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
+from kvtable.cfn.render import load_built_template
 from kvtable.deploy import states
 from kvtable.deploy.cloudformation import follow_stack_events
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
-from kvtable.deploy.templates import load_built_template
 from kvtable.tool_errors import ToolError
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
 

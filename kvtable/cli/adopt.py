@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _globalize(args: argparse.Namespace, settings: Settings) -> int:
-    from kvtable.deploy.templates import load_built_template  # noqa: PLC0415 (`deploy` extra)
+    from kvtable.cfn.render import load_built_template  # noqa: PLC0415 (`deploy` extra)
     from kvtable.recovery.globalize import GlobalizeOptions, Globalizer  # noqa: PLC0415
 
     if not args.regions:

@@ -197,7 +197,8 @@ class Settings:
 
     def template(self, flag: Path | None) -> tuple[str, Template]:
         """That template's text and parsed body (reading it needs the `deploy` extra)."""
-        from kvtable.deploy.templates import load_built_template, load_template  # noqa: PLC0415
+        from kvtable.cfn.render import load_built_template  # noqa: PLC0415
+        from kvtable.deploy.templates import load_template  # noqa: PLC0415
 
         path = self.template_path(flag)
         return load_built_template() if path is None else load_template(path)

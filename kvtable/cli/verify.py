@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = resolve_settings(args)
     if args.operator_policy:
-        from kvtable.aws_state import stack_location  # noqa: PLC0415
+        from kvtable.deploy.cloudformation import stack_location  # noqa: PLC0415
         from kvtable.iam.operator import operator_policy_json  # noqa: PLC0415 (awacs: the `build` extra)
 
         location = stack_location(settings.cloudformation(), settings.stack_name, command_flags(settings))

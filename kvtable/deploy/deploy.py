@@ -35,7 +35,7 @@ from kvtable.deploy.plan import Plan, compute_plan
 from kvtable.deploy.rules import check_rules
 from kvtable.deploy.steps_run import StepwiseRun
 from kvtable.deploy.stepwise import Step, stepwise_steps
-from kvtable.deploy.templates import Template, load_built_template, load_template, resources_of_type
+from kvtable.deploy.templates import Template, load_template, resources_of_type
 from kvtable.tool_errors import RefusedError, ToolError
 
 # The tag CloudFormation puts on each resource it creates, naming the stack.
@@ -252,6 +252,9 @@ class Deployer:
     def _template(self) -> tuple[str, Template]:
         """The template's text and parsed body, with the parameter overrides checked before any call."""
         path = self.options.template_path
+        # Building needs the `build` extra (troposphere, awacs): only a deploy without --template does it.
+        from kvtable.cfn.render import load_built_template  # noqa: PLC0415 (the `build` extra, only when building)
+
         body, template = (
             load_built_template(self.options.built_template) if path is None else load_template(path)
         )

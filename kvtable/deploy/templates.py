@@ -53,13 +53,3 @@ def resources_of_type(template: Template, *resource_types: str) -> list[str]:
         for logical_id, resource in template.get("Resources", {}).items()
         if resource.get("Type") in resource_types
     )
-
-
-def load_built_template(stem: str = "database") -> tuple[str, Template]:
-    """The YAML text and parsed template that this kvtable builds (the same bytes as templates/<stem>.yaml)."""
-    # Building needs the `build` extra (troposphere, awacs); only a deploy without --template does it.
-    from kvtable.cfn.render import rendered_yaml  # noqa: PLC0415
-
-    name = f"{stem}.yaml"
-    text = rendered_yaml(stem)
-    return text, parse_template(text, f"the {name} kvtable builds")

@@ -31,11 +31,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from kvtable.aws_state import Clients, describe_or_none, stack_context
+from kvtable.aws_state import Clients, describe_or_none
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
+from kvtable.deploy.cloudformation import stack_context
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.errors import refused
 from kvtable.deploy.options import DeployOptions

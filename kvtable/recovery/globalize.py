@@ -27,11 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from kvtable.aws_state import stack_context
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
+from kvtable.deploy.cloudformation import stack_context
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.errors import refused
 from kvtable.deploy.options import DeployOptions

@@ -22,11 +22,12 @@ from botocore.exceptions import ClientError
 
 from kvtable import key_design as kd
 from kvtable.aws_errors import error_code
-from kvtable.aws_state import Clients, describe_or_none, normalized_policy, stack_context
+from kvtable.aws_state import Clients, describe_or_none, normalized_policy
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
 from kvtable.cli.missing_table import missing_table_line
 from kvtable.deploy import cloudformation as cfn
+from kvtable.deploy.cloudformation import stack_context
 from kvtable.deploy.templates import Template
 from kvtable.errors import TableNotFoundError
 from kvtable.progress import PROGRESS_EVERY_SECONDS, elapsed_text
