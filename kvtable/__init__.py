@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kvtable.store import KvTable
 
-__version__ = "0.2.0"
+from kvtable.version import __version__
 
 __all__ = ["__version__", "connect"]
 

@@ -26,7 +26,7 @@ from kvtable.benchmarks.measure import (
     new_table,
     traced,
 )
-from kvtable.contract.requests import VERSION, WRITE_ID
+from kvtable.key_design import VERSION, WRITE_ID
 from kvtable.store import KvTable
 
 if TYPE_CHECKING:

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any, cast
 from kvtable import key_design as kd
 from kvtable.contract.keys import key_attributes, upgraded
 from kvtable.contract.limits import BATCH_WRITE_LIMIT, MAX_WORKERS
-from kvtable.contract.requests import VERSION, Item, TableRequests, require_bool, require_whole
+from kvtable.contract.requests import Item, TableRequests, require_bool, require_whole
 from kvtable.entities import JsonValue, KeyItem
 from kvtable.errors import InvalidEntryError, InvalidInputError, KvTableError, PartialWriteError
+from kvtable.key_design import VERSION
 from kvtable.values import check_item_size, serialize_item, to_storable
 
 if TYPE_CHECKING:

@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kvtable import __version__
 from kvtable.errors import ClientSettingsError, DamagedAnswerError, MissingCredentialsError, ServiceError
 from kvtable.transport.base import NOT_JSON, AfterCall, BeforeCall, check_crc32
 from kvtable.transport.http import ConnectionPool, HttpAnswer
 from kvtable.transport.signing import JSON_CONTENT_TYPE, DynamoDBSigner
+from kvtable.version import __version__
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
