@@ -247,10 +247,11 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo."""
     from kvtable.capacity import CapacityRecorder  # noqa: PLC0415
     from kvtable.cli.common import check_environment_settings  # noqa: PLC0415
-    from kvtable.cli.missing_table import missing_table_error, table_not_found  # noqa: PLC0415
+    from kvtable.cli.missing_table import missing_table_error  # noqa: PLC0415
     from kvtable.sample_data import load_sample_data  # noqa: PLC0415
     from kvtable.store import KvTable  # noqa: PLC0415
     from kvtable.table_definition import create_table_from_template  # noqa: PLC0415 (the `build` extra)
+    from kvtable.table_wording import table_not_found  # noqa: PLC0415
 
     # Before DynamoDB Local starts: a bad AWS_DEFAULT_REGION or AWS_ENDPOINT_URL* is refused at once.
     check_environment_settings(

@@ -23,11 +23,12 @@ from typing import IO
 from kvtable import key_design as kd
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
-from kvtable.cli.missing_table import missing_table_error, table_not_found, table_source
+from kvtable.cli.missing_table import missing_table_error, table_source
 from kvtable.cli.settings import add_environment_arguments, add_table_arguments, resolve_settings
 from kvtable.contract.limits import BATCH_WRITE_LIMIT, MAX_WORKERS
 from kvtable.entities import JsonValue
 from kvtable.errors import InvalidEntryError, InvalidInputError, PartialWriteError
+from kvtable.table_wording import table_not_found
 from kvtable.text_files import text_encoding_problem
 
 STDIN = "-"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from kvtable import key_design as kd
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
-from kvtable.cli.missing_table import missing_table_error, table_not_found, table_source
+from kvtable.cli.missing_table import missing_table_error, table_source
 from kvtable.cli.settings import add_environment_arguments, add_table_arguments, resolve_settings
 from kvtable.errors import InvalidInputError, KvTableError
 from kvtable.migrate.options import (
@@ -30,6 +30,7 @@ from kvtable.migrate.options import (
     MAX_WORKERS,
     RunOptions,
 )
+from kvtable.table_wording import table_not_found
 
 if TYPE_CHECKING:
     from kvtable.contract.requests import TableRequests

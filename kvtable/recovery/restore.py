@@ -25,12 +25,12 @@ from kvtable.aws_errors import error_code
 from kvtable.aws_state import Clients, describe_or_none, normalized_policy
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
-from kvtable.cli.missing_table import missing_table_line
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy.cloudformation import stack_context
 from kvtable.deploy.templates import Template
 from kvtable.errors import TableNotFoundError
 from kvtable.progress import PROGRESS_EVERY_SECONDS, elapsed_text
+from kvtable.table_wording import missing_table_line
 from kvtable.tool_errors import ToolError, UsageError
 from kvtable.verify.report import Report
 from kvtable.verify.report import utc_text as utc_text  # noqa: PLC0414 (re-exported: adopt prints times so too)
