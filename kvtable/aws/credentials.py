@@ -9,7 +9,9 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from kvtable.aws.environment import ContainerSource, container_url_allowed
 from kvtable.errors import ClientSettingsError, KvTableError, MissingCredentialsError, TransportError
@@ -161,8 +163,6 @@ class _RetryableError(Exception):
 
 
 def _request_target(url: str) -> tuple[str, ConnectionPool]:
-    from urllib.parse import urlsplit  # noqa: PLC0415
-
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     pool = ConnectionPool(
@@ -178,7 +178,7 @@ def _request_target(url: str) -> tuple[str, ConnectionPool]:
 def ca_bundle() -> str | bool:
     """The CA bundle botocore verifies TLS with: certifi's (botocore's dependency), else the system's."""
     try:
-        import certifi  # noqa: PLC0415
+        import certifi  # noqa: PLC0415 (certifi: only for https without a CA bundle)
     except ImportError:
         return True
     return str(certifi.where())
@@ -186,7 +186,6 @@ def ca_bundle() -> str | bool:
 
 def _epoch_seconds(text: str) -> float:
     """An ISO 8601 time (`2026-12-07T10:00:00Z`, with or without fraction or offset) in epoch seconds."""
-    from datetime import UTC, datetime  # noqa: PLC0415
 
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:

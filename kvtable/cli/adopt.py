@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Plan, then take every step left."""
-    from kvtable.recovery.adopt import Adopter, AdoptOptions  # noqa: PLC0415
+    from kvtable.recovery.adopt import Adopter, AdoptOptions  # noqa: PLC0415 (boto3's clients and cfn-lint: kept off `kvtable --help`)
 
     settings = resolve_settings(args)
     if args.as_global_table:
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _globalize(args: argparse.Namespace, settings: Settings) -> int:
     from kvtable.cfn.render import load_built_template  # noqa: PLC0415 (`deploy` extra)
-    from kvtable.recovery.globalize import GlobalizeOptions, Globalizer  # noqa: PLC0415
+    from kvtable.recovery.globalize import GlobalizeOptions, Globalizer  # noqa: PLC0415 (boto3's clients and cfn-lint: kept off `kvtable --help`)
 
     if not args.regions:
         raise UsageError("--as-global-table needs --regions, e.g. --regions us-east-1,eu-west-1")

@@ -40,7 +40,7 @@ def port_taken_line(port: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Start DynamoDB Local on its loopback port and print how to reach it."""
-    from kvtable.local.dynamodb_local import (  # noqa: PLC0415
+    from kvtable.local.dynamodb_local import (  # noqa: PLC0415 (tempfile, shutil: kept off `kvtable --help`)
         dynamodb_local,
         local_dynamodb_client,
         loopback_port_taken,

@@ -79,8 +79,8 @@ def cloudformation_errors(api: str, failed: Callable[[str], ToolError] | None = 
     that did not answer like AWS) when given; without it, it propagates as botocore raised it, for the
     command's one line (cli/common.py: credentials, access denied, the API and AWS's code, exit 1)."""
     # Here, not at the top: the error classes above serve `kvtable --help`, which must not load botocore.
-    from botocore.exceptions import ClientError  # noqa: PLC0415
-    from botocore.parsers import ResponseParserError  # noqa: PLC0415
+    from botocore.exceptions import ClientError  # noqa: PLC0415 (botocore: not on `kvtable --help`'s nor `kvtable.connect`'s path)
+    from botocore.parsers import ResponseParserError  # noqa: PLC0415 (botocore: not on `kvtable --help`'s nor `kvtable.connect`'s path)
 
     try:
         yield

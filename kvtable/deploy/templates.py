@@ -27,7 +27,7 @@ def parse_template(body: str | dict[str, Any], origin: str) -> Template:
         plain: Template = _plain(json.loads(json.dumps(body)))
         return plain
     # cfn-lint is the `deploy` extra; reading outputs or checking names must not need it.
-    from cfnlint.decode import decode_str  # noqa: PLC0415
+    from cfnlint.decode import decode_str  # noqa: PLC0415 (cfn-lint, the `deploy` extra: only to parse a template's text)
 
     template, matches = decode_str(body)
     if matches or not isinstance(template, dict):

@@ -26,7 +26,7 @@ def recording() -> ModuleType:
     """kvtable.telemetry.recording, imported the first time the process uses OpenTelemetry."""
     global _recording  # noqa: PLW0603 (a module, imported once)
     if _recording is None:
-        from kvtable.telemetry import recording as module  # noqa: PLC0415
+        from kvtable.telemetry import recording as module  # noqa: PLC0415 (OpenTelemetry: loaded once the process uses it)
 
         _recording = module
     return _recording

@@ -116,7 +116,7 @@ class DirectTransport:
         verify = _internal(http_session, "_verify", "the HTTP session's CA bundle setting")
         if verify is True:
             # botocore verifies against its CA bundle (certifi's), not the system's: the same here.
-            from botocore.httpsession import get_cert_path  # noqa: PLC0415
+            from botocore.httpsession import get_cert_path  # noqa: PLC0415 (botocore: not on `kvtable --help`'s nor `kvtable.connect`'s path)
 
             verify = get_cert_path(True)
         try:
