@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from kvtable import key_design as kd
 from kvtable.aws_errors import explain_connection_failures
+from kvtable.aws_names import check_stack_name
 from kvtable.cfn.names import DEFAULT_STACK_NAME
 from kvtable.cli import arguments as kinds
 from kvtable.columns import aligned
-from kvtable.deploy.parameters import check_stack_name, parse_assignments
+from kvtable.deploy.parameters import parse_assignments
 from kvtable.deploy.templates import load_template
 from kvtable.environments import DEFAULT_CONFIG_DIR, Environment, load_environment
 from kvtable.tool_errors import UsageError

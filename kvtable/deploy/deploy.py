@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.aws_errors import error_code
+from kvtable.aws_names import check_stack_name, check_tags
 from kvtable.aws_state import describe_or_none
 from kvtable.cfn.intrinsics import resolve
 from kvtable.cfn.names import TABLE_TYPES
@@ -30,7 +31,7 @@ from kvtable.deploy import states
 from kvtable.deploy.change_set import ChangeSetRun
 from kvtable.deploy.errors import ImportersUnknownError, refused
 from kvtable.deploy.options import ALLOW_REPLACEMENT_FLAG, DeployOptions
-from kvtable.deploy.parameters import check_overrides, check_stack_name, check_tags, resolve_parameters
+from kvtable.deploy.parameters import check_overrides, resolve_parameters
 from kvtable.deploy.plan import Plan, compute_plan
 from kvtable.deploy.rules import check_rules
 from kvtable.deploy.steps_run import StepwiseRun
