@@ -1,5 +1,6 @@
 """Render the templates to JSON and YAML, and the IAM policy documents they hold to JSON,
-deterministically, and write (atomically) or check them."""
+deterministically, and write (atomically) or check them; and load a built template as the deploy
+reads a template file (`load_built_template`)."""
 
 import contextlib
 import json

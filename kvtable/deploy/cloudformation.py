@@ -1,4 +1,5 @@
-"""The CloudFormation calls a deploy makes, each a small function over a boto3 client."""
+"""The CloudFormation calls a deploy makes, each a small function over a boto3 client; and what a
+deployed stack tells verify, restore and adopt (where it and its table live, its template's context)."""
 
 from __future__ import annotations
 
