@@ -38,7 +38,7 @@ def explain_connection_failures(session: boto3.Session, loopback: Callable[[str]
 
     The error raised stays an EndpointConnectionError (a subclass), so code that handles one, such
     as the contract's retries, treats it as before; only its text changes."""
-    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError  # noqa: PLC0415
+    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError  # noqa: PLC0415 (botocore: not on `kvtable --help`'s nor `kvtable.connect`'s path)
 
     class NothingAnswersError(EndpointConnectionError):
         fmt = "nothing answers at {endpoint_url} ({reason}); {hint}"

@@ -1,6 +1,7 @@
-"""Reading AWS state, in one place for deploy, verify, restore, adopt and the operators' policy:
-the clients a read goes through, where a stack and its table live, the context CloudFormation
-evaluates a stack's template in, and policy documents in one spelling for comparing them."""
+"""Reading AWS state, in one place for deploy, verify, restore and adopt: the clients a read goes
+through, a table's description, and policy documents in one spelling for comparing them. (Where a
+stack and its table live, and the context CloudFormation evaluates its template in, are read beside
+`existing_stack` in deploy/cloudformation.py.)"""
 
 from __future__ import annotations
 
@@ -11,10 +12,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from kvtable.aws_errors import error_code
-from kvtable.cfn import names
-from kvtable.cfn.evaluate import StackContext
-from kvtable.deploy import cloudformation as cfn
-from kvtable.deploy.errors import UsageError
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -41,64 +38,6 @@ class Clients:
     for_region: Callable[[str], Clients] | None = None
 
 
-@dataclass(frozen=True)
-class StackLocation:
-    """The stack's partition, region and account, its name, and its table's name: what the operator
-    policy is scoped to. `replica_regions` are a global table's regions (the stack's own among them);
-    empty for a single-region table."""
-
-    partition: str
-    region: str
-    account: str
-    stack_name: str
-    table_name: str
-    replica_regions: tuple[str, ...] = ()
-
-    @property
-    def table_regions(self) -> tuple[str, ...]:
-        """Every region verify reads the table (and its key) in: the stack's own first, then each replica's."""
-        return (self.region, *sorted(set(self.replica_regions) - {self.region}))
-
-
-def stack_location(
-    cf: CloudFormationClient, stack_name: str, command_flags: str | None = None
-) -> StackLocation:
-    """Where a deployed stack and its table live, from DescribeStacks alone; `command_flags` (cli/hints.py)
-    go into the deploy a missing stack's error names."""
-    stack = cfn.existing_stack(cf, stack_name, command_flags)
-    partition, _, region, account, _ = arn_parts(stack.stack_id)
-    table_name = stack.parameters.get(names.TABLE_NAME_PARAMETER)
-    if not table_name:
-        raise UsageError(
-            f"stack {stack_name} has no {names.TABLE_NAME_PARAMETER} parameter; is it a kvtable database stack?"
-        )
-    # DescribeStacks gives a CommaDelimitedList parameter as the text it was given.
-    replicas = stack.parameters.get(names.REPLICA_REGIONS_PARAMETER, "")
-    regions = tuple(r.strip() for r in replicas.split(",") if r.strip())
-    return StackLocation(partition, region, account, stack_name, table_name, regions)
-
-
-def stack_context(
-    stack: cfn.DeployedStack, parameters: dict[str, str], physical_ids: dict[str, str]
-) -> StackContext:
-    """The context CloudFormation evaluates the stack's template in: its account, region and partition."""
-    partition, _, region, account, _ = arn_parts(stack.stack_id)
-    return StackContext(
-        account=account,
-        region=region,
-        stack_name=stack.name,
-        parameters=parameters,
-        partition=partition,
-        physical_ids=physical_ids,
-    )
-
-
-def arn_parts(arn: str) -> tuple[str, str, str, str, str]:
-    """(partition, service, region, account, resource) of an ARN."""
-    _, partition, service, region, account, resource = arn.split(":", 5)
-    return partition, service, region, account, resource
-
-
 def normalized_policy(document: Any) -> Any:
     """A policy document in one spelling: single values as lists, statements and lists sorted.
 
@@ -122,7 +61,7 @@ def _normalized(document: Any) -> Any:
 
 def describe_or_none(dynamodb: DynamoDBClient, table_name: str) -> dict[str, Any] | None:
     """The table's description, or None if there is no such table."""
-    from botocore.exceptions import ClientError  # noqa: PLC0415 (this module is imported by --help's path)
+    from botocore.exceptions import ClientError  # noqa: PLC0415 (not on `kvtable --help`'s path, but `kvtable template` imports this via settings)
 
     try:
         return cast(dict[str, Any], dynamodb.describe_table(TableName=table_name)["Table"])

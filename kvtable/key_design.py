@@ -27,6 +27,11 @@ KEY_ATTRIBUTES: Final = (PARTITION_KEY, SORT_KEY, GSI1_PARTITION_KEY, GSI1_SORT_
 ENTITY_TYPE_ATTRIBUTE: Final = "entityType"
 CREATED_AT: Final = "createdAt"
 UPDATED_AT: Final = "updatedAt"
+# The writes' own bookkeeping, which the contract keeps and the migrations read.
+WRITE_ID: Final = "writeId"  # on key items: the id of the write that last changed the key
+VERSION: Final = "version"  # on key items: 1 when created, one more on every write
+DELETING: Final = "deleting"  # on a user's or a namespace's METADATA while its deletion runs
+FORMER_OWNER: Final = "formerOwner"  # on a namespace's tombstone: the user id whose deletion left it
 
 # The values of `entityType`; a namespace's link from its owner is a NAMESPACE item too.
 USER_ENTITY: Final = "USER"

@@ -23,6 +23,7 @@ from kvtable.contract.requests import (
     KeepTtl,
     TableRequests,
     iso_timestamp,
+    recommended_client_config,
     utc_now,
 )
 from kvtable.contract.users import UserOperations
@@ -54,8 +55,6 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # botocore's Config, made when asked for: importing the contract imports no botocore.
     if name == "RECOMMENDED_CLIENT_CONFIG":
-        from kvtable.contract.requests import recommended_client_config  # noqa: PLC0415
-
         return recommended_client_config()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -27,14 +27,14 @@ if TYPE_CHECKING:
 # first use, so that reading and writing JSON values imports no boto3.
 @functools.cache
 def _serializer() -> "TypeSerializer":
-    from boto3.dynamodb.types import TypeSerializer  # noqa: PLC0415
+    from boto3.dynamodb.types import TypeSerializer  # noqa: PLC0415 (botocore: not on `kvtable --help`'s nor `kvtable.connect`'s path)
 
     return TypeSerializer()
 
 
 @functools.cache
 def _deserializer() -> "TypeDeserializer":
-    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
+    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415 (botocore: not on `kvtable --help`'s nor `kvtable.connect`'s path)
 
     return TypeDeserializer()
 

@@ -758,6 +758,7 @@ def test_the_rules_load_without_kvtables_dependencies() -> None:
         "kvtable.cfn.names",
         "kvtable.errors",
         "kvtable.key_design",
+        "kvtable.version",
     ]
 
 

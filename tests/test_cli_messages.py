@@ -19,9 +19,10 @@ from kvtable.cli.main import build_parser, main
 from kvtable.cli.outputs import format_outputs
 from kvtable.cli.settings import resolve_settings
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import RefusedError, refused
+from kvtable.deploy.errors import refused
 from kvtable.deploy.options import DeployOptions
 from kvtable.table_definition import create_table_request
+from kvtable.tool_errors import RefusedError
 from tests.aws_shapes import offline_cloudformation
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,12 +13,12 @@ import pytest
 from botocore.stub import ANY, Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 
+from kvtable.cfn.render import load_built_template
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import DeployError
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.polling import Poller
 from kvtable.deploy.replicas import ReplicaWaiter
-from kvtable.deploy.templates import load_built_template
+from kvtable.tool_errors import ToolError
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
 
 CHANGE_SET_ARN = f"arn:aws:cloudformation:us-east-1:123456789012:changeSet/kvtable-20261126-000000/{STACK}"
@@ -65,7 +65,7 @@ def deploy_until_error(cf: CloudFormationClient, time: FakeTime, poll_seconds: f
     """Run a deploy on the stubbed client and fake time; return the error it stops with and its report."""
     out = io.StringIO()
     options = DeployOptions(stack_name=STACK, poll_seconds=poll_seconds)
-    with pytest.raises(DeployError) as error:
+    with pytest.raises(ToolError) as error:
         Deployer(cf, options, out, sleep=time.sleep, clock=time.clock).run()
     return str(error.value), out.getvalue()
 
@@ -168,7 +168,7 @@ def test_replicas_that_never_settle_stop_after_a_day() -> None:
         for _ in range(5):
             stub.add_response("describe_table", creating, {"TableName": "kv-storage-data"})
         waiter = ReplicaWaiter(dynamodb, out, poll_seconds=8 * 3600, sleep=time.sleep, clock=time.clock)
-        with pytest.raises(DeployError) as error:
+        with pytest.raises(ToolError) as error:
             waiter.wait("kv-storage-data", ["us-east-1", "eu-west-1"], "replica eu-west-1")
         stub.assert_no_pending_responses()
     assert (
@@ -204,7 +204,7 @@ def test_the_poller_stops_past_its_limit_with_the_callers_message() -> None:
         seen.append(time.clock())
         return ["eu-west-1 CREATING"]
 
-    with pytest.raises(DeployError, match=r"^replicas did not settle$"):
+    with pytest.raises(ToolError, match=r"^replicas did not settle$"):
         Poller(out, 600, time.sleep, time.clock).until_settled(
             look, "replica", 1800, "replicas did not settle"
         )
@@ -217,8 +217,8 @@ def test_a_look_that_raises_ends_the_wait_at_once() -> None:
     time = FakeTime()
 
     def look() -> list[str]:
-        raise DeployError("table kv-storage-data is ARCHIVED")
+        raise ToolError("table kv-storage-data is ARCHIVED")
 
-    with pytest.raises(DeployError, match="is ARCHIVED"):
+    with pytest.raises(ToolError, match="is ARCHIVED"):
         Poller(io.StringIO(), 30, time.sleep, time.clock).until_settled(look, "step 1 of 1", 60, "-")
     assert time.slept == []

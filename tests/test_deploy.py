@@ -24,15 +24,10 @@ from kvtable.cli.common import error_line
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import plan as plan_module
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import (
-    DeployError,
-    ImportersUnknownError,
-    RefusedError,
-    StackNotFoundError,
-    cloudformation_errors,
-)
+from kvtable.deploy.errors import ImportersUnknownError, StackNotFoundError, cloudformation_errors
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.templates import parse_template
+from kvtable.tool_errors import RefusedError, ToolError
 from scripts import deploy as deploy_cli
 from scripts import outputs as outputs_cli
 from tests.aws_shapes import offline_cloudformation
@@ -277,7 +272,7 @@ def test_a_failing_change_set_is_deleted_and_reported(cf: CloudFormationClient, 
         )
     )
     with pytest.raises(
-        DeployError,
+        ToolError,
         match=r"deploy of BadStack failed \(ROLLBACK_COMPLETE\); first failure: .*No export named nope",
     ):
         deploy(cf, template=bad, stack_name="BadStack")

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from kvtable.deploy.errors import UsageError
 from kvtable.environments import Environment, environment_path, load_environment, parse_environment
+from kvtable.tool_errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = """

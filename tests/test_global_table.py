@@ -20,7 +20,6 @@ from mypy_boto3_dynamodb import DynamoDBClient
 from kvtable.aws_state import Clients
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import RefusedError, UsageError
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.plan import compute_plan, replica_steps
 from kvtable.deploy.rules import check_rules
@@ -28,6 +27,7 @@ from kvtable.errors import NotHomeRegionError
 from kvtable.local.dynamodb_local import local_dynamodb_client
 from kvtable.store import KvTable
 from kvtable.table_definition import create_table_request
+from kvtable.tool_errors import RefusedError, UsageError
 from kvtable.verify.verify import Verifier
 from tests.iam.node import run_node_script
 from tests.resolve import SAMPLE_ACCOUNT, Resolver

@@ -11,14 +11,14 @@ from botocore.stub import ANY, Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.cfn.global_database import MAX_REPLICAS
+from kvtable.cfn.render import load_built_template
 from kvtable.cli.adopt import MAX_REPLICAS as CLI_MAX_REPLICAS
 from kvtable.cli.main import main
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import RefusedError
 from kvtable.deploy.options import DeployOptions
-from kvtable.deploy.templates import load_built_template
 from kvtable.recovery.globalize import GlobalizeOptions, Globalizer, Step, import_request, replica_additions
+from kvtable.tool_errors import RefusedError
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
 
 

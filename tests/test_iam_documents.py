@@ -9,7 +9,7 @@ import pytest
 
 import build_template
 from kvtable import key_design as kd
-from kvtable.aws_state import StackLocation
+from kvtable.aws_names import StackLocation
 from kvtable.cfn import names
 from kvtable.cfn.render import IAM_ACCOUNT, IAM_REGION, rendered_files, rendered_iam_files
 from kvtable.iam.operator import operator_policy_json

@@ -16,9 +16,9 @@ from botocore.stub import Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import DeployError
 from kvtable.deploy.indexes import IndexWaiter
 from kvtable.deploy.options import DeployOptions
+from kvtable.tool_errors import ToolError
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "kv-storage-data"
@@ -91,20 +91,20 @@ def test_a_deleted_index_is_waited_for_until_gone() -> None:
 
 def test_an_index_whose_backfill_failed_is_an_error() -> None:
     with pytest.raises(
-        DeployError, match=r"index GSI2 disappeared while being created \(its backfill failed\)"
+        ToolError, match=r"index GSI2 disappeared while being created \(its backfill failed\)"
     ):
         wait([table(("GSI2", "CREATING", True)), table()], {"GSI2"})
 
 
 def test_a_table_that_becomes_unusable_is_an_error() -> None:
-    with pytest.raises(DeployError, match="table kv-storage-data is INACCESSIBLE_ENCRYPTION_CREDENTIALS"):
+    with pytest.raises(ToolError, match="table kv-storage-data is INACCESSIBLE_ENCRYPTION_CREDENTIALS"):
         wait([table(status="INACCESSIBLE_ENCRYPTION_CREDENTIALS")], {"GSI1"})
 
 
 def test_indexes_that_never_settle_stop_the_wait_after_a_day() -> None:
     backfilling = table(("GSI1", "ACTIVE", False), ("GSI2", "CREATING", True))
     # Polled every 6 h from 0 h: the look at 30 h is the first past 24 h.
-    with pytest.raises(DeployError) as error:
+    with pytest.raises(ToolError) as error:
         wait([backfilling] * 6, {"GSI1", "GSI2"}, poll_seconds=6 * 3600)
     assert str(error.value) == (
         "step 2 of 4: indexes of kv-storage-data did not settle in 24h00m00s; "

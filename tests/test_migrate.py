@@ -19,8 +19,9 @@ from mypy_boto3_dynamodb import DynamoDBClient
 from kvtable import key_design as kd
 from kvtable.capacity import CapacityRecorder
 from kvtable.cli.main import main
-from kvtable.contract.requests import VERSION, WRITE_ID, Item, TableRequests
+from kvtable.contract.requests import Item, TableRequests
 from kvtable.errors import KvTableError, VersionConflictError
+from kvtable.key_design import VERSION, WRITE_ID
 from kvtable.local.dynamodb_local import LocalEndpoint, dynamodb_local
 from kvtable.migrate import plan, registry
 from kvtable.migrate.checkpoints import Checkpoints, MigrationStatus, migration_partition_key

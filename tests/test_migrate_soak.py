@@ -13,8 +13,8 @@ import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable import key_design as kd
-from kvtable.contract.requests import VERSION
 from kvtable.entities import JsonValue
+from kvtable.key_design import VERSION
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.migrate.options import RunOptions
 from kvtable.migrate.registry import KEY_VERSION

@@ -11,8 +11,8 @@ import pytest
 from kvtable import key_design as kd
 from kvtable.cli.main import main
 from kvtable.contract import keys
-from kvtable.contract.requests import VERSION, WRITE_ID
 from kvtable.errors import InvalidInputError
+from kvtable.key_design import VERSION, WRITE_ID
 from kvtable.migrate import registry
 from kvtable.migrate.checkpoints import MIGRATION_PREFIX, Checkpoint, MigrationStatus
 from kvtable.migrate.expressions import scan_request, write_request

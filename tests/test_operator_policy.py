@@ -10,8 +10,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from kvtable.aws_state import Clients, StackLocation, stack_location
+from kvtable.aws_names import StackLocation
+from kvtable.aws_state import Clients
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
+from kvtable.deploy.cloudformation import stack_location
 from kvtable.iam.operator import operator_policy_json
 from kvtable.table_definition import create_table_request
 from kvtable.verify.verify import Verifier

@@ -11,12 +11,12 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
+from kvtable.cfn.render import load_built_template
 from kvtable.deploy import states
 from kvtable.deploy.cloudformation import follow_stack_events
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import DeployError
 from kvtable.deploy.options import DeployOptions
-from kvtable.deploy.templates import load_built_template
+from kvtable.tool_errors import ToolError
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
 
 MODEL = botocore.session.get_session().get_service_model("cloudformation")
@@ -109,14 +109,14 @@ def test_an_empty_failed_create_is_deleted_and_created_anew(status: str) -> None
 
 @pytest.mark.parametrize("status", sorted(states.BUSY))
 def test_a_busy_stack_is_refused_until_it_finishes(status: str) -> None:
-    with pytest.raises(DeployError) as error:
+    with pytest.raises(ToolError) as error:
         plan_in(status)
     assert str(error.value) == f"stack {STACK} is busy ({status}); wait for it to finish and deploy again"
 
 
 @pytest.mark.parametrize("status", sorted(states.ROLLBACK_FAILED))
 def test_a_failed_rollback_names_the_command_that_continues_it(status: str) -> None:
-    with pytest.raises(DeployError) as error:
+    with pytest.raises(ToolError) as error:
         plan_in(status)
     assert str(error.value) == (
         f"stack {STACK} is {status}, so it cannot be updated (rollback failed on ReadPolicy: Policy does not "
@@ -127,14 +127,14 @@ def test_a_failed_rollback_names_the_command_that_continues_it(status: str) -> N
 
 def test_a_failed_update_without_rollback_names_rollback_stack() -> None:
     with pytest.raises(
-        DeployError, match=f"'aws cloudformation rollback-stack --stack-name {STACK} --region us-east-1'"
+        ToolError, match=f"'aws cloudformation rollback-stack --stack-name {STACK} --region us-east-1'"
     ):
         plan_in("UPDATE_FAILED")
 
 
 def test_a_failed_delete_is_refused_with_what_to_do() -> None:
     with pytest.raises(
-        DeployError, match="is DELETE_FAILED: someone tried to delete it and some resources remain"
+        ToolError, match="is DELETE_FAILED: someone tried to delete it and some resources remain"
     ):
         plan_in("DELETE_FAILED")
 

@@ -13,7 +13,8 @@ from botocore.stub import Stubber
 
 from kvtable.aws_state import Clients, normalized_policy
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
-from kvtable.deploy.templates import load_built_template, resources_of_type
+from kvtable.cfn.render import load_built_template
+from kvtable.deploy.templates import resources_of_type
 from kvtable.verify.report import Check, Report
 from kvtable.verify.table_checks import replica_properties
 from kvtable.verify.verify import Verifier

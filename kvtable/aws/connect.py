@@ -4,14 +4,14 @@ that this module does not."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kvtable import key_design as kd
+from kvtable.aws.credentials import ContainerCredentials, Keys, StaticCredentials, ca_bundle
 from kvtable.aws.environment import EnvironmentKeys, Fallback, Plan, plan
-
-if TYPE_CHECKING:
-    from kvtable.store import KvTable
-    from kvtable.transport.direct import DirectTransport
+from kvtable.errors import ClientSettingsError, MissingCredentialsError
+from kvtable.store import KvTable
+from kvtable.transport.direct import DirectTransport
 
 
 def connect(
@@ -25,7 +25,6 @@ def connect(
 ) -> KvTable:
     """The contract over `table_name`, with the credentials, region and endpoint boto3 would use;
     `warm`: open the connection (TCP and TLS) now. `options` go to KvTable (clock, home_region, ...)."""
-    from kvtable.store import KvTable  # noqa: PLC0415
 
     decided = plan(region=region, endpoint_url=endpoint_url)
     transport = direct_transport(decided) if isinstance(decided, Plan) else None
@@ -41,8 +40,6 @@ def connect(
 def direct_transport(decided: Plan) -> DirectTransport | None:
     """The direct transport for a plan; None when what the container gave makes boto3 decide after all
     (an account id: botocore would then pick the account's endpoint)."""
-    from kvtable.aws.credentials import ContainerCredentials, Keys, StaticCredentials, ca_bundle  # noqa: PLC0415
-    from kvtable.transport.direct import DirectTransport  # noqa: PLC0415
 
     credentials: StaticCredentials | ContainerCredentials
     if isinstance(decided.credentials, EnvironmentKeys):
@@ -66,8 +63,6 @@ def fallback_reason(region: str | None = None, endpoint_url: str | None = None) 
 def _on_boto3_client(client: Any, table_name: str, gsi_name: str, options: dict[str, Any]) -> KvTable:
     """The direct transport with the client's settings, or botocore's path for a setting only it has (a
     proxy over TLS, ...): connect() never refuses what boto3 itself would run."""
-    from kvtable.errors import ClientSettingsError, MissingCredentialsError  # noqa: PLC0415
-    from kvtable.store import KvTable  # noqa: PLC0415
 
     try:
         return KvTable(client, table_name, gsi_name, **options)

@@ -10,7 +10,10 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.util import find_spec
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from kvtable.aws.environment import ContainerSource, container_url_allowed
 from kvtable.errors import ClientSettingsError, KvTableError, MissingCredentialsError, TransportError
@@ -162,8 +165,6 @@ class _RetryableError(Exception):
 
 
 def _request_target(url: str) -> tuple[str, ConnectionPool]:
-    from urllib.parse import urlsplit  # noqa: PLC0415
-
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     pool = ConnectionPool(
@@ -182,8 +183,6 @@ def ca_bundle() -> str | bool:
     try:
         import certifi  # noqa: PLC0415 (optional, as for botocore; loaded only for an https endpoint)
     except ImportError:
-        from importlib.util import find_spec  # noqa: PLC0415
-
         # Located, not imported: the path botocore's own fallback names, without loading botocore.
         spec = find_spec("botocore")
         locations = list(spec.submodule_search_locations or []) if spec is not None else []
@@ -194,7 +193,6 @@ def ca_bundle() -> str | bool:
 
 def _epoch_seconds(text: str) -> float:
     """An ISO 8601 time (`2026-12-07T10:00:00Z`, with or without fraction or offset) in epoch seconds."""
-    from datetime import UTC, datetime  # noqa: PLC0415
 
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:

@@ -9,9 +9,11 @@ profile, a region or endpoint the table does not hold. Nothing here imports boto
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 # The variables read here, as botocore reads them.
 ACCESS_KEY = "AWS_ACCESS_KEY_ID"
@@ -126,7 +128,7 @@ def plan(
     chosen_region = region if region is not None else env.get(REGION)
     if not chosen_region:
         return Fallback("no region: neither region= nor AWS_DEFAULT_REGION is set")
-    from kvtable.aws.endpoint_table import ENDPOINTS  # noqa: PLC0415
+    from kvtable.aws.endpoint_table import ENDPOINTS  # noqa: PLC0415 (the endpoint table: only when no endpoint URL is given)
 
     variants = ENDPOINTS.get(chosen_region)
     if variants is None:
@@ -212,9 +214,7 @@ def _endpoint(
 
 
 def _given_endpoint(url: str, region: str) -> tuple[str, bool] | Fallback:
-    from urllib.parse import urlsplit  # noqa: PLC0415
-
-    from kvtable.aws.endpoint_table import DUALSTACK_DNS_SUFFIXES  # noqa: PLC0415
+    from kvtable.aws.endpoint_table import DUALSTACK_DNS_SUFFIXES  # noqa: PLC0415 (the endpoint table: only when no endpoint URL is given)
 
     try:
         parts = urlsplit(url)
@@ -271,8 +271,6 @@ def _credentials(env: Mapping[str, str]) -> EnvironmentKeys | ContainerSource | 
 def container_url_allowed(url: str) -> bool:
     """botocore's rule for the container credentials URL: https to any host; http only to a loopback
     address or one of the container hosts."""
-    import ipaddress  # noqa: PLC0415
-    from urllib.parse import urlsplit  # noqa: PLC0415
 
     parts = urlsplit(url)
     if parts.scheme == "https":

@@ -26,7 +26,7 @@ from kvtable.benchmarks.measure import (
     new_table,
     traced,
 )
-from kvtable.contract.requests import VERSION, WRITE_ID
+from kvtable.key_design import VERSION, WRITE_ID
 from kvtable.store import KvTable
 
 if TYPE_CHECKING:
@@ -238,9 +238,9 @@ class TableResource:
 
 def pynamodb_model(table: str, url: str) -> Any:
     """A PynamoDB model of key items on `table`, with GSI1 as an index."""
-    from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute  # noqa: PLC0415
-    from pynamodb.indexes import AllProjection, GlobalSecondaryIndex  # noqa: PLC0415
-    from pynamodb.models import Model  # noqa: PLC0415
+    from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute  # noqa: PLC0415 (a peer library, benchmark-only)
+    from pynamodb.indexes import AllProjection, GlobalSecondaryIndex  # noqa: PLC0415 (a peer library, benchmark-only)
+    from pynamodb.models import Model  # noqa: PLC0415 (a peer library, benchmark-only)
 
     class Settings:
         table_name = table
@@ -348,7 +348,7 @@ def run_clients(client: DynamoDBClient, url: str, keys: int, ops: int, rounds: i
     KvTable(client, table).load_keys(NAMESPACE, entries(keys), workers=4)
     kinds: list[Any] = [Contract, PlainClient, TableResource]
     try:
-        import pynamodb  # noqa: F401, PLC0415
+        import pynamodb  # noqa: F401, PLC0415 (a peer library, benchmark-only)
     except ModuleNotFoundError:
         print("\n(PynamoDB is not installed: `make bench` installs it; its column is left out)")
     else:

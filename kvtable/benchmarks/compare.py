@@ -21,7 +21,7 @@ from kvtable.benchmarks.measure import (
     timed,
     traced,
 )
-from kvtable.contract.requests import VERSION
+from kvtable.key_design import VERSION
 from kvtable.store import KvTable
 
 if TYPE_CHECKING:

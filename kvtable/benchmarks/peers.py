@@ -105,15 +105,15 @@ class Aiodynamo:
     )
 
     def __init__(self, table: str, url: str) -> None:
-        import asyncio  # noqa: PLC0415
+        import asyncio  # noqa: PLC0415 (a peer library, benchmark-only)
 
         import aiohttp  # noqa: PLC0415 (benchmark-only dependencies)
-        from aiodynamo.client import Client  # noqa: PLC0415
-        from aiodynamo.credentials import Key, StaticCredentials  # noqa: PLC0415
-        from aiodynamo.expressions import F, HashKey  # noqa: PLC0415
-        from aiodynamo.http.aiohttp import AIOHTTP  # noqa: PLC0415
-        from aiodynamo.utils import dy2py, py2dy  # noqa: PLC0415
-        from yarl import URL  # noqa: PLC0415
+        from aiodynamo.client import Client  # noqa: PLC0415 (a peer library, benchmark-only)
+        from aiodynamo.credentials import Key, StaticCredentials  # noqa: PLC0415 (a peer library, benchmark-only)
+        from aiodynamo.expressions import F, HashKey  # noqa: PLC0415 (a peer library, benchmark-only)
+        from aiodynamo.http.aiohttp import AIOHTTP  # noqa: PLC0415 (a peer library, benchmark-only)
+        from aiodynamo.utils import dy2py, py2dy  # noqa: PLC0415 (a peer library, benchmark-only)
+        from yarl import URL  # noqa: PLC0415 (a peer library, benchmark-only)
 
         self.table, self.loop = table, asyncio.new_event_loop()
         self.dy2py, self.py2dy, self.field, self.hash_key = dy2py, py2dy, F, HashKey
@@ -138,7 +138,7 @@ class Aiodynamo:
         return self.dy2py(response["Attributes"], float)
 
     def page(self) -> object:
-        from aiodynamo.expressions import RangeKey  # noqa: PLC0415
+        from aiodynamo.expressions import RangeKey  # noqa: PLC0415 (a peer library, benchmark-only)
 
         ttl = self.field(kd.TTL_ATTRIBUTE)
         page = self.loop.run_until_complete(

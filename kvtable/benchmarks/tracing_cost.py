@@ -24,8 +24,11 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from kvtable.benchmarks.measure import new_table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -180,9 +183,9 @@ def _workers(url: str, table: str) -> Iterator[dict[str, _Worker]]:
 
 def load_keys(url: str, table: str) -> None:
     """Write the keys the gets read (namespace `bench`, keys k0..k99, small values)."""
-    import boto3  # noqa: PLC0415
+    import boto3  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
-    from kvtable.store import KvTable  # noqa: PLC0415
+    from kvtable.store import KvTable  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
     client = boto3.client(
         "dynamodb",
@@ -223,17 +226,17 @@ def measure_in_process(
     One store, one connection and one heap for the three modes, so nothing but the mode differs: for
     "absent" the store's telemetry wrappers are taken off (it then runs exactly as a store built without
     OpenTelemetry installed), for the SDK kvtable is given the SDK's providers, between batches."""
-    import boto3  # noqa: PLC0415
+    import boto3  # noqa: PLC0415 (each mode's process imports only what that mode measures)
     import opentelemetry.metrics  # noqa: PLC0415 (imported by the application in the `api` mode)
-    import opentelemetry.trace  # noqa: PLC0415, F401
-    from opentelemetry.sdk.metrics import MeterProvider  # noqa: PLC0415
-    from opentelemetry.sdk.metrics.export import InMemoryMetricReader  # noqa: PLC0415
-    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: PLC0415
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: PLC0415
+    import opentelemetry.trace  # noqa: PLC0415, F401 (each mode's process imports only what that mode measures)
+    from opentelemetry.sdk.metrics import MeterProvider  # noqa: PLC0415 (each mode's process imports only what that mode measures)
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader  # noqa: PLC0415 (each mode's process imports only what that mode measures)
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415 (each mode's process imports only what that mode measures)
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: PLC0415 (each mode's process imports only what that mode measures)
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
-    from kvtable import telemetry  # noqa: PLC0415
-    from kvtable.store import KvTable  # noqa: PLC0415
+    from kvtable import telemetry  # noqa: PLC0415 (each mode's process imports only what that mode measures)
+    from kvtable.store import KvTable  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
     client = boto3.client(
         "dynamodb",
@@ -276,8 +279,8 @@ def measure_in_process(
 
 
 def _set_mode(store: KvTable, mode: str, tracer_provider: object, meter_provider: object) -> None:
-    from kvtable import telemetry  # noqa: PLC0415
-    from kvtable.telemetry.wrappers import unwrap_store, wrap_store  # noqa: PLC0415
+    from kvtable import telemetry  # noqa: PLC0415 (each mode's process imports only what that mode measures)
+    from kvtable.telemetry.wrappers import unwrap_store, wrap_store  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
     unwrap_store(store)
     if mode != "absent":
@@ -299,10 +302,6 @@ def _gets(store: KvTable, count: int) -> float:
 def run_tracing_cost(client: DynamoDBClient, url: str, rounds: int, seed: int) -> TracingCost | None:
     """`make bench --only lambda`'s second half: the three modes' CPU per get on a fresh table of the
     DynamoDB Local at `url` (its JVM's CPU never counts), printed; None without OpenTelemetry's SDK."""
-    from importlib.util import find_spec  # noqa: PLC0415
-
-    from kvtable.benchmarks.measure import new_table  # noqa: PLC0415
-
     print("\n== lambda: what tracing costs a get on the direct transport (DynamoDB Local)")
     if find_spec("opentelemetry") is None or find_spec("opentelemetry.sdk") is None:
         print("opentelemetry-api and opentelemetry-sdk are not installed (requirements.txt): no figures")
@@ -317,11 +316,10 @@ def run_tracing_cost(client: DynamoDBClient, url: str, rounds: int, seed: int) -
 
 def main() -> None:
     """Measure on a DynamoDB Local of its own and print the figures."""
-    from kvtable.benchmarks.measure import new_table  # noqa: PLC0415
-    from kvtable.local.dynamodb_local import dynamodb_local  # noqa: PLC0415
+    from kvtable.local.dynamodb_local import dynamodb_local  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
     with dynamodb_local() as endpoint:
-        import boto3  # noqa: PLC0415
+        import boto3  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
         client = boto3.client(
             "dynamodb",

@@ -265,13 +265,13 @@ def _signers(url: str, payload: bytes) -> tuple[dict[str, Callable[[int], object
     """Sign one GetItem (the Authorization header) with each signer installed; notes for those missing.
     Each makes the request's timestamp itself (the libraries do; kvtable's caller does)."""
     from botocore.auth import SigV4Auth  # noqa: PLC0415 (the sections import their own)
-    from botocore.awsrequest import AWSRequest  # noqa: PLC0415
-    from botocore.credentials import Credentials  # noqa: PLC0415
+    from botocore.awsrequest import AWSRequest  # noqa: PLC0415 (each section imports its own, as its subject would)
+    from botocore.credentials import Credentials  # noqa: PLC0415 (each section imports its own, as its subject would)
 
     host, notes = urlsplit(url).netloc, []
     signers: dict[str, Callable[[int], object]] = {}
     try:
-        from kvtable.transport.signing import DynamoDBSigner  # noqa: PLC0415
+        from kvtable.transport.signing import DynamoDBSigner  # noqa: PLC0415 (each section imports its own, as its subject would)
     except ImportError:
         notes.append("kvtable.transport.signing is not there yet: its row is left out")
     else:
@@ -293,7 +293,7 @@ def _signers(url: str, payload: bytes) -> tuple[dict[str, Callable[[int], object
     signers["sign: botocore SigV4Auth"] = botocore_signer
     try:
         from awscrt import auth as crt_auth  # noqa: PLC0415 (benchmark-only dependency)
-        from awscrt.http import HttpHeaders, HttpRequest  # noqa: PLC0415
+        from awscrt.http import HttpHeaders, HttpRequest  # noqa: PLC0415 (a peer library, benchmark-only)
     except ImportError:
         notes.append("awscrt is not installed (`make bench` installs it): its rows are left out")
     else:
@@ -318,11 +318,11 @@ def _signers(url: str, payload: bytes) -> tuple[dict[str, Callable[[int], object
 
 def _signatures_agree(url: str, payload: bytes) -> str:
     """Whether the signers installed give botocore's Authorization for the same request and moment."""
-    from datetime import UTC, datetime  # noqa: PLC0415
+    from datetime import UTC, datetime  # noqa: PLC0415 (each section imports its own, as its subject would)
 
-    from botocore.auth import SigV4Auth  # noqa: PLC0415
-    from botocore.awsrequest import AWSRequest  # noqa: PLC0415
-    from botocore.credentials import Credentials  # noqa: PLC0415
+    from botocore.auth import SigV4Auth  # noqa: PLC0415 (each section imports its own, as its subject would)
+    from botocore.awsrequest import AWSRequest  # noqa: PLC0415 (each section imports its own, as its subject would)
+    from botocore.credentials import Credentials  # noqa: PLC0415 (each section imports its own, as its subject would)
 
     host = urlsplit(url).netloc
     request = AWSRequest(
@@ -335,7 +335,7 @@ def _signatures_agree(url: str, payload: bytes) -> str:
     expected, amz_date = request.headers["Authorization"], request.headers["X-Amz-Date"]
     got: dict[str, str] = {}
     try:
-        from kvtable.transport.signing import DynamoDBSigner  # noqa: PLC0415
+        from kvtable.transport.signing import DynamoDBSigner  # noqa: PLC0415 (each section imports its own, as its subject would)
     except ImportError:
         pass
     else:
@@ -343,8 +343,8 @@ def _signatures_agree(url: str, payload: bytes) -> str:
             "local", "local", None, amz_date, TARGET, payload
         )
     try:
-        from awscrt import auth as crt_auth  # noqa: PLC0415
-        from awscrt.http import HttpHeaders, HttpRequest  # noqa: PLC0415
+        from awscrt import auth as crt_auth  # noqa: PLC0415 (a peer library, benchmark-only)
+        from awscrt.http import HttpHeaders, HttpRequest  # noqa: PLC0415 (a peer library, benchmark-only)
     except ImportError:
         pass
     else:
@@ -372,9 +372,9 @@ def _round_trips(
     url: str, payload: bytes, headers: dict[str, str]
 ) -> tuple[dict[str, Callable[[int], object]], list[str], list[Callable[[], None]]]:
     """One keep-alive POST of the same pre-signed GetItem with each HTTP client; notes, and closers."""
-    import http.client  # noqa: PLC0415
+    import http.client  # noqa: PLC0415 (each section imports its own, as its subject would)
 
-    import urllib3  # noqa: PLC0415
+    import urllib3  # noqa: PLC0415 (each section imports its own, as its subject would)
 
     parts, notes, closers = urlsplit(url), [], []
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
@@ -403,7 +403,7 @@ def _round_trips(
     except ImportError:
         notes.append("awscrt is not installed (`make bench` installs it): its rows are left out")
     try:
-        from kvtable.transport.http import ConnectionPool  # noqa: PLC0415
+        from kvtable.transport.http import ConnectionPool  # noqa: PLC0415 (each section imports its own, as its subject would)
     except ImportError:
         notes.append("kvtable.transport.http is not there yet: its row is left out")
     else:
@@ -424,8 +424,8 @@ def _awscrt_trip(
     host: str, port: int, payload: bytes, headers: dict[str, str]
 ) -> tuple[Callable[[int], object], Callable[[], None]]:
     """awscrt's HTTP/1.1 client on one connection, waiting on each stream's future."""
-    from awscrt.http import HttpClientConnection, HttpHeaders, HttpRequest  # noqa: PLC0415
-    from awscrt.io import ClientBootstrap, DefaultHostResolver, EventLoopGroup  # noqa: PLC0415
+    from awscrt.http import HttpClientConnection, HttpHeaders, HttpRequest  # noqa: PLC0415 (a peer library, benchmark-only)
+    from awscrt.io import ClientBootstrap, DefaultHostResolver, EventLoopGroup  # noqa: PLC0415 (a peer library, benchmark-only)
 
     loops = EventLoopGroup(1)
     bootstrap = ClientBootstrap(loops, DefaultHostResolver(loops))
@@ -453,9 +453,9 @@ def _ok(status: int, body: bytes) -> int:
 
 def _presigned(url: str, table: str) -> tuple[bytes, dict[str, str]]:
     """A GetItem's body and headers, signed once by botocore (DynamoDB Local takes an old signature)."""
-    from botocore.auth import SigV4Auth  # noqa: PLC0415
-    from botocore.awsrequest import AWSRequest  # noqa: PLC0415
-    from botocore.credentials import Credentials  # noqa: PLC0415
+    from botocore.auth import SigV4Auth  # noqa: PLC0415 (each section imports its own, as its subject would)
+    from botocore.awsrequest import AWSRequest  # noqa: PLC0415 (each section imports its own, as its subject would)
+    from botocore.credentials import Credentials  # noqa: PLC0415 (each section imports its own, as its subject would)
 
     payload = json.dumps(get_request(table, 0), separators=(",", ":")).encode()
     headers = {"Host": urlsplit(url).netloc, "Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET}

@@ -15,7 +15,7 @@ from kvtable.cfn import names
 
 NAMESPACE = "AWS/DynamoDB"
 # The operations the access patterns and writes use (see docs/data-contract.md).
-LATENCY_OPERATIONS = ("GetItem", "Query", "UpdateItem", "TransactWriteItems", "BatchWriteItem")
+LATENCY_OPERATIONS = names.LATENCY_OPERATIONS
 DESIGN_LATENCY_TARGET_MS = 10
 
 

@@ -80,3 +80,17 @@ def export_name(stack_name: str, output: str) -> str:
 def sub_variable(name: str) -> str:
     """`${name}`, a variable inside an Fn::Sub string."""
     return "${" + name + "}"
+
+
+# The operations whose latency the template alarms on: those the contract uses.
+LATENCY_OPERATIONS = ("GetItem", "Query", "UpdateItem", "TransactWriteItems", "BatchWriteItem")
+# AWS's recommended alarms the database template creates, by logical id (cfn/guardrails.py builds each;
+# its tests check it builds these): the cost model counts them without importing troposphere.
+RECOMMENDED_ALARMS = (
+    "ReadThrottleEventsAlarm",
+    "WriteThrottleEventsAlarm",
+    "IndexReadThrottleEventsAlarm",
+    "IndexWriteThrottleEventsAlarm",
+    "SystemErrorsAlarm",
+    *(f"{operation}LatencyAlarm" for operation in LATENCY_OPERATIONS),
+)

@@ -1,5 +1,6 @@
 """Render the templates to JSON and YAML, and the IAM policy documents they hold to JSON,
-deterministically, and write (atomically) or check them."""
+deterministically, and write (atomically) or check them; and load a built template as the deploy
+reads a template file (`load_built_template`)."""
 
 import contextlib
 import json
@@ -16,12 +17,14 @@ from cfn_flip import yaml_dumper  # type: ignore[import-untyped]  # troposphere'
 from cfn_tools.literal import LiteralString  # type: ignore[import-untyped]
 from troposphere import Template
 
-from kvtable.aws_state import StackLocation
+from kvtable.aws_names import StackLocation
 from kvtable.cfn import names
 from kvtable.cfn.consumer import build_consumer_template
 from kvtable.cfn.database import build_database_template
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.cfn.global_database import build_global_database_template
+from kvtable.deploy.templates import Template as TemplateData
+from kvtable.deploy.templates import parse_template
 from kvtable.iam.operator import operator_policy_document
 from kvtable.iam.policies import policy_json
 
@@ -194,3 +197,10 @@ def stale_files(files: Mapping[str, str], directory: Path) -> list[str]:
         if not path.is_file() or path.read_bytes() != text.encode("utf-8"):
             stale.append(name)
     return stale
+
+
+def load_built_template(stem: str = "database") -> tuple[str, TemplateData]:
+    """The YAML text and parsed template that this kvtable builds (the same bytes as templates/<stem>.yaml)."""
+    name = f"{stem}.yaml"
+    text = rendered_yaml(stem)
+    return text, parse_template(text, f"the {name} kvtable builds")

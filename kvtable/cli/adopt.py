@@ -18,7 +18,7 @@ from kvtable.cli.command import Command
 from kvtable.cli.hints import command_flags
 from kvtable.cli.restore import command_target
 from kvtable.cli.settings import Settings, add_environment_arguments, merged_assignments, resolve_settings
-from kvtable.deploy.errors import UsageError
+from kvtable.tool_errors import UsageError
 
 # The global template's replica slots (kvtable.cfn.global_database.MAX_REPLICAS, which needs troposphere).
 MAX_REPLICAS = 5
@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Plan, then take every step left."""
-    from kvtable.recovery.adopt import Adopter, AdoptOptions  # noqa: PLC0415
+    from kvtable.recovery.adopt import Adopter, AdoptOptions  # noqa: PLC0415 (boto3's clients and cfn-lint: kept off `kvtable --help`)
 
     settings = resolve_settings(args)
     if args.as_global_table:
@@ -84,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _globalize(args: argparse.Namespace, settings: Settings) -> int:
-    from kvtable.deploy.templates import load_built_template  # noqa: PLC0415 (`deploy` extra)
-    from kvtable.recovery.globalize import GlobalizeOptions, Globalizer  # noqa: PLC0415
+    from kvtable.cfn.render import load_built_template  # noqa: PLC0415 (`deploy` extra)
+    from kvtable.recovery.globalize import GlobalizeOptions, Globalizer  # noqa: PLC0415 (boto3's clients and cfn-lint: kept off `kvtable --help`)
 
     if not args.regions:
         raise UsageError("--as-global-table needs --regions, e.g. --regions us-east-1,eu-west-1")

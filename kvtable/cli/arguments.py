@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kvtable import key_design as kd
-from kvtable.aws_names import endpoint_problem, region_problem
-from kvtable.deploy.errors import UsageError
-from kvtable.deploy.parameters import check_stack_name
+from kvtable.aws_names import check_stack_name, endpoint_problem, region_problem
 from kvtable.environments import environment_path
 from kvtable.errors import InvalidInputError
 from kvtable.text_files import file_problem
+from kvtable.tool_errors import UsageError
 
 MIGRATION_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 PROFILE_PATTERN = re.compile(r"^[\w+=,.@:/-]+$")

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from kvtable.aws_errors import error_code, error_message
 from kvtable.aws_names import endpoint_problem, region_problem
-from kvtable.deploy.errors import DeployError, UsageError
 from kvtable.errors import ClientSettingsError, InvalidInputError, KvTableError, MissingCredentialsError
 from kvtable.local.process import EngineMissingError, EngineStartError
+from kvtable.tool_errors import ToolError, UsageError
 
 if TYPE_CHECKING:
     import boto3
@@ -63,7 +63,7 @@ def aws_session(profile: str | None, region: str | None, endpoint_url: str | Non
     """A boto3 session from the usual settings, falling back to the design's region; the region and
     endpoints boto3 would take from the environment or the profile are checked first (exit 2)."""
     import boto3  # noqa: PLC0415 (only the commands that call AWS pay for boto3)
-    from botocore.exceptions import ProfileNotFound  # noqa: PLC0415
+    from botocore.exceptions import ProfileNotFound  # noqa: PLC0415 (botocore: not on `kvtable --help`'s nor `kvtable.connect`'s path)
 
     check_environment_settings(
         os.environ, region_given=region is not None, endpoint_given=endpoint_url is not None
@@ -155,7 +155,7 @@ def error_line(error: Exception) -> tuple[str, int] | None:
             f"run: pip install 'kvtable[{extra}]'",
             2,
         )
-    if isinstance(error, DeployError):
+    if isinstance(error, ToolError):
         return str(error), error.exit_code
     if isinstance(error, MissingCredentialsError):
         return _NO_CREDENTIALS, 2
@@ -178,7 +178,7 @@ _NO_CREDENTIALS = (
 
 def _botocore_error_line(error: Exception) -> tuple[str, int] | None:
     """The line for botocore's own errors; botocore is already loaded, or no such error could exist."""
-    from botocore.exceptions import (  # noqa: PLC0415
+    from botocore.exceptions import (  # noqa: PLC0415 (botocore: not on `kvtable --help`'s nor `kvtable.connect`'s path)
         BotoCoreError,
         ClientError,
         NoCredentialsError,
@@ -187,7 +187,7 @@ def _botocore_error_line(error: Exception) -> tuple[str, int] | None:
         TokenRetrievalError,
         UnauthorizedSSOTokenError,
     )
-    from botocore.parsers import ResponseParserError  # noqa: PLC0415
+    from botocore.parsers import ResponseParserError  # noqa: PLC0415 (botocore: not on `kvtable --help`'s nor `kvtable.connect`'s path)
 
     if isinstance(error, NoCredentialsError | PartialCredentialsError):
         return _NO_CREDENTIALS, 2

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
+from kvtable.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from kvtable.cost.model import Estimate
@@ -103,8 +104,7 @@ def render(estimate: Estimate) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the estimate; 0, or 2 for a bad profile or price table (one line naming the field)."""
-    from kvtable.cost.model import EXAMPLE_PROFILE, data_file, estimate, load_prices, load_profile  # noqa: PLC0415
-    from kvtable.errors import InvalidInputError  # noqa: PLC0415
+    from kvtable.cost.model import EXAMPLE_PROFILE, data_file, estimate, load_prices, load_profile  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
     if (args.profile is None) == (not args.example):
         raise InvalidInputError("give a PROFILE file, or --example for the shipped one")

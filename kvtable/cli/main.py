@@ -20,14 +20,14 @@ if TYPE_CHECKING:
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The `kvtable` parser with every subcommand (or subcommand `only` alone, when it names one)."""
-    from kvtable.cli.commands import build_parser as build  # noqa: PLC0415
+    from kvtable.cli.commands import build_parser as build  # noqa: PLC0415 (the process's entry: nothing more until main() runs, see above)
 
     return build(__doc__ or "", only)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `kvtable` with `argv` (default: the process's arguments); return the exit code."""
-    from kvtable.cli.command import execute  # noqa: PLC0415
+    from kvtable.cli.command import execute  # noqa: PLC0415 (the process's entry: nothing more until main() runs, see above)
 
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(words[0] if words else None)
@@ -42,10 +42,10 @@ def entry() -> int:
     """The installed `kvtable` program: main() with Ctrl-C handled at every moment of the process,
     and a closed stdout or stderr dropping the report, never stopping the work."""
     try:
-        from kvtable.cli.report_streams import guard_report_streams  # noqa: PLC0415
+        from kvtable.cli.report_streams import guard_report_streams  # noqa: PLC0415 (the entry: nothing more until main() runs)
 
         guard_report_streams()
-        from kvtable.cli.command import process_exit  # noqa: PLC0415
+        from kvtable.cli.command import process_exit  # noqa: PLC0415 (the process's entry: nothing more until main() runs, see above)
     except KeyboardInterrupt:
         print("kvtable: interrupted", file=sys.stderr)
         return 130

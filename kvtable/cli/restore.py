@@ -18,7 +18,7 @@ from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.hints import command_flags
 from kvtable.cli.settings import Settings, add_environment_arguments, resolve_settings
-from kvtable.deploy.errors import UsageError
+from kvtable.tool_errors import UsageError
 from kvtable.verify.report import utc_text
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def utc_time(text: str) -> datetime:
 
 def command_target(settings: Settings, template: Path | None = None) -> CommandTarget:
     """How the run named its stack and where it went (`command_flags`), for the hints it prints."""
-    from kvtable.recovery.restore import CommandTarget  # noqa: PLC0415
+    from kvtable.recovery.restore import CommandTarget  # noqa: PLC0415 (boto3's clients and cfn-lint: kept off `kvtable --help`)
 
     environment = settings.environment
     flags = command_flags(settings, template)
@@ -80,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Restore, re-apply and verify; exit 0 when the new table keeps every promise, 4 when not."""
-    from kvtable.recovery.restore import RestoreOptions, Restorer  # noqa: PLC0415
+    from kvtable.recovery.restore import RestoreOptions, Restorer  # noqa: PLC0415 (boto3's clients and cfn-lint: kept off `kvtable --help`)
 
     settings = resolve_settings(args)
     if args.time is not None and args.time > datetime.now(UTC):

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any, cast
 from kvtable import key_design as kd
 from kvtable.contract.keys import key_attributes, upgraded
 from kvtable.contract.limits import BATCH_WRITE_LIMIT, MAX_WORKERS
-from kvtable.contract.requests import VERSION, Item, TableRequests, require_bool, require_whole
+from kvtable.contract.requests import Item, TableRequests, require_bool, require_whole
 from kvtable.entities import JsonValue, KeyItem
 from kvtable.errors import InvalidEntryError, InvalidInputError, KvTableError, PartialWriteError
+from kvtable.key_design import VERSION
 from kvtable.values import check_item_size, serialize_item, to_storable
 
 if TYPE_CHECKING:
@@ -246,7 +247,7 @@ class _StreamedLoad:
         )
 
     def _run_parallel(self, chunks: Iterator[list[tuple[str, JsonValue]]]) -> int:
-        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 (concurrent.futures: not on `kvtable.connect`'s path (tests/test_connect.py))
 
         in_flight: dict[Future[None], int] = {}
         failure: tuple[BaseException, int] | None = None
@@ -280,7 +281,7 @@ class _StreamedLoad:
         self, in_flight: dict[Future[None], int], how: str | None
     ) -> tuple[BaseException, int] | None:
         """Wait for one write (FIRST_COMPLETED) or all (None); the first failure seen and its chunk, if any."""
-        from concurrent.futures import wait  # noqa: PLC0415
+        from concurrent.futures import wait  # noqa: PLC0415 (concurrent.futures: not on `kvtable.connect`'s path (tests/test_connect.py))
 
         done, _ = wait(list(in_flight), return_when=how or "ALL_COMPLETED")
         failure: tuple[BaseException, int] | None = None

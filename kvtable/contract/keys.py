@@ -11,8 +11,6 @@ from kvtable import key_design as kd
 from kvtable.contract.requests import (
     KEEP_TTL,
     MAX_VERSION,
-    VERSION,
-    WRITE_ID,
     Item,
     KeepTtl,
     Refused,
@@ -31,6 +29,7 @@ from kvtable.errors import (
     ItemNotFoundError,
     VersionConflictError,
 )
+from kvtable.key_design import VERSION, WRITE_ID
 from kvtable.migrate.registry import read_defaults
 from kvtable.pagination import DEFAULT_PAGE_SIZE, Page, every_item
 from kvtable.values import (

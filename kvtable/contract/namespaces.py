@@ -9,8 +9,6 @@ from typing import Any, cast
 from kvtable import key_design as kd
 from kvtable.contract.limits import BATCH_WRITE_LIMIT
 from kvtable.contract.requests import (
-    DELETING,
-    FORMER_OWNER,
     Item,
     Refused,
     TableRequests,
@@ -31,6 +29,7 @@ from kvtable.errors import (
     NamespaceUnavailableError,
     NotOwnerError,
 )
+from kvtable.key_design import DELETING, FORMER_OWNER
 from kvtable.pagination import DEFAULT_PAGE_SIZE, Page, every_item
 from kvtable.values import (
     deserialize_item,

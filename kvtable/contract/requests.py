@@ -27,6 +27,7 @@ from kvtable.errors import (
     ThroughputCapError,
     TlsFailedError,
 )
+from kvtable.key_design import DELETING, FORMER_OWNER
 from kvtable.pagination import Page, check_page_size, decode_cursor, encode_cursor
 from kvtable.telemetry import hooks as telemetry  # telemetry hook
 from kvtable.transport import Transport
@@ -49,10 +50,6 @@ class KeepTtl:
 
 
 KEEP_TTL = KeepTtl()
-WRITE_ID = "writeId"  # on key items: the id of the write that last changed the key
-DELETING = "deleting"  # on a user's or a namespace's METADATA while its deletion runs
-FORMER_OWNER = "formerOwner"  # on a namespace's tombstone: the user id whose deletion left it
-VERSION = "version"  # on key items: 1 when created, one more on every write
 MAX_VERSION = 10**38 - 1  # the largest number DynamoDB keeps: sizes an item with its version at its longest
 MAX_PLAUSIBLE_TTL = kd.MAX_PLAUSIBLE_TTL
 Item = dict[str, AttributeValue]
@@ -148,7 +145,7 @@ def __getattr__(name: str) -> Any:
 def recommended_client_config() -> Config:
     """What we recommend for the client under the contract: botocore's standard retry mode, few tries
     (the contract retries within its own budget, safely), and timeouts a request can live with."""
-    from botocore.config import Config  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415 (botocore: not on `kvtable --help`'s nor `kvtable.connect`'s path)
 
     return Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5)
 

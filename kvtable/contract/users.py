@@ -8,13 +8,7 @@ from typing import Any, cast
 
 from kvtable import key_design as kd
 from kvtable.contract.namespaces import NamespaceOperations
-from kvtable.contract.requests import (
-    DELETING,
-    Item,
-    TableRequests,
-    require_bool,
-    require_whole,
-)
+from kvtable.contract.requests import Item, TableRequests, require_bool, require_whole
 from kvtable.entities import (
     BILLING_PLANS,
     ApiKeyGuardItem,
@@ -29,6 +23,7 @@ from kvtable.errors import (
     ItemNotFoundError,
     KvTableError,
 )
+from kvtable.key_design import DELETING
 from kvtable.values import (
     AttributeValue,
     check_item_size,

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 from kvtable import key_design as kd
 from kvtable.contract.keys import key_attributes
-from kvtable.contract.requests import VERSION, WRITE_ID, iso_timestamp, utc_now
+from kvtable.contract.requests import iso_timestamp, utc_now
 from kvtable.entities import JsonValue
+from kvtable.key_design import VERSION, WRITE_ID
 from kvtable.values import AttributeValue, attribute_value_size, item_size, serialize_item, serialize_value
 
 READ_UNIT_BYTES = 4 * 1024

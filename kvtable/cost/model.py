@@ -15,9 +15,9 @@ from typing import Any
 
 from kvtable.cfn import names
 from kvtable.cost.capacity import OPERATIONS, Units, key_item_size, operation_units
-from kvtable.deploy.errors import UsageError
 from kvtable.errors import InvalidInputError
 from kvtable.text_files import read_text_file
+from kvtable.tool_errors import UsageError
 
 PLANS = ("free", "pro", "scale")
 HOURS_A_MONTH = 730  # AWS's pricing pages and calculator count a month as 730 hours
@@ -195,20 +195,9 @@ def load_profile(path: Path) -> Profile:
 
 
 def template_alarm_count() -> int:
-    """The CloudWatch alarms the database template creates (with an alarm topic), counted from the code
-    that builds them, kvtable.cfn.guardrails: AWS's recommended alarms for the table, the index and each
-    operation the contract uses."""
-    try:
-        from troposphere import Parameter  # noqa: PLC0415 (the build extra: only when counting)
-
-        from kvtable.cfn.guardrails import recommended_alarms  # noqa: PLC0415
-    except ImportError:
-        raise InvalidInputError(
-            "counting the template's alarms needs the build extra (pip install 'kvtable[build]'), "
-            "or set settings.alarms = false in the profile"
-        ) from None
-    placeholder = Parameter("Threshold", Type="Number")
-    return len(recommended_alarms(placeholder, placeholder, placeholder))
+    """The CloudWatch alarms the database template creates (with an alarm topic): AWS's recommended alarms
+    for the table, the index and each operation the contract uses (kvtable.cfn.names.RECOMMENDED_ALARMS)."""
+    return len(names.RECOMMENDED_ALARMS)
 
 
 @dataclass

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from kvtable.columns import aligned
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
-from kvtable.deploy.errors import DeployError
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.plan import change_set_refusals
+from kvtable.tool_errors import ToolError
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -77,7 +77,7 @@ class ChangeSetRun:
             self.ensure_protection(options.stack_name, table_ids, stack)
             return False
         if described["Status"] in states.CHANGE_SET_FAILED:
-            raise DeployError(
+            raise ToolError(
                 f"CloudFormation could not create the change set: {described.get('StatusReason')}"
             )
         self._print_change_set(described["Changes"])
@@ -102,7 +102,7 @@ class ChangeSetRun:
             id_width=self.id_width,
         )
         if status not in states.SETTLED_SUCCESS:
-            raise DeployError(
+            raise ToolError(
                 f"deploy of {options.stack_name} failed ({status})"
                 + (f"; first failure: {failure}" if failure else "")
             )

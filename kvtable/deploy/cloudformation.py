@@ -1,4 +1,5 @@
-"""The CloudFormation calls a deploy makes, each a small function over a boto3 client."""
+"""The CloudFormation calls a deploy makes, each a small function over a boto3 client; and what a
+deployed stack tells verify, restore and adopt (where it and its table live, its template's context)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
+from kvtable.aws_names import StackLocation, arn_parts
+from kvtable.cfn import names
+from kvtable.cfn.evaluate import StackContext
 from kvtable.deploy import states
 from kvtable.deploy.errors import (
-    DeployError,
     ImportersUnknownError,
     NotImportedError,
     StackMissingError,
@@ -21,6 +24,7 @@ from kvtable.deploy.errors import (
     cloudformation_errors,
 )
 from kvtable.deploy.templates import Template, parse_template
+from kvtable.tool_errors import ToolError, UsageError
 
 NO_CHANGE_REASONS = ("didn't contain changes", "No updates are to be performed")
 CHANGE_SET_WAIT_SECONDS = 600
@@ -164,7 +168,7 @@ def wait_for_change_set(
         if described["Status"] in states.CHANGE_SET_SETTLED:
             break
         if clock() > deadline:
-            raise DeployError(f"change set {arn} was not ready after {CHANGE_SET_WAIT_SECONDS}s")
+            raise ToolError(f"change set {arn} was not ready after {CHANGE_SET_WAIT_SECONDS}s")
         sleep(delay)
         delay = min(delay * 2, 10.0) if delay else 0
     changes: list[Any] = list(cast(list[Any], described.get("Changes", [])))
@@ -234,7 +238,7 @@ def follow_stack_events(
             if is_stack and status not in states.NOT_SETTLED:
                 return status, first_failure
         if clock() > deadline:
-            raise DeployError(f"stack {stack_name} did not settle in {STACK_WAIT_SECONDS}s")
+            raise ToolError(f"stack {stack_name} did not settle in {STACK_WAIT_SECONDS}s")
         sleep(poll_seconds)
 
 
@@ -337,5 +341,38 @@ def delete_empty_stack(
         if status in states.DELETED:
             return
         if status in states.DELETE_FAILED or clock() > deadline:
-            raise DeployError(f"could not delete the empty stack {stack.name} ({status}); delete it by hand")
+            raise ToolError(f"could not delete the empty stack {stack.name} ({status}); delete it by hand")
         sleep(poll_seconds)
+
+
+def stack_location(
+    cf: CloudFormationClient, stack_name: str, command_flags: str | None = None
+) -> StackLocation:
+    """Where a deployed stack and its table live, from DescribeStacks alone; `command_flags` (cli/hints.py)
+    go into the deploy a missing stack's error names."""
+    stack = existing_stack(cf, stack_name, command_flags)
+    partition, _, region, account, _ = arn_parts(stack.stack_id)
+    table_name = stack.parameters.get(names.TABLE_NAME_PARAMETER)
+    if not table_name:
+        raise UsageError(
+            f"stack {stack_name} has no {names.TABLE_NAME_PARAMETER} parameter; is it a kvtable database stack?"
+        )
+    # DescribeStacks gives a CommaDelimitedList parameter as the text it was given.
+    replicas = stack.parameters.get(names.REPLICA_REGIONS_PARAMETER, "")
+    regions = tuple(r.strip() for r in replicas.split(",") if r.strip())
+    return StackLocation(partition, region, account, stack_name, table_name, regions)
+
+
+def stack_context(
+    stack: DeployedStack, parameters: dict[str, str], physical_ids: dict[str, str]
+) -> StackContext:
+    """The context CloudFormation evaluates the stack's template in: its account, region and partition."""
+    partition, _, region, account, _ = arn_parts(stack.stack_id)
+    return StackContext(
+        account=account,
+        region=region,
+        stack_name=stack.name,
+        parameters=parameters,
+        partition=partition,
+        physical_ids=physical_ids,
+    )

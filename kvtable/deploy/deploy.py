@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.aws_errors import error_code
+from kvtable.aws_names import check_stack_name, check_tags
 from kvtable.aws_state import describe_or_none
 from kvtable.cfn.intrinsics import resolve
 from kvtable.cfn.names import TABLE_TYPES
@@ -28,14 +29,15 @@ from kvtable.columns import aligned
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
 from kvtable.deploy.change_set import ChangeSetRun
-from kvtable.deploy.errors import DeployError, ImportersUnknownError, RefusedError, refused
+from kvtable.deploy.errors import ImportersUnknownError, refused
 from kvtable.deploy.options import ALLOW_REPLACEMENT_FLAG, DeployOptions
-from kvtable.deploy.parameters import check_overrides, check_stack_name, check_tags, resolve_parameters
+from kvtable.deploy.parameters import check_overrides, resolve_parameters
 from kvtable.deploy.plan import Plan, compute_plan
 from kvtable.deploy.rules import check_rules
 from kvtable.deploy.steps_run import StepwiseRun
 from kvtable.deploy.stepwise import Step, stepwise_steps
-from kvtable.deploy.templates import Template, load_built_template, load_template, resources_of_type
+from kvtable.deploy.templates import Template, load_template, resources_of_type
+from kvtable.tool_errors import RefusedError, ToolError
 
 # The tag CloudFormation puts on each resource it creates, naming the stack.
 STACK_NAME_TAG = "aws:cloudformation:stack-name"
@@ -82,18 +84,18 @@ class Deployer:
         if states.holds_nothing_deployed(status):
             return None
         if states.rollback_failed(status):
-            raise DeployError(
+            raise ToolError(
                 update_rollback_failed_message(
                     stack.name, cfn.failed_resources(self.cf, stack.name), status, self.cf.meta.region_name
                 )
             )
         blocked = states.blocked_message(stack.name, status, self.cf.meta.region_name)
         if blocked is not None:
-            raise DeployError(blocked)
+            raise ToolError(blocked)
         if states.must_be_recreated(status):
             remaining = cfn.remaining_resources(self.cf, stack.name)
             if remaining:
-                raise DeployError(
+                raise ToolError(
                     f"stack {stack.name} is {status} after a failed first create and still holds "
                     f"{', '.join(remaining)}; delete or import those by hand, delete the stack, then deploy"
                 )
@@ -108,9 +110,7 @@ class Deployer:
             cfn.delete_empty_stack(self.cf, stack, self.options.poll_seconds, self.sleep, self.clock)
             return None
         if not states.is_updatable(status):
-            raise DeployError(
-                f"stack {stack.name} is {status}, which kvtable does not know how to deploy over"
-            )
+            raise ToolError(f"stack {stack.name} is {status}, which kvtable does not know how to deploy over")
         return stack
 
     # ----- the plan -------------------------------------------------------
@@ -253,6 +253,9 @@ class Deployer:
     def _template(self) -> tuple[str, Template]:
         """The template's text and parsed body, with the parameter overrides checked before any call."""
         path = self.options.template_path
+        # Building needs the `build` extra (troposphere, awacs): only a deploy without --template does it.
+        from kvtable.cfn.render import load_built_template  # noqa: PLC0415 (the `build` extra, only when building)
+
         body, template = (
             load_built_template(self.options.built_template) if path is None else load_template(path)
         )
@@ -263,7 +266,7 @@ class Deployer:
     # ----- the whole run --------------------------------------------------
 
     def run(self) -> int:
-        """Deploy (or with plan_only, only plan). Raises DeployError subclasses with one-line messages."""
+        """Deploy (or with plan_only, only plan). Raises ToolError subclasses with one-line messages."""
         options = self.options
         check_stack_name(options.stack_name)
         if options.tags is not None:

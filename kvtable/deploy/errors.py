@@ -1,4 +1,4 @@
-"""Errors the deploy tools print as one line, each with its exit code, and CloudFormation's error
+"""The deploy's own errors (kvtable/tool_errors.py has the exit codes they share), and CloudFormation's error
 answers turned into them in one place (`cloudformation_errors`), as the contract does DynamoDB's."""
 
 from __future__ import annotations
@@ -8,24 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from kvtable.aws_errors import error_code, error_message
-
-
-class DeployError(Exception):
-    """Something stopped the deploy; nothing more was changed. Exit code 1."""
-
-    exit_code = 1
-
-
-class UsageError(DeployError):
-    """Bad input (a parameter, a tag, a file); refused before any call. Exit code 2."""
-
-    exit_code = 2
-
-
-class RefusedError(DeployError):
-    """The deploy would replace or remove the table, or fail halfway on AWS. Exit code 3."""
-
-    exit_code = 3
+from kvtable.tool_errors import RefusedError, ToolError, UsageError
 
 
 class StackNotFoundError(UsageError):
@@ -46,7 +29,7 @@ class StackMissingError(StackNotFoundError):
         )
 
 
-class NotImportedError(DeployError):
+class NotImportedError(ToolError):
     """ListImports: no stack imports the export. AWS answers it as a ValidationError; it is an answer
     ("none"), which `importing_stacks` turns into an empty list."""
 
@@ -76,7 +59,7 @@ def refused(
 
 
 # What a ValidationError's message says, for the answers that are not failures here.
-_ANSWERS: tuple[tuple[str, type[DeployError]], ...] = (
+_ANSWERS: tuple[tuple[str, type[ToolError]], ...] = (
     ("does not exist", StackNotFoundError),
     ("is not imported", NotImportedError),
 )
@@ -88,7 +71,7 @@ if TYPE_CHECKING:
 
 
 @contextlib.contextmanager
-def cloudformation_errors(api: str, failed: Callable[[str], DeployError] | None = None) -> Iterator[None]:
+def cloudformation_errors(api: str, failed: Callable[[str], ToolError] | None = None) -> Iterator[None]:
     """Turn CloudFormation's error answers into the project's, keeping the cause.
 
     A stack that does not exist raises StackNotFoundError, an export nobody imports NotImportedError.
@@ -96,8 +79,8 @@ def cloudformation_errors(api: str, failed: Callable[[str], DeployError] | None 
     that did not answer like AWS) when given; without it, it propagates as botocore raised it, for the
     command's one line (cli/common.py: credentials, access denied, the API and AWS's code, exit 1)."""
     # Here, not at the top: the error classes above serve `kvtable --help`, which must not load botocore.
-    from botocore.exceptions import ClientError  # noqa: PLC0415
-    from botocore.parsers import ResponseParserError  # noqa: PLC0415
+    from botocore.exceptions import ClientError  # noqa: PLC0415 (botocore: not on `kvtable --help`'s nor `kvtable.connect`'s path)
+    from botocore.parsers import ResponseParserError  # noqa: PLC0415 (botocore: not on `kvtable --help`'s nor `kvtable.connect`'s path)
 
     try:
         yield
@@ -112,7 +95,7 @@ def cloudformation_errors(api: str, failed: Callable[[str], DeployError] | None 
         raise failed(NO_AWS_ANSWER) from error
 
 
-def _answer(api: str, error: ClientError) -> DeployError | None:
+def _answer(api: str, error: ClientError) -> ToolError | None:
     """The project's error for a CloudFormation answer that means something here, else None."""
     message = error_message(error)
     if error_code(error) != "ValidationError":

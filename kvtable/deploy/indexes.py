@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kvtable.deploy.errors import DeployError
 from kvtable.deploy.polling import Poller
 from kvtable.progress import elapsed_text
+from kvtable.tool_errors import ToolError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -73,11 +73,11 @@ class IndexWaiter:
         table: dict[str, Any] = dict(self.dynamodb.describe_table(TableName=table_name)["Table"])
         status = table.get("TableStatus", "?")
         if status in FAILED_TABLE_STATUSES:
-            raise DeployError(f"{label}: table {table_name} is {status} while its indexes change")
+            raise ToolError(f"{label}: table {table_name} is {status} while its indexes change")
         live = {g["IndexName"] for g in table.get("GlobalSecondaryIndexes", [])}
         vanished = sorted((self.seen_creating & wanted) - live)
         if vanished:
-            raise DeployError(
+            raise ToolError(
                 f"{label}: index {', '.join(vanished)} disappeared while being created (its backfill "
                 f"failed); see the table and the stack's events, then deploy again"
             )

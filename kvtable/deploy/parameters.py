@@ -1,17 +1,12 @@
-"""Stack parameters and tags from the command line, checked against the template before any call."""
+"""Stack parameters from the command line, checked against the template before any call (a stack's name
+and tags are checked in kvtable/aws_names.py)."""
 
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from kvtable.deploy.errors import UsageError
 from kvtable.deploy.templates import Template
-
-# CloudFormation's limits on stack tags.
-MAX_TAGS = 50
-MAX_TAG_KEY = 128
-MAX_TAG_VALUE = 256
-STACK_NAME_PATTERN = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$")
+from kvtable.tool_errors import UsageError
 
 
 def parse_assignments(items: Sequence[str], what: str) -> dict[str, str]:
@@ -25,27 +20,6 @@ def parse_assignments(items: Sequence[str], what: str) -> dict[str, str]:
             raise UsageError(f"{what} {key!r} is given twice")
         parsed[key] = value
     return parsed
-
-
-def check_stack_name(name: str) -> None:
-    """Refuse a stack name CloudFormation would refuse."""
-    if not STACK_NAME_PATTERN.fullmatch(name):
-        raise UsageError(
-            f"stack name {name!r} is invalid: use 1 to 128 letters, digits and '-', starting with a letter"
-        )
-
-
-def check_tags(tags: dict[str, str]) -> None:
-    """Refuse tags CloudFormation would refuse."""
-    if len(tags) > MAX_TAGS:
-        raise UsageError(f"{len(tags)} tags given; CloudFormation allows {MAX_TAGS}")
-    for key, value in tags.items():
-        if key.lower().startswith("aws:"):
-            raise UsageError(f"tag {key!r}: keys starting with 'aws:' are reserved by AWS")
-        if len(key) > MAX_TAG_KEY or len(value) > MAX_TAG_VALUE:
-            raise UsageError(
-                f"tag {key!r} is too long (keys up to {MAX_TAG_KEY}, values up to {MAX_TAG_VALUE} characters)"
-            )
 
 
 def _check_value(name: str, spec: dict[str, Any], value: str) -> None:

@@ -16,8 +16,8 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.cfn.intrinsics import references, resolve
 from kvtable.cfn.names import GLOBAL_TABLE_TYPE, TABLE_TYPE, TABLE_TYPES
-from kvtable.deploy.errors import RefusedError
 from kvtable.deploy.templates import Template
+from kvtable.tool_errors import RefusedError
 
 SCHEMA_REGION = "us-east-1"
 

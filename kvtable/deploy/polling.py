@@ -5,8 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from kvtable.deploy.errors import DeployError
 from kvtable.progress import ProgressLine
+from kvtable.tool_errors import ToolError
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Poller:
         self, look: Callable[[], list[str]], label: str, limit_seconds: float, timeout_message: str
     ) -> float:
         """Call `look` each poll until it returns no pending phrase; return the seconds that took. Past
-        `limit_seconds` it raises DeployError(timeout_message); `look` raises to stop sooner."""
+        `limit_seconds` it raises ToolError(timeout_message); `look` raises to stop sooner."""
         start = self.clock()
         progress = ProgressLine(self.out)
         while True:
@@ -32,5 +32,5 @@ class Poller:
                 return elapsed
             progress.waiting(label, "; ".join(pending), elapsed)
             if elapsed > limit_seconds:
-                raise DeployError(timeout_message)
+                raise ToolError(timeout_message)
             self.sleep(self.poll_seconds)

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kvtable.deploy.errors import DeployError
 from kvtable.deploy.polling import Poller
 from kvtable.progress import elapsed_text
+from kvtable.tool_errors import ToolError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -51,7 +51,7 @@ class ReplicaWaiter:
         statuses = {r["RegionName"]: r.get("ReplicaStatus", "?") for r in table.get("Replicas", [])}
         failed = {r: s for r, s in statuses.items() if s in FAILED_REPLICA_STATUSES}
         if failed:
-            raise DeployError(
+            raise ToolError(
                 f"{label}: replica " + ", ".join(f"{r} is {s}" for r, s in sorted(failed.items()))
             )
         if not statuses and len(wanted) == 1:

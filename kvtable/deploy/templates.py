@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kvtable.deploy.errors import UsageError
 from kvtable.text_files import read_text_file
+from kvtable.tool_errors import UsageError
 
 Template = dict[str, Any]
 
@@ -27,7 +27,7 @@ def parse_template(body: str | dict[str, Any], origin: str) -> Template:
         plain: Template = _plain(json.loads(json.dumps(body)))
         return plain
     # cfn-lint is the `deploy` extra; reading outputs or checking names must not need it.
-    from cfnlint.decode import decode_str  # noqa: PLC0415
+    from cfnlint.decode import decode_str  # noqa: PLC0415 (cfn-lint, the `deploy` extra: only to parse a template's text)
 
     template, matches = decode_str(body)
     if matches or not isinstance(template, dict):
@@ -53,13 +53,3 @@ def resources_of_type(template: Template, *resource_types: str) -> list[str]:
         for logical_id, resource in template.get("Resources", {}).items()
         if resource.get("Type") in resource_types
     )
-
-
-def load_built_template(stem: str = "database") -> tuple[str, Template]:
-    """The YAML text and parsed template that this kvtable builds (the same bytes as templates/<stem>.yaml)."""
-    # Building needs the `build` extra (troposphere, awacs); only a deploy without --template does it.
-    from kvtable.cfn.render import rendered_yaml  # noqa: PLC0415
-
-    name = f"{stem}.yaml"
-    text = rendered_yaml(stem)
-    return text, parse_template(text, f"the {name} kvtable builds")

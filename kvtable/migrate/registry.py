@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from kvtable import key_design as kd
-from kvtable.contract.requests import VERSION
 from kvtable.errors import InvalidInputError
+from kvtable.key_design import VERSION
 from kvtable.migrate.migration import Migration
 
 # ----- 0001: every key has a version -----------------------------------------------------------------

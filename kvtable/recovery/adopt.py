@@ -31,19 +31,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from kvtable.aws_state import Clients, describe_or_none, stack_context
+from kvtable.aws_state import Clients, describe_or_none
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
+from kvtable.deploy.cloudformation import stack_context
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import DeployError, UsageError, refused
+from kvtable.deploy.errors import refused
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.parameters import resolve_parameters
 from kvtable.deploy.plan import gsi_definitions
 from kvtable.deploy.templates import Template, resources_of_type
 from kvtable.recovery.live_table import billing_mode, live_properties
 from kvtable.recovery.restore import CommandTarget, check_table_name, utc_text
+from kvtable.tool_errors import ToolError, UsageError
 from kvtable.verify.report import Check
 from kvtable.verify.verify import Verifier
 
@@ -294,7 +296,7 @@ class Adopter:
         found = cfn.describe_stack(cf, options.stack_name)
         stack = None if found is None or states.holds_nothing_deployed(found.status) else found
         if stack is not None and not states.is_updatable(stack.status):
-            raise DeployError(
+            raise ToolError(
                 states.blocked_message(stack.name, stack.status, cf.meta.region_name)
                 or f"stack {stack.name} is {stack.status}; it cannot take a step now"
             )
@@ -411,7 +413,7 @@ class Adopter:
         ddb = self.clients.dynamodb
         live = describe_or_none(ddb, self.options.table_name)
         if live is None:
-            raise DeployError(f"table {self.options.table_name} disappeared during the adoption")
+            raise ToolError(f"table {self.options.table_name} disappeared during the adoption")
         promised = self.template["Resources"][table_id].get("Properties", {}).get("Tags", [])
         resource = copy.deepcopy(self.template["Resources"][table_id])
         resource["Properties"] = live_properties(ddb, self.clients.kms, live, {t["Key"] for t in promised})

@@ -27,18 +27,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from kvtable.aws_state import stack_context
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
 from kvtable.deploy import cloudformation as cfn
 from kvtable.deploy import states
+from kvtable.deploy.cloudformation import stack_context
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import DeployError, UsageError, refused
+from kvtable.deploy.errors import refused
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.replicas import ReplicaWaiter
 from kvtable.deploy.templates import Template
 from kvtable.recovery.adopt import detached_template
 from kvtable.recovery.live_table import as_global_table, live_properties
+from kvtable.tool_errors import ToolError, UsageError
 
 STREAM = {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
@@ -115,7 +116,7 @@ class Globalizer:
         """The steps left, read from the stack; changes nothing."""
         stack = cfn.existing_stack(self.cf, self.options.stack_name, self.options.command_flags)
         if not states.is_updatable(stack.status):
-            raise DeployError(
+            raise ToolError(
                 states.blocked_message(stack.name, stack.status, self.cf.meta.region_name)
                 or f"stack {stack.name} is {stack.status}"
             )
@@ -213,7 +214,7 @@ class Globalizer:
 
     def _take(self, step: Step, stack: cfn.DeployedStack | None, deployed: Template, table_name: str) -> None:
         if stack is None:
-            raise DeployError(f"stack {self.options.stack_name} disappeared during the conversion")
+            raise ToolError(f"stack {self.options.stack_name} disappeared during the conversion")
         if step.kind == "stream":
             streamed = copy.deepcopy(deployed)
             streamed["Resources"][names.TABLE_RESOURCE]["Properties"]["StreamSpecification"] = STREAM

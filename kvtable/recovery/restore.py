@@ -22,15 +22,16 @@ from botocore.exceptions import ClientError
 
 from kvtable import key_design as kd
 from kvtable.aws_errors import error_code
-from kvtable.aws_state import Clients, describe_or_none, normalized_policy, stack_context
+from kvtable.aws_state import Clients, describe_or_none, normalized_policy
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
-from kvtable.cli.missing_table import missing_table_line
 from kvtable.deploy import cloudformation as cfn
-from kvtable.deploy.errors import DeployError, UsageError
+from kvtable.deploy.cloudformation import stack_context
 from kvtable.deploy.templates import Template
 from kvtable.errors import TableNotFoundError
 from kvtable.progress import PROGRESS_EVERY_SECONDS, elapsed_text
+from kvtable.table_wording import missing_table_line
+from kvtable.tool_errors import ToolError, UsageError
 from kvtable.verify.report import Report
 from kvtable.verify.report import utc_text as utc_text  # noqa: PLC0414 (re-exported: adopt prints times so too)
 from kvtable.verify.verify import Verifier
@@ -150,7 +151,7 @@ class TableWaiter:
         while True:
             table = describe_or_none(self.dynamodb, table_name)
             if table is None:
-                raise DeployError(f"{label}: table {table_name} disappeared while being restored")
+                raise ToolError(f"{label}: table {table_name} disappeared while being restored")
             elapsed = self.clock() - start
             progress = table_progress(table)
             if is_ready(table):
@@ -162,7 +163,7 @@ class TableWaiter:
                 self.out.flush()
                 shown, shown_at = progress, elapsed
             if elapsed > TABLE_WAIT_SECONDS:
-                raise DeployError(
+                raise ToolError(
                     f"{label}: {table_name} was not ready after {elapsed_text(elapsed)}; run again to keep waiting"
                 )
             self.sleep(self.poll_seconds)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from kvtable.telemetry.gate import installed
 from kvtable.telemetry.settings import TelemetrySettings, configure, current_settings
+from kvtable.telemetry.wrappers import wrap_store
 
 if TYPE_CHECKING:
     from kvtable.store import KvTable
@@ -28,6 +29,5 @@ def instrument(store: KvTable) -> None:
     Without OpenTelemetry installed it does nothing and leaves `store` as it is."""
     if not installed():
         return
-    from kvtable.telemetry.wrappers import wrap_store  # noqa: PLC0415 (imports no OpenTelemetry either)
 
     wrap_store(store)

@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from kvtable.telemetry.gate import in_use
+from kvtable.telemetry.wrappers import recording
 
 
 def retrying(operation: str, attempt: int, attempts: int, retry: BaseException) -> None:
     """Try `attempt` (from 0, of `attempts`) of `operation` failed in a way worth another (`retry` says
     why); the contract sends it again unless that was its last try."""
     if in_use():
-        from kvtable.telemetry.wrappers import recording  # noqa: PLC0415
-
         recording().retrying(operation, attempt, retry, attempt + 1 < attempts)
 
 
@@ -21,8 +20,6 @@ def unprocessed(operation: str, attempt: int, attempts: int, pending: dict[str, 
     """DynamoDB left `pending` (RequestItems' shape) of a batch unprocessed, its throttling; asked for again
     unless that was the last try."""
     if in_use():
-        from kvtable.telemetry.wrappers import recording  # noqa: PLC0415
-
         left = sum(
             len(entry.get("Keys", ())) if isinstance(entry, dict) else len(entry)
             for entry in pending.values()

@@ -15,11 +15,11 @@ from opentelemetry import metrics, trace
 from opentelemetry.metrics import _internal as metrics_internal
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
-from kvtable import __version__
 from kvtable.telemetry import client_attributes as ca
 from kvtable.telemetry import settings
 from kvtable.telemetry.settings import current_settings
-from kvtable.telemetry.wrappers import ANSWER
+from kvtable.telemetry.shared import ANSWER, TENANT_ARGUMENTS
+from kvtable.version import __version__
 
 SCOPE = "kvtable"
 SYSTEM = "aws.dynamodb"  # db.system.name of the current database semantic conventions
@@ -307,7 +307,6 @@ def _failed(span: Span, error: Exception, tenant_data: bool) -> None:
 def _tenant_attributes(
     args: tuple[Any, ...], kwargs: dict[str, Any], positions: dict[str, int]
 ) -> dict[str, Any]:
-    from kvtable.telemetry.wrappers import TENANT_ARGUMENTS  # noqa: PLC0415
 
     found: dict[str, Any] = {}
     for parameter, position in positions.items():

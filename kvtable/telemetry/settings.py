@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kvtable.errors import InvalidInputError
+
 
 @dataclass(frozen=True)
 class TelemetrySettings:
@@ -27,8 +29,6 @@ def configure(
     global _settings  # noqa: PLW0603 (process-wide, as OpenTelemetry's own providers are)
     previous = _settings
     if not isinstance(record_tenant_data, bool):
-        from kvtable.errors import InvalidInputError  # noqa: PLC0415
-
         raise InvalidInputError(f"record_tenant_data must be true or false, got {record_tenant_data!r}")
     _settings = TelemetrySettings(record_tenant_data, tracer_provider, meter_provider)
     return previous

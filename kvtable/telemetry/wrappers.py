@@ -5,12 +5,12 @@ imports OpenTelemetry."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextvars import ContextVar
 from types import FunctionType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 from kvtable.telemetry.client_attributes import endpoint_attributes
 from kvtable.telemetry.gate import in_use
+from kvtable.telemetry.shared import ANSWER, TENANT_ARGUMENTS
 
 if TYPE_CHECKING:
     from kvtable.store import KvTable
@@ -18,25 +18,15 @@ if TYPE_CHECKING:
 _MARK = "_kvtable_telemetry"
 # Operations that return an iterator whose requests are sent while it is read: their span lasts as long.
 ITERATING = frozenset({"iter_keys", "iter_user_namespaces"})
-# Arguments that name a tenant's data: on a span only when the caller opts in.
-TENANT_ARGUMENTS = {
-    "user_id": "kvtable.user_id",
-    "namespace": "kvtable.namespace",
-    "key": "kvtable.key",
-    "prefix": "kvtable.key_prefix",
-}
 
 _recording: ModuleType | None = None
-# Where the direct transport puts the status and headers of the answer it read, while a CLIENT span
-# waits for them (None: nobody is waiting, and the answer is not kept).
-ANSWER: ContextVar[list[tuple[int, Any]] | None] = ContextVar("kvtable_answer", default=None)
 
 
 def recording() -> ModuleType:
     """kvtable.telemetry.recording, imported the first time the process uses OpenTelemetry."""
     global _recording  # noqa: PLW0603 (a module, imported once)
     if _recording is None:
-        from kvtable.telemetry import recording as module  # noqa: PLC0415
+        from kvtable.telemetry import recording as module  # noqa: PLC0415 (OpenTelemetry: loaded once the process uses it)
 
         _recording = module
     return _recording

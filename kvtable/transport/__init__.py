@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from kvtable.errors import InvalidInputError
 from kvtable.transport.base import Transport
 
 if TYPE_CHECKING:
@@ -35,16 +36,14 @@ def transport_for(
     """The transport for `client`: "direct" (the default), "botocore", a Transport given as it is, or the
     one a TransportFactory makes for the client."""
     if choice == "botocore":
-        from kvtable.transport.botocore_path import BotocoreTransport  # noqa: PLC0415
+        from kvtable.transport.botocore_path import BotocoreTransport  # noqa: PLC0415 (botocore: only when botocore's path is chosen)
 
         return BotocoreTransport(client)
     if choice == "direct":
-        from kvtable.transport.direct import DirectTransport  # noqa: PLC0415
+        from kvtable.transport.direct import DirectTransport  # noqa: PLC0415 (hashlib, socket, ...: only when the direct transport is chosen)
 
         return DirectTransport.from_client(client)
     if isinstance(choice, str):
-        from kvtable.errors import InvalidInputError  # noqa: PLC0415
-
         raise InvalidInputError(f"transport must be one of {', '.join(TRANSPORTS)}, got {choice!r}")
     if hasattr(choice, "call"):
         return cast(Transport, choice)
@@ -54,7 +53,7 @@ def transport_for(
 def __getattr__(name: str) -> Any:
     # `from kvtable.transport import BotocoreTransport` keeps working, and loads botocore only then.
     if name == "BotocoreTransport":
-        from kvtable.transport.botocore_path import BotocoreTransport  # noqa: PLC0415
+        from kvtable.transport.botocore_path import BotocoreTransport  # noqa: PLC0415 (botocore: only when botocore's path is chosen)
 
         return BotocoreTransport
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

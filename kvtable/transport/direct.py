@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kvtable import __version__
 from kvtable.errors import ClientSettingsError, DamagedAnswerError, MissingCredentialsError, ServiceError
 from kvtable.transport.base import NOT_JSON, AfterCall, BeforeCall, check_crc32
 from kvtable.transport.http import ConnectionPool, HttpAnswer
 from kvtable.transport.signing import JSON_CONTENT_TYPE, DynamoDBSigner
+from kvtable.version import __version__
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -116,7 +116,7 @@ class DirectTransport:
         verify = _internal(http_session, "_verify", "the HTTP session's CA bundle setting")
         if verify is True:
             # botocore verifies against its CA bundle (certifi's), not the system's: the same here.
-            from botocore.httpsession import get_cert_path  # noqa: PLC0415
+            from botocore.httpsession import get_cert_path  # noqa: PLC0415 (botocore: not on `kvtable --help`'s nor `kvtable.connect`'s path)
 
             verify = get_cert_path(True)
         try:

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from kvtable.aws_state import Clients, normalized_policy, stack_context
+from kvtable.aws_state import Clients, normalized_policy
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
 from kvtable.deploy import cloudformation as cfn
-from kvtable.deploy.errors import UsageError
+from kvtable.deploy.cloudformation import stack_context
 from kvtable.deploy.templates import Template, resources_of_type
+from kvtable.tool_errors import UsageError
 from kvtable.verify.alarm_checks import AlarmChecks
 from kvtable.verify.checking import Recording, Unavailable, read
 from kvtable.verify.drift_checks import DriftChecks

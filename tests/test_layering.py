@@ -1,0 +1,277 @@
+"""kvtable's import graph has no cycle, and no module imports from a layer above its own.
+
+Every module of kvtable/ is parsed with `ast`: its top-level imports and those inside functions alike
+(an import kept in a function for start-up time is still an edge); only `if TYPE_CHECKING:` blocks are
+left out, since they never run. The layers, lowest first, are written down here and drawn in
+docs/architecture.md (the `layers` diagram), which must show the same list.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.test_diagrams import diagram
+
+pytestmark = pytest.mark.unit
+
+PACKAGE = Path(__file__).resolve().parent.parent / "kvtable"
+
+# The layers, lowest first: a module may import from its own layer or any layer below it. A module
+# belongs to the layer whose entry names it or, failing that, its nearest package (the longest name
+# that is a prefix of it); `kvtable` itself (the front, `kvtable.connect`) is named only by itself.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    (
+        "schema",
+        (
+            "kvtable.version",
+            "kvtable.errors",
+            "kvtable.key_design",
+            "kvtable.entities",
+            "kvtable.values",
+            "kvtable.pagination",
+            "kvtable.table_wording",
+            "kvtable.migrate.migration",
+            "kvtable.migrate.registry",
+            "kvtable.tool_errors",
+            "kvtable.text_files",
+            "kvtable.columns",
+            "kvtable.progress",
+            "kvtable.aws_names",
+            "kvtable.aws_errors",
+        ),
+    ),
+    ("transport", ("kvtable.transport", "kvtable.telemetry", "kvtable.aws")),
+    (
+        "contract",
+        (
+            "kvtable.contract",
+            "kvtable.store",
+            "kvtable.capacity",
+            "kvtable.sample_data",
+            "kvtable.aws.connect",
+            "kvtable",
+        ),
+    ),
+    (
+        "template data",
+        ("kvtable.cfn.names", "kvtable.cfn.evaluate", "kvtable.cfn.intrinsics", "kvtable.deploy.templates"),
+    ),
+    ("builders", ("kvtable.cfn", "kvtable.iam", "kvtable.table_definition")),
+    (
+        "operations",
+        (
+            "kvtable.aws_state",
+            "kvtable.deploy",
+            "kvtable.verify",
+            "kvtable.recovery",
+            "kvtable.migrate",
+            "kvtable.cost",
+            "kvtable.environments",
+            "kvtable.local",
+        ),
+    ),
+    ("benchmarks", ("kvtable.benchmarks",)),
+    ("cli", ("kvtable.cli",)),
+]
+
+Graph = Mapping[str, frozenset[str]]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _type_checking_only(tree: ast.Module) -> set[int]:
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped.update(id(inner) for statement in node.body for inner in ast.walk(statement))
+    return skipped
+
+
+def imported(tree: ast.Module, name: str, is_package: bool, modules: Iterable[str]) -> set[str]:
+    """The kvtable modules `name` imports (anywhere in it but `if TYPE_CHECKING:`)."""
+    known = set(modules)
+
+    def owner(dotted: str) -> str:
+        while dotted not in known:
+            dotted = dotted.rpartition(".")[0]
+        return dotted
+
+    skipped = _type_checking_only(tree)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(owner(alias.name) for alias in node.names if alias.name.split(".")[0] == "kvtable")
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = (name if is_package else name.rpartition(".")[0]).split(".")
+                base = ".".join(package[: len(package) - node.level + 1] + ([base] if base else []))
+            if base.split(".")[0] != "kvtable":
+                continue
+            # `from kvtable.cfn import names` imports the module kvtable.cfn.names.
+            found.update(
+                owner(f"{base}.{a.name}") if f"{base}.{a.name}" in known else owner(base) for a in node.names
+            )
+    return found - {name}
+
+
+def import_graph() -> dict[str, frozenset[str]]:
+    """Every module of kvtable/ and the kvtable modules it imports."""
+    paths = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    return {
+        name: frozenset(
+            imported(ast.parse(path.read_text(encoding="utf-8")), name, path.name == "__init__.py", paths)
+        )
+        for name, path in paths.items()
+    }
+
+
+def layer_of(module: str) -> int:
+    """The index in LAYERS of the module's layer."""
+    best: tuple[int, int] | None = None
+    for index, (_, names) in enumerate(LAYERS):
+        for name in names:
+            inside = module == name or (name != "kvtable" and module.startswith(f"{name}."))
+            if inside and (best is None or len(name) > best[0]):
+                best = (len(name), index)
+    if best is None:
+        raise AssertionError(f"{module} is in no layer: add it to LAYERS (and docs/architecture.md)")
+    return best[1]
+
+
+def cycles(graph: Graph) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph.get(root, ()))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def upward(graph: Graph) -> list[str]:
+    """Each import from a lower layer to a higher one, as `module (layer) -> module (layer)`."""
+    names = [name for name, _ in LAYERS]
+    return [
+        f"{source} ({names[layer_of(source)]}) -> {target} ({names[layer_of(target)]})"
+        for source in sorted(graph)
+        for target in sorted(graph[source])
+        if layer_of(target) > layer_of(source)
+    ]
+
+
+GRAPH = import_graph()
+
+
+def test_the_import_graph_has_no_cycle() -> None:
+    assert cycles(GRAPH) == []
+
+
+def test_no_module_imports_from_a_higher_layer() -> None:
+    assert upward(GRAPH) == []
+
+
+def test_every_module_is_in_a_layer_and_every_layer_entry_exists() -> None:
+    for module in GRAPH:
+        layer_of(module)
+    missing = [
+        name
+        for _, names in LAYERS
+        for name in names
+        if name not in GRAPH and not any(module.startswith(f"{name}.") for module in GRAPH)
+    ]
+    assert missing == []
+
+
+def test_the_graph_sees_imports_inside_functions_and_leaves_type_checking_out() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from kvtable.store import KvTable\n"
+        "def f():\n    from kvtable.cli import main\n"
+        "from . import errors\n"
+    )
+    modules = ["kvtable.store", "kvtable.cli", "kvtable.cli.main", "kvtable.errors", "kvtable.key_design"]
+    assert imported(ast.parse(source), "kvtable.key_design", False, modules) == {
+        "kvtable.cli.main",
+        "kvtable.errors",
+    }
+    # The graph holds in-function edges this test knows of: the deploy builds its template only when asked.
+    assert "kvtable.cfn.render" in GRAPH["kvtable.deploy.deploy"]
+
+
+def test_a_planted_upward_import_or_cycle_fails() -> None:
+    planted = {**GRAPH, "kvtable.key_design": GRAPH["kvtable.key_design"] | {"kvtable.cli.main"}}
+    assert upward(planted) == ["kvtable.key_design (schema) -> kvtable.cli.main (cli)"]
+    looped = {**GRAPH, "kvtable.errors": GRAPH["kvtable.errors"] | {"kvtable.values"}}
+    assert cycles(looped) == [["kvtable.errors", "kvtable.key_design", "kvtable.values"]]
+
+
+def test_the_architecture_diagram_shows_the_layers() -> None:
+    """docs/architecture.md's `layers` diagram: one node a layer, its title and then its entries (without
+    the `kvtable.` prefix, ` · ` between them), each layer's node pointing at the one below."""
+    drawn = diagram("layers")
+    below = {edge.source: edge.target for edge in drawn.edges}
+    top = (set(drawn.nodes) - set(below.values())).pop()
+    order = [top]
+    while order[-1] in below:
+        order.append(below[order[-1]])
+    shown = [
+        (drawn.nodes[node].lines[0], tuple(" · ".join(drawn.nodes[node].lines[1:]).split(" · ")))
+        for node in order
+    ]
+    written = [(name, tuple(n.removeprefix("kvtable.") for n in names)) for name, names in reversed(LAYERS)]
+    assert shown == written
+
+
+def test_each_import_kept_inside_a_function_says_why() -> None:
+    """An import inside a function hides an edge from every tool but this test: it is kept only for a
+    start-up cost (botocore, an extra, what `kvtable --help` or `kvtable.connect` would load), named."""
+    unexplained = [
+        f"{path.relative_to(PACKAGE.parent)}:{number}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"# noqa: [A-Z0-9, ]*PLC0415[A-Z0-9, ]*$", line)
+    ]
+    assert unexplained == []
