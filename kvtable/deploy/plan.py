@@ -128,27 +128,6 @@ def _differs(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True)
 
 
-_NO_VALUE = {"Ref": "AWS::NoValue"}
-
-
-def _chosen(value: Any, conditions: dict[str, bool]) -> Any:
-    """The value with each Fn::If on a known condition replaced by its branch, and AWS::NoValue left out."""
-    if isinstance(value, dict):
-        arguments = value.get("Fn::If")
-        if (
-            len(value) == 1
-            and isinstance(arguments, list)
-            and len(arguments) == 3
-            and arguments[0] in conditions
-        ):
-            return _chosen(arguments[1 if conditions[arguments[0]] else 2], conditions)
-        chosen = {k: _chosen(v, conditions) for k, v in value.items()}
-        return {k: v for k, v in chosen.items() if v != _NO_VALUE}
-    if isinstance(value, list):
-        return [v for v in (_chosen(item, conditions) for item in value) if v != _NO_VALUE]
-    return value
-
-
 @dataclass(frozen=True)
 class _Side:
     template: Template
@@ -174,10 +153,10 @@ class _Side:
         return TemplateEvaluator({**self.template, "Resources": {}}, context).conditions
 
     def properties(self, logical_id: str) -> dict[str, Any]:
-        # Each Fn::If's branch is chosen first: a setting that only a condition turns on or off
+        # Each Fn::If on a known condition is its branch: a setting that only a condition turns on or off
         # (Contributor Insights and its mode) is otherwise the same text on both sides.
-        props = _chosen(self.resources[logical_id].get("Properties", {}), self.conditions)
-        resolved: dict[str, Any] = resolve(props, self.parameters, self.stack_name)
+        props = self.resources[logical_id].get("Properties", {})
+        resolved: dict[str, Any] = resolve(props, self.parameters, self.stack_name, self.conditions)
         return resolved
 
     def exports(self) -> dict[str, Any]:
