@@ -26,6 +26,7 @@ from kvtable.benchmarks.measure import (
     new_table,
     traced,
 )
+from kvtable.contract.keys import new_key_item
 from kvtable.contract.requests import VERSION, WRITE_ID
 from kvtable.store import KvTable
 
@@ -200,18 +201,7 @@ class TableResource:
     def put(self, i: int) -> object:
         sort = sort_key(i)
         now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-        item = {
-            kd.PARTITION_KEY: self.partition,
-            kd.SORT_KEY: sort,
-            kd.GSI1_PARTITION_KEY: self.partition,
-            kd.GSI1_SORT_KEY: sort,
-            kd.ENTITY_TYPE_ATTRIBUTE: kd.KEY_ENTITY,
-            "value": key_value(i),
-            kd.CREATED_AT: now,
-            kd.UPDATED_AT: now,
-            VERSION: 1,
-        }
-        return self.table.put_item(Item=item)
+        return self.table.put_item(Item=new_key_item(self.partition, sort, key_value(i), now))
 
     def _condition(self) -> Any:
         return Key(kd.GSI1_PARTITION_KEY).eq(self.partition) & Key(kd.GSI1_SORT_KEY).begins_with(

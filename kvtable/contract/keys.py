@@ -85,6 +85,19 @@ def key_attributes(
     return attributes
 
 
+def new_key_item(
+    partition: str, sort: str, stored_value: object, timestamp: str, expires: int | None = None
+) -> dict[str, object]:
+    """A key's whole item as a put that creates it writes it: version 1, created and updated now."""
+    return {
+        kd.PARTITION_KEY: partition,
+        kd.SORT_KEY: sort,
+        **key_attributes(partition, sort, stored_value, timestamp, expires),
+        kd.CREATED_AT: timestamp,
+        VERSION: 1,
+    }
+
+
 class _KeyWriteShape(NamedTuple):
     """What a key write's request holds besides its values: the same few shapes, every time."""
 
