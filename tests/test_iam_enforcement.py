@@ -8,11 +8,10 @@ AWS documents; it is a test-time tool only (AGPL), never shipped or imported by 
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.iam.node import DEFAULT_KEY_POLICY, run_node_script
+from tests.iam.node import assert_verdicts, identity_request
 from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, Resolver
 
 pytestmark = pytest.mark.node
@@ -102,28 +101,14 @@ def test_every_verdict_of_the_matrix(
 ) -> None:
     document = Resolver(TEMPLATE, parameters).policy_documents()[policy]
     rows = matrix(policy, parameters)
-    requests: list[dict[str, Any]] = [
-        {
-            "policy": document,
-            "action": a,
-            "resource": r,
-            "context": c,
-            **({"resourcePolicy": DEFAULT_KEY_POLICY} if a.startswith("kms:") else {}),
-        }
-        for a, r, c, _ in rows
-    ]
-    results = run_node_script("simulate.mjs", {"account": SAMPLE_ACCOUNT, "requests": requests})
-    lines = [f"{policy} ({'customer-managed key' if parameters else 'AWS-managed key'})"]
-    failures = []
-    for (action, resource, context, expected), result in zip(rows, results, strict=True):
-        got = result["result"]
-        via = context.get("kms:ViaService", "-").split(".")[0]
-        where = resource.split(":", 5)[-1]
-        lines.append(
-            f"  {got:<17} {action:<34} {where:<40} TLS={context['aws:SecureTransport']:<5} via={via}"
+    requests = [identity_request(document, a, r, c) for a, r, c, _ in rows]
+    cases = [
+        (
+            f"{a:<34} {r.split(':', 5)[-1]:<40} TLS={c['aws:SecureTransport']:<5} "
+            f"via={c.get('kms:ViaService', '-').split('.')[0]}",
+            expected,
         )
-        if got != expected:
-            failures.append(f"{action} on {resource} with {context}: expected {expected}, got {result}")
-    with capsys.disabled():
-        print("\n" + "\n".join(lines))
-    assert failures == []
+        for a, r, c, expected in rows
+    ]
+    key = "customer-managed key" if parameters else "AWS-managed key"
+    assert_verdicts(capsys, f"{policy} ({key})", requests, cases)

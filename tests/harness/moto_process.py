@@ -3,6 +3,7 @@
 import contextlib
 import sys
 import tempfile
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,3 +21,10 @@ def moto_server(module: str = "moto.server") -> Iterator[LocalEndpoint]:
         running_server(command, port, Path(workdir) / "moto.log", cwd=PROJECT_ROOT),
     ):
         yield LocalEndpoint(url=f"http://{LOOPBACK}:{port}", port=port)
+
+
+def reset_moto(url: str) -> None:
+    """Forget every resource the moto server at `url` holds, so that a test starts from nothing."""
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200

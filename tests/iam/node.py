@@ -6,6 +6,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.resolve import SAMPLE_ACCOUNT
 
 HERE = Path(__file__).resolve().parent
@@ -41,3 +43,34 @@ def run_node_script(name: str, payload: Any) -> Any:
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def identity_request(policy: Any, action: str, resource: str, context: dict[str, str]) -> dict[str, Any]:
+    """A simulator request for an identity policy; a KMS action also gets AWS's default key policy."""
+    request = {"policy": policy, "action": action, "resource": resource, "context": context}
+    return {**request, **({"resourcePolicy": DEFAULT_KEY_POLICY} if action.startswith("kms:") else {})}
+
+
+def simulate(requests: list[dict[str, Any]]) -> list[str]:
+    """Each request's verdict from the IAM simulator (simulate.mjs): Allowed, ImplicitlyDenied, ..."""
+    results = run_node_script("simulate.mjs", {"account": SAMPLE_ACCOUNT, "requests": requests})
+    return [str(result["result"]) for result in results]
+
+
+def assert_verdicts(
+    capsys: pytest.CaptureFixture[str],
+    title: str,
+    requests: list[dict[str, Any]],
+    cases: list[tuple[str, str]],
+) -> None:
+    """Run `requests` through the IAM simulator (simulate.mjs), print each verdict beside its case's
+    label under `title`, and assert each is the case's expected verdict; `cases` are (label, expected)."""
+    lines = [title]
+    failures = []
+    for (label, expected), verdict in zip(cases, simulate(requests), strict=True):
+        lines.append(f"  {verdict:<17} {label}")
+        if verdict != expected:
+            failures.append(f"{' '.join(label.split())}: expected {expected}, got {verdict}")
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
+    assert failures == []
