@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, cast
 from kvtable import key_design as kd
 from kvtable.contract.keys import new_key_item, upgraded
 from kvtable.contract.limits import BATCH_WRITE_LIMIT, MAX_WORKERS
-from kvtable.contract.requests import Item, TableRequests, require_bool, require_whole
+from kvtable.contract.requests import Item, TableRequests
+from kvtable.contract.validation import require_bool, require_whole
 from kvtable.entities import JsonValue, KeyItem
 from kvtable.errors import InvalidEntryError, InvalidInputError, KvTableError, PartialWriteError
 from kvtable.values import check_item_size, serialize_item, to_storable

@@ -8,19 +8,14 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple, cast
 
 from kvtable import key_design as kd
+from kvtable.contract.error_mapping import Refused, refused_item
 from kvtable.contract.requests import (
-    KEEP_TTL,
-    MAX_VERSION,
     VERSION,
     WRITE_ID,
     Item,
-    KeepTtl,
-    Refused,
     TableRequests,
-    refused_item,
-    require_bool,
-    require_whole,
 )
+from kvtable.contract.validation import require_bool, require_whole
 from kvtable.entities import (
     JsonValue,
     KeyItem,
@@ -50,6 +45,19 @@ _KEY_PRESENT = "attribute_exists(#pk) AND (attribute_not_exists(#ttl) OR #ttl > 
 # written before versions existed reads as version 1.
 _READ_DEFAULTS = read_defaults(kd.KEY_ENTITY)
 _UNVERSIONED = cast(int, dict(_READ_DEFAULTS).get(VERSION, 0))
+
+
+MAX_VERSION = 10**38 - 1  # the largest number DynamoDB keeps: sizes an item with its version at its longest
+
+
+class KeepTtl:
+    """The default of update_key's `ttl`: leave the stored TTL as it is."""
+
+    def __repr__(self) -> str:
+        return "KEEP_TTL"
+
+
+KEEP_TTL = KeepTtl()
 
 
 def upgraded(item: dict[str, Any]) -> dict[str, Any]:

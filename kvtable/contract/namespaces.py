@@ -7,17 +7,16 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from kvtable import key_design as kd
+from kvtable.contract.clock import iso_timestamp
+from kvtable.contract.error_mapping import Refused, cancelled_item
 from kvtable.contract.limits import BATCH_WRITE_LIMIT
 from kvtable.contract.requests import (
     DELETING,
     FORMER_OWNER,
     Item,
-    Refused,
     TableRequests,
-    cancelled_item,
-    iso_timestamp,
-    require_whole,
 )
+from kvtable.contract.validation import require_whole
 from kvtable.entities import (
     NamespaceItem,
     NamespaceLinkItem,

@@ -12,9 +12,8 @@ from kvtable.contract.requests import (
     DELETING,
     Item,
     TableRequests,
-    require_bool,
-    require_whole,
 )
+from kvtable.contract.validation import require_bool, require_whole
 from kvtable.entities import (
     BILLING_PLANS,
     ApiKeyGuardItem,
