@@ -103,7 +103,8 @@ def render(estimate: Estimate) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the estimate; 0, or 2 for a bad profile or price table (one line naming the field)."""
-    from kvtable.cost.model import EXAMPLE_PROFILE, data_file, estimate, load_prices, load_profile  # noqa: PLC0415
+    from kvtable.cost.inputs import EXAMPLE_PROFILE, data_file, load_prices, load_profile  # noqa: PLC0415
+    from kvtable.cost.model import estimate  # noqa: PLC0415
     from kvtable.errors import InvalidInputError  # noqa: PLC0415
 
     if (args.profile is None) == (not args.example):
