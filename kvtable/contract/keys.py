@@ -29,6 +29,7 @@ from kvtable.errors import (
 from kvtable.migrate.registry import read_defaults
 from kvtable.pagination import DEFAULT_PAGE_SIZE, Page, every_item
 from kvtable.values import (
+    AttributeValue,
     check_item_size,
     deserialize_item,
     serialize_item,
@@ -165,6 +166,19 @@ def _key_write_shape(
     return _KeyWriteShape(update, full_condition, names, tuple(f":a{i}" for i in range(len(attributes))))
 
 
+def _write_values(
+    shape: _KeyWriteShape, wire: Item, now: int, fresh: bool, expected_version: int | None
+) -> dict[str, AttributeValue]:
+    """The ExpressionAttributeValues of a key write: its attributes' and the conditions' values."""
+    values = dict(zip(shape.placeholders, wire.values(), strict=True))
+    values.update({":one": {"N": "1"}, ":now": {"N": str(now)}})
+    if not fresh and expected_version != _UNVERSIONED:
+        values[":zero"] = {"N": "0"}
+    if expected_version is not None:
+        values[":expected"] = {"N": str(expected_version)}
+    return values
+
+
 class KeyOperations:
     """Access patterns 5 and 6, compare-and-swap, and counting a namespace's keys."""
 
@@ -217,45 +231,58 @@ class KeyOperations:
             compare_version=expected_version is not None,
             or_unversioned=expected_version == _UNVERSIONED,
         )
-        values = dict(zip(shape.placeholders, wire.values(), strict=True))
-        values.update({":one": {"N": "1"}, ":now": {"N": str(now)}})
-        if not fresh and expected_version != _UNVERSIONED:
-            values[":zero"] = {"N": "0"}
-        if expected_version is not None:
-            values[":expected"] = {"N": str(expected_version)}
-        expression, full_condition, names = shape.update, shape.condition, dict(shape.names)
         request: dict[str, Any] = {
             "TableName": self.requests.table_name,
             "Key": self.requests.key_map(partition, sort),
-            "UpdateExpression": expression,
-            "ConditionExpression": full_condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
+            "UpdateExpression": shape.update,
+            "ConditionExpression": shape.condition,
+            "ExpressionAttributeNames": dict(shape.names),
+            "ExpressionAttributeValues": _write_values(shape, wire, now, fresh, expected_version),
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         try:
             response = self.requests.send("write key", "UpdateItem", request, on_condition_failed=Refused())
         except Refused as refused:
-            stored = refused_item(refused)
-            if stored is not None and stored.get(WRITE_ID) == write_id:
-                return cast(KeyItem, stored)
-            live = stored is not None and self.requests.live(stored)
-            if condition == _KEY_ABSENT:
-                raise AlreadyExistsError(f"key {key!r} already exists in {namespace!r}", "key") from None
-            if live and expected_version is not None and stored is not None:
-                current = int(upgraded(stored)[VERSION])
-                raise VersionConflictError(
-                    f"key {key!r} in {namespace!r} is at version {current}, not {expected_version}; "
-                    "read it again and retry",
-                    current,
-                ) from None
-            raise ItemNotFoundError(f"key {key!r} not found in {namespace!r}") from None
+            return self._refused_write(
+                refused_item(refused),
+                write_id,
+                condition,
+                namespace=namespace,
+                key=key,
+                expected_version=expected_version,
+            )
         written = deserialize_item(cast(Item, response["Attributes"]))
         if not fresh and written.get(VERSION) == 1 and written.get(kd.CREATED_AT) != timestamp:
             # A key from before versions (it was there, and this write counted it from 0): count it from 1.
             written = self._count_from_one(request["Key"], write_id, written)
         return cast(KeyItem, written)
+
+    def _refused_write(
+        self,
+        stored: dict[str, Any] | None,
+        write_id: str,
+        condition: str,
+        *,
+        namespace: str,
+        key: str,
+        expected_version: int | None,
+    ) -> KeyItem:
+        """A write whose condition failed: this write's own item (an earlier try of it applied), or the
+        error that says why (the key exists, is at another version, or is not there)."""
+        if stored is not None and stored.get(WRITE_ID) == write_id:
+            return cast(KeyItem, stored)
+        live = stored is not None and self.requests.live(stored)
+        if condition == _KEY_ABSENT:
+            raise AlreadyExistsError(f"key {key!r} already exists in {namespace!r}", "key") from None
+        if live and expected_version is not None and stored is not None:
+            current = int(upgraded(stored)[VERSION])
+            raise VersionConflictError(
+                f"key {key!r} in {namespace!r} is at version {current}, not {expected_version}; "
+                "read it again and retry",
+                current,
+            ) from None
+        raise ItemNotFoundError(f"key {key!r} not found in {namespace!r}") from None
 
     def _count_from_one(self, key_map: Item, write_id: str, written: dict[str, Any]) -> dict[str, Any]:
         """Version 2 for a key written before versions that a plain write just took to 1: it read as 1
