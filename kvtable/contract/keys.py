@@ -166,6 +166,28 @@ def _key_write_shape(
     return _KeyWriteShape(update, full_condition, names, tuple(f":a{i}" for i in range(len(attributes))))
 
 
+def _written_attributes(
+    partition: str, sort: str, stored_value: object, timestamp: str, expires: int | None
+) -> tuple[Item, str]:
+    """The attributes a key write sets, on the wire, and the id that names this write; InvalidInputError
+    if the item would be too large as stored."""
+    attributes = key_attributes(partition, sort, stored_value, timestamp, expires)
+    # Names this write, so that a retry after a lost answer recognizes its own item.
+    write_id = os.urandom(16).hex()
+    attributes[WRITE_ID] = write_id
+    wire = serialize_item(attributes)
+    # Sized as stored: the key, these attributes, createdAt, and the version at its longest.
+    check_item_size(
+        {
+            **TableRequests.key_map(partition, sort),
+            **wire,
+            kd.CREATED_AT: {"S": timestamp},
+            VERSION: {"N": str(MAX_VERSION)},
+        }
+    )
+    return wire, write_id
+
+
 def _write_values(
     shape: _KeyWriteShape, wire: Item, now: int, fresh: bool, expected_version: int | None
 ) -> dict[str, AttributeValue]:
@@ -209,20 +231,7 @@ class KeyOperations:
         keep_ttl = isinstance(ttl, KeepTtl)
         expires = None if ttl is None or isinstance(ttl, KeepTtl) else self.requests.check_ttl(ttl)
         timestamp, now = self.requests.now()
-        attributes = key_attributes(partition, sort, stored_value, timestamp, expires)
-        # Names this write, so that a retry after a lost answer recognizes its own item.
-        write_id = os.urandom(16).hex()
-        attributes[WRITE_ID] = write_id
-        wire = serialize_item(attributes)
-        # Sized as stored: the key, these attributes, createdAt, and the version at its longest.
-        check_item_size(
-            {
-                **self.requests.key_map(partition, sort),
-                **wire,
-                kd.CREATED_AT: {"S": timestamp},
-                VERSION: {"N": str(MAX_VERSION)},
-            }
-        )
+        wire, write_id = _written_attributes(partition, sort, stored_value, timestamp, expires)
         shape = _key_write_shape(
             tuple(wire),
             condition=condition,
