@@ -33,7 +33,7 @@ from kvtable.cfn.database import (
     exported_table_outputs,
     key_schema,
     name_parameter,
-    string_attribute,
+    retained_table_keys,
 )
 from kvtable.cfn.guardrails import (
     allowed_accounts,
@@ -168,11 +168,7 @@ def _add_replica_rules(template: Template) -> None:
 def _global_table(table_name: Parameter, gsi_name: Parameter, trusted: Parameter) -> ddb.GlobalTable:
     return ddb.GlobalTable(
         names.TABLE_RESOURCE,
-        DeletionPolicy="Retain",
-        UpdateReplacePolicy="Retain",
-        TableName=Ref(table_name),
-        AttributeDefinitions=[string_attribute(a) for a in kd.KEY_ATTRIBUTES],
-        KeySchema=key_schema(kd.PARTITION_KEY, kd.SORT_KEY),
+        **retained_table_keys(table_name),
         # Every replica shares one billing mode, and the resource's default is provisioned.
         BillingMode="PAY_PER_REQUEST",
         # Eventually consistent global tables with more than one replica require a stream.

@@ -16,6 +16,7 @@ from opentelemetry.metrics import _internal as metrics_internal
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from kvtable import __version__
+from kvtable.contract.limits import CAPACITY_OPERATIONS
 from kvtable.telemetry import client_attributes as ca
 from kvtable.telemetry import settings
 from kvtable.telemetry.settings import current_settings
@@ -30,21 +31,6 @@ RETRIES = "kvtable.dynamodb.retries"
 TRY_FAILED = "kvtable.try_failed"  # the event on an operation's span for each try that failed and why
 # The conventions' advice for db.client.operation.duration.
 DURATION_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
-# The operations whose requests take ReturnConsumedCapacity (asked for, when metrics are recorded).
-CAPACITY_OPERATIONS = frozenset(
-    {
-        "GetItem",
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "Query",
-        "Scan",
-        "BatchGetItem",
-        "BatchWriteItem",
-        "TransactGetItems",
-        "TransactWriteItems",
-    }
-)
 _THROTTLING_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
