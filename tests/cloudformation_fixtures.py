@@ -9,7 +9,7 @@ from botocore.config import Config
 from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.local.dynamodb_local import LocalEndpoint
-from tests.harness.moto_process import moto_server, reset_moto
+from tests.harness.moto_process import clean_moto, moto_server
 
 # moto answers unimplemented calls with HTTP 500, which boto3 would retry: fail fast instead.
 NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
@@ -24,9 +24,7 @@ def moto_endpoint() -> Iterator[LocalEndpoint]:
 @pytest.fixture
 def aws_endpoint(moto_endpoint: LocalEndpoint, monkeypatch: pytest.MonkeyPatch) -> str:
     """A clean moto server, and AWS_ENDPOINT_URL pointing at it for scripts run in the test."""
-    reset_moto(moto_endpoint.url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint.url)
-    return moto_endpoint.url
+    return clean_moto(moto_endpoint.url, monkeypatch)
 
 
 @pytest.fixture

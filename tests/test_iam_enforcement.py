@@ -11,20 +11,26 @@ from pathlib import Path
 
 import pytest
 
-from tests.iam.node import assert_verdicts, identity_request
-from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, Resolver
+from tests.iam.node import (
+    NO_TLS,
+    SAMPLE_KEY_ARN,
+    SAMPLE_OTHER_TABLE_ARN,
+    SAMPLE_TABLE_ARN,
+    TLS,
+    assert_verdicts,
+    identity_request,
+)
+from tests.resolve import SAMPLE_REGION, Resolver
 
 pytestmark = pytest.mark.node
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = json.loads((ROOT / "templates" / "database.json").read_text())
-KEY = f"arn:aws:kms:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-TABLE = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/kv-storage-data"
+KEY = SAMPLE_KEY_ARN
+TABLE = SAMPLE_TABLE_ARN
 INDEX = f"{TABLE}/index/GSI1"
-OTHER_TABLE = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/other-table"
+OTHER_TABLE = SAMPLE_OTHER_TABLE_ARN
 OTHER_INDEX = f"{TABLE}/index/OTHER"
-TLS = {"aws:SecureTransport": "true"}
-NO_TLS = {"aws:SecureTransport": "false"}
 VIA_DYNAMODB = {**TLS, "kms:ViaService": f"dynamodb.{SAMPLE_REGION}.amazonaws.com"}
 READS = [
     ("dynamodb:GetItem", TABLE),

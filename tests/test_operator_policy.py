@@ -17,20 +17,27 @@ from kvtable.table_definition import create_table_request
 from kvtable.verify.verify import Verifier
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation
 from tests.external_checkers import run_parliament
-from tests.iam.node import assert_verdicts, identity_request, simulate
+from tests.iam.node import (
+    NO_TLS,
+    SAMPLE_KEY_ARN,
+    SAMPLE_OTHER_TABLE_ARN,
+    SAMPLE_TABLE_ARN,
+    TLS,
+    assert_verdicts,
+    identity_request,
+    simulate,
+)
 from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, SAMPLE_STACK
 
 WHERE = StackLocation("aws", SAMPLE_REGION, SAMPLE_ACCOUNT, SAMPLE_STACK, "kv-storage-data")
 DOCUMENT = json.loads(operator_policy_json(WHERE))
 STACK_ARN = f"arn:aws:cloudformation:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:stack/{SAMPLE_STACK}/1a2b3c4d"
 OTHER_STACK = f"arn:aws:cloudformation:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:stack/OtherStack/1a2b3c4d"
-TABLE = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/kv-storage-data"
-OTHER_TABLE = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/other-table"
+TABLE = SAMPLE_TABLE_ARN
+OTHER_TABLE = SAMPLE_OTHER_TABLE_ARN
 POLICY = f"arn:aws:iam::{SAMPLE_ACCOUNT}:policy/{SAMPLE_STACK}-ReadPolicy-ZDVTNEZTKYVG"
 OTHER_POLICY = f"arn:aws:iam::{SAMPLE_ACCOUNT}:policy/AdministratorAccess-Custom"
-KEY = f"arn:aws:kms:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-TLS = {"aws:SecureTransport": "true"}
-NO_TLS = {"aws:SecureTransport": "false"}
+KEY = SAMPLE_KEY_ARN
 
 ALLOWED = [
     ("cloudformation:DescribeStacks", STACK_ARN),

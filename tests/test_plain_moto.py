@@ -15,7 +15,7 @@ import pytest
 
 from kvtable.local.dynamodb_local import LocalEndpoint
 from scripts import deploy as deploy_cli
-from tests.harness.moto_process import moto_server, reset_moto
+from tests.harness.moto_process import clean_moto, moto_server
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "KVDatabaseStack"
@@ -30,11 +30,9 @@ def plain_moto() -> Iterator[LocalEndpoint]:
 
 @pytest.fixture
 def endpoint(plain_moto: LocalEndpoint, monkeypatch: pytest.MonkeyPatch) -> str:
-    reset_moto(plain_moto.url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", plain_moto.url)
     # A 500 page is retried by default; one attempt keeps the test quick and says the same.
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    return plain_moto.url
+    return clean_moto(plain_moto.url, monkeypatch)
 
 
 @pytest.fixture

@@ -8,10 +8,17 @@ from typing import Any
 
 import pytest
 
-from tests.resolve import SAMPLE_ACCOUNT
+from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+
+# The sample resources the simulator's requests name, and the TLS contexts they are made in.
+SAMPLE_TABLE_ARN = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/kv-storage-data"
+SAMPLE_OTHER_TABLE_ARN = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/other-table"
+SAMPLE_KEY_ARN = f"arn:aws:kms:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+TLS = {"aws:SecureTransport": "true"}
+NO_TLS = {"aws:SecureTransport": "false"}
 
 # A KMS key's own policy must let IAM policies grant its use: AWS's default key policy does.
 DEFAULT_KEY_POLICY = {
