@@ -27,7 +27,7 @@ from kvtable.benchmarks.measure import (
     traced,
 )
 from kvtable.contract.keys import new_key_item
-from kvtable.contract.requests import VERSION, WRITE_ID
+from kvtable.contract.requests import VERSION, WRITE_ID, TableRequests
 from kvtable.store import KvTable
 
 if TYPE_CHECKING:
@@ -82,8 +82,7 @@ def put_values(i: int) -> dict[str, Any]:
 
 def get_request(table: str, i: int) -> dict[str, Any]:
     """The contract's get_key GetItem for the i-th key."""
-    key = {kd.PARTITION_KEY: {"S": PARTITION}, kd.SORT_KEY: {"S": sort_key(i)}}
-    return {"TableName": table, "Key": key, "ConsistentRead": False}
+    return {"TableName": table, "Key": TableRequests.key_map(PARTITION, sort_key(i)), "ConsistentRead": False}
 
 
 def put_request(table: str, i: int, value: Mapping[str, object]) -> dict[str, Any]:
@@ -91,7 +90,7 @@ def put_request(table: str, i: int, value: Mapping[str, object]) -> dict[str, An
     sort, now = sort_key(i), int(time.time())
     return {
         "TableName": table,
-        "Key": {kd.PARTITION_KEY: {"S": PARTITION}, kd.SORT_KEY: {"S": sort}},
+        "Key": TableRequests.key_map(PARTITION, sort),
         "UpdateExpression": PUT_UPDATE,
         "ConditionExpression": PUT_CONDITION,
         "ExpressionAttributeNames": PUT_NAMES,
