@@ -135,6 +135,15 @@ def retained_table_keys(table_name: Parameter) -> dict[str, Any]:
     }
 
 
+def index_keys(gsi_name: Parameter) -> dict[str, Any]:
+    """What every variant of the GSI shares: its name, its keys, and every attribute projected."""
+    return {
+        "IndexName": Ref(gsi_name),
+        "KeySchema": key_schema(kd.GSI1_PARTITION_KEY, kd.GSI1_SORT_KEY),
+        "Projection": ddb.Projection(ProjectionType="ALL"),
+    }
+
+
 def _table(table_name: Parameter, gsi_name: Parameter, kms_key: Parameter, trusted: Parameter) -> ddb.Table:
     return ddb.Table(
         names.TABLE_RESOURCE,
@@ -151,9 +160,7 @@ def _table(table_name: Parameter, gsi_name: Parameter, kms_key: Parameter, trust
         ContributorInsightsSpecification=contributor_insights(),
         GlobalSecondaryIndexes=[
             ddb.GlobalSecondaryIndex(
-                IndexName=Ref(gsi_name),
-                KeySchema=key_schema(kd.GSI1_PARTITION_KEY, kd.GSI1_SORT_KEY),
-                Projection=ddb.Projection(ProjectionType="ALL"),
+                **index_keys(gsi_name),
                 OnDemandThroughput=throughput.on_demand_throughput(on_index=True),
                 ContributorInsightsSpecification=contributor_insights(),
             )

@@ -31,7 +31,7 @@ from kvtable.cfn.database import (
     add_managed_policies,
     contributor_insights,
     exported_table_outputs,
-    key_schema,
+    index_keys,
     name_parameter,
     retained_table_keys,
 )
@@ -179,9 +179,7 @@ def _global_table(table_name: Parameter, gsi_name: Parameter, trusted: Parameter
         TimeToLiveSpecification=ddb.TimeToLiveSpecification(AttributeName=kd.TTL_ATTRIBUTE, Enabled=True),
         GlobalSecondaryIndexes=[
             ddb.GlobalTableGlobalSecondaryIndex(
-                IndexName=Ref(gsi_name),
-                KeySchema=key_schema(kd.GSI1_PARTITION_KEY, kd.GSI1_SORT_KEY),
-                Projection=ddb.Projection(ProjectionType="ALL"),
+                **index_keys(gsi_name),
                 WriteOnDemandThroughputSettings=throughput.write_cap(on_index=True),
             )
         ],
