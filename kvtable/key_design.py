@@ -132,11 +132,6 @@ def _strip(prefix: str, value: str) -> str:
     return value[len(prefix) :]
 
 
-def parse_user_id(partition_key: str) -> str:
-    """The user id inside `USER#<id>`."""
-    return _strip(USER_PREFIX, partition_key)
-
-
 def parse_namespace(key: str) -> str:
     """The namespace inside `NS#<namespace>`."""
     return _strip(NAMESPACE_PREFIX, key)

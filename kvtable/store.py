@@ -13,22 +13,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 from kvtable import key_design as kd
 from kvtable.contract.bulk import BATCH_GET_LIMIT, BulkKeyOperations, Progress
-from kvtable.contract.keys import KeyOperations
+from kvtable.contract.clock import iso_timestamp, utc_now
+from kvtable.contract.keys import KEEP_TTL, KeepTtl, KeyOperations
 from kvtable.contract.limits import BATCH_WRITE_LIMIT
 from kvtable.contract.namespaces import NAMESPACE_QUARANTINE_SECONDS, NamespaceOperations
-from kvtable.contract.requests import (
-    KEEP_TTL,
-    MAX_PLAUSIBLE_TTL,
-    RETRY_ATTEMPTS,
-    KeepTtl,
-    TableRequests,
-    iso_timestamp,
-    recommended_client_config,
-    utc_now,
-)
+from kvtable.contract.requests import TableRequests
+from kvtable.contract.retries import RETRY_ATTEMPTS
 from kvtable.contract.users import UserOperations
 from kvtable.entities import BillingPlan, JsonValue, KeyItem, NamespaceItem, NamespaceLinkItem, UserItem
 from kvtable.errors import InvalidInputError
+from kvtable.key_design import MAX_PLAUSIBLE_TTL
 from kvtable.pagination import DEFAULT_PAGE_SIZE, Page
 from kvtable.telemetry import instrument as instrument_telemetry  # telemetry hook
 from kvtable.transport import Transport, TransportChoice, TransportFactory, transport_for
@@ -55,6 +49,8 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # botocore's Config, made when asked for: importing the contract imports no botocore.
     if name == "RECOMMENDED_CLIENT_CONFIG":
+        from kvtable.contract.retries import recommended_client_config  # noqa: PLC0415 (botocore: not on `kvtable.connect`'s path)
+
         return recommended_client_config()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -1,7 +1,6 @@
 """Fixtures for deploy tests: one moto server (with the test harness's additions) per session,
 reset before each test, driven over HTTP with boto3."""
 
-import urllib.request
 from collections.abc import Iterator
 
 import boto3
@@ -10,7 +9,7 @@ from botocore.config import Config
 from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.local.dynamodb_local import LocalEndpoint
-from tests.harness.moto_process import moto_server
+from tests.harness.moto_process import clean_moto, moto_server
 
 # moto answers unimplemented calls with HTTP 500, which boto3 would retry: fail fast instead.
 NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
@@ -25,11 +24,7 @@ def moto_endpoint() -> Iterator[LocalEndpoint]:
 @pytest.fixture
 def aws_endpoint(moto_endpoint: LocalEndpoint, monkeypatch: pytest.MonkeyPatch) -> str:
     """A clean moto server, and AWS_ENDPOINT_URL pointing at it for scripts run in the test."""
-    request = urllib.request.Request(f"{moto_endpoint.url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint.url)
-    return moto_endpoint.url
+    return clean_moto(moto_endpoint.url, monkeypatch)
 
 
 @pytest.fixture

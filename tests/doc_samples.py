@@ -24,7 +24,6 @@ import io
 import re
 import shlex
 import shutil
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ import pytest
 
 from kvtable.cli.main import main
 from kvtable.table_definition import create_table_from_template, create_table_request
+from tests.harness.moto_process import reset_moto
 from tests.test_migrate import legacy_item
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,12 +180,6 @@ class Terminal:
 
 
 POLL = ("--poll-seconds", "0.01")
-
-
-def reset_moto(url: str) -> None:
-    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
 
 
 def dynamodb(url: str) -> Any:

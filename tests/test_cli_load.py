@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.cli.load import jsonl_entries
 from kvtable.cli.main import main
+from kvtable.contract.jsonl import jsonl_entries
 from kvtable.errors import InvalidInputError
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.progress import ProgressBar

@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from kvtable.migrate.runner import table_requests
 from kvtable.sample_data import SAMPLE_NAMESPACE
 from kvtable.store import KvTable
 from kvtable.table_definition import create_table_from_template, create_table_request
+from tests.harness.moto_process import reset_moto
 from tests.test_migrate import legacy_item
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -299,9 +299,7 @@ class Cloud:
 
 @pytest.fixture(scope="module")
 def cloud(moto_endpoint: LocalEndpoint) -> Cloud:
-    request = urllib.request.Request(f"{moto_endpoint.url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
+    reset_moto(moto_endpoint.url)
     cf = boto3.client(
         "cloudformation",
         endpoint_url=moto_endpoint.url,

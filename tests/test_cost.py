@@ -12,17 +12,10 @@ from troposphere import Parameter
 from kvtable.cfn import names
 from kvtable.cfn.guardrails import recommended_alarms
 from kvtable.cli.main import main
+from kvtable.cost.alarms import template_alarm_count
 from kvtable.cost.capacity import read_units, write_units
-from kvtable.cost.model import (
-    EXAMPLE_PROFILE,
-    PRICE_TABLE,
-    SECONDS_A_MONTH,
-    data_file,
-    estimate,
-    load_prices,
-    load_profile,
-    template_alarm_count,
-)
+from kvtable.cost.inputs import EXAMPLE_PROFILE, PRICE_TABLE, data_file, load_prices, load_profile
+from kvtable.cost.model import SECONDS_A_MONTH, estimate
 
 ROOT = Path(__file__).resolve().parent.parent
 

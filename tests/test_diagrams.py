@@ -448,7 +448,10 @@ FLOWS: dict[str, Flow] = {
         {
             # resources_of_type: which resources are tables; is_busy: the condition of the wait; _steps and
             # index_names: helpers the stepwise run and the backfill wait are built with.
-            Deployer.run: frozenset({"resources_of_type", "is_busy", "_steps", "index_names"}),
+            Deployer.run: frozenset(
+                {"resources_of_type", "is_busy", "_steps", "index_names", "_change_set_run"}
+            ),
+            Deployer._change_set_run: frozenset({"_steps", "index_names"}),
             Deployer.apply_change_set: frozenset({"_change_sets"}),
         },
         stack_state_sets,

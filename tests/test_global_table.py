@@ -29,7 +29,7 @@ from kvtable.store import KvTable
 from kvtable.table_definition import create_table_request
 from kvtable.tool_errors import RefusedError, UsageError
 from kvtable.verify.verify import Verifier
-from tests.iam.node import run_node_script
+from tests.iam.node import assert_verdicts
 from tests.resolve import SAMPLE_ACCOUNT, Resolver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,13 +156,8 @@ def test_the_policies_allow_every_replica_region_and_no_other(capsys: pytest.Cap
         {"policy": reader, "action": a, "resource": r, "context": {"aws:SecureTransport": "true"}}
         for a, r, _ in rows
     ]
-    results = run_node_script("simulate.mjs", {"account": SAMPLE_ACCOUNT, "requests": requests})
-    got = [(a, r.split(":")[3], result["result"]) for (a, r, _), result in zip(rows, results, strict=True)]
-    with capsys.disabled():
-        print("\nglobal read policy, replicas us-east-1 and eu-west-1")
-        for action, region, verdict in got:
-            print(f"  {verdict:<17} {action:<18} {region}")
-    assert [verdict for _, _, verdict in got] == [expected for _, _, expected in rows]
+    cases = [(f"{a:<18} {r.split(':')[3]}", expected) for a, r, expected in rows]
+    assert_verdicts(capsys, "global read policy, replicas us-east-1 and eu-west-1", requests, cases)
 
 
 def test_creations_outside_the_home_region_are_refused(dynamodb_endpoint: Any, table_name: str) -> None:

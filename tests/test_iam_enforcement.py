@@ -8,24 +8,29 @@ AWS documents; it is a test-time tool only (AGPL), never shipped or imported by 
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.iam.node import DEFAULT_KEY_POLICY, run_node_script
-from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, Resolver
+from tests.iam.node import (
+    NO_TLS,
+    SAMPLE_KEY_ARN,
+    SAMPLE_OTHER_TABLE_ARN,
+    SAMPLE_TABLE_ARN,
+    TLS,
+    assert_verdicts,
+    identity_request,
+)
+from tests.resolve import SAMPLE_REGION, Resolver
 
 pytestmark = pytest.mark.node
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = json.loads((ROOT / "templates" / "database.json").read_text())
-KEY = f"arn:aws:kms:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-TABLE = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/kv-storage-data"
+KEY = SAMPLE_KEY_ARN
+TABLE = SAMPLE_TABLE_ARN
 INDEX = f"{TABLE}/index/GSI1"
-OTHER_TABLE = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/other-table"
+OTHER_TABLE = SAMPLE_OTHER_TABLE_ARN
 OTHER_INDEX = f"{TABLE}/index/OTHER"
-TLS = {"aws:SecureTransport": "true"}
-NO_TLS = {"aws:SecureTransport": "false"}
 VIA_DYNAMODB = {**TLS, "kms:ViaService": f"dynamodb.{SAMPLE_REGION}.amazonaws.com"}
 READS = [
     ("dynamodb:GetItem", TABLE),
@@ -102,28 +107,14 @@ def test_every_verdict_of_the_matrix(
 ) -> None:
     document = Resolver(TEMPLATE, parameters).policy_documents()[policy]
     rows = matrix(policy, parameters)
-    requests: list[dict[str, Any]] = [
-        {
-            "policy": document,
-            "action": a,
-            "resource": r,
-            "context": c,
-            **({"resourcePolicy": DEFAULT_KEY_POLICY} if a.startswith("kms:") else {}),
-        }
-        for a, r, c, _ in rows
-    ]
-    results = run_node_script("simulate.mjs", {"account": SAMPLE_ACCOUNT, "requests": requests})
-    lines = [f"{policy} ({'customer-managed key' if parameters else 'AWS-managed key'})"]
-    failures = []
-    for (action, resource, context, expected), result in zip(rows, results, strict=True):
-        got = result["result"]
-        via = context.get("kms:ViaService", "-").split(".")[0]
-        where = resource.split(":", 5)[-1]
-        lines.append(
-            f"  {got:<17} {action:<34} {where:<40} TLS={context['aws:SecureTransport']:<5} via={via}"
+    requests = [identity_request(document, a, r, c) for a, r, c, _ in rows]
+    cases = [
+        (
+            f"{a:<34} {r.split(':', 5)[-1]:<40} TLS={c['aws:SecureTransport']:<5} "
+            f"via={c.get('kms:ViaService', '-').split('.')[0]}",
+            expected,
         )
-        if got != expected:
-            failures.append(f"{action} on {resource} with {context}: expected {expected}, got {result}")
-    with capsys.disabled():
-        print("\n" + "\n".join(lines))
-    assert failures == []
+        for a, r, c, expected in rows
+    ]
+    key = "customer-managed key" if parameters else "AWS-managed key"
+    assert_verdicts(capsys, f"{policy} ({key})", requests, cases)

@@ -32,12 +32,11 @@ def test_builders_follow_the_design() -> None:
 
 
 def test_parsers_invert_builders() -> None:
-    assert kd.parse_user_id(kd.user_partition_key("u-1")) == "u-1"
     assert kd.parse_namespace(kd.namespace_partition_key("myapp")) == "myapp"
     assert kd.parse_key(kd.key_sort_key("a/b:c")) == "a/b:c"
 
 
-@pytest.mark.parametrize("parse", [kd.parse_user_id, kd.parse_namespace, kd.parse_key])
+@pytest.mark.parametrize("parse", [kd.parse_namespace, kd.parse_key])
 def test_parsers_refuse_foreign_keys(parse: object) -> None:
     with pytest.raises(InvalidInputError):
         parse("METADATA")  # type: ignore[operator]

@@ -43,6 +43,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "kvtable.progress",
             "kvtable.aws_names",
             "kvtable.aws_errors",
+            "kvtable.contract.limits",
         ),
     ),
     ("transport", ("kvtable.transport", "kvtable.telemetry", "kvtable.aws")),

@@ -19,20 +19,27 @@ from kvtable.table_definition import create_table_request
 from kvtable.verify.verify import Verifier
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation
 from tests.external_checkers import run_parliament
-from tests.iam.node import DEFAULT_KEY_POLICY, run_node_script
+from tests.iam.node import (
+    NO_TLS,
+    SAMPLE_KEY_ARN,
+    SAMPLE_OTHER_TABLE_ARN,
+    SAMPLE_TABLE_ARN,
+    TLS,
+    assert_verdicts,
+    identity_request,
+    simulate,
+)
 from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, SAMPLE_STACK
 
 WHERE = StackLocation("aws", SAMPLE_REGION, SAMPLE_ACCOUNT, SAMPLE_STACK, "kv-storage-data")
 DOCUMENT = json.loads(operator_policy_json(WHERE))
 STACK_ARN = f"arn:aws:cloudformation:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:stack/{SAMPLE_STACK}/1a2b3c4d"
 OTHER_STACK = f"arn:aws:cloudformation:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:stack/OtherStack/1a2b3c4d"
-TABLE = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/kv-storage-data"
-OTHER_TABLE = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/other-table"
+TABLE = SAMPLE_TABLE_ARN
+OTHER_TABLE = SAMPLE_OTHER_TABLE_ARN
 POLICY = f"arn:aws:iam::{SAMPLE_ACCOUNT}:policy/{SAMPLE_STACK}-ReadPolicy-ZDVTNEZTKYVG"
 OTHER_POLICY = f"arn:aws:iam::{SAMPLE_ACCOUNT}:policy/AdministratorAccess-Custom"
-KEY = f"arn:aws:kms:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-TLS = {"aws:SecureTransport": "true"}
-NO_TLS = {"aws:SecureTransport": "false"}
+KEY = SAMPLE_KEY_ARN
 
 ALLOWED = [
     ("cloudformation:DescribeStacks", STACK_ARN),
@@ -94,28 +101,12 @@ def test_the_simulator_allows_every_read_and_denies_every_write(capsys: pytest.C
     rows = [(a, r, TLS, "Allowed") for a, r in ALLOWED]
     rows += [(a, r, TLS, "ImplicitlyDenied") for a, r in DENIED]
     rows += [(a, r, NO_TLS, "ImplicitlyDenied") for a, r in ALLOWED[:3]]
-    requests: list[dict[str, Any]] = [
-        {
-            "policy": DOCUMENT,
-            "action": a,
-            "resource": r,
-            "context": c,
-            **({"resourcePolicy": DEFAULT_KEY_POLICY} if a.startswith("kms:") else {}),
-        }
-        for a, r, c, _ in rows
+    requests = [identity_request(DOCUMENT, a, r, c) for a, r, c, _ in rows]
+    cases = [
+        (f"{a:<46} {r.split(':', 5)[-1]:<44} TLS={c['aws:SecureTransport']}", expected)
+        for a, r, c, expected in rows
     ]
-    results = run_node_script("simulate.mjs", {"account": SAMPLE_ACCOUNT, "requests": requests})
-    lines = ["operator policy for kvtable verify"]
-    failures = []
-    for (action, resource, context, expected), result in zip(rows, results, strict=True):
-        lines.append(
-            f"  {result['result']:<17} {action:<46} {resource.split(':', 5)[-1]:<44} TLS={context['aws:SecureTransport']}"
-        )
-        if result["result"] != expected:
-            failures.append(f"{action} on {resource}: expected {expected}, got {result}")
-    with capsys.disabled():
-        print("\n" + "\n".join(lines))
-    assert failures == []
+    assert_verdicts(capsys, "operator policy for kvtable verify", requests, cases)
 
 
 # A global table: verify reads each replica in its own region, so the policy names every region.
@@ -195,18 +186,7 @@ def recording_clients(endpoint: str, region: str, calls: list[tuple[str, str]]) 
 
 
 def simulated(document: Any, calls: list[tuple[str, str]]) -> list[str]:
-    requests = [
-        {
-            "policy": document,
-            "action": action,
-            "resource": resource,
-            "context": TLS,
-            **({"resourcePolicy": DEFAULT_KEY_POLICY} if action.startswith("kms:") else {}),
-        }
-        for action, resource in calls
-    ]
-    results = run_node_script("simulate.mjs", {"account": SAMPLE_ACCOUNT, "requests": requests})
-    return [str(r["result"]) for r in results]
+    return simulate([identity_request(document, action, resource, TLS) for action, resource in calls])
 
 
 @pytest.mark.node

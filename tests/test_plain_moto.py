@@ -6,7 +6,6 @@ from the templates must still be a refusal (exit 3), and a failing API must be n
 """
 
 import json
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 
 from kvtable.local.dynamodb_local import LocalEndpoint
 from scripts import deploy as deploy_cli
-from tests.harness.moto_process import moto_server
+from tests.harness.moto_process import clean_moto, moto_server
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "KVDatabaseStack"
@@ -31,13 +30,9 @@ def plain_moto() -> Iterator[LocalEndpoint]:
 
 @pytest.fixture
 def endpoint(plain_moto: LocalEndpoint, monkeypatch: pytest.MonkeyPatch) -> str:
-    request = urllib.request.Request(f"{plain_moto.url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-    monkeypatch.setenv("AWS_ENDPOINT_URL", plain_moto.url)
     # A 500 page is retried by default; one attempt keeps the test quick and says the same.
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    return plain_moto.url
+    return clean_moto(plain_moto.url, monkeypatch)
 
 
 @pytest.fixture

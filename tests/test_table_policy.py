@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.iam.node import run_node_script
+from tests.iam.node import assert_verdicts
 from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, Resolver
 
 pytestmark = pytest.mark.node
@@ -92,21 +92,15 @@ def test_every_verdict_of_the_resource_policy_matrix(
         }
         for _, identity, action, resource, context, principal, _ in matrix
     ]
-    results = run_node_script("simulate.mjs", {"account": SAMPLE_ACCOUNT, "requests": requests})
-    lines = [
-        f"table resource policy ({'trusting ' + parameters['TrustedAccountIds'] if parameters else 'this account only'})"
-    ]
-    failures = []
-    for (who, _, action, resource, context, _, expected), result in zip(matrix, results, strict=True):
-        got = result["result"]
-        lines.append(
-            f"  {got:<17} {who:<16} {action:<36} {resource.split(':', 5)[-1]:<32} TLS={context['aws:SecureTransport']}"
+    cases = [
+        (
+            f"{who:<16} {action:<36} {resource.split(':', 5)[-1]:<32} TLS={context['aws:SecureTransport']}",
+            expected,
         )
-        if got != expected:
-            failures.append(f"{who} {action} on {resource} with {context}: expected {expected}, got {result}")
-    with capsys.disabled():
-        print("\n" + "\n".join(lines))
-    assert failures == []
+        for who, _, action, resource, context, _, expected in matrix
+    ]
+    trusting = "trusting " + parameters["TrustedAccountIds"] if parameters else "this account only"
+    assert_verdicts(capsys, f"table resource policy ({trusting})", requests, cases)
 
 
 def test_the_resource_policy_stays_far_under_dynamodbs_limit() -> None:

@@ -140,7 +140,7 @@ def test_a_customer_key_named_by_alias_is_resolved_before_comparing() -> None:
             {"KeyMetadata": {"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "Arn": KEY_ARN}},
             {"KeyId": "alias/kv-table"},
         )
-        run._encryption_check(
+        run._tables().encryption(
             {"SSESpecification": {"SSEEnabled": True, "KMSMasterKeyId": "alias/kv-table"}}, table
         )
     assert run.checks == [Check("table.encryption", f"KMS with {KEY_ARN}", f"KMS with {KEY_ARN}", "ok")]
@@ -151,7 +151,7 @@ def test_a_key_that_does_not_exist_is_drift_not_a_missing_check() -> None:
     run = verifier(given)
     with Stubber(given.kms) as kms:
         kms.add_client_error("describe_key", service_error_code="NotFoundException", service_message="gone")
-        run._encryption_check({"SSESpecification": {"SSEEnabled": True}}, {})
+        run._tables().encryption({"SSESpecification": {"SSEEnabled": True}}, {})
     (check,) = run.checks
     assert check.status == "drift"
     assert check.expected == "KMS with alias/aws/dynamodb (no such key in this account and region)"

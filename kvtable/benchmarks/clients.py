@@ -26,6 +26,8 @@ from kvtable.benchmarks.measure import (
     new_table,
     traced,
 )
+from kvtable.contract.keys import new_key_item
+from kvtable.contract.requests import TableRequests
 from kvtable.key_design import VERSION, WRITE_ID
 from kvtable.store import KvTable
 
@@ -81,8 +83,7 @@ def put_values(i: int) -> dict[str, Any]:
 
 def get_request(table: str, i: int) -> dict[str, Any]:
     """The contract's get_key GetItem for the i-th key."""
-    key = {kd.PARTITION_KEY: {"S": PARTITION}, kd.SORT_KEY: {"S": sort_key(i)}}
-    return {"TableName": table, "Key": key, "ConsistentRead": False}
+    return {"TableName": table, "Key": TableRequests.key_map(PARTITION, sort_key(i)), "ConsistentRead": False}
 
 
 def put_request(table: str, i: int, value: Mapping[str, object]) -> dict[str, Any]:
@@ -90,7 +91,7 @@ def put_request(table: str, i: int, value: Mapping[str, object]) -> dict[str, An
     sort, now = sort_key(i), int(time.time())
     return {
         "TableName": table,
-        "Key": {kd.PARTITION_KEY: {"S": PARTITION}, kd.SORT_KEY: {"S": sort}},
+        "Key": TableRequests.key_map(PARTITION, sort),
         "UpdateExpression": PUT_UPDATE,
         "ConditionExpression": PUT_CONDITION,
         "ExpressionAttributeNames": PUT_NAMES,
@@ -200,18 +201,7 @@ class TableResource:
     def put(self, i: int) -> object:
         sort = sort_key(i)
         now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-        item = {
-            kd.PARTITION_KEY: self.partition,
-            kd.SORT_KEY: sort,
-            kd.GSI1_PARTITION_KEY: self.partition,
-            kd.GSI1_SORT_KEY: sort,
-            kd.ENTITY_TYPE_ATTRIBUTE: kd.KEY_ENTITY,
-            "value": key_value(i),
-            kd.CREATED_AT: now,
-            kd.UPDATED_AT: now,
-            VERSION: 1,
-        }
-        return self.table.put_item(Item=item)
+        return self.table.put_item(Item=new_key_item(self.partition, sort, key_value(i), now))
 
     def _condition(self) -> Any:
         return Key(kd.GSI1_PARTITION_KEY).eq(self.partition) & Key(kd.GSI1_SORT_KEY).begins_with(

@@ -21,7 +21,7 @@ from kvtable.benchmarks.measure import (
     timed,
     traced,
 )
-from kvtable.key_design import VERSION
+from kvtable.contract.keys import new_key_item
 from kvtable.store import KvTable
 
 if TYPE_CHECKING:
@@ -50,19 +50,7 @@ def load_with_boto3(url: str, table_name: str, namespace: str, count: int) -> in
     with table.batch_writer() as batch:
         for i in range(count):
             sort = kd.key_sort_key(key_name(i))
-            batch.put_item(
-                Item={
-                    kd.PARTITION_KEY: partition,
-                    kd.SORT_KEY: sort,
-                    kd.GSI1_PARTITION_KEY: partition,
-                    kd.GSI1_SORT_KEY: sort,
-                    kd.ENTITY_TYPE_ATTRIBUTE: kd.KEY_ENTITY,
-                    "value": key_value(i),
-                    kd.CREATED_AT: now,
-                    kd.UPDATED_AT: now,
-                    VERSION: 1,
-                }
-            )
+            batch.put_item(Item=new_key_item(partition, sort, key_value(i), now))
     return count
 
 

@@ -27,12 +27,12 @@ from kvtable import key_design as kd
 TABLE = "kv-storage-data"
 NAMESPACE, KEY = "bench", "greeting"
 ITEM = {
-    kd.PARTITION_KEY: {"S": f"NS#{NAMESPACE}"},
-    kd.SORT_KEY: {"S": f"KEY#{KEY}"},
+    kd.PARTITION_KEY: {"S": kd.namespace_partition_key(NAMESPACE)},
+    kd.SORT_KEY: {"S": kd.key_sort_key(KEY)},
     "value": {"S": "hello"},
     "version": {"N": "1"},
-    "createdAt": {"S": "2026-12-07T09:00:00.000Z"},
-    "updatedAt": {"S": "2026-12-07T09:00:00.000Z"},
+    kd.CREATED_AT: {"S": "2026-12-07T09:00:00.000Z"},
+    kd.UPDATED_AT: {"S": "2026-12-07T09:00:00.000Z"},
 }
 CONNECT = "kvtable.connect"
 # The stub is plain HTTP; on AWS the endpoint is https, and this row adds what kvtable then pays on top

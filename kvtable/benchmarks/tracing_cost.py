@@ -181,20 +181,24 @@ def _workers(url: str, table: str) -> Iterator[dict[str, _Worker]]:
         yield workers
 
 
-def load_keys(url: str, table: str) -> None:
-    """Write the keys the gets read (namespace `bench`, keys k0..k99, small values)."""
+def _bench_client(url: str) -> DynamoDBClient:
+    """A boto3 DynamoDB client of the engine at `url`, with the bench's placeholder credentials."""
     import boto3  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
-    from kvtable.store import KvTable  # noqa: PLC0415 (each mode's process imports only what that mode measures)
-
-    client = boto3.client(
+    return boto3.client(
         "dynamodb",
         endpoint_url=url,
         region_name="us-east-1",
         aws_access_key_id="bench",
         aws_secret_access_key="bench",
     )
-    KvTable(client, table).load_keys(
+
+
+def load_keys(url: str, table: str) -> None:
+    """Write the keys the gets read (namespace `bench`, keys k0..k99, small values)."""
+    from kvtable.store import KvTable  # noqa: PLC0415 (each mode's process imports only what that mode measures)
+
+    KvTable(_bench_client(url), table).load_keys(
         "bench", ((f"k{i}", {"n": i, "label": f"value {i}"}) for i in range(KEYS))
     )
 
@@ -226,7 +230,6 @@ def measure_in_process(
     One store, one connection and one heap for the three modes, so nothing but the mode differs: for
     "absent" the store's telemetry wrappers are taken off (it then runs exactly as a store built without
     OpenTelemetry installed), for the SDK kvtable is given the SDK's providers, between batches."""
-    import boto3  # noqa: PLC0415 (each mode's process imports only what that mode measures)
     import opentelemetry.metrics  # noqa: PLC0415 (imported by the application in the `api` mode)
     import opentelemetry.trace  # noqa: PLC0415, F401 (each mode's process imports only what that mode measures)
     from opentelemetry.sdk.metrics import MeterProvider  # noqa: PLC0415 (each mode's process imports only what that mode measures)
@@ -238,14 +241,7 @@ def measure_in_process(
     from kvtable import telemetry  # noqa: PLC0415 (each mode's process imports only what that mode measures)
     from kvtable.store import KvTable  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-    )
-    store = KvTable(client, table)
+    store = KvTable(_bench_client(url), table)
     exporter = InMemorySpanExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))

@@ -569,6 +569,24 @@ def run_transports(client: DynamoDBClient, url: str, sizes: Sizes) -> None:
     starts = cold_starts(cold_start_programs(url, table, peers), sizes.cold_starts, rng)
 
     names = [each.name for each in clients]
+    means = _print_cpu_table(samples, between, names, sizes, keys)
+    _print_cold_starts(starts, sizes)
+    for peer in peers:
+        print(f"{peer.name} sends: {peer.sends}")
+    _print_goals(means, starts)
+    if sizes.chart is not None:
+        _write_chart(sizes.chart, means, starts)
+    run_building_blocks(url, table, sizes.calls, rng)
+
+
+def _print_cpu_table(
+    samples: dict[str, dict[str, list[float]]],
+    between: dict[str, float],
+    names: list[str],
+    sizes: Sizes,
+    keys: int,
+) -> dict[str, dict[str, float]]:
+    """Print each client's CPU per call by operation; the means, in µs."""
     peer_names = [name for name in names if name not in (DIRECT, BOTOCORE)]
     means = {
         operation: {name: statistics.fmean(values) * 1e6 for name, values in by_name.items()}
@@ -599,6 +617,10 @@ def run_transports(client: DynamoDBClient, url: str, sizes: Sizes) -> None:
         "CPU between the measured calls (the harness, and threads working after a call returned), µs per call: "
         + ", ".join(f"{operation} {between[operation]:.1f}" for operation, _ in OPERATIONS)
     )
+    return means
+
+
+def _print_cold_starts(starts: dict[str, list[tuple[float, float]]], sizes: Sizes) -> None:
     print(
         f"\n== cold start to the first answer: import, client, first GetItem, in a fresh process "
         f"(median of {sizes.cold_starts}, the programs in a random order each round)"
@@ -611,19 +633,20 @@ def run_transports(client: DynamoDBClient, url: str, sizes: Sizes) -> None:
         "(CPU: the process's own up to its first answer, the interpreter's start included; wall: from spawning "
         "it; beyond: the median of each round's difference)"
     )
-    for peer in peers:
-        print(f"{peer.name} sends: {peer.sends}")
-    _print_goals(means, starts)
-    if sizes.chart is not None:
-        panels = chart_panels(
-            {label: means[operation] for operation, label in OPERATIONS},
-            {name: statistics.median(run[0] for run in done) for name, done in starts.items()},
-        )
-        measured = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        try:
-            write_chart(sizes.chart, CHART_TITLE, panels, this_machine(), measured)
-        except OSError as error:  # the figures are printed above: a chart that cannot be written loses none
-            print(f"the chart could not be written to {sizes.chart}: {error.strerror or error}")
-        else:
-            print(f"chart of these figures: {sizes.chart}")
-    run_building_blocks(url, table, sizes.calls, rng)
+
+
+def _write_chart(
+    path: Path, means: dict[str, dict[str, float]], starts: dict[str, list[tuple[float, float]]]
+) -> None:
+    """The chart of these figures at `path`; a chart that cannot be written is said, and loses none."""
+    panels = chart_panels(
+        {label: means[operation] for operation, label in OPERATIONS},
+        {name: statistics.median(run[0] for run in done) for name, done in starts.items()},
+    )
+    measured = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        write_chart(path, CHART_TITLE, panels, this_machine(), measured)
+    except OSError as error:  # the figures are printed above: a chart that cannot be written loses none
+        print(f"the chart could not be written to {path}: {error.strerror or error}")
+    else:
+        print(f"chart of these figures: {path}")

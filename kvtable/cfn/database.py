@@ -1,6 +1,7 @@
 """The database stack: the table, its GSI, the two managed policies and the exports."""
 
 from collections.abc import Callable
+from typing import Any
 
 from troposphere import (
     Equals,
@@ -122,16 +123,32 @@ def resource_policy(trusted: Parameter) -> ddb.ResourcePolicy:
     return ddb.ResourcePolicy(PolicyDocument=document.JSONrepr())
 
 
+def retained_table_keys(table_name: Parameter) -> dict[str, Any]:
+    """What every variant of the table shares: kept on delete and replacement, its name, and its keys."""
+    return {
+        # Retain on delete and on replacement: the table holds every customer's data.
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "TableName": Ref(table_name),
+        "AttributeDefinitions": [string_attribute(a) for a in kd.KEY_ATTRIBUTES],
+        "KeySchema": key_schema(kd.PARTITION_KEY, kd.SORT_KEY),
+    }
+
+
+def index_keys(gsi_name: Parameter) -> dict[str, Any]:
+    """What every variant of the GSI shares: its name, its keys, and every attribute projected."""
+    return {
+        "IndexName": Ref(gsi_name),
+        "KeySchema": key_schema(kd.GSI1_PARTITION_KEY, kd.GSI1_SORT_KEY),
+        "Projection": ddb.Projection(ProjectionType="ALL"),
+    }
+
+
 def _table(table_name: Parameter, gsi_name: Parameter, kms_key: Parameter, trusted: Parameter) -> ddb.Table:
     return ddb.Table(
         names.TABLE_RESOURCE,
         Metadata={"checkov": {"skip": [CHECKOV_CUSTOMER_MANAGED_KEY_SKIP]}},
-        # Retain on delete and on replacement: the table holds every customer's data.
-        DeletionPolicy="Retain",
-        UpdateReplacePolicy="Retain",
-        TableName=Ref(table_name),
-        AttributeDefinitions=[string_attribute(a) for a in kd.KEY_ATTRIBUTES],
-        KeySchema=key_schema(kd.PARTITION_KEY, kd.SORT_KEY),
+        **retained_table_keys(table_name),
         BillingMode="PAY_PER_REQUEST",
         OnDemandThroughput=throughput.on_demand_throughput(on_index=False),
         WarmThroughput=throughput.warm_throughput(),
@@ -143,9 +160,7 @@ def _table(table_name: Parameter, gsi_name: Parameter, kms_key: Parameter, trust
         ContributorInsightsSpecification=contributor_insights(),
         GlobalSecondaryIndexes=[
             ddb.GlobalSecondaryIndex(
-                IndexName=Ref(gsi_name),
-                KeySchema=key_schema(kd.GSI1_PARTITION_KEY, kd.GSI1_SORT_KEY),
-                Projection=ddb.Projection(ProjectionType="ALL"),
+                **index_keys(gsi_name),
                 OnDemandThroughput=throughput.on_demand_throughput(on_index=True),
                 ContributorInsightsSpecification=contributor_insights(),
             )

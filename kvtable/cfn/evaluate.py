@@ -5,18 +5,26 @@ resources, this yields the properties AWS holds (policy documents, table setting
 they can be compared with what is live. It evaluates Ref, Fn::GetAtt (a table's Arn),
 Fn::Sub, Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or, Fn::Join, Fn::Split, Fn::Select,
 Fn::Contains (of rules), Condition and AWS::NoValue; list parameters are lists.
+
+`evaluate_known` is the same evaluation where only some names are known (no AWS at hand):
+what it cannot evaluate it keeps as written, so two templates can be compared structurally.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kvtable.cfn.names import GLOBAL_TABLE_TYPE, TABLE_TYPE
 
+# What AWS::NoValue evaluates to: an entry that is left out of its dict or list.
 NO_VALUE = object()
-_SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
+# How a template spells it.
+NO_VALUE_REF = {"Ref": "AWS::NoValue"}
+# A variable of Fn::Sub's text: ${Name} or ${Resource.Attribute}, not the literal ${!Name}.
+SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,7 @@ class TemplateEvaluator:
 
     def _sub(self, arg: Any) -> str:
         text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self.evaluate(arg[1]))
-        return _SUB_VARIABLE.sub(lambda m: str(variables.get(m.group(1)) or self._value(m.group(1))), text)
+        return SUB_VARIABLE.sub(lambda m: str(variables.get(m.group(1)) or self._value(m.group(1))), text)
 
     def resource_properties(self, logical_id: str) -> dict[str, Any]:
         """A resource's properties, evaluated."""
@@ -119,3 +127,28 @@ _FUNCTIONS: dict[str, Any] = {
     "Fn::Contains": lambda e, arg: e.evaluate(arg[1]) in e.evaluate(arg[0]),
     "Condition": lambda e, arg: e.conditions[arg],
 }
+
+
+def evaluate_known(value: Any, known: Mapping[str, str], conditions: Mapping[str, bool] | None = None) -> Any:
+    """The value with Ref and Fn::Sub of the `known` names evaluated and, given `conditions`, each
+    Fn::If on a known condition replaced by its branch and AWS::NoValue left out; the rest as written."""
+    if isinstance(value, list):
+        items = (evaluate_known(item, known, conditions) for item in value)
+        return [v for v in items if conditions is None or v != NO_VALUE_REF]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((key, arg),) = value.items()
+        if key == "Ref" and arg in known:
+            return known[arg]
+        if key == "Fn::Sub" and isinstance(arg, str):
+            text = SUB_VARIABLE.sub(lambda m: known.get(m.group(1), m.group(0)), arg)
+            return text if not SUB_VARIABLE.search(text) else {"Fn::Sub": text}
+        if key == "Fn::If" and conditions is not None and _is_choice(arg, conditions):
+            return evaluate_known(arg[1 if conditions[arg[0]] else 2], known, conditions)
+    entries = ((k, evaluate_known(v, known, conditions)) for k, v in value.items())
+    return {k: v for k, v in entries if conditions is None or v != NO_VALUE_REF}
+
+
+def _is_choice(arg: Any, conditions: Mapping[str, bool]) -> bool:
+    return isinstance(arg, list) and len(arg) == 3 and arg[0] in conditions

@@ -21,6 +21,7 @@ from troposphere import (
     Split,
     Sub,
     Template,
+    iam,
 )
 from troposphere import dynamodb as ddb
 
@@ -30,9 +31,9 @@ from kvtable.cfn.database import (
     add_managed_policies,
     contributor_insights,
     exported_table_outputs,
-    key_schema,
+    index_keys,
     name_parameter,
-    string_attribute,
+    retained_table_keys,
 )
 from kvtable.cfn.guardrails import (
     allowed_accounts,
@@ -101,6 +102,31 @@ def build_global_database_template() -> Template:
         "as a global table replicated to the regions of ReplicaRegions"
     )
     template.set_version("2010-09-09")
+    table_name, gsi_name, trusted = _add_parameters(template)
+    _add_replica_rules(template)
+    table = template.add_resource(_global_table(table_name, gsi_name, trusted))
+    read_policy, read_write_policy = _add_policies(template)
+    template.add_output(
+        [
+            *exported_table_outputs(
+                table,
+                GetAtt(table, "Arn"),
+                "ARN of the table in this region",
+                gsi_name,
+                (read_policy, read_write_policy),
+            ),
+            Output(
+                names.OUTPUT_REPLICA_REGIONS,
+                Description="The regions the table is replicated to",
+                Value=Join(",", Ref(names.REPLICA_REGIONS_PARAMETER)),
+            ),
+        ]
+    )
+    return template
+
+
+def _add_parameters(template: Template) -> tuple[Parameter, Parameter, Parameter]:
+    """The stack's parameters; the table name's, the index name's and the trusted accounts'."""
     table_name = template.add_parameter(
         name_parameter(names.TABLE_NAME_PARAMETER, kd.DEFAULT_TABLE_NAME, "Name of the DynamoDB table")
     )
@@ -119,6 +145,11 @@ def build_global_database_template() -> Template:
     trusted = trusted_accounts_parameter(template)
     contributor_insights_parameter(template)
     throughput.add_throughput_parameters(template)
+    return table_name, gsi_name, trusted
+
+
+def _add_replica_rules(template: Template) -> None:
+    """A condition per replica slot past the first, and the rule that the stack's region is a replica."""
     for slot in range(2, MAX_REPLICAS + 1):
         template.add_condition(replica_slot_condition(slot), Not(Equals(_region(slot), "")))
     template.add_rule(
@@ -132,59 +163,41 @@ def build_global_database_template() -> Template:
             ]
         },
     )
-    table = template.add_resource(
-        ddb.GlobalTable(
-            names.TABLE_RESOURCE,
-            DeletionPolicy="Retain",
-            UpdateReplacePolicy="Retain",
-            TableName=Ref(table_name),
-            AttributeDefinitions=[string_attribute(a) for a in kd.KEY_ATTRIBUTES],
-            KeySchema=key_schema(kd.PARTITION_KEY, kd.SORT_KEY),
-            # Every replica shares one billing mode, and the resource's default is provisioned.
-            BillingMode="PAY_PER_REQUEST",
-            # Eventually consistent global tables with more than one replica require a stream.
-            StreamSpecification=ddb.StreamSpecification(StreamViewType="NEW_AND_OLD_IMAGES"),
-            SSESpecification=ddb.GlobalTableSSESpecification(SSEEnabled=True),
-            WriteOnDemandThroughputSettings=throughput.write_cap(on_index=False),
-            WarmThroughput=throughput.warm_throughput(),
-            TimeToLiveSpecification=ddb.TimeToLiveSpecification(AttributeName=kd.TTL_ATTRIBUTE, Enabled=True),
-            GlobalSecondaryIndexes=[
-                ddb.GlobalTableGlobalSecondaryIndex(
-                    IndexName=Ref(gsi_name),
-                    KeySchema=key_schema(kd.GSI1_PARTITION_KEY, kd.GSI1_SORT_KEY),
-                    Projection=ddb.Projection(ProjectionType="ALL"),
-                    WriteOnDemandThroughputSettings=throughput.write_cap(on_index=True),
-                )
-            ],
-            Replicas=_in_each_replica(lambda slot: _replica(slot, gsi_name, trusted)),
-        )
+
+
+def _global_table(table_name: Parameter, gsi_name: Parameter, trusted: Parameter) -> ddb.GlobalTable:
+    return ddb.GlobalTable(
+        names.TABLE_RESOURCE,
+        **retained_table_keys(table_name),
+        # Every replica shares one billing mode, and the resource's default is provisioned.
+        BillingMode="PAY_PER_REQUEST",
+        # Eventually consistent global tables with more than one replica require a stream.
+        StreamSpecification=ddb.StreamSpecification(StreamViewType="NEW_AND_OLD_IMAGES"),
+        SSESpecification=ddb.GlobalTableSSESpecification(SSEEnabled=True),
+        WriteOnDemandThroughputSettings=throughput.write_cap(on_index=False),
+        WarmThroughput=throughput.warm_throughput(),
+        TimeToLiveSpecification=ddb.TimeToLiveSpecification(AttributeName=kd.TTL_ATTRIBUTE, Enabled=True),
+        GlobalSecondaryIndexes=[
+            ddb.GlobalTableGlobalSecondaryIndex(
+                **index_keys(gsi_name),
+                WriteOnDemandThroughputSettings=throughput.write_cap(on_index=True),
+            )
+        ],
+        Replicas=_in_each_replica(lambda slot: _replica(slot, gsi_name, trusted)),
     )
+
+
+def _add_policies(template: Template) -> tuple[iam.ManagedPolicy, iam.ManagedPolicy]:
+    """The read and read-write managed policies, over the table and its index in every replica region."""
     resources: list[Resource] = [
         *_in_each_replica(_arn_in),
         *_in_each_replica(
             lambda slot: _arn_in(slot, "/index/" + names.sub_variable(names.GSI_NAME_PARAMETER))
         ),
     ]
-    read_policy, read_write_policy = add_managed_policies(
+    return add_managed_policies(
         template,
         read_policy_document(resources),
         read_write_policy_document(resources),
         "the global table and its GSI in every replica region",
     )
-    template.add_output(
-        [
-            *exported_table_outputs(
-                table,
-                GetAtt(table, "Arn"),
-                "ARN of the table in this region",
-                gsi_name,
-                (read_policy, read_write_policy),
-            ),
-            Output(
-                names.OUTPUT_REPLICA_REGIONS,
-                Description="The regions the table is replicated to",
-                Value=Join(",", Ref(names.REPLICA_REGIONS_PARAMETER)),
-            ),
-        ]
-    )
-    return template

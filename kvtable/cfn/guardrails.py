@@ -169,29 +169,33 @@ def _metric(metric: str, *dimensions: str, stat: str = "Sum") -> list[object]:
     return [NAMESPACE, metric, *dimensions, {"stat": stat}]
 
 
-def dashboard_body() -> str:
-    """The dashboard's JSON, with ${TableName}, ${GsiName} and ${AWS::Region} for Fn::Sub to fill in."""
-    table = ("TableName", "${TableName}")
-    index = (*table, "GlobalSecondaryIndexName", "${GsiName}")
+_TABLE = ("TableName", "${TableName}")
+_INDEX = (*_TABLE, "GlobalSecondaryIndexName", "${GsiName}")
 
-    def widget(title: str, metrics: list[list[object]], y: int, x: int = 0) -> dict[str, object]:
-        return {
-            "type": "metric",
-            "x": x,
-            "y": y,
-            "width": 12,
-            "height": 6,
-            "properties": {
-                "title": title,
-                "region": "${AWS::Region}",
-                "view": "timeSeries",
-                "period": 60,
-                "metrics": metrics,
-            },
-        }
 
-    widgets = [
-        widget(
+def _widget(title: str, metrics: list[list[object]], y: int, x: int = 0) -> dict[str, object]:
+    """A time-series widget, half the dashboard's width, at (`x`, `y`)."""
+    return {
+        "type": "metric",
+        "x": x,
+        "y": y,
+        "width": 12,
+        "height": 6,
+        "properties": {
+            "title": title,
+            "region": "${AWS::Region}",
+            "view": "timeSeries",
+            "period": 60,
+            "metrics": metrics,
+        },
+    }
+
+
+def _capacity_widgets() -> list[dict[str, object]]:
+    """The top row: consumed capacity and throttle events, of the table and the GSI."""
+    table, index = _TABLE, _INDEX
+    return [
+        _widget(
             "Consumed capacity (table and GSI)",
             [
                 _metric("ConsumedReadCapacityUnits", *table),
@@ -201,7 +205,7 @@ def dashboard_body() -> str:
             ],
             0,
         ),
-        widget(
+        _widget(
             "Throttle events (table and GSI)",
             [
                 _metric("ReadThrottleEvents", *table),
@@ -212,7 +216,15 @@ def dashboard_body() -> str:
             0,
             12,
         ),
-        widget(
+    ]
+
+
+def dashboard_body() -> str:
+    """The dashboard's JSON, with ${TableName}, ${GsiName} and ${AWS::Region} for Fn::Sub to fill in."""
+    table, index = _TABLE, _INDEX
+    widgets = [
+        *_capacity_widgets(),
+        _widget(
             "Successful request latency (ms) by operation",
             [
                 _metric("SuccessfulRequestLatency", *table, "Operation", op, stat="Average")
@@ -220,14 +232,14 @@ def dashboard_body() -> str:
             ],
             6,
         ),
-        widget(
+        _widget(
             "Errors",
             [_metric("SystemErrors", *table), [NAMESPACE, "UserErrors", {"stat": "Sum"}]],
             6,
             12,
         ),
-        widget("Items deleted by TTL", [_metric("TimeToLiveDeletedItemCount", *table)], 12),
-        widget(
+        _widget("Items deleted by TTL", [_metric("TimeToLiveDeletedItemCount", *table)], 12),
+        _widget(
             "GSI backfill progress (%)",
             [_metric("OnlineIndexPercentageProgress", *index, stat="Maximum")],
             12,

@@ -4,25 +4,18 @@ Only what is known without AWS is resolved (parameters and AWS::StackName); ever
 other intrinsic is kept as written, so two templates can be compared structurally.
 """
 
-import re
+from collections.abc import Mapping
 from typing import Any
 
-_SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
+from kvtable.cfn.evaluate import SUB_VARIABLE, evaluate_known
 
 
-def resolve(value: Any, parameters: dict[str, str], stack_name: str) -> Any:
-    """Replace references to parameters and AWS::StackName by their values; keep other intrinsics."""
-    known = {**parameters, "AWS::StackName": stack_name}
-    if isinstance(value, dict):
-        if set(value) == {"Ref"} and value["Ref"] in known:
-            return known[value["Ref"]]
-        if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
-            text = _SUB_VARIABLE.sub(lambda m: known.get(m.group(1), m.group(0)), value["Fn::Sub"])
-            return text if not _SUB_VARIABLE.search(text) else {"Fn::Sub": text}
-        return {k: resolve(v, parameters, stack_name) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve(v, parameters, stack_name) for v in value]
-    return value
+def resolve(
+    value: Any, parameters: dict[str, str], stack_name: str, conditions: Mapping[str, bool] | None = None
+) -> Any:
+    """Replace references to parameters and AWS::StackName by their values; keep other intrinsics.
+    Given `conditions`, each Fn::If on a known one is its branch and AWS::NoValue is left out."""
+    return evaluate_known(value, {**parameters, "AWS::StackName": stack_name}, conditions)
 
 
 def references(value: Any) -> set[str]:
@@ -37,7 +30,7 @@ def references(value: Any) -> set[str]:
                 found.add(target)
             elif key == "Fn::Sub":
                 text = inner if isinstance(inner, str) else inner[0]
-                found.update(m.split(".")[0] for m in _SUB_VARIABLE.findall(text))
+                found.update(m.split(".")[0] for m in SUB_VARIABLE.findall(text))
             found |= references(inner)
     elif isinstance(value, list):
         for inner in value:

@@ -69,7 +69,6 @@ DATABASE_OUTPUTS: Final = (
 )
 
 DEFAULT_STACK_NAME: Final = "KVDatabaseStack"
-DEFAULT_CONSUMER_STACK_NAME: Final = "KVAppStack"
 
 
 def export_name(stack_name: str, output: str) -> str:

@@ -17,7 +17,13 @@ from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.hints import command_flags
 from kvtable.cli.restore import command_target
-from kvtable.cli.settings import Settings, add_environment_arguments, merged_assignments, resolve_settings
+from kvtable.cli.settings import (
+    Settings,
+    add_environment_arguments,
+    add_template_arguments,
+    merged_assignments,
+    resolve_settings,
+)
 from kvtable.tool_errors import UsageError
 
 # The global template's replica slots (kvtable.cfn.global_database.MAX_REPLICAS, which needs troposphere).
@@ -38,19 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --as-global-table: every region, comma-separated, the stack's own among them",
     )
     parser.add_argument("--plan", action="store_true", help="show the steps and differences; change nothing")
-    parser.add_argument(
-        "--template",
-        type=kinds.input_file,
-        help="the template to adopt into (default: the file's, or the one kvtable builds)",
-    )
-    parser.add_argument(
-        "--parameter",
-        action="append",
-        type=kinds.assignment,
-        default=None,
-        metavar="KEY=VALUE",
-        help="parameter value (repeatable)",
-    )
+    add_template_arguments(parser, parameters=True)
     parser.add_argument("--poll-seconds", type=kinds.POLL_SECONDS, default=2.0, help=argparse.SUPPRESS)
     add_environment_arguments(parser)
 

@@ -104,7 +104,8 @@ def render(estimate: Estimate) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the estimate; 0, or 2 for a bad profile or price table (one line naming the field)."""
-    from kvtable.cost.model import EXAMPLE_PROFILE, data_file, estimate, load_prices, load_profile  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.cost.inputs import EXAMPLE_PROFILE, data_file, load_prices, load_profile  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.cost.model import estimate  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
     if (args.profile is None) == (not args.example):
         raise InvalidInputError("give a PROFILE file, or --example for the shipped one")

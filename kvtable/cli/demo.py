@@ -149,59 +149,74 @@ def run_patterns(store: KvTable, recorder: CapacityRecorder) -> list[float]:
     """Run and print the six patterns; return their latencies in ms."""
     from kvtable.sample_data import SAMPLE_API_KEY, SAMPLE_NAMESPACE, SAMPLE_USER_ID  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
+    return _entity_patterns(
+        store, recorder, SAMPLE_USER_ID, SAMPLE_API_KEY, SAMPLE_NAMESPACE
+    ) + _key_patterns(store, recorder, SAMPLE_NAMESPACE)
+
+
+def _entity_patterns(
+    store: KvTable, recorder: CapacityRecorder, user_id: str, api_key: str, namespace_name: str
+) -> list[float]:
+    """Patterns 1 to 4: the user, by id and by API key, its namespaces, and a namespace."""
     latencies = []
     user, ms = _run(
         "1. Get user by id (GetItem)",
-        f"PK = {kd.user_partition_key(SAMPLE_USER_ID)} AND SK = {kd.METADATA}",
-        lambda: store.get_user(SAMPLE_USER_ID),
+        f"PK = {kd.user_partition_key(user_id)} AND SK = {kd.METADATA}",
+        lambda: store.get_user(user_id),
         recorder,
     )
     print(_show(user))
     latencies.append(ms)
     user, ms = _run(
         f"2. Get user by API key (Query on {store.gsi_name})",
-        f"GSI1PK = {kd.api_key_partition_key(SAMPLE_API_KEY)} AND GSI1SK = {kd.METADATA}",
-        lambda: store.get_user_by_api_key(SAMPLE_API_KEY),
+        f"GSI1PK = {kd.api_key_partition_key(api_key)} AND GSI1SK = {kd.METADATA}",
+        lambda: store.get_user_by_api_key(api_key),
         recorder,
     )
     print(_show(user))
     latencies.append(ms)
     page, ms = _run(
         "3. List user namespaces (Query)",
-        f"PK = {kd.user_partition_key(SAMPLE_USER_ID)} AND begins_with(SK, {kd.NAMESPACE_PREFIX})",
-        lambda: store.list_user_namespaces(SAMPLE_USER_ID),
+        f"PK = {kd.user_partition_key(user_id)} AND begins_with(SK, {kd.NAMESPACE_PREFIX})",
+        lambda: store.list_user_namespaces(user_id),
         recorder,
     )
     print(_show(page.items))
     latencies.append(ms)
     namespace, ms = _run(
         "4. Get namespace metadata (GetItem)",
-        f"PK = {kd.namespace_partition_key(SAMPLE_NAMESPACE)} AND SK = {kd.METADATA}",
-        lambda: store.get_namespace(SAMPLE_NAMESPACE),
+        f"PK = {kd.namespace_partition_key(namespace_name)} AND SK = {kd.METADATA}",
+        lambda: store.get_namespace(namespace_name),
         recorder,
     )
     print(_show(namespace))
     latencies.append(ms)
+    return latencies
+
+
+def _key_patterns(store: KvTable, recorder: CapacityRecorder, namespace_name: str) -> list[float]:
+    """Patterns 5 and 6: read and update a key, and list keys by prefix, page by page and consistently."""
+    latencies = []
     key, ms = _run(
         "5. Read a key (GetItem)",
-        f"PK = {kd.namespace_partition_key(SAMPLE_NAMESPACE)} AND SK = {kd.key_sort_key('user:123')}",
-        lambda: store.get_key(SAMPLE_NAMESPACE, "user:123"),
+        f"PK = {kd.namespace_partition_key(namespace_name)} AND SK = {kd.key_sort_key('user:123')}",
+        lambda: store.get_key(namespace_name, "user:123"),
         recorder,
     )
     print(_show(key))
     latencies.append(ms)
     _, ms = _run(
         "5. Update a key (UpdateItem, keeps createdAt)",
-        f"PK = {kd.namespace_partition_key(SAMPLE_NAMESPACE)} AND SK = {kd.key_sort_key('user:123')}",
-        lambda: store.put_key(SAMPLE_NAMESPACE, "user:123", {"name": "John", "visits": 2}),
+        f"PK = {kd.namespace_partition_key(namespace_name)} AND SK = {kd.key_sort_key('user:123')}",
+        lambda: store.put_key(namespace_name, "user:123", {"name": "John", "visits": 2}),
         recorder,
     )
     latencies.append(ms)
     prefix = kd.key_prefix_sort_key("user:")
     page, ms = _run(
         f"6. List keys by prefix, page 1 of {PAGE_SIZE} (Query on {store.gsi_name})",
-        f"GSI1PK = {kd.namespace_partition_key(SAMPLE_NAMESPACE)} AND begins_with(GSI1SK, {prefix})",
-        lambda: store.list_keys(SAMPLE_NAMESPACE, "user:", page_size=PAGE_SIZE),
+        f"GSI1PK = {kd.namespace_partition_key(namespace_name)} AND begins_with(GSI1SK, {prefix})",
+        lambda: store.list_keys(namespace_name, "user:", page_size=PAGE_SIZE),
         recorder,
     )
     print(_show(page.items))
@@ -210,16 +225,16 @@ def run_patterns(store: KvTable, recorder: CapacityRecorder) -> list[float]:
     cursor = page.cursor
     page, ms = _run(
         f"6. List keys by prefix, page 2 from the cursor (Query on {store.gsi_name})",
-        f"GSI1PK = {kd.namespace_partition_key(SAMPLE_NAMESPACE)} AND begins_with(GSI1SK, {prefix})",
-        lambda: store.list_keys(SAMPLE_NAMESPACE, "user:", page_size=PAGE_SIZE, cursor=cursor),
+        f"GSI1PK = {kd.namespace_partition_key(namespace_name)} AND begins_with(GSI1SK, {prefix})",
+        lambda: store.list_keys(namespace_name, "user:", page_size=PAGE_SIZE, cursor=cursor),
         recorder,
     )
     print(_show(page.items))
     latencies.append(ms)
     page, ms = _run(
         "6. List keys by prefix, consistent (Query on the table)",
-        f"PK = {kd.namespace_partition_key(SAMPLE_NAMESPACE)} AND begins_with(SK, {prefix})",
-        lambda: store.list_keys(SAMPLE_NAMESPACE, "user:", page_size=PAGE_SIZE, consistent=True),
+        f"PK = {kd.namespace_partition_key(namespace_name)} AND begins_with(SK, {prefix})",
+        lambda: store.list_keys(namespace_name, "user:", page_size=PAGE_SIZE, consistent=True),
         recorder,
     )
     print(_show(page.items))

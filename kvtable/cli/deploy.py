@@ -14,6 +14,7 @@ from kvtable.cli.command import Command
 from kvtable.cli.hints import command_flags
 from kvtable.cli.settings import (
     add_environment_arguments,
+    add_template_arguments,
     merged_assignments,
     print_settings,
     resolve_settings,
@@ -24,19 +25,7 @@ from kvtable.deploy.options import ALLOW_REPLACEMENT_FLAG, DeployOptions
 def add_arguments(parser: argparse.ArgumentParser, planning: bool = False) -> None:
     """The deploy's flags; `plan` (`planning`) takes the template, parameter, tag and stack flags, and
     --stepwise, and none of the flags that only change how a deploy runs."""
-    parser.add_argument(
-        "--template",
-        type=kinds.input_file,
-        help="a template file (default: the file's, or the database template kvtable builds)",
-    )
-    parser.add_argument(
-        "--parameter",
-        action="append",
-        type=kinds.assignment,
-        default=None,
-        metavar="KEY=VALUE",
-        help="parameter value, over the file's (repeatable)",
-    )
+    add_template_arguments(parser, parameters=True)
     parser.add_argument(
         "--tag",
         action="append",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.hints import command_flags
-from kvtable.cli.settings import Settings, add_environment_arguments, resolve_settings
+from kvtable.cli.settings import Settings, add_environment_arguments, add_template_arguments, resolve_settings
 from kvtable.tool_errors import UsageError
 from kvtable.verify.report import utc_text
 
@@ -69,11 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="continue an earlier run (the same as running it again)"
     )
-    parser.add_argument(
-        "--template",
-        type=kinds.input_file,
-        help="the template whose promises the new table keeps (default: the one kvtable builds)",
-    )
+    add_template_arguments(parser)
     parser.add_argument("--poll-seconds", type=kinds.POLL_SECONDS, default=20.0, help=argparse.SUPPRESS)
     add_environment_arguments(parser)
 

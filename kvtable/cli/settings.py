@@ -86,6 +86,24 @@ def add_table_arguments(
         )
 
 
+def add_template_arguments(parser: argparse.ArgumentParser, parameters: bool = False) -> None:
+    """--template and, for a command that deploys the template (`parameters`), --parameter."""
+    parser.add_argument(
+        "--template",
+        type=kinds.input_file,
+        help="a template file (default: the environment file's, or the database template kvtable builds)",
+    )
+    if parameters:
+        parser.add_argument(
+            "--parameter",
+            action="append",
+            type=kinds.assignment,
+            default=None,
+            metavar="KEY=VALUE",
+            help="parameter value, over the environment file's (repeatable)",
+        )
+
+
 def add_environment_arguments(parser: argparse.ArgumentParser, stack: bool = True) -> None:
     """--env and --config-dir, plus --stack-name when the command works on a stack."""
     parser.add_argument(

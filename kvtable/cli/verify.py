@@ -12,17 +12,13 @@ import sys
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.hints import command_flags
-from kvtable.cli.settings import add_environment_arguments, resolve_settings
+from kvtable.cli.settings import add_environment_arguments, add_template_arguments, resolve_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """--format, --template, --operator-policy and the stack's settings."""
     parser.add_argument("--format", choices=("table", "json"), default="table", help="default: table")
-    parser.add_argument(
-        "--template",
-        type=kinds.input_file,
-        help="compare with this template file (default: the file's, or the database template kvtable builds)",
-    )
+    add_template_arguments(parser)
     parser.add_argument(
         "--operator-policy",
         action="store_true",

@@ -8,12 +8,12 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from kvtable import key_design as kd
-from kvtable.contract.keys import key_attributes, upgraded
+from kvtable.contract.keys import new_key_item, upgraded
 from kvtable.contract.limits import BATCH_WRITE_LIMIT, MAX_WORKERS
-from kvtable.contract.requests import Item, TableRequests, require_bool, require_whole
+from kvtable.contract.requests import Item, TableRequests
+from kvtable.contract.validation import require_bool, require_whole
 from kvtable.entities import JsonValue, KeyItem
 from kvtable.errors import InvalidEntryError, InvalidInputError, KvTableError, PartialWriteError
-from kvtable.key_design import VERSION
 from kvtable.values import check_item_size, serialize_item, to_storable
 
 if TYPE_CHECKING:
@@ -114,15 +114,8 @@ class BulkKeyOperations:
             for offset, (key, value) in enumerate(chunk):
                 try:
                     sort = kd.key_sort_key(key)
-                    attributes = key_attributes(partition, sort, to_storable(value), timestamp, expires)
                     item = serialize_item(
-                        {
-                            kd.PARTITION_KEY: partition,
-                            kd.SORT_KEY: sort,
-                            **attributes,
-                            kd.CREATED_AT: timestamp,
-                            VERSION: 1,
-                        }
+                        new_key_item(partition, sort, to_storable(value), timestamp, expires)
                     )
                     check_item_size(item)
                 except InvalidInputError as error:

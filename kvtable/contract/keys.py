@@ -8,17 +8,12 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple, cast
 
 from kvtable import key_design as kd
+from kvtable.contract.error_mapping import Refused, refused_item
 from kvtable.contract.requests import (
-    KEEP_TTL,
-    MAX_VERSION,
     Item,
-    KeepTtl,
-    Refused,
     TableRequests,
-    refused_item,
-    require_bool,
-    require_whole,
 )
+from kvtable.contract.validation import require_bool, require_whole
 from kvtable.entities import (
     JsonValue,
     KeyItem,
@@ -33,6 +28,7 @@ from kvtable.key_design import VERSION, WRITE_ID
 from kvtable.migrate.registry import read_defaults
 from kvtable.pagination import DEFAULT_PAGE_SIZE, Page, every_item
 from kvtable.values import (
+    AttributeValue,
     check_item_size,
     deserialize_item,
     serialize_item,
@@ -49,6 +45,19 @@ _KEY_PRESENT = "attribute_exists(#pk) AND (attribute_not_exists(#ttl) OR #ttl > 
 # written before versions existed reads as version 1.
 _READ_DEFAULTS = read_defaults(kd.KEY_ENTITY)
 _UNVERSIONED = cast(int, dict(_READ_DEFAULTS).get(VERSION, 0))
+
+
+MAX_VERSION = 10**38 - 1  # the largest number DynamoDB keeps: sizes an item with its version at its longest
+
+
+class KeepTtl:
+    """The default of update_key's `ttl`: leave the stored TTL as it is."""
+
+    def __repr__(self) -> str:
+        return "KEEP_TTL"
+
+
+KEEP_TTL = KeepTtl()
 
 
 def upgraded(item: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +91,19 @@ def key_attributes(
     if expires is not None:
         attributes[kd.TTL_ATTRIBUTE] = expires
     return attributes
+
+
+def new_key_item(
+    partition: str, sort: str, stored_value: object, timestamp: str, expires: int | None = None
+) -> dict[str, object]:
+    """A key's whole item as a put that creates it writes it: version 1, created and updated now."""
+    return {
+        kd.PARTITION_KEY: partition,
+        kd.SORT_KEY: sort,
+        **key_attributes(partition, sort, stored_value, timestamp, expires),
+        kd.CREATED_AT: timestamp,
+        VERSION: 1,
+    }
 
 
 class _KeyWriteShape(NamedTuple):
@@ -143,6 +165,41 @@ def _key_write_shape(
     return _KeyWriteShape(update, full_condition, names, tuple(f":a{i}" for i in range(len(attributes))))
 
 
+def _written_attributes(
+    partition: str, sort: str, stored_value: object, timestamp: str, expires: int | None
+) -> tuple[Item, str]:
+    """The attributes a key write sets, on the wire, and the id that names this write; InvalidInputError
+    if the item would be too large as stored."""
+    attributes = key_attributes(partition, sort, stored_value, timestamp, expires)
+    # Names this write, so that a retry after a lost answer recognizes its own item.
+    write_id = os.urandom(16).hex()
+    attributes[WRITE_ID] = write_id
+    wire = serialize_item(attributes)
+    # Sized as stored: the key, these attributes, createdAt, and the version at its longest.
+    check_item_size(
+        {
+            **TableRequests.key_map(partition, sort),
+            **wire,
+            kd.CREATED_AT: {"S": timestamp},
+            VERSION: {"N": str(MAX_VERSION)},
+        }
+    )
+    return wire, write_id
+
+
+def _write_values(
+    shape: _KeyWriteShape, wire: Item, now: int, fresh: bool, expected_version: int | None
+) -> dict[str, AttributeValue]:
+    """The ExpressionAttributeValues of a key write: its attributes' and the conditions' values."""
+    values = dict(zip(shape.placeholders, wire.values(), strict=True))
+    values.update({":one": {"N": "1"}, ":now": {"N": str(now)}})
+    if not fresh and expected_version != _UNVERSIONED:
+        values[":zero"] = {"N": "0"}
+    if expected_version is not None:
+        values[":expected"] = {"N": str(expected_version)}
+    return values
+
+
 class KeyOperations:
     """Access patterns 5 and 6, compare-and-swap, and counting a namespace's keys."""
 
@@ -173,20 +230,7 @@ class KeyOperations:
         keep_ttl = isinstance(ttl, KeepTtl)
         expires = None if ttl is None or isinstance(ttl, KeepTtl) else self.requests.check_ttl(ttl)
         timestamp, now = self.requests.now()
-        attributes = key_attributes(partition, sort, stored_value, timestamp, expires)
-        # Names this write, so that a retry after a lost answer recognizes its own item.
-        write_id = os.urandom(16).hex()
-        attributes[WRITE_ID] = write_id
-        wire = serialize_item(attributes)
-        # Sized as stored: the key, these attributes, createdAt, and the version at its longest.
-        check_item_size(
-            {
-                **self.requests.key_map(partition, sort),
-                **wire,
-                kd.CREATED_AT: {"S": timestamp},
-                VERSION: {"N": str(MAX_VERSION)},
-            }
-        )
+        wire, write_id = _written_attributes(partition, sort, stored_value, timestamp, expires)
         shape = _key_write_shape(
             tuple(wire),
             condition=condition,
@@ -195,45 +239,58 @@ class KeyOperations:
             compare_version=expected_version is not None,
             or_unversioned=expected_version == _UNVERSIONED,
         )
-        values = dict(zip(shape.placeholders, wire.values(), strict=True))
-        values.update({":one": {"N": "1"}, ":now": {"N": str(now)}})
-        if not fresh and expected_version != _UNVERSIONED:
-            values[":zero"] = {"N": "0"}
-        if expected_version is not None:
-            values[":expected"] = {"N": str(expected_version)}
-        expression, full_condition, names = shape.update, shape.condition, dict(shape.names)
         request: dict[str, Any] = {
             "TableName": self.requests.table_name,
             "Key": self.requests.key_map(partition, sort),
-            "UpdateExpression": expression,
-            "ConditionExpression": full_condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
+            "UpdateExpression": shape.update,
+            "ConditionExpression": shape.condition,
+            "ExpressionAttributeNames": dict(shape.names),
+            "ExpressionAttributeValues": _write_values(shape, wire, now, fresh, expected_version),
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         try:
             response = self.requests.send("write key", "UpdateItem", request, on_condition_failed=Refused())
         except Refused as refused:
-            stored = refused_item(refused)
-            if stored is not None and stored.get(WRITE_ID) == write_id:
-                return cast(KeyItem, stored)
-            live = stored is not None and self.requests.live(stored)
-            if condition == _KEY_ABSENT:
-                raise AlreadyExistsError(f"key {key!r} already exists in {namespace!r}", "key") from None
-            if live and expected_version is not None and stored is not None:
-                current = int(upgraded(stored)[VERSION])
-                raise VersionConflictError(
-                    f"key {key!r} in {namespace!r} is at version {current}, not {expected_version}; "
-                    "read it again and retry",
-                    current,
-                ) from None
-            raise ItemNotFoundError(f"key {key!r} not found in {namespace!r}") from None
+            return self._refused_write(
+                refused_item(refused),
+                write_id,
+                condition,
+                namespace=namespace,
+                key=key,
+                expected_version=expected_version,
+            )
         written = deserialize_item(cast(Item, response["Attributes"]))
         if not fresh and written.get(VERSION) == 1 and written.get(kd.CREATED_AT) != timestamp:
             # A key from before versions (it was there, and this write counted it from 0): count it from 1.
             written = self._count_from_one(request["Key"], write_id, written)
         return cast(KeyItem, written)
+
+    def _refused_write(
+        self,
+        stored: dict[str, Any] | None,
+        write_id: str,
+        condition: str,
+        *,
+        namespace: str,
+        key: str,
+        expected_version: int | None,
+    ) -> KeyItem:
+        """A write whose condition failed: this write's own item (an earlier try of it applied), or the
+        error that says why (the key exists, is at another version, or is not there)."""
+        if stored is not None and stored.get(WRITE_ID) == write_id:
+            return cast(KeyItem, stored)
+        live = stored is not None and self.requests.live(stored)
+        if condition == _KEY_ABSENT:
+            raise AlreadyExistsError(f"key {key!r} already exists in {namespace!r}", "key") from None
+        if live and expected_version is not None and stored is not None:
+            current = int(upgraded(stored)[VERSION])
+            raise VersionConflictError(
+                f"key {key!r} in {namespace!r} is at version {current}, not {expected_version}; "
+                "read it again and retry",
+                current,
+            ) from None
+        raise ItemNotFoundError(f"key {key!r} not found in {namespace!r}") from None
 
     def _count_from_one(self, key_map: Item, write_id: str, written: dict[str, Any]) -> dict[str, Any]:
         """Version 2 for a key written before versions that a plain write just took to 1: it read as 1

@@ -7,15 +7,14 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from kvtable import key_design as kd
+from kvtable.contract.clock import iso_timestamp
+from kvtable.contract.error_mapping import Refused, cancelled_item
 from kvtable.contract.limits import BATCH_WRITE_LIMIT
 from kvtable.contract.requests import (
     Item,
-    Refused,
     TableRequests,
-    cancelled_item,
-    iso_timestamp,
-    require_whole,
 )
+from kvtable.contract.validation import require_whole
 from kvtable.entities import (
     NamespaceItem,
     NamespaceLinkItem,
@@ -53,6 +52,32 @@ _METADATA_ATTRIBUTES = (kd.PARTITION_KEY, kd.SORT_KEY, kd.ENTITY_TYPE_ATTRIBUTE,
 # A client whose tries last longer (botocore's own legacy retries inside each try on the botocore transport
 # with default settings, much longer timeouts) needs a longer one: KvTable(namespace_quarantine=...).
 NAMESPACE_QUARANTINE_SECONDS = 60 * 60
+
+
+def _new_namespace_items(
+    user_id: str, namespace: str, timestamp: str
+) -> tuple[NamespaceItem, NamespaceLinkItem]:
+    """A new namespace's METADATA (owned by the user through GSI1) and the user's link to it."""
+    user_partition = kd.user_partition_key(user_id)
+    ns_partition = kd.namespace_partition_key(namespace)
+    metadata: NamespaceItem = {
+        kd.PARTITION_KEY: ns_partition,
+        kd.SORT_KEY: kd.METADATA,
+        kd.GSI1_PARTITION_KEY: user_partition,
+        kd.GSI1_SORT_KEY: ns_partition,
+        kd.ENTITY_TYPE_ATTRIBUTE: kd.NAMESPACE_ENTITY,
+        kd.CREATED_AT: timestamp,
+        kd.UPDATED_AT: timestamp,
+    }
+    link: NamespaceLinkItem = {
+        kd.PARTITION_KEY: user_partition,
+        kd.SORT_KEY: ns_partition,
+        kd.ENTITY_TYPE_ATTRIBUTE: kd.NAMESPACE_ENTITY,
+        "userId": user_id,
+        kd.CREATED_AT: timestamp,
+        kd.UPDATED_AT: timestamp,
+    }
+    return metadata, link
 
 
 class NamespaceOperations:
@@ -116,33 +141,9 @@ class NamespaceOperations:
         self.requests.require_home_region("namespace creations")
         user_partition = kd.user_partition_key(user_id)
         ns_partition = kd.namespace_partition_key(namespace)
-        # The partition's last item: METADATA (sorted after every KEY#), else a key left behind, else none.
-        last = self._page(
-            "create namespace", ns_partition, 1, last_first=True, attributes=_METADATA_ATTRIBUTES
-        )
-        if last:
-            item = deserialize_item(cast(Item, last[0]))
-            if item[kd.SORT_KEY] == kd.METADATA and (taken := self._taken(namespace, item)):
-                raise taken
-            self._sweep(namespace, ns_partition)
+        self._clear_for_creation(namespace, ns_partition)
         timestamp, _ = self.requests.now()
-        metadata: NamespaceItem = {
-            kd.PARTITION_KEY: ns_partition,
-            kd.SORT_KEY: kd.METADATA,
-            kd.GSI1_PARTITION_KEY: user_partition,
-            kd.GSI1_SORT_KEY: ns_partition,
-            kd.ENTITY_TYPE_ATTRIBUTE: kd.NAMESPACE_ENTITY,
-            kd.CREATED_AT: timestamp,
-            kd.UPDATED_AT: timestamp,
-        }
-        link: NamespaceLinkItem = {
-            kd.PARTITION_KEY: user_partition,
-            kd.SORT_KEY: ns_partition,
-            kd.ENTITY_TYPE_ATTRIBUTE: kd.NAMESPACE_ENTITY,
-            "userId": user_id,
-            kd.CREATED_AT: timestamp,
-            kd.UPDATED_AT: timestamp,
-        }
+        metadata, link = _new_namespace_items(user_id, namespace, timestamp)
         self._transact_over_free_name(
             namespace,
             [
@@ -173,6 +174,18 @@ class NamespaceOperations:
             ],
         )
         return metadata
+
+    def _clear_for_creation(self, namespace: str, ns_partition: str) -> None:
+        """Refuse a name that is taken (or quarantined); sweep what an earlier namespace of it left."""
+        # The partition's last item: METADATA (sorted after every KEY#), else a key left behind, else none.
+        last = self._page(
+            "create namespace", ns_partition, 1, last_first=True, attributes=_METADATA_ATTRIBUTES
+        )
+        if last:
+            item = deserialize_item(cast(Item, last[0]))
+            if item[kd.SORT_KEY] == kd.METADATA and (taken := self._taken(namespace, item)):
+                raise taken
+            self._sweep(namespace, ns_partition)
 
     def _taken(self, namespace: str, metadata: dict[str, Any] | None) -> AlreadyExistsError | None:
         """Why `namespace` cannot be created over its stored METADATA; None if the name is free."""
@@ -255,6 +268,12 @@ class NamespaceOperations:
         ns_partition = kd.namespace_partition_key(namespace)
         if not self.requests.mark_deleting(ns_partition, user_partition, f"namespace {namespace!r}", user_id):
             return 0
+        deleted = self._delete_keys(ns_partition, on_progress)
+        self._leave_tombstone(user_id, namespace)
+        return deleted
+
+    def _delete_keys(self, ns_partition: str, on_progress: Callable[[int], None] | None) -> int:
+        """Delete every key of the namespace, a page at a time; the number deleted."""
         deleted = 0
         while keys := self._page("delete namespace", ns_partition, DELETE_PAGE, sort_prefix=kd.KEY_PREFIX):
             for start in range(0, len(keys), BATCH_WRITE_LIMIT):
@@ -265,50 +284,50 @@ class NamespaceOperations:
                 deleted += len(chunk)
                 if on_progress is not None:
                     on_progress(deleted)
+        return deleted
+
+    def _leave_tombstone(self, user_id: str, namespace: str) -> None:
+        """In one transaction, remove the owner's link and turn the metadata into the name's tombstone."""
+        user_partition = kd.user_partition_key(user_id)
+        ns_partition = kd.namespace_partition_key(namespace)
         timestamp, now = self.requests.now()
+        tombstone = {
+            "TableName": self.requests.table_name,
+            "Key": self.requests.key_map(ns_partition, kd.METADATA),
+            # Without its GSI1 keys the tombstone leaves the index (and the owner's listing).
+            "UpdateExpression": "SET #type = :tombstone, #former = :former, #ttl = :free, "
+            "#updated = :now REMOVE #owner, #gsk, #deleting",
+            "ConditionExpression": "#owner = :owner AND attribute_exists(#deleting)",
+            "ExpressionAttributeNames": {
+                "#type": kd.ENTITY_TYPE_ATTRIBUTE,
+                "#former": FORMER_OWNER,
+                "#ttl": kd.TTL_ATTRIBUTE,
+                "#updated": kd.UPDATED_AT,
+                "#owner": kd.GSI1_PARTITION_KEY,
+                "#gsk": kd.GSI1_SORT_KEY,
+                "#deleting": DELETING,
+            },
+            "ExpressionAttributeValues": {
+                ":tombstone": {"S": kd.NAMESPACE_TOMBSTONE_ENTITY},
+                ":former": {"S": user_id},
+                ":free": {"N": str(now + self.quarantine)},
+                ":now": {"S": timestamp},
+                ":owner": {"S": user_partition},
+            },
+        }
+        unlink = {
+            "TableName": self.requests.table_name,
+            "Key": self.requests.key_map(user_partition, ns_partition),
+        }
         self.requests.transact(
             "delete namespace",
-            [
-                {
-                    "Update": {
-                        "TableName": self.requests.table_name,
-                        "Key": self.requests.key_map(ns_partition, kd.METADATA),
-                        # Without its GSI1 keys the tombstone leaves the index (and the owner's listing).
-                        "UpdateExpression": "SET #type = :tombstone, #former = :former, #ttl = :free, "
-                        "#updated = :now REMOVE #owner, #gsk, #deleting",
-                        "ConditionExpression": "#owner = :owner AND attribute_exists(#deleting)",
-                        "ExpressionAttributeNames": {
-                            "#type": kd.ENTITY_TYPE_ATTRIBUTE,
-                            "#former": FORMER_OWNER,
-                            "#ttl": kd.TTL_ATTRIBUTE,
-                            "#updated": kd.UPDATED_AT,
-                            "#owner": kd.GSI1_PARTITION_KEY,
-                            "#gsk": kd.GSI1_SORT_KEY,
-                            "#deleting": DELETING,
-                        },
-                        "ExpressionAttributeValues": {
-                            ":tombstone": {"S": kd.NAMESPACE_TOMBSTONE_ENTITY},
-                            ":former": {"S": user_id},
-                            ":free": {"N": str(now + self.quarantine)},
-                            ":now": {"S": timestamp},
-                            ":owner": {"S": user_partition},
-                        },
-                    }
-                },
-                {
-                    "Delete": {
-                        "TableName": self.requests.table_name,
-                        "Key": self.requests.key_map(user_partition, ns_partition),
-                    }
-                },
-            ],
+            [{"Update": tombstone}, {"Delete": unlink}],
             [
                 NotOwnerError(
                     f"namespace {namespace!r} changed owner while being deleted; nothing more was deleted"
                 )
             ],
         )
-        return deleted
 
     def _page(
         self,

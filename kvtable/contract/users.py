@@ -8,7 +8,8 @@ from typing import Any, cast
 
 from kvtable import key_design as kd
 from kvtable.contract.namespaces import NamespaceOperations
-from kvtable.contract.requests import Item, TableRequests, require_bool, require_whole
+from kvtable.contract.requests import Item, TableRequests
+from kvtable.contract.validation import require_bool, require_whole
 from kvtable.entities import (
     BILLING_PLANS,
     ApiKeyGuardItem,
@@ -322,6 +323,12 @@ class UserOperations:
                     on_progress=None if on_progress is None else partial(on_progress, namespace),
                 )
                 deleted.append(namespace)
+        self._remove_user(user_id)
+        return deleted
+
+    def _remove_user(self, user_id: str) -> None:
+        """In one transaction, delete the user (still marked deleting) and its API key's guard."""
+        partition = kd.user_partition_key(user_id)
         user = self.requests.get(partition, kd.METADATA, True, f"user {user_id!r}")
         items: list[dict[str, Any]] = [
             {
@@ -352,7 +359,6 @@ class UserOperations:
                 ),
             ],
         )
-        return deleted
 
     def _refuse_while_owning(self, user_id: str) -> None:
         owned = self.namespaces.list_user_namespaces(user_id, page_size=1, consistent=True).items

@@ -18,8 +18,8 @@ import math
 from dataclasses import dataclass
 
 from kvtable import key_design as kd
+from kvtable.contract.clock import iso_timestamp, utc_now
 from kvtable.contract.keys import key_attributes
-from kvtable.contract.requests import iso_timestamp, utc_now
 from kvtable.entities import JsonValue
 from kvtable.key_design import VERSION, WRITE_ID
 from kvtable.values import AttributeValue, attribute_value_size, item_size, serialize_item, serialize_value

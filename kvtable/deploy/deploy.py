@@ -311,22 +311,37 @@ class Deployer:
             self._steps().run_index_steps(steps, old_template, old_parameters, table_ids)
         elif replica_stepwise and old_template is not None:
             self._steps().run_replica_steps(plan.replica_steps, body, parameters, old_parameters, table_ids)
-        else:
-            applied = self.apply_change_set(
-                body=body, parameters=parameters, tags=options.tags, stack=stack, table_ids=table_ids
-            )
-            if not applied:
-                return 0
-            if stack is not None and any(op.action == "create" for op in plan.index_operations):
-                table_id = plan.index_operations[0].table_id
-                steps_run = self._steps()
-                steps_run.wait_for_indexes(
-                    table_id, steps_run.index_names(template, parameters, table_id), "deploy"
-                )
+        elif not self._change_set_run(plan, body, template, parameters, stack=stack, table_ids=table_ids):
+            return 0
         self._ensure_protection(options.stack_name, table_ids, None)
         deployed = cfn.describe_stack(self.cf, options.stack_name)
         self.print_outputs(options.stack_name, deployed.outputs if deployed else [])
         return 0
+
+    def _change_set_run(
+        self,
+        plan: Plan,
+        body: str,
+        template: Template,
+        parameters: dict[str, str],
+        *,
+        stack: cfn.DeployedStack | None,
+        table_ids: list[str],
+    ) -> bool:
+        """The deploy as one change set, then the wait for the indexes it creates; False if nothing was
+        applied (the change set held no changes)."""
+        applied = self.apply_change_set(
+            body=body, parameters=parameters, tags=self.options.tags, stack=stack, table_ids=table_ids
+        )
+        if not applied:
+            return False
+        if stack is not None and any(op.action == "create" for op in plan.index_operations):
+            table_id = plan.index_operations[0].table_id
+            steps_run = self._steps()
+            steps_run.wait_for_indexes(
+                table_id, steps_run.index_names(template, parameters, table_id), "deploy"
+            )
+        return True
 
     def _stepwise(
         self,

@@ -128,27 +128,6 @@ def _differs(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True)
 
 
-_NO_VALUE = {"Ref": "AWS::NoValue"}
-
-
-def _chosen(value: Any, conditions: dict[str, bool]) -> Any:
-    """The value with each Fn::If on a known condition replaced by its branch, and AWS::NoValue left out."""
-    if isinstance(value, dict):
-        arguments = value.get("Fn::If")
-        if (
-            len(value) == 1
-            and isinstance(arguments, list)
-            and len(arguments) == 3
-            and arguments[0] in conditions
-        ):
-            return _chosen(arguments[1 if conditions[arguments[0]] else 2], conditions)
-        chosen = {k: _chosen(v, conditions) for k, v in value.items()}
-        return {k: v for k, v in chosen.items() if v != _NO_VALUE}
-    if isinstance(value, list):
-        return [v for v in (_chosen(item, conditions) for item in value) if v != _NO_VALUE]
-    return value
-
-
 @dataclass(frozen=True)
 class _Side:
     template: Template
@@ -174,10 +153,10 @@ class _Side:
         return TemplateEvaluator({**self.template, "Resources": {}}, context).conditions
 
     def properties(self, logical_id: str) -> dict[str, Any]:
-        # Each Fn::If's branch is chosen first: a setting that only a condition turns on or off
+        # Each Fn::If on a known condition is its branch: a setting that only a condition turns on or off
         # (Contributor Insights and its mode) is otherwise the same text on both sides.
-        props = _chosen(self.resources[logical_id].get("Properties", {}), self.conditions)
-        resolved: dict[str, Any] = resolve(props, self.parameters, self.stack_name)
+        props = self.resources[logical_id].get("Properties", {})
+        resolved: dict[str, Any] = resolve(props, self.parameters, self.stack_name, self.conditions)
         return resolved
 
     def exports(self) -> dict[str, Any]:
@@ -380,57 +359,7 @@ def compute_plan(
         return Plan(adds, outputs_change=bool(new_template.get("Outputs")))
     old = _Side(old_template, old_parameters, stack_name)
     changes = _resource_changes(old, new)
-    refusals: list[str] = []
-    operations: list[IndexOperation] = []
-    index_refusal: str | None = None
-    replica_plan: list[list[str]] = []
-    replica_refusal: str | None = None
-    for change in changes:
-        if (
-            change.resource_type not in TABLE_TYPES
-            and old.resources.get(change.logical_id, {}).get("Type") not in TABLE_TYPES
-        ):
-            continue
-        if change.action == "Remove":
-            refusals.append(
-                f"{change.logical_id}: the table would be removed from the stack (with Retain it is left "
-                "behind, unmanaged; without, deleted with every customer's data)"
-            )
-        elif change.replacement:
-            before, after = old.properties(change.logical_id), new.properties(change.logical_id)
-            detail = ", ".join(
-                f"{p} {before.get(p)!r} -> {after.get(p)!r}"
-                for p in change.properties
-                if p in create_only_properties(change.resource_type)
-            )
-            refusals.append(
-                f"{change.logical_id}: the table would be replaced ({detail}); CloudFormation would create "
-                "a new, empty table"
-            )
-        elif change.action == "Modify":
-            before, after = old.properties(change.logical_id), new.properties(change.logical_id)
-            table_operations = index_operations(change.logical_id, before, after)
-            operations += table_operations
-            index_refusal = index_refusal or _index_refusal(change.logical_id, table_operations)
-            refusals += [
-                r
-                for r in (
-                    _ttl_refusal(change.logical_id, before, after),
-                    _warm_throughput_refusal(change.logical_id, old, new),
-                )
-                if r
-            ]
-            if change.resource_type == GLOBAL_TABLE_TYPE:
-                refusals += _global_table_refusals(change.logical_id, old, new)
-                replica_plan, replica_refusal = _replica_refusal(change.logical_id, old, new)
-
-    replaced = {c.logical_id for c in changes if c.replacement or c.action == "Remove"}
-    old_exports, new_exports = old.exports(), new.exports()
-    affected = sorted(
-        name
-        for name, value in old_exports.items()
-        if name not in new_exports or _differs(value, new_exports[name]) or references(value) & replaced
-    )
+    tables = _table_findings(changes, old, new)
     changed_parameters = sorted(
         name
         for name in set(old_parameters) | set(new_parameters)
@@ -439,14 +368,88 @@ def compute_plan(
     outputs_change = _differs(old_template.get("Outputs"), new_template.get("Outputs"))
     return Plan(
         changes,
-        refusals,
-        affected,
+        tables.refusals,
+        _affected_exports(old, new, changes),
         changed_parameters,
         outputs_change,
-        operations,
-        index_refusal,
-        replica_plan,
-        replica_refusal,
+        tables.operations,
+        tables.index_refusal,
+        tables.replica_plan,
+        tables.replica_refusal,
+    )
+
+
+@dataclass
+class _TableFindings:
+    """What the changes to the stack's tables call for: refusals, index operations and replica steps."""
+
+    refusals: list[str] = field(default_factory=list)
+    operations: list[IndexOperation] = field(default_factory=list)
+    index_refusal: str | None = None
+    replica_plan: list[list[str]] = field(default_factory=list)
+    replica_refusal: str | None = None
+
+
+def _table_findings(changes: list[ResourceChange], old: _Side, new: _Side) -> _TableFindings:
+    found = _TableFindings()
+    for change in changes:
+        if (
+            change.resource_type not in TABLE_TYPES
+            and old.resources.get(change.logical_id, {}).get("Type") not in TABLE_TYPES
+        ):
+            continue
+        if change.action == "Remove":
+            found.refusals.append(
+                f"{change.logical_id}: the table would be removed from the stack (with Retain it is left "
+                "behind, unmanaged; without, deleted with every customer's data)"
+            )
+        elif change.replacement:
+            found.refusals.append(_replacement_refusal(change, old, new))
+        elif change.action == "Modify":
+            _modified_table(change, old, new, found)
+    return found
+
+
+def _replacement_refusal(change: ResourceChange, old: _Side, new: _Side) -> str:
+    before, after = old.properties(change.logical_id), new.properties(change.logical_id)
+    detail = ", ".join(
+        f"{p} {before.get(p)!r} -> {after.get(p)!r}"
+        for p in change.properties
+        if p in create_only_properties(change.resource_type)
+    )
+    return (
+        f"{change.logical_id}: the table would be replaced ({detail}); CloudFormation would create "
+        "a new, empty table"
+    )
+
+
+def _modified_table(change: ResourceChange, old: _Side, new: _Side, found: _TableFindings) -> None:
+    """A table updated in place: its index operations, and the settings an update cannot change."""
+    before, after = old.properties(change.logical_id), new.properties(change.logical_id)
+    table_operations = index_operations(change.logical_id, before, after)
+    found.operations += table_operations
+    found.index_refusal = found.index_refusal or _index_refusal(change.logical_id, table_operations)
+    found.refusals += [
+        r
+        for r in (
+            _ttl_refusal(change.logical_id, before, after),
+            _warm_throughput_refusal(change.logical_id, old, new),
+        )
+        if r
+    ]
+    if change.resource_type == GLOBAL_TABLE_TYPE:
+        found.refusals += _global_table_refusals(change.logical_id, old, new)
+        found.replica_plan, found.replica_refusal = _replica_refusal(change.logical_id, old, new)
+
+
+def _affected_exports(old: _Side, new: _Side, changes: list[ResourceChange]) -> list[str]:
+    """The exports whose value would change, or that name a table being replaced or removed."""
+    replaced = {c.logical_id for c in changes if c.replacement or c.action == "Remove"}
+    old_exports, new_exports = old.exports(), new.exports()
+    return sorted(
+        name
+        for name, value in old_exports.items()
+        if name not in new_exports or _differs(value, new_exports[name]) or references(value) & replaced
     )
 
 

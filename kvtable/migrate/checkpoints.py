@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from kvtable import key_design as kd
-from kvtable.contract.requests import Item, Refused, TableRequests, refused_item
+from kvtable.contract.error_mapping import Refused, refused_item
+from kvtable.contract.requests import Item, TableRequests
 from kvtable.errors import KvTableError
 from kvtable.migrate.migration import Migration
 

@@ -10,7 +10,8 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, cast
 
-from kvtable.contract.requests import RETRY_ATTEMPTS, Item, TableRequests
+from kvtable.contract.requests import Item, TableRequests
+from kvtable.contract.retries import RETRY_ATTEMPTS
 from kvtable.errors import InvalidInputError, KvTableError
 from kvtable.migrate.checkpoints import Checkpoint, Checkpoints, MigrationStatus, consumed_units
 from kvtable.migrate.expressions import scan_request, write_request

@@ -37,7 +37,7 @@ from kvtable.deploy.errors import refused
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.replicas import ReplicaWaiter
 from kvtable.deploy.templates import Template
-from kvtable.recovery.adopt import detached_template
+from kvtable.recovery.adopt_template import detached_template
 from kvtable.recovery.live_table import as_global_table, live_properties
 from kvtable.tool_errors import ToolError, UsageError
 

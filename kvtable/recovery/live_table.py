@@ -97,29 +97,11 @@ def live_properties(
     }
     if provisioned:
         properties["ProvisionedThroughput"] = _throughput(table)
-    indexes = []
-    for described in table.get("GlobalSecondaryIndexes", []):
-        index: dict[str, Any] = {
-            "IndexName": described["IndexName"],
-            "KeySchema": _keys(described["KeySchema"]),
-            "Projection": _projection(described.get("Projection", {})),
-        }
-        if provisioned:
-            index["ProvisionedThroughput"] = _throughput(described)
-        if _insights_on(dynamodb, name, described["IndexName"]):
-            index["ContributorInsightsSpecification"] = {"Enabled": True}
-        indexes.append(index)
+    indexes = _global_indexes(dynamodb, table, provisioned)
     if indexes:
         properties["GlobalSecondaryIndexes"] = indexes
     if table.get("LocalSecondaryIndexes"):
-        properties["LocalSecondaryIndexes"] = [
-            {
-                "IndexName": i["IndexName"],
-                "KeySchema": _keys(i["KeySchema"]),
-                "Projection": _projection(i.get("Projection", {})),
-            }
-            for i in table["LocalSecondaryIndexes"]
-        ]
+        properties["LocalSecondaryIndexes"] = [_index(i) for i in table["LocalSecondaryIndexes"]]
     stream = table.get("StreamSpecification") or {}
     if stream.get("StreamEnabled"):
         properties["StreamSpecification"] = {"StreamViewType": stream["StreamViewType"]}
@@ -145,6 +127,30 @@ def live_properties(
     if tags:
         properties["Tags"] = sorted(tags, key=lambda t: t["Key"])
     return properties
+
+
+def _index(described: dict[str, Any]) -> dict[str, Any]:
+    """An index's name, key schema and projection, as the template spells them."""
+    return {
+        "IndexName": described["IndexName"],
+        "KeySchema": _keys(described["KeySchema"]),
+        "Projection": _projection(described.get("Projection", {})),
+    }
+
+
+def _global_indexes(
+    dynamodb: DynamoDBClient, table: dict[str, Any], provisioned: bool
+) -> list[dict[str, Any]]:
+    """The table's global secondary indexes, with their throughput and Contributor Insights."""
+    indexes = []
+    for described in table.get("GlobalSecondaryIndexes", []):
+        index = _index(described)
+        if provisioned:
+            index["ProvisionedThroughput"] = _throughput(described)
+        if _insights_on(dynamodb, table["TableName"], described["IndexName"]):
+            index["ContributorInsightsSpecification"] = {"Enabled": True}
+        indexes.append(index)
+    return indexes
 
 
 def as_global_table(properties: dict[str, Any], region: str) -> dict[str, Any]:

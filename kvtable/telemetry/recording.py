@@ -15,6 +15,7 @@ from opentelemetry import metrics, trace
 from opentelemetry.metrics import _internal as metrics_internal
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
+from kvtable.contract.limits import CAPACITY_OPERATIONS
 from kvtable.telemetry import client_attributes as ca
 from kvtable.telemetry import settings
 from kvtable.telemetry.settings import current_settings
@@ -30,21 +31,6 @@ RETRIES = "kvtable.dynamodb.retries"
 TRY_FAILED = "kvtable.try_failed"  # the event on an operation's span for each try that failed and why
 # The conventions' advice for db.client.operation.duration.
 DURATION_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
-# The operations whose requests take ReturnConsumedCapacity (asked for, when metrics are recorded).
-CAPACITY_OPERATIONS = frozenset(
-    {
-        "GetItem",
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "Query",
-        "Scan",
-        "BatchGetItem",
-        "BatchWriteItem",
-        "TransactGetItems",
-        "TransactWriteItems",
-    }
-)
 _THROTTLING_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
@@ -341,15 +327,7 @@ def request(
         # Capacity comes only when asked for; a caller's own ask (INDEXES) is kept.
         request.setdefault("ReturnConsumedCapacity", "TOTAL")
     endpoint_attributes = endpoint
-    span: Span | None = None
-    if tracer is not None:
-        span = tracer.start_span(
-            ca.SPAN_NAME_PREFIX + operation,
-            kind=SpanKind.CLIENT,
-            attributes=ca.start_attributes(operation, request, region, endpoint_attributes),
-        )
-        if span.is_recording():
-            span.set_attributes(ca.request_attributes(operation, request))
+    span = None if tracer is None else _client_span(tracer, operation, request, region, endpoint_attributes)
     answer: list[tuple[int, Any]] = []
     answer_token = ANSWER.set(answer) if span is not None else None
     started = time.perf_counter()
@@ -358,15 +336,9 @@ def request(
     try:
         if span is None:
             response = call(operation, request)
-            return response
-        with trace.use_span(span, end_on_exit=True, record_exception=False, set_status_on_exception=False):
-            try:
-                response = call(operation, request)
-            except Exception as error:
-                _request_failed(span, operation, error)
-                raise
-            _request_answered(span, operation, response, answer)
-            return response
+        else:
+            response = _traced_call(span, call, operation, request, answer)
+        return response
     except Exception as error:
         facts = ca.error_facts(error)
         error_type = facts.code if facts is not None and facts.code else type(error).__qualname__
@@ -385,6 +357,38 @@ def request(
                 error_type=error_type,
                 response=response,
             )
+
+
+def _client_span(
+    tracer: Tracer, operation: str, request: dict[str, Any], region: str, endpoint: dict[str, Any]
+) -> Span:
+    """The CLIENT span of one request, started, with the request's attributes when it records."""
+    span = tracer.start_span(
+        ca.SPAN_NAME_PREFIX + operation,
+        kind=SpanKind.CLIENT,
+        attributes=ca.start_attributes(operation, request, region, endpoint),
+    )
+    if span.is_recording():
+        span.set_attributes(ca.request_attributes(operation, request))
+    return span
+
+
+def _traced_call(
+    span: Span,
+    call: Callable[[str, dict[str, Any]], dict[str, Any]],
+    operation: str,
+    request: dict[str, Any],
+    answer: list[tuple[int, Any]],
+) -> dict[str, Any]:
+    """`call` inside `span`, which ends with it and records its answer or failure."""
+    with trace.use_span(span, end_on_exit=True, record_exception=False, set_status_on_exception=False):
+        try:
+            response = call(operation, request)
+        except Exception as error:
+            _request_failed(span, operation, error)
+            raise
+        _request_answered(span, operation, response, answer)
+        return response
 
 
 def _request_answered(

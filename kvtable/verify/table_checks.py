@@ -81,23 +81,31 @@ class TableChecks(Recording):
         )
         self.encryption(props, described)
         if not isinstance(described, Unavailable):
-            expected_tags = {t["Key"]: t["Value"] for t in props.get("Tags", [])} | stack_tags
-            arn = described["TableArn"]
-            tags = read("ListTagsOfResource", lambda: ddb.list_tags_of_resource(ResourceArn=arn)["Tags"])
-            if isinstance(tags, Unavailable):
-                self.unchecked("table.tags", expected_tags, tags)
-            else:
-                live = {t["Key"]: t["Value"] for t in tags if not t["Key"].startswith("aws:")}
-                self.record("table.tags", expected_tags, live, expected_tags.items() <= live.items())
+            self._tags(props, described["TableArn"], stack_tags)
             if "ResourcePolicy" in props:
-                expected_policy = normalized_policy(props["ResourcePolicy"]["PolicyDocument"])
-                policy = read("GetResourcePolicy", lambda: _resource_policy(ddb, arn))
-                self.compare(
-                    "table.resource_policy",
-                    expected_policy,
-                    policy,
-                    lambda text: normalized_policy(text) if text else "none",
-                )
+                self._resource_policy(props, described["TableArn"])
+
+    def _tags(self, props: dict[str, Any], arn: str, stack_tags: dict[str, str]) -> None:
+        """The template's and the stack's tags are on the table (other tags may be too)."""
+        expected_tags = {t["Key"]: t["Value"] for t in props.get("Tags", [])} | stack_tags
+        ddb = self.clients.dynamodb
+        tags = read("ListTagsOfResource", lambda: ddb.list_tags_of_resource(ResourceArn=arn)["Tags"])
+        if isinstance(tags, Unavailable):
+            self.unchecked("table.tags", expected_tags, tags)
+        else:
+            live = {t["Key"]: t["Value"] for t in tags if not t["Key"].startswith("aws:")}
+            self.record("table.tags", expected_tags, live, expected_tags.items() <= live.items())
+
+    def _resource_policy(self, props: dict[str, Any], arn: str) -> None:
+        expected_policy = normalized_policy(props["ResourcePolicy"]["PolicyDocument"])
+        ddb = self.clients.dynamodb
+        policy = read("GetResourcePolicy", lambda: _resource_policy(ddb, arn))
+        self.compare(
+            "table.resource_policy",
+            expected_policy,
+            policy,
+            lambda text: normalized_policy(text) if text else "none",
+        )
 
     def _indexes(self, props: dict[str, Any], described: dict[str, Any] | Unavailable) -> None:
         expected = {g["IndexName"]: g for g in props.get("GlobalSecondaryIndexes", [])}

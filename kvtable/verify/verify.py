@@ -115,9 +115,6 @@ class Verifier(Recording):
     def _tables(self) -> TableChecks:
         return TableChecks(self.clients, self.checks, self.out)
 
-    def _encryption_check(self, props: dict[str, Any], described: dict[str, Any] | Unavailable) -> None:
-        self._tables().encryption(props, described)
-
     def _alarm_checks(self, evaluator: TemplateEvaluator, resources: dict[str, str]) -> None:
         AlarmChecks(self.clients, self.expected, self.checks, self.out).run(evaluator, resources)
 

@@ -3,8 +3,11 @@
 import contextlib
 import sys
 import tempfile
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from kvtable.local.dynamodb_local import PROJECT_ROOT, LocalEndpoint
 from kvtable.local.process import LOOPBACK, free_loopback_port, running_server
@@ -20,3 +23,17 @@ def moto_server(module: str = "moto.server") -> Iterator[LocalEndpoint]:
         running_server(command, port, Path(workdir) / "moto.log", cwd=PROJECT_ROOT),
     ):
         yield LocalEndpoint(url=f"http://{LOOPBACK}:{port}", port=port)
+
+
+def reset_moto(url: str) -> None:
+    """Forget every resource the moto server at `url` holds, so that a test starts from nothing."""
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def clean_moto(url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The moto server at `url` reset, and AWS_ENDPOINT_URL pointing at it for scripts run in the test."""
+    reset_moto(url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    return url

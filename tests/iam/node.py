@@ -6,10 +6,19 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.resolve import SAMPLE_ACCOUNT
+import pytest
+
+from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+
+# The sample resources the simulator's requests name, and the TLS contexts they are made in.
+SAMPLE_TABLE_ARN = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/kv-storage-data"
+SAMPLE_OTHER_TABLE_ARN = f"arn:aws:dynamodb:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:table/other-table"
+SAMPLE_KEY_ARN = f"arn:aws:kms:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+TLS = {"aws:SecureTransport": "true"}
+NO_TLS = {"aws:SecureTransport": "false"}
 
 # A KMS key's own policy must let IAM policies grant its use: AWS's default key policy does.
 DEFAULT_KEY_POLICY = {
@@ -41,3 +50,34 @@ def run_node_script(name: str, payload: Any) -> Any:
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def identity_request(policy: Any, action: str, resource: str, context: dict[str, str]) -> dict[str, Any]:
+    """A simulator request for an identity policy; a KMS action also gets AWS's default key policy."""
+    request = {"policy": policy, "action": action, "resource": resource, "context": context}
+    return {**request, **({"resourcePolicy": DEFAULT_KEY_POLICY} if action.startswith("kms:") else {})}
+
+
+def simulate(requests: list[dict[str, Any]]) -> list[str]:
+    """Each request's verdict from the IAM simulator (simulate.mjs): Allowed, ImplicitlyDenied, ..."""
+    results = run_node_script("simulate.mjs", {"account": SAMPLE_ACCOUNT, "requests": requests})
+    return [str(result["result"]) for result in results]
+
+
+def assert_verdicts(
+    capsys: pytest.CaptureFixture[str],
+    title: str,
+    requests: list[dict[str, Any]],
+    cases: list[tuple[str, str]],
+) -> None:
+    """Run `requests` through the IAM simulator (simulate.mjs), print each verdict beside its case's
+    label under `title`, and assert each is the case's expected verdict; `cases` are (label, expected)."""
+    lines = [title]
+    failures = []
+    for (label, expected), verdict in zip(cases, simulate(requests), strict=True):
+        lines.append(f"  {verdict:<17} {label}")
+        if verdict != expected:
+            failures.append(f"{' '.join(label.split())}: expected {expected}, got {verdict}")
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
+    assert failures == []
