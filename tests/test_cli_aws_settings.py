@@ -14,7 +14,14 @@ from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.aws_errors import local_engine_hint
 from kvtable.cli.main import main
-from kvtable.cli.settings import Settings, is_loopback_url, local_endpoint, print_settings, sends_to_aws
+from kvtable.cli.settings import (
+    Settings,
+    dynamodb_local_endpoint,
+    is_loopback_url,
+    local_endpoint,
+    print_settings,
+    sends_to_aws,
+)
 from kvtable.environments import Environment
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.local.process import free_loopback_port
@@ -157,8 +164,26 @@ def test_without_credentials_nothing_but_a_loopback_endpoint_gets_placeholders(
     assert captured.err == f"kvtable outputs: error: {NO_CREDENTIALS}\n"  # signing fails before any request
 
 
+def test_dynamodb_alone_is_local_when_its_own_endpoint_is() -> None:
+    local = "http://127.0.0.1:8000"
+    assert dynamodb_local_endpoint(None, {"AWS_ENDPOINT_URL_DYNAMODB": local}) == local
+    # DynamoDB's own variable beats the general one, as botocore reads them.
+    both = {"AWS_ENDPOINT_URL_DYNAMODB": local, "AWS_ENDPOINT_URL": "http://127.0.0.1:5001"}
+    assert dynamodb_local_endpoint(None, both) == local
+    assert dynamodb_local_endpoint(None, {"AWS_ENDPOINT_URL_DYNAMODB": "https://example.com"}) is None
+    assert dynamodb_local_endpoint(None, {"AWS_ENDPOINT_URL_IAM": local}) is None
+    assert dynamodb_local_endpoint("https://example.com", {"AWS_ENDPOINT_URL_DYNAMODB": local}) is None
+    ignored = {"AWS_ENDPOINT_URL_DYNAMODB": local, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}
+    assert dynamodb_local_endpoint(None, ignored) is None
+
+
+@pytest.mark.parametrize("given", ["--endpoint-url", "AWS_ENDPOINT_URL_DYNAMODB"])
 def test_a_load_into_dynamodb_local_with_no_credentials_anywhere_works_and_says_so(
-    dynamodb_endpoint: LocalEndpoint, dynamodb_client: DynamoDBClient, table_name: str, tmp_path: Path
+    dynamodb_endpoint: LocalEndpoint,
+    dynamodb_client: DynamoDBClient,
+    table_name: str,
+    tmp_path: Path,
+    given: str,
 ) -> None:
     (tmp_path / "empty").write_text("")
     source = tmp_path / "keys.jsonl"
@@ -170,7 +195,11 @@ def test_a_load_into_dynamodb_local_with_no_credentials_anywhere_works_and_says_
         "AWS_EC2_METADATA_DISABLED": "true",
         "PYTHONPATH": str(ROOT),
     }
-    argv = ["load", "--endpoint-url", dynamodb_endpoint.url, "--table-name", table_name]
+    argv = ["load", "--table-name", table_name]
+    if given == "--endpoint-url":
+        argv += ["--endpoint-url", dynamodb_endpoint.url]
+    else:
+        environ[given] = dynamodb_endpoint.url
     result = subprocess.run(
         [sys.executable, "-m", "kvtable.cli.main", *argv, "--namespace", "ns", "--quiet", str(source)],
         capture_output=True,

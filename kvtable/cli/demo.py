@@ -21,7 +21,12 @@ from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.common import aws_session, check_environment_settings
 from kvtable.cli.missing_table import missing_table_error
-from kvtable.cli.settings import add_aws_arguments, add_table_arguments
+from kvtable.cli.settings import (
+    add_aws_arguments,
+    add_table_arguments,
+    dynamodb_local_endpoint,
+    with_placeholder_credentials,
+)
 from kvtable.errors import KvTableError
 from kvtable.table_wording import table_not_found
 
@@ -120,6 +125,7 @@ def _client(args: argparse.Namespace, url: str | None, local: bool) -> DynamoDBC
     if local and url is not None:
         return local_dynamodb_client(url, aws_session(None, args.region, url).region_name or "us-east-1")
     session = aws_session(args.profile, args.region, url)
+    with_placeholder_credentials(session, dynamodb_local_endpoint(url, os.environ), set())
     return session.client("dynamodb", endpoint_url=url, config=RECOMMENDED_CLIENT_CONFIG)
 
 

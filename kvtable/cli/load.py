@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     path = None if args.file == STDIN else Path(args.file)
     name = "stdin" if path is None else _printable(args.file)
     total = None if path is None else max(count_entries(path, name) - args.skip, 0)
-    client = settings.session().client(
+    client = settings.session(dynamodb_only=True).client(
         "dynamodb", endpoint_url=settings.endpoint_url, config=RECOMMENDED_CLIENT_CONFIG
     )
     store = KvTable(client, table_name, args.gsi_name)

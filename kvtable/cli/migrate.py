@@ -97,7 +97,7 @@ def _requests(args: argparse.Namespace) -> tuple[TableRequests, str]:
 
     settings = resolve_settings(args)
     environment_table = settings.environment.parameters.get("TableName") if settings.environment else None
-    client = settings.session().client(
+    client = settings.session(dynamodb_only=True).client(
         "dynamodb", endpoint_url=settings.endpoint_url, config=RECOMMENDED_CLIENT_CONFIG
     )
     store = KvTable(client, args.table_name or environment_table or kd.DEFAULT_TABLE_NAME)

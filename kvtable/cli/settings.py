@@ -163,6 +163,35 @@ def local_endpoint(endpoint_url: str | None, environ: Mapping[str, str]) -> str 
     return None
 
 
+def dynamodb_local_endpoint(endpoint_url: str | None, environ: Mapping[str, str]) -> str | None:
+    """The endpoint DynamoDB's requests go to, when it is on this machine (as botocore picks it: the flag,
+    else AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL); None when they could reach AWS."""
+    if (
+        endpoint_url is None
+        and environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() != "true"
+    ):
+        endpoint_url = environ.get("AWS_ENDPOINT_URL_DYNAMODB") or environ.get("AWS_ENDPOINT_URL")
+    return endpoint_url if endpoint_url is not None and is_loopback_url(endpoint_url) else None
+
+
+def with_placeholder_credentials(session: boto3.Session, endpoint: str | None, announced: set[str]) -> None:
+    """Give `session` placeholder credentials when it has none and `endpoint` (every request's, on this
+    machine) is not None; said once on stderr for each endpoint in `announced`."""
+    if endpoint is None or session.get_credentials() is not None:
+        return
+    # Local engines take any keys, but botocore signs every request and has none to sign with.
+    session._session.set_credentials(PLACEHOLDER_KEY, PLACEHOLDER_KEY)
+    credentials = session.get_credentials()
+    if credentials is not None:
+        credentials.method = PLACEHOLDER_METHOD
+    if endpoint not in announced:
+        announced.add(endpoint)
+        print(
+            f"kvtable: no AWS credentials configured; using placeholder credentials for the local endpoint {endpoint}",
+            file=sys.stderr,
+        )
+
+
 def sends_to_aws(
     endpoint_url: str | None, environ: Mapping[str, str], session: boto3.Session | None = None
 ) -> bool:
@@ -222,9 +251,10 @@ class Settings:
         path = self.template_path(flag)
         return load_built_template() if path is None else load_template(path)
 
-    def session(self) -> boto3.Session:
+    def session(self, *, dynamodb_only: bool = False) -> boto3.Session:
         """A boto3 session for these settings; with placeholder credentials (said once on stderr)
-        when none are configured and every request goes to an engine on this machine."""
+        when none are configured and every request goes to an engine on this machine (`dynamodb_only`:
+        a command that calls DynamoDB alone, so AWS_ENDPOINT_URL_DYNAMODB counts as every request's)."""
         from kvtable.cli.common import aws_session  # noqa: PLC0415 (keeps this module free of botocore)
 
         session = aws_session(self.profile, self.region, self.endpoint_url)
@@ -232,20 +262,8 @@ class Settings:
             self._check_region_is_known(session)
         else:
             explain_connection_failures(session, is_loopback_url)
-        endpoint = local_endpoint(self.endpoint_url, os.environ)
-        if endpoint is not None and session.get_credentials() is None:
-            # Local engines take any keys, but botocore signs every request and has none to sign with.
-            session._session.set_credentials(PLACEHOLDER_KEY, PLACEHOLDER_KEY)
-            credentials = session.get_credentials()
-            if credentials is not None:
-                credentials.method = PLACEHOLDER_METHOD
-            if endpoint not in self._announced:
-                self._announced.add(endpoint)
-                print(
-                    "kvtable: no AWS credentials configured; using placeholder credentials for the local "
-                    f"endpoint {endpoint}",
-                    file=sys.stderr,
-                )
+        find = dynamodb_local_endpoint if dynamodb_only else local_endpoint
+        with_placeholder_credentials(session, find(self.endpoint_url, os.environ), self._announced)
         return session
 
     def _check_region_is_known(self, session: boto3.Session) -> None:
