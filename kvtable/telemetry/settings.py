@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kvtable.errors import InvalidInputError
 
 
-@dataclass(frozen=True)
-class TelemetrySettings:
+# A NamedTuple, not a dataclass: this module is on every store's import path, and dataclasses would bring
+# inspect (with ast, dis, tokenize) into a Lambda function's cold start (about 10 ms, -X importtime).
+class TelemetrySettings(NamedTuple):
     """`record_tenant_data`: put namespace names, keys, key prefixes and user ids (never values, API keys,
     emails or password hashes) on the operation spans, and the contract's error messages, which name them.
     `tracer_provider`, `meter_provider`: OpenTelemetry providers to use instead of the global ones."""
