@@ -11,11 +11,9 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +21,7 @@ from importlib.util import find_spec
 from typing import NamedTuple
 
 from kvtable import key_design as kd
+from kvtable.benchmarks.measure import fresh_process_figures
 
 TABLE = "kv-storage-data"
 NAMESPACE, KEY = "bench", "greeting"
@@ -175,17 +174,8 @@ def stub_endpoint() -> Iterator[str]:
 
 
 def _start(program: str, environment: dict[str, str]) -> Start:
-    started = time.time()
-    done = subprocess.run(
-        [sys.executable, "-c", _PROLOGUE + program],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"a cold-start program failed: {done.stderr.strip()[-500:]}")
-    cpu, answered, rss_kib = (float(value) for value in done.stdout.split()[:3])
+    started, figures = fresh_process_figures(_PROLOGUE + program, environment, "a cold-start program")
+    cpu, answered, rss_kib = figures[:3]
     return Start(cpu * 1000, (answered - started) * 1000, rss_kib / 1024)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 import uuid
@@ -78,6 +80,18 @@ def best(measurements: list[Measurement]) -> Measurement:
 def median(values: Iterable[float]) -> float:
     """The median, robust to the odd slow run."""
     return statistics.median(list(values))
+
+
+def fresh_process_figures(source: str, environment: dict[str, str], what: str) -> tuple[float, list[float]]:
+    """Run `source` in a fresh Python process (`python -c`); (the wall-clock time it was started at, the
+    numbers it printed). A process that fails is RuntimeError naming `what`, with the end of its stderr."""
+    started = time.time()
+    done = subprocess.run(
+        [sys.executable, "-c", source], env=environment, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed: {done.stderr.strip()[-500:]}")
+    return started, [float(value) for value in done.stdout.split()]
 
 
 def new_table(client: DynamoDBClient, purpose: str) -> str:

@@ -13,8 +13,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -34,7 +32,7 @@ from kvtable.benchmarks.clients import (
     put_request,
     shuffled_cpu,
 )
-from kvtable.benchmarks.measure import PREFIX, entries, key_name, key_value, new_table
+from kvtable.benchmarks.measure import PREFIX, entries, fresh_process_figures, key_name, key_value, new_table
 from kvtable.benchmarks.peers import installed_peers
 from kvtable.store import KvTable
 from kvtable.transport import TransportChoice
@@ -218,15 +216,8 @@ def cold_start_programs(url: str, table: str, peers: list[Any]) -> dict[str, str
 
 def _cold_start(program: str, environment: dict[str, str]) -> tuple[float, float]:
     """(CPU ms, wall ms) of a fresh process up to its first answer."""
-    started = time.time()
-    done = subprocess.run(
-        [sys.executable, "-c", _PROLOGUE + program],
-        env=environment,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    cpu, answered = (float(value) for value in done.stdout.split()[:2])
+    started, figures = fresh_process_figures(_PROLOGUE + program, environment, "a cold-start program")
+    cpu, answered = figures[:2]
     return cpu * 1000, (answered - started) * 1000
 
 
