@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kvtable.benchmarks.measure import new_table
+from kvtable.local.dynamodb_local import dynamodb_local, local_dynamodb_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -181,24 +182,11 @@ def _workers(url: str, table: str) -> Iterator[dict[str, _Worker]]:
         yield workers
 
 
-def _bench_client(url: str) -> DynamoDBClient:
-    """A boto3 DynamoDB client of the engine at `url`, with the bench's placeholder credentials."""
-    import boto3  # noqa: PLC0415 (each mode's process imports only what that mode measures)
-
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-    )
-
-
 def load_keys(url: str, table: str) -> None:
     """Write the keys the gets read (namespace `bench`, keys k0..k99, small values)."""
     from kvtable.store import KvTable  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
-    KvTable(_bench_client(url), table).load_keys(
+    KvTable(local_dynamodb_client(url), table).load_keys(
         "bench", ((f"k{i}", {"n": i, "label": f"value {i}"}) for i in range(KEYS))
     )
 
@@ -241,7 +229,7 @@ def measure_in_process(
     from kvtable import telemetry  # noqa: PLC0415 (each mode's process imports only what that mode measures)
     from kvtable.store import KvTable  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
-    store = KvTable(_bench_client(url), table)
+    store = KvTable(local_dynamodb_client(url), table)
     exporter = InMemorySpanExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -312,19 +300,8 @@ def run_tracing_cost(client: DynamoDBClient, url: str, rounds: int, seed: int) -
 
 def main() -> None:
     """Measure on a DynamoDB Local of its own and print the figures."""
-    from kvtable.local.dynamodb_local import dynamodb_local  # noqa: PLC0415 (each mode's process imports only what that mode measures)
-
     with dynamodb_local() as endpoint:
-        import boto3  # noqa: PLC0415 (each mode's process imports only what that mode measures)
-
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=endpoint.url,
-            region_name="us-east-1",
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench",
-        )
-        table = new_table(client, "tracing")
+        table = new_table(local_dynamodb_client(endpoint.url), "tracing")
         load_keys(endpoint.url, table)
         rounds = int(os.environ.get("KVTABLE_BENCH_ROUNDS", "30"))
         for measure in (measure_in_process, measure_in_processes):
