@@ -4,8 +4,9 @@ flag or variable names (AWS_ENDPOINT_URL_DYNAMODB before AWS_ENDPOINT_URL, as bo
 import boto3
 import pytest
 
-from kvtable.cli.demo import Engine, configured_endpoint, engine_line
+from kvtable.cli.demo import Engine, engine_line
 from kvtable.cli.main import main
+from kvtable.cli.settings import configured_dynamodb_endpoint
 from kvtable.local.dynamodb_local import LocalEndpoint
 
 MOTO = "http://127.0.0.1:5001"  # the local CloudFormation's port, which has a DynamoDB of its own
@@ -35,7 +36,7 @@ def test_botocore_sends_dynamodb_to_its_own_variable(monkeypatch: pytest.MonkeyP
 def test_the_endpoint_comes_from_the_flag_then_the_variables(
     flag: str | None, environ: dict[str, str], chosen: tuple[str | None, str | None]
 ) -> None:
-    assert configured_endpoint(flag, environ) == chosen
+    assert configured_dynamodb_endpoint(flag, environ) == chosen
 
 
 def test_the_first_line_says_which_engine_and_from_where() -> None:

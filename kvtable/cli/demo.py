@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from kvtable.cli.missing_table import missing_table_error
 from kvtable.cli.settings import (
     add_aws_arguments,
     add_table_arguments,
+    configured_dynamodb_endpoint,
     dynamodb_local_endpoint,
     with_placeholder_credentials,
 )
@@ -59,10 +60,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-# botocore's own order: the service's variable, then the one for every service (boto3 1.28 and later).
-ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
-
-
 @dataclass(frozen=True)
 class Engine:
     """Where the demo sends DynamoDB's requests: `url` (None: AWS's endpoint), whether the demo `started`
@@ -71,20 +68,6 @@ class Engine:
     url: str | None
     started: bool
     source: str
-
-
-def configured_endpoint(
-    flag: str | None, environ: Mapping[str, str] = os.environ
-) -> tuple[str | None, str | None]:
-    """(the DynamoDB endpoint --endpoint-url or the environment gives, the flag or variable that gave it)."""
-    if flag:
-        return flag, "--endpoint-url"
-    if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
-        return None, None  # botocore ignores the variables then
-    for variable in ENDPOINT_VARIABLES:
-        if environ.get(variable):
-            return environ[variable], variable
-    return None, None
 
 
 def engine_line(engine: Engine, region: str | None = None) -> str:
@@ -108,7 +91,7 @@ def engine_line(engine: Engine, region: str | None = None) -> str:
 @contextlib.contextmanager
 def _endpoint(args: argparse.Namespace) -> Iterator[Engine]:
     """The engine the demo runs on, started here when nothing names one."""
-    url, source = configured_endpoint(args.endpoint_url)
+    url, source = configured_dynamodb_endpoint(args.endpoint_url, os.environ)
     if args.aws or source is not None:
         yield Engine(url, False, source or "--aws")
         return

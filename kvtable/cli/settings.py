@@ -163,15 +163,29 @@ def local_endpoint(endpoint_url: str | None, environ: Mapping[str, str]) -> str 
     return None
 
 
+# botocore's own order: the service's variable, then the one for every service (boto3 1.28 and later).
+DYNAMODB_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL")
+
+
+def configured_dynamodb_endpoint(
+    endpoint_url: str | None, environ: Mapping[str, str]
+) -> tuple[str | None, str | None]:
+    """(the endpoint DynamoDB's requests go to as botocore picks it: the flag, else AWS_ENDPOINT_URL_DYNAMODB,
+    else AWS_ENDPOINT_URL; the flag or variable that gave it), or (None, None) for AWS's own endpoint."""
+    if endpoint_url:
+        return endpoint_url, "--endpoint-url"
+    if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true":
+        return None, None  # botocore ignores the variables then
+    for variable in DYNAMODB_ENDPOINT_VARIABLES:
+        if environ.get(variable):
+            return environ[variable], variable
+    return None, None
+
+
 def dynamodb_local_endpoint(endpoint_url: str | None, environ: Mapping[str, str]) -> str | None:
-    """The endpoint DynamoDB's requests go to, when it is on this machine (as botocore picks it: the flag,
-    else AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL); None when they could reach AWS."""
-    if (
-        endpoint_url is None
-        and environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() != "true"
-    ):
-        endpoint_url = environ.get("AWS_ENDPOINT_URL_DYNAMODB") or environ.get("AWS_ENDPOINT_URL")
-    return endpoint_url if endpoint_url is not None and is_loopback_url(endpoint_url) else None
+    """The endpoint DynamoDB's requests go to, when it is on this machine; None when they could reach AWS."""
+    url, _source = configured_dynamodb_endpoint(endpoint_url, environ)
+    return url if url is not None and is_loopback_url(url) else None
 
 
 def with_placeholder_credentials(session: boto3.Session, endpoint: str | None, announced: set[str]) -> None:
