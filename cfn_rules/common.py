@@ -14,7 +14,7 @@ from cfnlint.template import Template
 
 # The names come from kvtable itself, so the rules and the builder cannot drift apart. That is safe for
 # cfn-lint: `make lint` runs it with PYTHONPATH=., which makes the checkout's kvtable importable without
-# installing it, and these two modules import only `typing` (and kvtable.errors, which imports only
+# installing it, and these two modules import only `typing` (and kvtable.schema.errors, which imports only
 # `typing`), never boto3, troposphere or awacs. tests/test_cfn_rules.py proves it in a fresh interpreter.
 from kvtable.cfn.names import (
     ALARM_TYPE,
@@ -24,7 +24,7 @@ from kvtable.cfn.names import (
     WARM_READ_MINIMUM,
     WARM_WRITE_MINIMUM,
 )
-from kvtable.key_design import TTL_ATTRIBUTE
+from kvtable.schema.key_design import TTL_ATTRIBUTE
 
 # The rule modules take kvtable's names from here, so this is the one place the rules import kvtable
 # (mypy --strict re-exports an imported name only when __all__ lists it).

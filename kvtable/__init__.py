@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kvtable.store import KvTable
+    from kvtable.contract.store import KvTable
 
 from kvtable.version import __version__
 
@@ -28,7 +28,7 @@ def connect(
     credentials, region and endpoint `boto3.client("dynamodb")` would use: from the environment without
     boto3 when it holds them all, else from a boto3 client. `warm`: open the connection now (TCP and
     TLS). `options` go to KvTable (clock, home_region, retry_attempts, ...). See docs/transport.md."""
-    from kvtable.aws.connect import connect as connect_from_environment  # noqa: PLC0415 (`import kvtable` loads nothing of connect's until it is called)
+    from kvtable.contract.connect import connect as connect_from_environment  # noqa: PLC0415 (`import kvtable` loads nothing of connect's until it is called)
 
     return connect_from_environment(
         table_name, gsi_name, region=region, endpoint_url=endpoint_url, warm=warm, **options

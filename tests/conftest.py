@@ -9,12 +9,12 @@ import boto3
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.aws.connect import direct_transport
-from kvtable.aws.environment import Plan, plan
-from kvtable.capacity import CapacityRecorder
+from kvtable.aws.environment import DirectSettings, direct_settings
+from kvtable.builders.table_definition import create_table_from_template
+from kvtable.contract.connect import direct_transport
+from kvtable.contract.consumed_capacity import CapacityRecorder
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import PACKAGE_DIR_VARIABLE, LocalEndpoint, dynamodb_local
-from kvtable.store import KvTable
-from kvtable.table_definition import create_table_from_template
 from kvtable.transport import TRANSPORTS, Transport, TransportChoice, TransportFactory
 
 pytest_plugins = ["tests.cloudformation_fixtures"]
@@ -89,8 +89,8 @@ CONNECT_FALLBACK_VARIABLES = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE")
 def connect_transport(client: DynamoDBClient) -> Transport:
     """The direct transport as `kvtable.connect` builds it from the environment (no boto3 client read),
     to the client's region and endpoint (DynamoDB Local, or a test's fault proxy)."""
-    decided = plan(region=client.meta.region_name, endpoint_url=client.meta.endpoint_url)
-    assert isinstance(decided, Plan), f"connect() would fall back here: {decided}"
+    decided = direct_settings(region=client.meta.region_name, endpoint_url=client.meta.endpoint_url)
+    assert isinstance(decided, DirectSettings), f"connect() would fall back here: {decided}"
     transport = direct_transport(decided)
     assert transport is not None
     return transport

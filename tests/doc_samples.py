@@ -32,8 +32,8 @@ from typing import Any
 import boto3
 import pytest
 
+from kvtable.builders.table_definition import create_table_from_template, create_table_request
 from kvtable.cli.main import main
-from kvtable.table_definition import create_table_from_template, create_table_request
 from tests.harness.moto_process import reset_moto
 from tests.test_migrate import legacy_item
 

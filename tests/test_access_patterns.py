@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.capacity import CapacityRecorder
-from kvtable.errors import InvalidInputError, ItemNotFoundError
-from kvtable.store import KvTable
-from kvtable.table_definition import create_table_request
+from kvtable.builders.table_definition import create_table_request
+from kvtable.contract.consumed_capacity import CapacityRecorder
+from kvtable.contract.store import KvTable
+from kvtable.schema.errors import InvalidInputError, ItemNotFoundError
 
 
 @pytest.fixture

@@ -17,12 +17,12 @@ import boto3
 import pytest
 from mypy_boto3_cloudformation import CloudFormationClient
 
+from kvtable.builders.table_definition import create_table_request
 from kvtable.cli import settings as settings_module
 from kvtable.cli.main import main
 from kvtable.deploy.cloudformation import physical_ids
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
-from kvtable.table_definition import create_table_request
 from tests.resolve import deployed_table_policy
 from tests.test_deploy import CONSUMER, DATABASE
 

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from mypy_boto3_cloudformation import CloudFormationClient
 
-from kvtable.table_definition import create_table_request
+from kvtable.builders.table_definition import create_table_request
 from kvtable.verify.report import utc_text
 from tests.test_adopt import OLD, cdk_table, run
 

@@ -19,7 +19,7 @@ def test_every_section_runs_and_prints_its_table(
         "== the data layer against plain boto3: 120 keys",
         "== bulk load: peak Python memory",
         "== bulk load throughput: 120 keys",
-        "== import kvtable.store after a boto3 DynamoDB client is made",
+        "== import kvtable.contract.store after a boto3 DynamoDB client is made",
         "== client CPU per operation",
         "== transports (random order: seed 7;",
         "== client CPU per call, µs",

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from kvtable.capacity import CapacityRecorder
-from kvtable.entities import JsonValue
-from kvtable.errors import InvalidEntryError, InvalidInputError, PartialWriteError
+from kvtable.contract.consumed_capacity import CapacityRecorder
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.store import KvTable
+from kvtable.schema.entities import JsonValue
+from kvtable.schema.errors import InvalidEntryError, InvalidInputError, PartialWriteError
 from kvtable.transport import TransportChoice
 from tests.harness.fault_proxy import client_through, fault_proxy
 

@@ -7,8 +7,8 @@ so they can be asserted). The README's table lists the same figures.
 import time
 from collections.abc import Callable
 
-from kvtable.capacity import CapacityRecorder
-from kvtable.store import KvTable
+from kvtable.contract.consumed_capacity import CapacityRecorder
+from kvtable.contract.store import KvTable
 
 # (what, table units, GSI units) for small items (under 1 KB written, 4 KB read).
 EXPECTED = {

@@ -33,9 +33,9 @@ from cfn_rules.table_rules import (
     TimeToLive,
     WarmThroughputAtLeastTheFloor,
 )
+from kvtable.builders.render import rendered_files
 from kvtable.cfn.names import ALARM_TYPE, GLOBAL_TABLE_TYPE, MANAGED_POLICY_TYPE, TABLE_TYPE
-from kvtable.cfn.render import rendered_files
-from kvtable.key_design import TTL_ATTRIBUTE
+from kvtable.schema.key_design import TTL_ATTRIBUTE
 from tests.external_checkers import VARIANTS, resolved_database_template, run_control_tower_rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -756,8 +756,9 @@ def test_the_rules_load_without_kvtables_dependencies() -> None:
         "kvtable",
         "kvtable.cfn",
         "kvtable.cfn.names",
-        "kvtable.errors",
-        "kvtable.key_design",
+        "kvtable.schema",
+        "kvtable.schema.errors",
+        "kvtable.schema.key_design",
         "kvtable.version",
     ]
 

@@ -12,9 +12,9 @@ import pytest
 
 from kvtable import __version__
 from kvtable.cli import settings as settings_module
-from kvtable.cli.commands import COMMANDS
 from kvtable.cli.common import error_line
 from kvtable.cli.main import build_parser, main
+from kvtable.cli.parser import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.aws_errors import local_engine_hint
+from kvtable.aws.errors import local_engine_hint
+from kvtable.cli.environments import Environment
 from kvtable.cli.main import main
 from kvtable.cli.settings import (
     Settings,
@@ -22,10 +23,9 @@ from kvtable.cli.settings import (
     print_settings,
     sends_to_aws,
 )
-from kvtable.environments import Environment
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.local.process import free_loopback_port
-from kvtable.store import KvTable
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_CREDENTIALS = (

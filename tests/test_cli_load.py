@@ -12,11 +12,11 @@ import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.cli.main import main
+from kvtable.console.progress import ProgressBar
 from kvtable.contract.jsonl import jsonl_entries
-from kvtable.errors import InvalidInputError
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.progress import ProgressBar
-from kvtable.store import KvTable
+from kvtable.schema.errors import InvalidInputError
 from tests.harness.fault_proxy import fault_proxy
 
 

@@ -14,15 +14,15 @@ import pytest
 from botocore.stub import Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 
+from kvtable.builders.table_definition import create_table_request
 from kvtable.cli.hints import command_flags
 from kvtable.cli.main import build_parser, main
 from kvtable.cli.outputs import format_outputs
 from kvtable.cli.settings import resolve_settings
+from kvtable.console.errors import RefusedError
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.errors import refused
 from kvtable.deploy.options import DeployOptions
-from kvtable.table_definition import create_table_request
-from kvtable.tool_errors import RefusedError
 from tests.aws_shapes import offline_cloudformation
 
 ROOT = Path(__file__).resolve().parent.parent

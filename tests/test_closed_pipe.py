@@ -36,15 +36,15 @@ from botocore.config import Config
 from mypy_boto3_cloudformation import CloudFormationClient
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.cfn.render import rendered_files, rendered_iam_files
+from kvtable.builders.render import rendered_files, rendered_iam_files
+from kvtable.builders.table_definition import create_table_from_template, create_table_request
+from kvtable.cli.sample_data import SAMPLE_NAMESPACE
+from kvtable.contract.store import KvTable
 from kvtable.deploy.cloudformation import physical_ids
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.migrate import registry
 from kvtable.migrate.checkpoints import Checkpoints
 from kvtable.migrate.runner import table_requests
-from kvtable.sample_data import SAMPLE_NAMESPACE
-from kvtable.store import KvTable
-from kvtable.table_definition import create_table_from_template, create_table_request
+from kvtable.schema import migrations as registry
 from tests.harness.moto_process import reset_moto
 from tests.test_migrate import legacy_item
 

@@ -14,9 +14,9 @@ import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
 import kvtable
-from kvtable import key_design as kd
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.store import KvTable
+from kvtable.schema import key_design as kd
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,7 +106,7 @@ def test_what_connect_cannot_decide_goes_to_boto3_and_still_answers(
 def test_the_contract_imports_without_botocore_yet_keeps_its_names() -> None:
     code = (
         "import sys\n"
-        "from kvtable.store import KvTable, RECOMMENDED_CLIENT_CONFIG\n"
+        "from kvtable.contract.store import KvTable, RECOMMENDED_CLIENT_CONFIG\n"
         "print(type(RECOMMENDED_CLIENT_CONFIG).__module__, KvTable.__name__)\n"
     )
     done = subprocess.run(
@@ -117,7 +117,7 @@ def test_the_contract_imports_without_botocore_yet_keeps_its_names() -> None:
         text=True,
     )
     assert done.stdout.split() == ["botocore.config", "KvTable"], done.stderr
-    code = "import sys, kvtable.store, kvtable.errors, kvtable.transport.direct\nprint(sorted(n for n in sys.modules if n.startswith(('boto3', 'botocore'))))"
+    code = "import sys, kvtable.contract.store, kvtable.schema.errors, kvtable.transport.direct\nprint(sorted(n for n in sys.modules if n.startswith(('boto3', 'botocore'))))"
     done = subprocess.run(
         [sys.executable, "-c", code],
         env={**os.environ, "PYTHONPATH": str(ROOT)},

@@ -42,7 +42,8 @@ from botocore.model import OperationModel
 from botocore.stub import Stubber
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.errors import (
+from kvtable.contract.store import KvTable
+from kvtable.schema.errors import (
     AlreadyExistsError,
     ConditionFailedError,
     InvalidInputError,
@@ -55,7 +56,6 @@ from kvtable.errors import (
     TableNotFoundError,
     VersionConflictError,
 )
-from kvtable.store import KvTable
 
 TABLE = "kv-storage-data"
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}"

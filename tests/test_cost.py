@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from troposphere import Parameter
 
+from kvtable.builders.guardrails import recommended_alarms
 from kvtable.cfn import names
-from kvtable.cfn.guardrails import recommended_alarms
 from kvtable.cli.main import main
 from kvtable.cost.alarms import template_alarm_count
 from kvtable.cost.capacity import read_units, write_units

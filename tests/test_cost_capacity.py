@@ -6,10 +6,10 @@ so transactions are modelled on AWS's rule (twice the units) and not checked her
 
 import pytest
 
-from kvtable.capacity import CapacityRecorder
+from kvtable.contract.consumed_capacity import CapacityRecorder
+from kvtable.contract.store import KvTable
 from kvtable.cost.capacity import Units, key_item, operation_units, value_for_item_size
-from kvtable.store import KvTable
-from kvtable.values import item_size
+from kvtable.schema.values import item_size
 
 NAMESPACE = "myapp"
 # Item sizes just under, at and over a write unit (1 KB) and a read unit (4 KB).

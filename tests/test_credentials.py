@@ -18,18 +18,18 @@ import pytest
 from botocore.utils import ContainerMetadataFetcher
 
 import kvtable
-from kvtable.aws.connect import direct_transport, fallback_reason
 from kvtable.aws.credentials import ContainerCredentials
 from kvtable.aws.environment import (
     HANDLED,
     IRRELEVANT,
     IRRELEVANT_PREFIXES,
     ContainerSource,
-    Plan,
+    DirectSettings,
     container_url_allowed,
-    plan,
+    direct_settings,
 )
-from kvtable.errors import ClientSettingsError, MissingCredentialsError
+from kvtable.contract.connect import direct_transport, fallback_reason
+from kvtable.schema.errors import ClientSettingsError, MissingCredentialsError
 from kvtable.transport.direct import DirectTransport
 from tests.harness.container_credentials import CredentialsEndpoint, container_credentials
 from tests.harness.dynamodb_stub import DynamoDBStub, dynamodb_stub
@@ -310,11 +310,11 @@ def test_an_account_id_from_the_container_hands_over_unless_an_endpoint_is_given
         operation = client.meta.service_model.operation_model("GetItem")
         url, _, _ = client._resolve_endpoint_ruleset(operation, {}, {})  # type: ignore[attr-defined]
         assert url == "https://123456789012.ddb.us-east-1.amazonaws.com"
-        decided = plan()
-        assert isinstance(decided, Plan)
+        decided = direct_settings()
+        assert isinstance(decided, DirectSettings)
         assert direct_transport(decided) is None  # connect() lets boto3 build it
-        given = plan(endpoint_url="http://127.0.0.1:8000")
-        assert isinstance(given, Plan) and direct_transport(given) is not None
+        given = direct_settings(endpoint_url="http://127.0.0.1:8000")
+        assert isinstance(given, DirectSettings) and direct_transport(given) is not None
 
 
 def botocore_variables() -> set[str]:
@@ -333,13 +333,15 @@ def test_every_variable_botocore_reads_is_handled_shown_irrelevant_or_handed_ove
     keys = {"AWS_ACCESS_KEY_ID": "AKENV", "AWS_SECRET_ACCESS_KEY": "s"}
     for name in sorted(names - HANDLED):
         environ = only(monkeypatch, tmp_path, {**keys, name: "x"})
-        decided = plan(environ)
+        decided = direct_settings(environ)
         if name in IRRELEVANT or name.startswith(IRRELEVANT_PREFIXES):
-            assert isinstance(decided, Plan), name
+            assert isinstance(decided, DirectSettings), name
         else:
-            assert not isinstance(decided, Plan), f"{name} is read by botocore and not by connect()"
+            assert not isinstance(decided, DirectSettings), f"{name} is read by botocore and not by connect()"
         monkeypatch.delenv(name)
     # The variables a proxy or CA bundle comes from, outside AWS_*, hand over too.
     for name in ("HTTPS_PROXY", "http_proxy", "NO_PROXY", "REQUESTS_CA_BUNDLE", "BOTO_CONFIG"):
-        assert not isinstance(plan(only(monkeypatch, tmp_path, {**keys, name: "x"})), Plan), name
+        assert not isinstance(
+            direct_settings(only(monkeypatch, tmp_path, {**keys, name: "x"})), DirectSettings
+        ), name
         monkeypatch.delenv(name)

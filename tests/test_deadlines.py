@@ -13,12 +13,12 @@ import pytest
 from botocore.stub import ANY, Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 
-from kvtable.cfn.render import load_built_template
+from kvtable.builders.render import load_built_template
+from kvtable.console.errors import ToolError
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.polling import Poller
 from kvtable.deploy.replicas import ReplicaWaiter
-from kvtable.tool_errors import ToolError
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
 
 CHANGE_SET_ARN = f"arn:aws:cloudformation:us-east-1:123456789012:changeSet/kvtable-20261126-000000/{STACK}"

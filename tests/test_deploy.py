@@ -20,14 +20,14 @@ from botocore.parsers import ResponseParserError
 from botocore.stub import Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 
+from kvtable.cfn.templates import parse_template
 from kvtable.cli.common import error_line
-from kvtable.deploy import cloudformation as cfn
+from kvtable.console.errors import RefusedError, ToolError
+from kvtable.deploy import cloudformation
 from kvtable.deploy import plan as plan_module
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.errors import ImportersUnknownError, StackNotFoundError, cloudformation_errors
 from kvtable.deploy.options import DeployOptions
-from kvtable.deploy.templates import parse_template
-from kvtable.tool_errors import RefusedError, ToolError
 from scripts import deploy as deploy_cli
 from scripts import outputs as outputs_cli
 from tests.aws_shapes import offline_cloudformation
@@ -486,7 +486,7 @@ def test_a_denied_list_imports_is_a_refusal_naming_the_export_and_the_code() -> 
             expected_params={"ExportName": EXPORT},
         )
         with pytest.raises(ImportersUnknownError) as refused:
-            cfn.importing_stacks(cf, EXPORT)
+            cloudformation.importing_stacks(cf, EXPORT)
     line = (
         f"could not list the stacks importing {EXPORT} (ListImports: AccessDenied): grant "
         "cloudformation:ListImports, or make sure no stack imports it, then run again"
@@ -509,8 +509,8 @@ def test_an_export_nobody_imports_has_no_importers_and_one_in_use_names_them() -
         stub.add_response(
             "list_imports", {"Imports": ["KVAdminStack"]}, {"ExportName": EXPORT, "NextToken": "t"}
         )
-        assert cfn.importing_stacks(cf, EXPORT) == []
-        assert cfn.importing_stacks(cf, EXPORT) == ["KVAdminStack", "KVAppStack"]
+        assert cloudformation.importing_stacks(cf, EXPORT) == []
+        assert cloudformation.importing_stacks(cf, EXPORT) == ["KVAdminStack", "KVAppStack"]
 
 
 def test_an_endpoint_that_does_not_answer_like_aws_is_a_refusal_too() -> None:
@@ -526,10 +526,10 @@ def test_a_missing_stack_is_none_and_other_answers_pass_through_unchanged() -> N
     with Stubber(cf) as stub:
         stub.add_client_error("describe_stacks", "ValidationError", "Stack with id Gone does not exist", 400)
         stub.add_client_error("describe_stacks", "Throttling", "Rate exceeded", 400)
-        assert cfn.describe_stack(cf, "Gone") is None
+        assert cloudformation.describe_stack(cf, "Gone") is None
         # Not an answer the mapping knows, and no refusal asked for: the command's one line says it.
         with pytest.raises(ClientError) as throttled:
-            cfn.describe_stack(cf, "Busy")
+            cloudformation.describe_stack(cf, "Busy")
     assert error_line(throttled.value) == ("DescribeStacks failed: Throttling: Rate exceeded", 1)
     with pytest.raises(StackNotFoundError) as missing, cloudformation_errors("GetTemplate"):
         raise ClientError(

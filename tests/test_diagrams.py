@@ -27,19 +27,19 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable import entities
-from kvtable import key_design as kd
+from kvtable.builders.table_definition import create_table_request
 from kvtable.cli import migrate as migrate_command
 from kvtable.contract.keys import key_attributes
+from kvtable.contract.store import KvTable
 from kvtable.contract.users import api_key_guard_item
 from kvtable.deploy import states
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.steps_run import StepwiseRun
+from kvtable.deploy.stepwise_run import StepwiseRun
 from kvtable.migrate.runner import MigrationRun
 from kvtable.recovery.adopt import Adopter, Stage
 from kvtable.recovery.restore import Restorer
-from kvtable.store import KvTable
-from kvtable.table_definition import create_table_request
+from kvtable.schema import entities
+from kvtable.schema import key_design as kd
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 MARKER = re.compile(r"^<!-- diagram: ([a-z-]+) -->\n```mermaid\n(.*?)^```$", re.M | re.S)
@@ -306,7 +306,9 @@ def key_design_problems(text: str) -> list[str]:
     (index,) = request["GlobalSecondaryIndexes"]
     index_keys = [key["AttributeName"] for key in index["KeySchema"]]
     if index_keys != [kd.GSI1_PARTITION_KEY, kd.GSI1_SORT_KEY]:
-        problems.append(f"the built template's GSI is keyed {index_keys}, not as kvtable.key_design says")
+        problems.append(
+            f"the built template's GSI is keyed {index_keys}, not as kvtable.schema.key_design says"
+        )
     if shown.subgraphs.get("table") != f"table {kd.DEFAULT_TABLE_NAME}: {', '.join(table_keys)}":
         problems.append(
             f"the table is {shown.subgraphs.get('table')!r}, not {kd.DEFAULT_TABLE_NAME} keyed {table_keys}"

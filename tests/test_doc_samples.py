@@ -117,7 +117,7 @@ def test_the_readme_layout_names_every_module_and_package() -> None:
         paths = re.findall(r"`([^`]+)`", cell)
         in_package = bool(paths) and paths[0].startswith("kvtable/")
         for path in (path.rstrip("/") for path in paths):
-            # `kvtable/store.py`, `contract/` in a row that starts under kvtable/ names kvtable/contract.
+            # `kvtable/contract/store.py`, `contract/` in a row that starts under kvtable/ names kvtable/contract.
             inside = in_package and (ROOT / "kvtable" / path).exists()
             named.add(f"kvtable/{path}" if inside else path)
     package = ROOT / "kvtable"

@@ -18,14 +18,14 @@ from botocore.exceptions import BotoCoreError
 
 from kvtable.aws import endpoint_build
 from kvtable.aws.endpoint_table import BOTOCORE_VERSION
-from kvtable.aws.environment import Fallback, Plan, plan
+from kvtable.aws.environment import DirectSettings, Fallback, direct_settings
 
 KEYS = {"AWS_ACCESS_KEY_ID": "AKIDENDPOINTS", "AWS_SECRET_ACCESS_KEY": "secret"}
 _SESSION: list[boto3.Session] = []
 
 
 class Environment:
-    """Sets exactly the given variables (AWS_*, proxies and CA bundles cleared) for botocore and plan()."""
+    """Sets exactly the given variables (AWS_*, proxies and CA bundles cleared) for botocore and direct_settings()."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, empty: Path) -> None:
         self.monkeypatch, self.empty = monkeypatch, empty
@@ -65,15 +65,15 @@ def agrees(
     variables: dict[str, str],
     region: str | None = None,
     endpoint_url: str | None = None,
-) -> Plan | Fallback:
-    """plan()'s answer, after checking it against botocore's in the same environment."""
+) -> DirectSettings | Fallback:
+    """direct_settings()'s answer, after checking it against botocore's in the same environment."""
     environ = environment.set(variables)
-    ours = plan(environ, region=region, endpoint_url=endpoint_url)
+    ours = direct_settings(environ, region=region, endpoint_url=endpoint_url)
     theirs = botocore_endpoint(region, endpoint_url)
     case = f"{variables} region={region} endpoint_url={endpoint_url}"
     if theirs is None:
         assert isinstance(ours, Fallback), f"botocore refuses, connect() would not: {case}"
-    elif isinstance(ours, Plan):
+    elif isinstance(ours, DirectSettings):
         assert (ours.endpoint_url, ours.region) == theirs, case
     return ours
 
@@ -109,10 +109,10 @@ def test_every_partitions_regions_with_fips_and_dual_stack_match_botocore(enviro
     direct = 0
     for region, switches in itertools.product(every_region(), SWITCHES):
         decided = agrees(environment, {"AWS_DEFAULT_REGION": region, **switches})
-        direct += isinstance(decided, Plan)
+        direct += isinstance(decided, DirectSettings)
         if not switches and not region.endswith("-global"):
             # A real region without switches is never handed over: the table is what connect() uses.
-            assert isinstance(decided, Plan), region
+            assert isinstance(decided, DirectSettings), region
     assert direct >= 4 * sum(len(regions) for regions in partitions.values()) - 8
 
 
@@ -130,7 +130,7 @@ def test_how_the_switches_are_spelled_is_read_as_botocore_reads_it(
     environment: Environment, switches: dict[str, str]
 ) -> None:
     for region in ("us-east-1", "us-gov-west-1", "cn-north-1"):
-        assert isinstance(agrees(environment, {"AWS_DEFAULT_REGION": region, **switches}), Plan)
+        assert isinstance(agrees(environment, {"AWS_DEFAULT_REGION": region, **switches}), DirectSettings)
 
 
 @pytest.mark.parametrize(
@@ -144,9 +144,9 @@ def test_the_region_argument_wins_over_the_variable_and_aws_region_is_not_read(
     environment: Environment,
 ) -> None:
     decided = agrees(environment, {"AWS_DEFAULT_REGION": "eu-west-1"}, region="ap-south-1")
-    assert isinstance(decided, Plan) and decided.region == "ap-south-1"
+    assert isinstance(decided, DirectSettings) and decided.region == "ap-south-1"
     decided = agrees(environment, {"AWS_DEFAULT_REGION": "eu-west-1", "AWS_REGION": "us-west-2"})
-    assert isinstance(decided, Plan) and decided.region == "eu-west-1"
+    assert isinstance(decided, DirectSettings) and decided.region == "eu-west-1"
     # Lambda sets both; AWS_REGION alone is no region to botocore: connect() hands over (and boto3 refuses).
     assert isinstance(agrees(environment, {"AWS_REGION": "us-west-2"}), Fallback)
 
@@ -217,5 +217,5 @@ def test_a_plain_endpoint_url_is_used_as_given(environment: Environment) -> None
     decided = agrees(
         environment, {"AWS_DEFAULT_REGION": "eu-central-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:8000"}
     )
-    assert isinstance(decided, Plan)
+    assert isinstance(decided, DirectSettings)
     assert (decided.endpoint_url, decided.endpoint_given) == ("http://127.0.0.1:8000", True)

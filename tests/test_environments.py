@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from kvtable.environments import Environment, environment_path, load_environment, parse_environment
-from kvtable.tool_errors import UsageError
+from kvtable.cli.environments import Environment, environment_path, load_environment, parse_environment
+from kvtable.console.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = """

@@ -3,8 +3,8 @@ message; each kind of item comes back as its own type. On DynamoDB Local."""
 
 import pytest
 
-from kvtable.errors import AlreadyExistsError
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
+from kvtable.schema.errors import AlreadyExistsError
 
 
 def taken(call: object) -> str:

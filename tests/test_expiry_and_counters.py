@@ -8,9 +8,14 @@ from typing import Any
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.capacity import CapacityRecorder
-from kvtable.errors import AlreadyExistsError, ConditionFailedError, InvalidInputError, ItemNotFoundError
-from kvtable.store import KvTable
+from kvtable.contract.consumed_capacity import CapacityRecorder
+from kvtable.contract.store import KvTable
+from kvtable.schema.errors import (
+    AlreadyExistsError,
+    ConditionFailedError,
+    InvalidInputError,
+    ItemNotFoundError,
+)
 from kvtable.transport import TransportChoice
 
 START = 1_800_000_000

@@ -11,9 +11,9 @@ import boto3
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.errors import AlreadyExistsError, RetriesExhaustedError
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.store import KvTable
+from kvtable.schema.errors import AlreadyExistsError, RetriesExhaustedError
 from kvtable.transport import TransportChoice
 from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
 

@@ -17,17 +17,17 @@ from botocore.stub import Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.aws_state import Clients
+from kvtable.builders.table_definition import create_table_request
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
+from kvtable.console.errors import RefusedError, UsageError
+from kvtable.contract.store import KvTable
+from kvtable.deploy.aws_state import Clients
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.plan import compute_plan, replica_steps
 from kvtable.deploy.rules import check_rules
-from kvtable.errors import NotHomeRegionError
 from kvtable.local.dynamodb_local import local_dynamodb_client
-from kvtable.store import KvTable
-from kvtable.table_definition import create_table_request
-from kvtable.tool_errors import RefusedError, UsageError
+from kvtable.schema.errors import NotHomeRegionError
 from kvtable.verify.verify import Verifier
 from tests.iam.node import assert_verdicts
 from tests.resolve import SAMPLE_ACCOUNT, Resolver

@@ -10,15 +10,15 @@ import pytest
 from botocore.stub import ANY, Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 
-from kvtable.cfn.global_database import MAX_REPLICAS
-from kvtable.cfn.render import load_built_template
+from kvtable.builders.global_database import MAX_REPLICAS
+from kvtable.builders.render import load_built_template
 from kvtable.cli.adopt import MAX_REPLICAS as CLI_MAX_REPLICAS
 from kvtable.cli.main import main
-from kvtable.deploy import cloudformation as cfn
+from kvtable.console.errors import RefusedError
+from kvtable.deploy import cloudformation
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from kvtable.recovery.globalize import GlobalizeOptions, Globalizer, Step, import_request, replica_additions
-from kvtable.tool_errors import RefusedError
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
 
 
@@ -174,7 +174,7 @@ def test_the_import_as_a_global_table_in_aws_shape() -> None:
     _, global_template = load_built_template("global-database")
     detached = {k: v for k, v in single.items() if k != "Resources"}
     detached["Resources"] = {k: v for k, v in single["Resources"].items() if k != "KVStorageTable"}
-    stack = cfn.DeployedStack(
+    stack = cloudformation.DeployedStack(
         STACK, STACK_ID, "UPDATE_COMPLETE", {"TableName": "kv-storage-data"}, {}, [], True
     )
     options = GlobalizeOptions(STACK, ("us-east-1", "eu-west-1"), poll_seconds=0)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mypy_boto3_cloudformation import CloudFormationClient
 
-from kvtable.cli.commands import COMMANDS
+from kvtable.cli.parser import COMMANDS
 from tests.test_closed_pipe import POLL, aws_environment
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,8 +11,8 @@ from typing import Any, cast
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.errors import InvalidInputError, KvTableError
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
+from kvtable.schema.errors import InvalidInputError, KvTableError
 from kvtable.transport import TransportChoice
 
 NOW = 1_800_000_000  # the store's clock below: 2027-01-15

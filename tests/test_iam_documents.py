@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 import build_template
-from kvtable import key_design as kd
-from kvtable.aws_names import StackLocation
+from kvtable.aws.names import StackLocation
+from kvtable.builders.render import IAM_ACCOUNT, IAM_REGION, rendered_files, rendered_iam_files
 from kvtable.cfn import names
-from kvtable.cfn.render import IAM_ACCOUNT, IAM_REGION, rendered_files, rendered_iam_files
 from kvtable.iam.operator import operator_policy_json
+from kvtable.schema import key_design as kd
 
 ROOT = Path(__file__).resolve().parent.parent
 IAM = ROOT / "iam"

@@ -15,10 +15,10 @@ import pytest
 from botocore.stub import Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 
+from kvtable.console.errors import ToolError
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.indexes import IndexWaiter
 from kvtable.deploy.options import DeployOptions
-from kvtable.tool_errors import ToolError
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "kv-storage-data"

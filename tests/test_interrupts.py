@@ -79,7 +79,7 @@ def run_interrupted(moment: str, argument: str, *argv: str, cwd: Path) -> subpro
     ("module", "argv", "line"),
     [
         # Before the command is known: the subcommands' modules are loading.
-        ("kvtable.cli.commands", ["template", "--check"], "kvtable: interrupted\n"),
+        ("kvtable.cli.parser", ["template", "--check"], "kvtable: interrupted\n"),
         # The command is running and loads what it needs: the template builder, then boto3.
         ("troposphere.dynamodb", ["template", "--check"], "kvtable template: interrupted\n"),
         (

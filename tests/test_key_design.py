@@ -5,10 +5,10 @@ from typing import Any, get_args, get_type_hints
 
 import pytest
 
-from kvtable import key_design as kd
 from kvtable.benchmarks.clients import pynamodb_model
-from kvtable.entities import ApiKeyGuardItem, KeyItem, NamespaceItem, NamespaceLinkItem, UserItem
-from kvtable.errors import InvalidInputError
+from kvtable.schema import key_design as kd
+from kvtable.schema.entities import ApiKeyGuardItem, KeyItem, NamespaceItem, NamespaceLinkItem, UserItem
+from kvtable.schema.errors import InvalidInputError
 
 # Every attribute name key_design defines: a type's fields among these are the ones it spells again.
 DESIGN_ATTRIBUTES = {

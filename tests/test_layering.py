@@ -9,6 +9,7 @@ docs/architecture.md (the `layers` diagram), which must show the same list.
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -21,64 +22,50 @@ pytestmark = pytest.mark.unit
 
 PACKAGE = Path(__file__).resolve().parent.parent / "kvtable"
 
-# The layers, lowest first: a module may import from its own layer or any layer below it. A module
-# belongs to the layer whose entry names it or, failing that, its nearest package (the longest name
-# that is a prefix of it); `kvtable` itself (the front, `kvtable.connect`) is named only by itself.
+# The layers, lowest first: a module may import from its own layer or any layer below it. Each layer
+# is whole folders of kvtable/ (a package belongs to one layer, with everything under it) and, for the
+# schema and contract layers, the entry modules at kvtable/'s top: `kvtable` itself (`kvtable.connect`),
+# its version, and the public doors applications import (store, errors, entities, key_design).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    (
-        "schema",
-        (
-            "kvtable.version",
-            "kvtable.errors",
-            "kvtable.key_design",
-            "kvtable.entities",
-            "kvtable.values",
-            "kvtable.pagination",
-            "kvtable.table_wording",
-            "kvtable.migrate.migration",
-            "kvtable.migrate.registry",
-            "kvtable.tool_errors",
-            "kvtable.text_files",
-            "kvtable.columns",
-            "kvtable.progress",
-            "kvtable.aws_names",
-            "kvtable.aws_errors",
-            "kvtable.contract.limits",
-        ),
-    ),
-    ("transport", ("kvtable.transport", "kvtable.telemetry", "kvtable.aws")),
+    ("console", ("kvtable.console",)),
+    ("schema", ("kvtable.schema", "kvtable.version")),
+    ("transport", ("kvtable.aws", "kvtable.transport", "kvtable.telemetry")),
     (
         "contract",
         (
             "kvtable.contract",
-            "kvtable.store",
-            "kvtable.capacity",
-            "kvtable.sample_data",
-            "kvtable.aws.connect",
             "kvtable",
+            "kvtable.store",
+            "kvtable.errors",
+            "kvtable.entities",
+            "kvtable.key_design",
         ),
     ),
-    (
-        "template data",
-        ("kvtable.cfn.names", "kvtable.cfn.evaluate", "kvtable.cfn.intrinsics", "kvtable.deploy.templates"),
-    ),
-    ("builders", ("kvtable.cfn", "kvtable.iam", "kvtable.table_definition")),
+    ("template data", ("kvtable.cfn",)),
+    ("builders", ("kvtable.builders", "kvtable.iam")),
     (
         "operations",
         (
-            "kvtable.aws_state",
             "kvtable.deploy",
             "kvtable.verify",
             "kvtable.recovery",
             "kvtable.migrate",
             "kvtable.cost",
-            "kvtable.environments",
             "kvtable.local",
         ),
     ),
     ("benchmarks", ("kvtable.benchmarks",)),
     ("cli", ("kvtable.cli",)),
 ]
+
+# The public doors: each re-exports what applications use from one module inside a layer, and no module
+# of kvtable imports them (inside the package, the real module is imported).
+PUBLIC_DOORS = {
+    "kvtable.store": "kvtable.contract.store",
+    "kvtable.errors": "kvtable.schema.errors",
+    "kvtable.entities": "kvtable.schema.entities",
+    "kvtable.key_design": "kvtable.schema.key_design",
+}
 
 Graph = Mapping[str, frozenset[str]]
 
@@ -229,24 +216,33 @@ def test_every_module_is_in_a_layer_and_every_layer_entry_exists() -> None:
 def test_the_graph_sees_imports_inside_functions_and_leaves_type_checking_out() -> None:
     source = (
         "from typing import TYPE_CHECKING\n"
-        "if TYPE_CHECKING:\n    from kvtable.store import KvTable\n"
+        "if TYPE_CHECKING:\n    from kvtable.contract.store import KvTable\n"
         "def f():\n    from kvtable.cli import main\n"
         "from . import errors\n"
     )
-    modules = ["kvtable.store", "kvtable.cli", "kvtable.cli.main", "kvtable.errors", "kvtable.key_design"]
-    assert imported(ast.parse(source), "kvtable.key_design", False, modules) == {
+    modules = [
+        "kvtable.contract.store",
+        "kvtable.cli",
         "kvtable.cli.main",
-        "kvtable.errors",
+        "kvtable.schema.errors",
+        "kvtable.schema.key_design",
+    ]
+    assert imported(ast.parse(source), "kvtable.schema.key_design", False, modules) == {
+        "kvtable.cli.main",
+        "kvtable.schema.errors",
     }
     # The graph holds in-function edges this test knows of: the deploy builds its template only when asked.
-    assert "kvtable.cfn.render" in GRAPH["kvtable.deploy.deploy"]
+    assert "kvtable.builders.render" in GRAPH["kvtable.deploy.deploy"]
 
 
 def test_a_planted_upward_import_or_cycle_fails() -> None:
-    planted = {**GRAPH, "kvtable.key_design": GRAPH["kvtable.key_design"] | {"kvtable.cli.main"}}
-    assert upward(planted) == ["kvtable.key_design (schema) -> kvtable.cli.main (cli)"]
-    looped = {**GRAPH, "kvtable.errors": GRAPH["kvtable.errors"] | {"kvtable.values"}}
-    assert cycles(looped) == [["kvtable.errors", "kvtable.key_design", "kvtable.values"]]
+    planted = {
+        **GRAPH,
+        "kvtable.schema.key_design": GRAPH["kvtable.schema.key_design"] | {"kvtable.cli.main"},
+    }
+    assert upward(planted) == ["kvtable.schema.key_design (schema) -> kvtable.cli.main (cli)"]
+    looped = {**GRAPH, "kvtable.schema.errors": GRAPH["kvtable.schema.errors"] | {"kvtable.schema.values"}}
+    assert cycles(looped) == [["kvtable.schema.errors", "kvtable.schema.key_design", "kvtable.schema.values"]]
 
 
 def test_the_architecture_diagram_shows_the_layers() -> None:
@@ -276,3 +272,69 @@ def test_each_import_kept_inside_a_function_says_why() -> None:
         if re.search(r"# noqa: [A-Z0-9, ]*PLC0415[A-Z0-9, ]*$", line)
     ]
     assert unexplained == []
+
+
+def test_the_folders_are_the_layers() -> None:
+    """Each layer is whole top-level folders (no package is split between two layers), and kvtable/'s
+    top holds only entry modules: the package's front, its version and the public doors."""
+    entries = [name for _, names in LAYERS for name in names]
+    folders = sorted(path.name for path in PACKAGE.iterdir() if path.is_dir() and any(path.glob("*.py")))
+    assert [name for name in entries if name.count(".") > 1] == []
+    assert sorted(name.removeprefix("kvtable.") for name in entries if name.count(".") == 1) == sorted(
+        folders + ["version", *(door.removeprefix("kvtable.") for door in PUBLIC_DOORS)]
+    )
+    top_modules = sorted(path.stem for path in PACKAGE.glob("*.py"))
+    assert top_modules == sorted(
+        ["__init__", "version", *(door.removeprefix("kvtable.") for door in PUBLIC_DOORS)]
+    )
+
+
+def test_no_module_of_kvtable_imports_a_public_door() -> None:
+    importers = {
+        f"{source} -> {target}"
+        for source, targets in GRAPH.items()
+        for target in targets
+        if target in PUBLIC_DOORS
+    }
+    assert importers == set()
+
+
+@pytest.mark.parametrize("door", sorted(PUBLIC_DOORS))
+def test_a_public_door_shows_what_its_module_defines(door: str) -> None:
+    """Everything public the module defines is at the door, as the same object: an application that
+    imports `kvtable.errors` sees every error the contract raises."""
+    real = importlib.import_module(PUBLIC_DOORS[door])
+    opened = importlib.import_module(door)
+    defined = {
+        name
+        for name, value in vars(real).items()
+        if not name.startswith("_")
+        and getattr(value, "__module__", real.__name__) == real.__name__
+        and not isinstance(value, type(importlib))
+    }
+    tree = ast.parse(Path(real.__file__ or "").read_text(encoding="utf-8"))
+    assigned = {
+        target.id
+        for node in tree.body
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name) and not target.id.startswith("_")
+    }
+    functions_and_classes = {
+        node.name
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_")
+    }
+    own = (assigned | functions_and_classes) & (defined | assigned)
+    shown = set(opened.__all__)
+    if door != "kvtable.store":
+        assert own - shown == set()
+    else:
+        assert "KvTable" in shown
+    assert all(
+        getattr(opened, name) is getattr(importlib.import_module(PUBLIC_DOORS[door]), name, None)
+        or door == "kvtable.store"
+        for name in shown
+    )
+    for name in shown:
+        assert hasattr(opened, name), name

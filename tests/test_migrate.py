@@ -16,21 +16,28 @@ import boto3
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable import key_design as kd
-from kvtable.capacity import CapacityRecorder
+from kvtable.builders.table_definition import create_table_from_template
 from kvtable.cli.main import main
+from kvtable.contract.consumed_capacity import CapacityRecorder
 from kvtable.contract.requests import Item, TableRequests
-from kvtable.errors import KvTableError, VersionConflictError
-from kvtable.key_design import VERSION, WRITE_ID
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint, dynamodb_local
-from kvtable.migrate import plan, registry
+from kvtable.migrate import plan
 from kvtable.migrate.checkpoints import Checkpoints, MigrationStatus, migration_partition_key
-from kvtable.migrate.migration import Migration
 from kvtable.migrate.options import RunOptions
-from kvtable.migrate.registry import GSI2_NAME, GSI2_PARTITION_KEY, GSI2_SORT_KEY, KEY_VERSION, KEYS_BY_CHANGE
 from kvtable.migrate.runner import MigrationRun, RunResult, table_requests
-from kvtable.store import KvTable
-from kvtable.table_definition import create_table_from_template
+from kvtable.schema import key_design as kd
+from kvtable.schema import migrations as registry
+from kvtable.schema.errors import KvTableError, VersionConflictError
+from kvtable.schema.key_design import VERSION, WRITE_ID
+from kvtable.schema.migration import Migration
+from kvtable.schema.migrations import (
+    GSI2_NAME,
+    GSI2_PARTITION_KEY,
+    GSI2_SORT_KEY,
+    KEY_VERSION,
+    KEYS_BY_CHANGE,
+)
 
 LEGACY = "legacy"  # the namespace of the keys written the old way
 OLD_TIME = "2025-01-02T03:04:05.000Z"

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from kvtable import key_design as kd
 from kvtable.cli.main import main
 from kvtable.contract.requests import Item
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.migrate import plan
-from kvtable.migrate.registry import KEY_VERSION
 from kvtable.migrate.runner import table_requests
-from kvtable.store import KvTable
+from kvtable.schema import key_design as kd
+from kvtable.schema.migrations import KEY_VERSION
 from tests.test_migrate import legacy_item, run_migration, status, write_legacy
 
 

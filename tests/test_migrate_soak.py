@@ -12,14 +12,14 @@ import tracemalloc
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable import key_design as kd
-from kvtable.entities import JsonValue
-from kvtable.key_design import VERSION
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.migrate.options import RunOptions
-from kvtable.migrate.registry import KEY_VERSION
 from kvtable.migrate.runner import MigrationRun, table_requests
-from kvtable.store import KvTable
+from kvtable.schema import key_design as kd
+from kvtable.schema.entities import JsonValue
+from kvtable.schema.key_design import VERSION
+from kvtable.schema.migrations import KEY_VERSION
 from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
 from tests.test_migrate import (
     LEGACY,

@@ -8,19 +8,19 @@ from typing import Any
 
 import pytest
 
-from kvtable import key_design as kd
 from kvtable.cli.main import main
 from kvtable.contract import keys
-from kvtable.errors import InvalidInputError
-from kvtable.key_design import VERSION, WRITE_ID
-from kvtable.migrate import registry
 from kvtable.migrate.checkpoints import MIGRATION_PREFIX, Checkpoint, MigrationStatus
 from kvtable.migrate.expressions import scan_request, write_request
-from kvtable.migrate.migration import Migration
 from kvtable.migrate.options import RunOptions
 from kvtable.migrate.pacing import CapacityBudget
 from kvtable.migrate.plan import Index, TableFigures, checkpoint_writes, estimate
-from kvtable.migrate.registry import (
+from kvtable.schema import key_design as kd
+from kvtable.schema import migrations as registry
+from kvtable.schema.errors import InvalidInputError
+from kvtable.schema.key_design import VERSION, WRITE_ID
+from kvtable.schema.migration import Migration
+from kvtable.schema.migrations import (
     GSI2_PARTITION_KEY,
     GSI2_SORT_KEY,
     KEY_VERSION,

@@ -9,9 +9,9 @@ import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.cli.main import main
-from kvtable.errors import TableNotFoundError
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.store import KvTable
+from kvtable.schema.errors import TableNotFoundError
 from kvtable.transport import TransportChoice
 
 POINT_AT = "point KvTable at the one that exists (its table_name and gsi_name, and the client's region and endpoint_url)"

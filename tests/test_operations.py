@@ -12,9 +12,11 @@ import pytest
 from botocore.stub import Stubber
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable import key_design as kd
-from kvtable.capacity import CapacityRecorder
-from kvtable.errors import (
+from kvtable.contract.consumed_capacity import CapacityRecorder
+from kvtable.contract.store import KvTable
+from kvtable.local.dynamodb_local import LocalEndpoint, local_dynamodb_client
+from kvtable.schema import key_design as kd
+from kvtable.schema.errors import (
     ConditionFailedError,
     InvalidInputError,
     ItemNotFoundError,
@@ -24,8 +26,6 @@ from kvtable.errors import (
     RetriesExhaustedError,
     VersionConflictError,
 )
-from kvtable.local.dynamodb_local import LocalEndpoint, local_dynamodb_client
-from kvtable.store import KvTable
 from kvtable.transport import TransportChoice
 from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
 

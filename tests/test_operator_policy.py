@@ -10,12 +10,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from kvtable.aws_names import StackLocation
-from kvtable.aws_state import Clients
+from kvtable.aws.names import StackLocation
+from kvtable.builders.table_definition import create_table_request
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
+from kvtable.deploy.aws_state import Clients
 from kvtable.deploy.cloudformation import stack_location
 from kvtable.iam.operator import operator_policy_json
-from kvtable.table_definition import create_table_request
 from kvtable.verify.verify import Verifier
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation
 from tests.external_checkers import run_parliament

@@ -92,7 +92,7 @@ def test_the_base_install_is_the_data_contract_on_boto3_alone(base: Path) -> Non
     assert not packages & OPTIONAL
     assert not [p for p in packages if p.startswith(STUBS)]
     probe = (
-        "import sys, kvtable.store, kvtable.entities, kvtable.errors;"
+        "import sys, kvtable.contract.store, kvtable.schema.entities, kvtable.schema.errors;"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'troposphere','awacs','cfnlint','mypy_boto3_dynamodb'}))"
     )
     result = run(environment / "bin" / "python", "-c", probe, cwd=environment)

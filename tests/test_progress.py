@@ -2,7 +2,7 @@
 
 import io
 
-from kvtable.progress import ProgressLine, elapsed_text
+from kvtable.console.progress import ProgressLine, elapsed_text
 
 
 def test_elapsed_time_reads_in_minutes_then_hours() -> None:

@@ -21,10 +21,10 @@ import pytest
 from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.cli.main import main
+from kvtable.cli.sample_data import load_sample_data
+from kvtable.contract.store import KvTable
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
-from kvtable.sample_data import load_sample_data
-from kvtable.store import KvTable
 
 STACK = "KVDatabaseStack"
 SOURCE = "kv-storage-data"

@@ -11,12 +11,12 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from kvtable.cfn.render import load_built_template
+from kvtable.builders.render import load_built_template
+from kvtable.console.errors import ToolError
 from kvtable.deploy import states
 from kvtable.deploy.cloudformation import follow_stack_events
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
-from kvtable.tool_errors import ToolError
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
 
 MODEL = botocore.session.get_session().get_service_model("cloudformation")

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from mypy_boto3_cloudformation import CloudFormationClient
 
+from kvtable.cfn.templates import parse_template
+from kvtable.console.errors import RefusedError
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
-from kvtable.deploy.templates import parse_template
-from kvtable.tool_errors import RefusedError
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "KVDatabaseStack"

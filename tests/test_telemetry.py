@@ -27,9 +27,9 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from kvtable import telemetry
 from kvtable.benchmarks import tracing_cost
-from kvtable.errors import ItemNotFoundError, RetriesExhaustedError
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.store import KvTable
+from kvtable.schema.errors import ItemNotFoundError, RetriesExhaustedError
 from kvtable.telemetry import client_attributes, recording
 from kvtable.transport import TransportChoice
 from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
@@ -442,10 +442,10 @@ def test_an_error_in_the_contracts_own_shape_is_read_as_botocores() -> None:
 FRESH_GET = """
 import sys
 {block}
-import kvtable.store, kvtable.telemetry.gate as gate, boto3
+import kvtable.contract.store, kvtable.telemetry.gate as gate, boto3
 client = boto3.client("dynamodb", endpoint_url={url!r}, region_name="us-east-1",
                       aws_access_key_id="t", aws_secret_access_key="t")
-store = kvtable.store.KvTable(client, {table!r})
+store = kvtable.contract.store.KvTable(client, {table!r})
 store.put_key("alpha", "k", 1)
 assert store.get_key("alpha", "k")["value"] == 1
 loaded = sorted(name for name in sys.modules if name.startswith("opentelemetry"))

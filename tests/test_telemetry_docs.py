@@ -121,7 +121,7 @@ class Kept:  # an emitter that sends nothing anywhere: the test reads the segmen
 xray_recorder.configure(emitter=Kept(), sampling=False)
 patch(["botocore"])
 import boto3
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
 client = boto3.client("dynamodb", endpoint_url=sys.argv[1], region_name="us-east-1",
                       aws_access_key_id="t", aws_secret_access_key="t")
 seen = {}

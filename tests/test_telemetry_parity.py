@@ -23,10 +23,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from kvtable import telemetry
-from kvtable.capacity import CapacityRecorder
-from kvtable.errors import KvTableError
+from kvtable.contract.consumed_capacity import CapacityRecorder
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.store import KvTable
+from kvtable.schema.errors import KvTableError
 from kvtable.transport import TransportChoice
 from tests.harness.fault_proxy import client_through, fault_proxy
 

@@ -11,9 +11,9 @@ from cfnlint.api import lint_file
 from cfnlint.decode import decode_str
 
 import build_template
-from kvtable import key_design as kd
+from kvtable.builders.render import rendered_files, rendered_yaml
 from kvtable.cfn import names
-from kvtable.cfn.render import rendered_files, rendered_yaml
+from kvtable.schema import key_design as kd
 from tests.resolve import Resolver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -304,7 +304,7 @@ def test_check_fails_when_a_template_is_missing(tmp_path: Path) -> None:
     assert build_template.main(["--check", "--out", str(tmp_path / "t")]) == 1
 
 
-# The cost and readiness parameters (kvtable/cfn/throughput.py): at their defaults, the effective
+# The cost and readiness parameters (kvtable/builders/throughput.py): at their defaults, the effective
 # properties are those the templates had before them; each one given reaches its key.
 CAPS = {
     "MaxReadRequestUnits": "400",

@@ -11,7 +11,7 @@ from pathlib import Path
 import cfn_flip  # type: ignore[import-untyped]
 import pytest
 
-from kvtable.cfn import render
+from kvtable.builders import render
 from kvtable.cli.bench import BENCH
 from kvtable.cli.command import run_script
 from kvtable.cli.template import TEMPLATE

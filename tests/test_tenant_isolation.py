@@ -12,17 +12,17 @@ from typing import Any
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable import key_design as kd
-from kvtable.capacity import CapacityRecorder
-from kvtable.errors import (
+from kvtable.contract.consumed_capacity import CapacityRecorder
+from kvtable.contract.store import NAMESPACE_QUARANTINE_SECONDS, KvTable, iso_timestamp
+from kvtable.local.dynamodb_local import local_dynamodb_client
+from kvtable.schema import key_design as kd
+from kvtable.schema.errors import (
     AlreadyExistsError,
     InvalidInputError,
     ItemNotFoundError,
     NamespaceQuarantinedError,
     NamespaceUnavailableError,
 )
-from kvtable.local.dynamodb_local import local_dynamodb_client
-from kvtable.store import NAMESPACE_QUARANTINE_SECONDS, KvTable, iso_timestamp
 from kvtable.transport import TransportChoice
 
 QUARANTINE = 60  # seconds: the tests move the clock past it instead of waiting

@@ -9,9 +9,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from kvtable.errors import RetriesExhaustedError, ThroughputCapError
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.store import KvTable
+from kvtable.schema.errors import RetriesExhaustedError, ThroughputCapError
 from kvtable.transport import TransportChoice
 from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
 

@@ -16,13 +16,13 @@ import pytest
 from botocore.credentials import CredentialProvider, RefreshableCredentials
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.errors import KvTableError, RetriesExhaustedError
+from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.pagination import Page
-from kvtable.store import KvTable
+from kvtable.schema.errors import KvTableError, RetriesExhaustedError
+from kvtable.schema.pagination import Page
+from kvtable.schema.values import MAX_ITEM_BYTES
 from kvtable.transport import TRANSPORTS, TransportChoice
 from kvtable.transport.direct import DirectTransport
-from kvtable.values import MAX_ITEM_BYTES
 from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
 
 # One instant for both runs, so their timestamps agree; near the real time, because DynamoDB Local
@@ -166,7 +166,7 @@ def store_choice(store: KvTable) -> TransportChoice:
 
 
 def new_table(client: DynamoDBClient) -> str:
-    from kvtable.table_definition import create_table_from_template  # noqa: PLC0415
+    from kvtable.builders.table_definition import create_table_from_template  # noqa: PLC0415
 
     name = f"kv-diff-{next(_tables)}-{datetime.now(UTC).strftime('%H%M%S%f')}"
     create_table_from_template(client, name)

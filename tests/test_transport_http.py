@@ -11,8 +11,8 @@ from contextlib import contextmanager
 import pytest
 from botocore.credentials import Credentials
 
-from kvtable.errors import ConnectionFailedError, RequestTimeoutError, ServiceError
 from kvtable.local.process import LOOPBACK, free_loopback_port
+from kvtable.schema.errors import ConnectionFailedError, RequestTimeoutError, ServiceError
 from kvtable.transport.direct import DirectTransport
 from kvtable.transport.http import ConnectionPool, Origin
 

@@ -13,8 +13,8 @@ import botocore
 import pytest
 from botocore.config import Config
 
-from kvtable.errors import ClientSettingsError
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
+from kvtable.schema.errors import ClientSettingsError
 from kvtable.transport.direct import DirectTransport
 
 PROXY = "http://proxy.example.com:3128"

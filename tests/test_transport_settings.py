@@ -8,8 +8,8 @@ import pytest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from kvtable.errors import KvTableError
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
+from kvtable.schema.errors import KvTableError
 from kvtable.transport import transport_for
 from kvtable.transport.botocore_path import BotocoreTransport
 from kvtable.transport.direct import DirectTransport

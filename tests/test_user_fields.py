@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.errors import InvalidInputError
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
+from kvtable.schema.errors import InvalidInputError
 
 # A lone high surrogate, a lone low one, and one at the start.
 SURROGATES = ["a\ud800b", "x\udfff", "\udc80y"]

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from kvtable.errors import InvalidInputError
-from kvtable.values import (
+from kvtable.schema.errors import InvalidInputError
+from kvtable.schema.values import (
     AttributeValue,
     check_item_size,
     deserialize_item,

@@ -11,10 +11,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from kvtable.aws_state import Clients, normalized_policy
+from kvtable.builders.render import load_built_template
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
-from kvtable.cfn.render import load_built_template
-from kvtable.deploy.templates import resources_of_type
+from kvtable.cfn.templates import resources_of_type
+from kvtable.deploy.aws_state import Clients, normalized_policy
 from kvtable.verify.report import Check, Report
 from kvtable.verify.table_checks import replica_properties
 from kvtable.verify.verify import Verifier
@@ -225,7 +225,7 @@ def test_without_a_topic_there_are_no_alarms_to_check() -> None:
     assert run.checks == []
 
 
-# The cost and readiness settings (kvtable/cfn/throughput.py), each checked on the live table in the
+# The cost and readiness settings (kvtable/builders/throughput.py), each checked on the live table in the
 # shapes AWS documents for DescribeTable, DescribeContinuousBackups and DescribeContributorInsights.
 TABLE_NAME = "kv-storage-data"
 CAPPED = {

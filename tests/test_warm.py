@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import kvtable
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
 from kvtable.transport.direct import DirectTransport
 from tests.harness.dynamodb_stub import dynamodb_stub
 

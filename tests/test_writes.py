@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.errors import (
+from kvtable.contract.store import KvTable
+from kvtable.schema.errors import (
     AlreadyExistsError,
     InvalidEntryError,
     InvalidInputError,
     ItemNotFoundError,
     KvTableError,
 )
-from kvtable.store import KvTable
 from kvtable.transport import TransportChoice
 
 

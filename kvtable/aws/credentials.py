@@ -16,7 +16,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from kvtable.aws.environment import ContainerSource, container_url_allowed
-from kvtable.errors import ClientSettingsError, KvTableError, MissingCredentialsError, TransportError
+from kvtable.schema.errors import ClientSettingsError, KvTableError, MissingCredentialsError, TransportError
 from kvtable.transport.http import ConnectionPool
 
 # botocore's RefreshableCredentials windows and ContainerMetadataFetcher's settings.

@@ -101,7 +101,7 @@ class ContainerSource(NamedTuple):
     token_file: str | None
 
 
-class Plan(NamedTuple):
+class DirectSettings(NamedTuple):
     """What connect() builds the direct transport from."""
 
     region: str
@@ -117,9 +117,9 @@ class Fallback(NamedTuple):
     reason: str
 
 
-def plan(
+def direct_settings(
     environ: Mapping[str, str] | None = None, *, region: str | None = None, endpoint_url: str | None = None
-) -> Plan | Fallback:
+) -> DirectSettings | Fallback:
     """The direct transport's settings from the environment and connect()'s arguments, or why not."""
     env = os.environ if environ is None else environ
     doubt = _doubtful_variable(env) or _default_profile_in_files(env)
@@ -140,7 +140,7 @@ def plan(
     if isinstance(credentials, Fallback):
         return credentials
     url, given = endpoint
-    return Plan(chosen_region, url, credentials, given)
+    return DirectSettings(chosen_region, url, credentials, given)
 
 
 def _doubtful_variable(env: Mapping[str, str]) -> str | None:

@@ -7,7 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from kvtable.benchmarks.measure import entries, new_table, timed, traced
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

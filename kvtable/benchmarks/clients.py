@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from kvtable import key_design as kd
 from kvtable.benchmarks.compare import resource
 from kvtable.benchmarks.measure import (
     PREFIX,
@@ -28,8 +27,9 @@ from kvtable.benchmarks.measure import (
 )
 from kvtable.contract.keys import new_key_item
 from kvtable.contract.requests import TableRequests
-from kvtable.key_design import VERSION, WRITE_ID
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
+from kvtable.schema import key_design as kd
+from kvtable.schema.key_design import VERSION, WRITE_ID
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

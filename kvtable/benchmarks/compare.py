@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from boto3.dynamodb.conditions import Key
 
-from kvtable import key_design as kd
 from kvtable.benchmarks.measure import (
     PREFIX,
     Measurement,
@@ -22,7 +21,8 @@ from kvtable.benchmarks.measure import (
     traced,
 )
 from kvtable.contract.keys import new_key_item
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
+from kvtable.schema import key_design as kd
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -1,4 +1,4 @@
-"""What `import kvtable.store` costs a process that already made a boto3 DynamoDB client, measured as
+"""What `import kvtable.contract.store` costs a process that already made a boto3 DynamoDB client, measured as
 whole processes, paired: the same program with and without the import, alternated, many times.
 
 A process that has just made a boto3 client is a few hundred allocations from its first full garbage
@@ -24,7 +24,7 @@ _CLIENT = (
     "aws_access_key_id='local', aws_secret_access_key='local')"
 )
 _COLLECT = "; import gc; gc.collect()"  # on the client's line: before the measured part starts
-_IMPORT = "import kvtable.store"
+_IMPORT = "import kvtable.contract.store"
 _NO_STUBS = "import sys\nassert not [m for m in sys.modules if m.startswith(('mypy_boto3', 'boto3_stubs'))]"
 _SERVE = "for _ in range({n}):\n    client.list_tables(Limit=1)"
 _MARK = "import time as _clock\n_after_client = _clock.process_time()"
@@ -79,7 +79,7 @@ def run_imports(url: str, pairs: int) -> None:
     client = _CLIENT.format(url=url)
     serve = _SERVE.format(n=SERVED_REQUESTS)
     print(
-        f"\n== import kvtable.store after a boto3 DynamoDB client is made ({pairs} pairs of processes, medians)"
+        f"\n== import kvtable.contract.store after a boto3 DynamoDB client is made ({pairs} pairs of processes, medians)"
     )
     print(
         f"{'CPU ms the import adds, when the process':<42}{'after client':>14}{'whole process':>15}{'full GCs without/with':>24}"

@@ -20,8 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.util import find_spec
 from typing import NamedTuple
 
-from kvtable import key_design as kd
 from kvtable.benchmarks.measure import fresh_process_figures
+from kvtable.schema import key_design as kd
 
 TABLE = "kv-storage-data"
 NAMESPACE, KEY = "bench", "greeting"
@@ -90,7 +90,7 @@ def programs(url: str) -> dict[str, str]:
         ),
         CONTRACT_ON_BOTO3: (
             "import boto3\n"
-            "from kvtable.store import KvTable\n"
+            "from kvtable.contract.store import KvTable\n"
             f"store = KvTable(boto3.client('dynamodb', endpoint_url={url!r}), {TABLE!r})\n"
             f"assert store.get_key({NAMESPACE!r}, {KEY!r})['value'] == 'hello'\n"
             "_answered()\n"

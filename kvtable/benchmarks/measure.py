@@ -96,7 +96,7 @@ def fresh_process_figures(source: str, environment: dict[str, str], what: str) -
 
 def new_table(client: DynamoDBClient, purpose: str) -> str:
     """A fresh table from the template, named for what the benchmark does with it."""
-    from kvtable.table_definition import create_table_from_template  # noqa: PLC0415 (the `build` extra)
+    from kvtable.builders.table_definition import create_table_from_template  # noqa: PLC0415 (the `build` extra)
 
     name = f"bench-{purpose}-{uuid.uuid4().hex[:8]}"
     create_table_from_template(client, name)

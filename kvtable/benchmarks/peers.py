@@ -9,7 +9,6 @@ import logging
 import time
 from typing import Any
 
-from kvtable import key_design as kd
 from kvtable.benchmarks.clients import (
     LISTED_SORT_PREFIX,
     LIVE_FILTER,
@@ -26,6 +25,7 @@ from kvtable.benchmarks.clients import (
     sort_key,
 )
 from kvtable.benchmarks.measure import key_value
+from kvtable.schema import key_design as kd
 
 REGION = "us-east-1"
 

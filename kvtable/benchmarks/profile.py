@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kvtable.benchmarks.measure import entries, key_name, new_table
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
 from kvtable.transport import TransportChoice
 
 if TYPE_CHECKING:

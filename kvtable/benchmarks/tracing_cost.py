@@ -34,7 +34,7 @@ from kvtable.local.dynamodb_local import dynamodb_local, local_dynamodb_client
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from kvtable.store import KvTable
+    from kvtable.contract.store import KvTable
 
 MODES = ("absent", "api", "sdk")
 LABELS = {
@@ -71,7 +71,7 @@ elif mode == "sdk":
     trace.set_tracer_provider(provider)
     metrics.set_meter_provider(MeterProvider([InMemoryMetricReader()]))
 import boto3
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
 client = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1",
                       aws_access_key_id="bench", aws_secret_access_key="bench")
 store = KvTable(client, table)
@@ -184,7 +184,7 @@ def _workers(url: str, table: str) -> Iterator[dict[str, _Worker]]:
 
 def load_keys(url: str, table: str) -> None:
     """Write the keys the gets read (namespace `bench`, keys k0..k99, small values)."""
-    from kvtable.store import KvTable  # noqa: PLC0415 (each mode's process imports only what that mode measures)
+    from kvtable.contract.store import KvTable  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
     KvTable(local_dynamodb_client(url), table).load_keys(
         "bench", ((f"k{i}", {"n": i, "label": f"value {i}"}) for i in range(KEYS))
@@ -227,7 +227,7 @@ def measure_in_process(
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
     from kvtable import telemetry  # noqa: PLC0415 (each mode's process imports only what that mode measures)
-    from kvtable.store import KvTable  # noqa: PLC0415 (each mode's process imports only what that mode measures)
+    from kvtable.contract.store import KvTable  # noqa: PLC0415 (each mode's process imports only what that mode measures)
 
     store = KvTable(local_dynamodb_client(url), table)
     exporter = InMemorySpanExporter()

@@ -34,7 +34,7 @@ from kvtable.benchmarks.clients import (
 )
 from kvtable.benchmarks.measure import PREFIX, entries, fresh_process_figures, key_name, key_value, new_table
 from kvtable.benchmarks.peers import installed_peers
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
 from kvtable.transport import TransportChoice
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ _BOTO3_CLIENT = (
 
 def _contract_program(url: str, table: str, transport: str) -> str:
     return (
-        "from kvtable.store import KvTable\n"
+        "from kvtable.contract.store import KvTable\n"
         + _BOTO3_CLIENT.format(url=url, region=REGION)
         + f"store = KvTable(client, {table!r}, transport={transport!r})\n"
         f"assert store.get_key({NAMESPACE!r}, {key_name(0)!r})\n"

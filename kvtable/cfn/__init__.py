@@ -1,1 +1,1 @@
-"""CloudFormation templates for kvtable, built with Troposphere."""
+"""CloudFormation templates as plain data: logical names, parsing, intrinsics and their evaluation."""

@@ -29,7 +29,7 @@ CONTRIBUTOR_INSIGHTS_CONDITION: Final = "ContributorInsightsEnabled"
 DASHBOARD_RESOURCE: Final = "Dashboard"
 REPLICA_REGIONS_PARAMETER: Final = "ReplicaRegions"
 
-# What caps the cost and what the table is ready for (kvtable/cfn/throughput.py).
+# What caps the cost and what the table is ready for (kvtable/builders/throughput.py).
 MAX_READ_PARAMETER: Final = "MaxReadRequestUnits"
 MAX_WRITE_PARAMETER: Final = "MaxWriteRequestUnits"
 GSI_MAX_READ_PARAMETER: Final = "GsiMaxReadRequestUnits"

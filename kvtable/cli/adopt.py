@@ -24,9 +24,9 @@ from kvtable.cli.settings import (
     merged_assignments,
     resolve_settings,
 )
-from kvtable.tool_errors import UsageError
+from kvtable.console.errors import UsageError
 
-# The global template's replica slots (kvtable.cfn.global_database.MAX_REPLICAS, which needs troposphere).
+# The global template's replica slots (kvtable.builders.global_database.MAX_REPLICAS, which needs troposphere).
 MAX_REPLICAS = 5
 
 
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _globalize(args: argparse.Namespace, settings: Settings) -> int:
-    from kvtable.cfn.render import load_built_template  # noqa: PLC0415 (`deploy` extra)
+    from kvtable.builders.render import load_built_template  # noqa: PLC0415 (`deploy` extra)
     from kvtable.recovery.globalize import GlobalizeOptions, Globalizer  # noqa: PLC0415 (boto3's clients and cfn-lint: kept off `kvtable --help`)
 
     if not args.regions:

@@ -15,12 +15,12 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from kvtable import key_design as kd
-from kvtable.aws_names import check_stack_name, endpoint_problem, region_problem
-from kvtable.environments import environment_path
-from kvtable.errors import InvalidInputError
-from kvtable.text_files import file_problem
-from kvtable.tool_errors import UsageError
+from kvtable.aws.names import check_stack_name, endpoint_problem, region_problem
+from kvtable.cli.environments import environment_path
+from kvtable.console.errors import UsageError
+from kvtable.console.text_files import file_problem
+from kvtable.schema import key_design as kd
+from kvtable.schema.errors import InvalidInputError
 
 MIGRATION_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 PROFILE_PATTERN = re.compile(r"^[\w+=,.@:/-]+$")

@@ -15,11 +15,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kvtable.aws_errors import error_code, error_message
-from kvtable.aws_names import endpoint_problem, region_problem
-from kvtable.errors import ClientSettingsError, InvalidInputError, KvTableError, MissingCredentialsError
+from kvtable.aws.errors import error_code, error_message
+from kvtable.aws.names import endpoint_problem, region_problem
+from kvtable.console.errors import ToolError, UsageError
 from kvtable.local.process import EngineMissingError, EngineStartError
-from kvtable.tool_errors import ToolError, UsageError
+from kvtable.schema.errors import (
+    ClientSettingsError,
+    InvalidInputError,
+    KvTableError,
+    MissingCredentialsError,
+)
 
 if TYPE_CHECKING:
     import boto3

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
-from kvtable.errors import InvalidInputError
+from kvtable.schema.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from kvtable.cost.model import Estimate

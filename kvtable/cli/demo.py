@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kvtable import key_design as kd
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.common import aws_session, check_environment_settings
@@ -28,14 +27,15 @@ from kvtable.cli.settings import (
     dynamodb_local_endpoint,
     with_placeholder_credentials,
 )
-from kvtable.errors import KvTableError
-from kvtable.table_wording import table_not_found
+from kvtable.schema import key_design as kd
+from kvtable.schema.errors import KvTableError
+from kvtable.schema.table_wording import table_not_found
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from kvtable.capacity import CapacityRecorder
-    from kvtable.store import KvTable
+    from kvtable.contract.consumed_capacity import CapacityRecorder
+    from kvtable.contract.store import KvTable
 
 # The data layer (and boto3 with it) is imported when the demo runs, not for `kvtable --help`.
 
@@ -102,8 +102,8 @@ def _endpoint(args: argparse.Namespace) -> Iterator[Engine]:
 
 
 def _client(args: argparse.Namespace, url: str | None, local: bool) -> DynamoDBClient:
+    from kvtable.contract.store import RECOMMENDED_CLIENT_CONFIG  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
     from kvtable.local.dynamodb_local import local_dynamodb_client  # noqa: PLC0415 (tempfile, shutil: kept off `kvtable --help`)
-    from kvtable.store import RECOMMENDED_CLIENT_CONFIG  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
     if local and url is not None:
         return local_dynamodb_client(url, aws_session(None, args.region, url).region_name or "us-east-1")
@@ -136,7 +136,7 @@ def _run(
 
 def run_patterns(store: KvTable, recorder: CapacityRecorder) -> list[float]:
     """Run and print the six patterns; return their latencies in ms."""
-    from kvtable.sample_data import SAMPLE_API_KEY, SAMPLE_NAMESPACE, SAMPLE_USER_ID  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.cli.sample_data import SAMPLE_API_KEY, SAMPLE_NAMESPACE, SAMPLE_USER_ID  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
     return _entity_patterns(
         store, recorder, SAMPLE_USER_ID, SAMPLE_API_KEY, SAMPLE_NAMESPACE
@@ -233,7 +233,7 @@ def _key_patterns(store: KvTable, recorder: CapacityRecorder, namespace_name: st
 
 def measure_gsi_lag(store: KvTable, samples: int) -> list[float]:
     """Write new keys and time, in ms, until each one is listed on the GSI."""
-    from kvtable.sample_data import SAMPLE_NAMESPACE  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.cli.sample_data import SAMPLE_NAMESPACE  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
     lags = []
     for i in range(samples):
@@ -251,10 +251,10 @@ def measure_gsi_lag(store: KvTable, samples: int) -> list[float]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo."""
-    from kvtable.capacity import CapacityRecorder  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
-    from kvtable.sample_data import load_sample_data  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
-    from kvtable.store import KvTable  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
-    from kvtable.table_definition import create_table_from_template  # noqa: PLC0415 (the `build` extra)
+    from kvtable.builders.table_definition import create_table_from_template  # noqa: PLC0415 (the `build` extra)
+    from kvtable.cli.sample_data import load_sample_data  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.contract.consumed_capacity import CapacityRecorder  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.contract.store import KvTable  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
     # Before DynamoDB Local starts: a bad AWS_DEFAULT_REGION or AWS_ENDPOINT_URL* is refused at once.
     check_environment_settings(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING
 
-from kvtable.environments import DEFAULT_CONFIG_DIR
+from kvtable.cli.environments import DEFAULT_CONFIG_DIR
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -15,16 +15,16 @@ import time
 import unicodedata
 from pathlib import Path
 
-from kvtable import key_design as kd
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
+from kvtable.cli.environments import DEFAULT_CONFIG_DIR
 from kvtable.cli.missing_table import missing_table_error, table_source
 from kvtable.cli.settings import add_environment_arguments, add_table_arguments, resolve_settings
 from kvtable.contract.jsonl import EntryLines, count_entries, jsonl_entries
-from kvtable.contract.limits import BATCH_WRITE_LIMIT, MAX_WORKERS
-from kvtable.environments import DEFAULT_CONFIG_DIR
-from kvtable.errors import InvalidEntryError, InvalidInputError, PartialWriteError
-from kvtable.table_wording import table_not_found
+from kvtable.schema import key_design as kd
+from kvtable.schema.errors import InvalidEntryError, InvalidInputError, PartialWriteError
+from kvtable.schema.limits import BATCH_WRITE_LIMIT, MAX_WORKERS
+from kvtable.schema.table_wording import table_not_found
 
 STDIN = "-"
 
@@ -73,8 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the file; 0 when every entry is written."""
-    from kvtable.progress import ProgressBar  # noqa: PLC0415 (3 ms of `kvtable --help`, measured 2026-12-07)
-    from kvtable.store import RECOMMENDED_CLIENT_CONFIG, KvTable  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.console.progress import ProgressBar  # noqa: PLC0415 (3 ms of `kvtable --help`, measured 2026-12-07)
+    from kvtable.contract.store import RECOMMENDED_CLIENT_CONFIG, KvTable  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
     settings = resolve_settings(args)
     environment_table = settings.environment.parameters.get("TableName") if settings.environment else None

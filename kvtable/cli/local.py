@@ -11,8 +11,8 @@ import threading
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.settings import add_table_arguments
+from kvtable.console.errors import UsageError
 from kvtable.local.process import LOOPBACK
-from kvtable.tool_errors import UsageError
 
 # DynamoDB Local's own default port, and the one the docs' examples use.
 DEFAULT_PORT = 8000
@@ -40,12 +40,12 @@ def port_taken_line(port: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Start DynamoDB Local on its loopback port and print how to reach it."""
+    from kvtable.builders.table_definition import create_table_from_template  # noqa: PLC0415 (the `build` extra)
     from kvtable.local.dynamodb_local import (  # noqa: PLC0415 (tempfile, shutil: kept off `kvtable --help`)
         dynamodb_local,
         local_dynamodb_client,
         loopback_port_taken,
     )
-    from kvtable.table_definition import create_table_from_template  # noqa: PLC0415 (the `build` extra)
 
     if args.port and loopback_port_taken(args.port):
         raise UsageError(port_taken_line(args.port))

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The `kvtable` parser with every subcommand (or subcommand `only` alone, when it names one)."""
-    from kvtable.cli.commands import build_parser as build  # noqa: PLC0415 (the process's entry: nothing more until main() runs, see above)
+    from kvtable.cli.parser import build_parser as build  # noqa: PLC0415 (the process's entry: nothing more until main() runs, see above)
 
     return build(__doc__ or "", only)
 

@@ -15,12 +15,10 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from kvtable import key_design as kd
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.missing_table import missing_table_error, table_source
 from kvtable.cli.settings import add_environment_arguments, add_table_arguments, resolve_settings
-from kvtable.errors import InvalidInputError, KvTableError
 from kvtable.migrate.options import (
     DEFAULT_MAX_WRITE_UNITS,
     DEFAULT_PAGE_SIZE,
@@ -30,11 +28,13 @@ from kvtable.migrate.options import (
     MAX_WORKERS,
     RunOptions,
 )
-from kvtable.table_wording import table_not_found
+from kvtable.schema import key_design as kd
+from kvtable.schema.errors import InvalidInputError, KvTableError
+from kvtable.schema.table_wording import table_not_found
 
 if TYPE_CHECKING:
     from kvtable.contract.requests import TableRequests
-    from kvtable.migrate.migration import Migration
+    from kvtable.schema.migration import Migration
 
 ACTIONS = ("plan", "run", "status")
 INTERRUPTED = "interrupted; run it again to resume"
@@ -92,8 +92,8 @@ def _refuse_foreign_flags(args: argparse.Namespace) -> None:
 
 def _requests(args: argparse.Namespace) -> tuple[TableRequests, str]:
     """The request layer on the table, and where the table's name came from (for a missing table's line)."""
+    from kvtable.contract.store import RECOMMENDED_CLIENT_CONFIG, KvTable  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
     from kvtable.migrate.runner import table_requests  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
-    from kvtable.store import RECOMMENDED_CLIENT_CONFIG, KvTable  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
     settings = resolve_settings(args)
     environment_table = settings.environment.parameters.get("TableName") if settings.environment else None
@@ -106,7 +106,7 @@ def _requests(args: argparse.Namespace) -> tuple[TableRequests, str]:
 
 def _chosen(args: argparse.Namespace) -> Sequence[Migration]:
     """The migration --migration names, else every one `status` shows, or every applied one."""
-    from kvtable.migrate import registry  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.schema import migrations as registry  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
     if args.migration:
         return (registry.find(args.migration),)
@@ -195,10 +195,10 @@ def show_plan(
 
 def run_one(requests: TableRequests, migration: Migration, options: RunOptions, *, quiet: bool) -> None:
     """Run one migration to the end with a progress bar; its summary on stdout."""
+    from kvtable.console.progress import ProgressBar  # noqa: PLC0415 (3 ms of `kvtable --help`, measured 2026-12-07)
     from kvtable.migrate.checkpoints import Checkpoints  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
     from kvtable.migrate.plan import describe  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
     from kvtable.migrate.runner import MigrationRun  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
-    from kvtable.progress import ProgressBar  # noqa: PLC0415 (3 ms of `kvtable --help`, measured 2026-12-07)
 
     print(f"{migration.id}: {migration.description}", flush=True)
     already = Checkpoints(requests).load(migration).scanned

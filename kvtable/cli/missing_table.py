@@ -1,10 +1,10 @@
-"""A command's error for a table that is not where it looked (the line itself is kvtable/table_wording.py),
+"""A command's error for a table that is not where it looked (the line itself is kvtable/schema/table_wording.py),
 and where the command's table name came from."""
 
 from __future__ import annotations
 
-from kvtable.errors import InvalidInputError, TableNotFoundError
-from kvtable.table_wording import missing_table_line
+from kvtable.schema.errors import InvalidInputError, TableNotFoundError
+from kvtable.schema.table_wording import missing_table_line
 
 
 def missing_table_error(missing: TableNotFoundError, source: str) -> InvalidInputError:

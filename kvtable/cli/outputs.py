@@ -9,7 +9,7 @@ import sys
 from kvtable.cli.command import Command
 from kvtable.cli.hints import command_flags
 from kvtable.cli.settings import add_environment_arguments, resolve_settings
-from kvtable.columns import aligned
+from kvtable.console.columns import aligned
 
 FORMATS = ("table", "json", "env")
 
@@ -37,10 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the outputs of a deployed stack."""
-    from kvtable.deploy import cloudformation as cfn  # noqa: PLC0415 (keeps --help free of botocore)
+    from kvtable.deploy import cloudformation  # noqa: PLC0415 (keeps --help free of botocore)
 
     settings = resolve_settings(args)
-    stack = cfn.existing_stack(settings.cloudformation(), settings.stack_name, command_flags(settings))
+    stack = cloudformation.existing_stack(
+        settings.cloudformation(), settings.stack_name, command_flags(settings)
+    )
     sys.stdout.write(format_outputs(stack.outputs, args.format))
     return 0
 

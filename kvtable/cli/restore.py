@@ -18,7 +18,7 @@ from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.hints import command_flags
 from kvtable.cli.settings import Settings, add_environment_arguments, add_template_arguments, resolve_settings
-from kvtable.tool_errors import UsageError
+from kvtable.console.errors import UsageError
 from kvtable.verify.report import utc_text
 
 if TYPE_CHECKING:

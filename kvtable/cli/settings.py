@@ -18,24 +18,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from kvtable import key_design as kd
-from kvtable.aws_errors import explain_connection_failures
-from kvtable.aws_names import check_stack_name
+from kvtable.aws.errors import explain_connection_failures
+from kvtable.aws.names import check_stack_name
 from kvtable.cfn.names import DEFAULT_STACK_NAME
+from kvtable.cfn.templates import load_template
 from kvtable.cli import arguments as kinds
-from kvtable.columns import aligned
+from kvtable.cli.environments import DEFAULT_CONFIG_DIR, Environment, load_environment
+from kvtable.console.columns import aligned
+from kvtable.console.errors import UsageError
 from kvtable.deploy.parameters import parse_assignments
-from kvtable.deploy.templates import load_template
-from kvtable.environments import DEFAULT_CONFIG_DIR, Environment, load_environment
-from kvtable.tool_errors import UsageError
+from kvtable.schema import key_design as kd
 
 if TYPE_CHECKING:
     import boto3
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from kvtable.aws_state import Clients
-    from kvtable.deploy.templates import Template
+    from kvtable.cfn.templates import Template
+    from kvtable.deploy.aws_state import Clients
 
 
 def add_aws_arguments(parser: argparse.ArgumentParser, environment_file: bool = True) -> None:
@@ -260,7 +260,7 @@ class Settings:
 
     def template(self, flag: Path | None) -> tuple[str, Template]:
         """That template's text and parsed body (reading it needs the `deploy` extra)."""
-        from kvtable.cfn.render import load_built_template  # noqa: PLC0415 (troposphere and awacs, the `build` extra: only when building)
+        from kvtable.builders.render import load_built_template  # noqa: PLC0415 (troposphere and awacs, the `build` extra: only when building)
 
         path = self.template_path(flag)
         return load_built_template() if path is None else load_template(path)
@@ -314,7 +314,7 @@ class Settings:
     def clients(self, region: str | None = None) -> Clients:
         """The clients verify, restore and adopt read (and write) through, from one session; in
         `region` when given (a global table's replica), else the settings' region."""
-        from kvtable.aws_state import Clients  # noqa: PLC0415 (1.4 ms of `kvtable --help`, measured 2026-12-07)
+        from kvtable.deploy.aws_state import Clients  # noqa: PLC0415 (1.4 ms of `kvtable --help`, measured 2026-12-07)
 
         session = self.session()
         url, name = self.endpoint_url, region or session.region_name

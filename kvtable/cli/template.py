@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
-from kvtable.tool_errors import UsageError
+from kvtable.console.errors import UsageError
 
 DEFAULT_TEMPLATES_DIR = Path("templates")
 IAM_DIR_NAME = "iam"
@@ -81,7 +81,7 @@ def _cannot_write(flag: str, directory: Path, error: OSError) -> str:
 
 def _write(folders: Sequence[tuple[str, Path, Mapping[str, str]]]) -> list[Path]:
     """Write every folder's files; a folder that cannot be made stops it before anything is written."""
-    from kvtable.cfn.render import write_files  # noqa: PLC0415 (the `build` extra)
+    from kvtable.builders.render import write_files  # noqa: PLC0415 (the `build` extra)
 
     for flag, directory, _ in folders:
         try:
@@ -99,7 +99,7 @@ def _write(folders: Sequence[tuple[str, Path, Mapping[str, str]]]) -> list[Path]
 
 def _problems(flag: str, directory: Path, files: Mapping[str, str]) -> tuple[list[str], list[str]]:
     """(files that differ, files or the folder that are missing) in one folder."""
-    from kvtable.cfn.render import stale_files  # noqa: PLC0415 (the `build` extra)
+    from kvtable.builders.render import stale_files  # noqa: PLC0415 (the `build` extra)
 
     if not directory.exists():
         return [], [f"{directory}{os.sep}"]
@@ -132,7 +132,7 @@ def _fix(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     """Write the templates and the IAM documents, or with --check exit 1 if either folder's differ
     from what the code builds."""
-    from kvtable.cfn.render import rendered_files, rendered_iam_files  # noqa: PLC0415 (the `build` extra)
+    from kvtable.builders.render import rendered_files, rendered_iam_files  # noqa: PLC0415 (the `build` extra)
 
     templates = rendered_files()
     folders = (

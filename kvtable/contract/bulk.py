@@ -7,14 +7,14 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
-from kvtable import key_design as kd
 from kvtable.contract.keys import new_key_item, upgraded
-from kvtable.contract.limits import BATCH_WRITE_LIMIT, MAX_WORKERS
 from kvtable.contract.requests import Item, TableRequests
 from kvtable.contract.validation import require_bool, require_whole
-from kvtable.entities import JsonValue, KeyItem
-from kvtable.errors import InvalidEntryError, InvalidInputError, KvTableError, PartialWriteError
-from kvtable.values import check_item_size, serialize_item, to_storable
+from kvtable.schema import key_design as kd
+from kvtable.schema.entities import JsonValue, KeyItem
+from kvtable.schema.errors import InvalidEntryError, InvalidInputError, KvTableError, PartialWriteError
+from kvtable.schema.limits import BATCH_WRITE_LIMIT, MAX_WORKERS
+from kvtable.schema.values import check_item_size, serialize_item, to_storable
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 FIRST_COMPLETED = "FIRST_COMPLETED"
 
 BATCH_GET_LIMIT = 100  # keys a BatchGetItem request may name
-Progress = Callable[[int], None]
+ProgressCallback = Callable[[int], None]
 
 
 def _key_names(keys: Iterable[str]) -> list[str]:
@@ -94,7 +94,7 @@ class BulkKeyOperations:
         ttl: int | None = None,
         *,
         workers: int = 1,
-        on_progress: Progress | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> int:
         """Write `entries` (any number, streamed) with BatchWriteItem, 25 a request; returns how many
         entries were written. Memory stays bounded: a chunk of 25 is checked, then written.
@@ -159,7 +159,7 @@ class _StreamedLoad:
         requests: TableRequests,
         batch: Callable[[list[tuple[str, JsonValue]]], list[dict[str, Any]]],
         workers: int,
-        on_progress: Progress | None,
+        on_progress: ProgressCallback | None,
     ) -> None:
         self.requests, self.batch, self.workers, self.on_progress = requests, batch, workers, on_progress
         self.sizes: dict[int, int] = {}  # entries in each chunk not yet in the written prefix

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
-from kvtable.errors import (
+from kvtable.schema.errors import (
     ConnectionFailedError,
     DamagedAnswerError,
     InvalidInputError,
@@ -17,7 +17,7 @@ from kvtable.errors import (
     ThroughputCapError,
     TlsFailedError,
 )
-from kvtable.values import AttributeValue, deserialize_item
+from kvtable.schema.values import AttributeValue, deserialize_item
 
 
 class Refused(KvTableError):  # noqa: N818 (a signal inside the contract, never raised to callers)
@@ -96,7 +96,7 @@ def dynamodb_errors(
     on_condition_failed: KvTableError | None = None,
     on_cancel: Sequence[KvTableError] = (),
 ) -> Iterator[None]:
-    """Turn the transport's failures (kvtable.errors' transport shapes, whichever transport sent the
+    """Turn the transport's failures (kvtable.schema.errors' transport shapes, whichever transport sent the
     request) into the project's errors, keeping the cause.
 
     A failed condition raises `on_condition_failed`; a cancelled transaction raises the error

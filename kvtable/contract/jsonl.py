@@ -10,9 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
-from kvtable.entities import JsonValue
-from kvtable.errors import InvalidInputError
-from kvtable.text_files import text_encoding_problem
+from kvtable.console.text_files import text_encoding_problem
+from kvtable.schema.entities import JsonValue
+from kvtable.schema.errors import InvalidInputError
 
 FIELDS = ("key", "value")
 ENTRY_SHAPE = '{"key": "...", "value": ...}'
@@ -52,7 +52,7 @@ def _kind(value: object) -> str:
 
 def _utf8_lines(lines: IO[bytes], name: str) -> Iterator[tuple[int, str]]:
     """Each line with its number, decoded here so that text that is not UTF-8 names its line (as
-    kvtable.text_files does for whole files): a UTF-8 byte-order mark is dropped, UTF-16 and UTF-32 refused."""
+    kvtable.console.text_files does for whole files): a UTF-8 byte-order mark is dropped, UTF-16 and UTF-32 refused."""
     for number, line in enumerate(lines, start=1):
         problem = text_encoding_problem(name, line, number, first=number == 1)
         if problem:

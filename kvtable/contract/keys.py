@@ -7,27 +7,27 @@ import os
 from collections.abc import Iterator
 from typing import Any, NamedTuple, cast
 
-from kvtable import key_design as kd
 from kvtable.contract.error_mapping import Refused, refused_item
 from kvtable.contract.requests import (
     Item,
     TableRequests,
 )
 from kvtable.contract.validation import require_bool, require_whole
-from kvtable.entities import (
+from kvtable.schema import key_design as kd
+from kvtable.schema.entities import (
     JsonValue,
     KeyItem,
 )
-from kvtable.errors import (
+from kvtable.schema.errors import (
     AlreadyExistsError,
     InvalidInputError,
     ItemNotFoundError,
     VersionConflictError,
 )
-from kvtable.key_design import VERSION, WRITE_ID
-from kvtable.migrate.registry import read_defaults
-from kvtable.pagination import DEFAULT_PAGE_SIZE, Page, every_item
-from kvtable.values import (
+from kvtable.schema.key_design import VERSION, WRITE_ID
+from kvtable.schema.migrations import read_defaults
+from kvtable.schema.pagination import DEFAULT_PAGE_SIZE, Page, every_item
+from kvtable.schema.values import (
     AttributeValue,
     check_item_size,
     deserialize_item,

@@ -6,20 +6,19 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from kvtable import key_design as kd
 from kvtable.contract.clock import iso_timestamp
 from kvtable.contract.error_mapping import Refused, cancelled_item
-from kvtable.contract.limits import BATCH_WRITE_LIMIT
 from kvtable.contract.requests import (
     Item,
     TableRequests,
 )
 from kvtable.contract.validation import require_whole
-from kvtable.entities import (
+from kvtable.schema import key_design as kd
+from kvtable.schema.entities import (
     NamespaceItem,
     NamespaceLinkItem,
 )
-from kvtable.errors import (
+from kvtable.schema.errors import (
     AlreadyExistsError,
     InvalidInputError,
     ItemNotFoundError,
@@ -28,9 +27,10 @@ from kvtable.errors import (
     NamespaceUnavailableError,
     NotOwnerError,
 )
-from kvtable.key_design import DELETING, FORMER_OWNER
-from kvtable.pagination import DEFAULT_PAGE_SIZE, Page, every_item
-from kvtable.values import (
+from kvtable.schema.key_design import DELETING, FORMER_OWNER
+from kvtable.schema.limits import BATCH_WRITE_LIMIT
+from kvtable.schema.pagination import DEFAULT_PAGE_SIZE, Page, every_item
+from kvtable.schema.values import (
     deserialize_item,
     serialize_item,
 )

@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from kvtable import key_design as kd
 from kvtable.contract.clock import iso_timestamp, utc_now
 from kvtable.contract.error_mapping import MissingTable, Refused, Retry, dynamodb_errors, refused_item
 from kvtable.contract.retries import RETRY_ATTEMPTS, backoff
 from kvtable.contract.validation import require_bool, require_name, require_whole
-from kvtable.errors import (
+from kvtable.schema import key_design as kd
+from kvtable.schema.errors import (
     InvalidInputError,
     ItemNotFoundError,
     KvTableError,
@@ -24,14 +24,14 @@ from kvtable.errors import (
     ServiceError,
     TableNotFoundError,
 )
-from kvtable.key_design import DELETING, FORMER_OWNER
-from kvtable.pagination import Page, check_page_size, decode_cursor, encode_cursor
-from kvtable.telemetry import hooks as telemetry  # telemetry hook
-from kvtable.transport import Transport
-from kvtable.values import (
+from kvtable.schema.key_design import DELETING, FORMER_OWNER
+from kvtable.schema.pagination import Page, check_page_size, decode_cursor, encode_cursor
+from kvtable.schema.values import (
     AttributeValue,
     deserialize_item,
 )
+from kvtable.telemetry import hooks as telemetry  # telemetry hook
+from kvtable.transport import Transport
 
 Item = dict[str, AttributeValue]
 

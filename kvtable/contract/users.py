@@ -6,26 +6,26 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, cast
 
-from kvtable import key_design as kd
 from kvtable.contract.namespaces import NamespaceOperations
 from kvtable.contract.requests import Item, TableRequests
 from kvtable.contract.validation import require_bool, require_whole
-from kvtable.entities import (
+from kvtable.schema import key_design as kd
+from kvtable.schema.entities import (
     BILLING_PLANS,
     ApiKeyGuardItem,
     BillingPlan,
     NamespaceLinkItem,
     UserItem,
 )
-from kvtable.errors import (
+from kvtable.schema.errors import (
     AlreadyExistsError,
     ConditionFailedError,
     InvalidInputError,
     ItemNotFoundError,
     KvTableError,
 )
-from kvtable.key_design import DELETING
-from kvtable.values import (
+from kvtable.schema.key_design import DELETING
+from kvtable.schema.values import (
     AttributeValue,
     check_item_size,
     deserialize_item,

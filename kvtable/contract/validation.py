@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from kvtable import key_design as kd
-from kvtable.errors import InvalidInputError
+from kvtable.schema import key_design as kd
+from kvtable.schema.errors import InvalidInputError
 
 
 def require_bool(name: str, value: object) -> bool:

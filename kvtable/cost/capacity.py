@@ -1,7 +1,7 @@
 """Capacity units per operation of the contract, from the item sizes the contract itself computes.
 
 A key item is built with the contract's own shape (kvtable.contract.keys.key_attributes, VERSION,
-WRITE_ID) and sized with kvtable.values.item_size, so the model and the write path cannot drift apart.
+WRITE_ID) and sized with kvtable.schema.values.item_size, so the model and the write path cannot drift apart.
 The units then follow DynamoDB's documented rules
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html,
 https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/capacity-mode.html):
@@ -17,12 +17,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from kvtable import key_design as kd
 from kvtable.contract.clock import iso_timestamp, utc_now
 from kvtable.contract.keys import key_attributes
-from kvtable.entities import JsonValue
-from kvtable.key_design import VERSION, WRITE_ID
-from kvtable.values import AttributeValue, attribute_value_size, item_size, serialize_item, serialize_value
+from kvtable.schema import key_design as kd
+from kvtable.schema.entities import JsonValue
+from kvtable.schema.key_design import VERSION, WRITE_ID
+from kvtable.schema.values import (
+    AttributeValue,
+    attribute_value_size,
+    item_size,
+    serialize_item,
+    serialize_value,
+)
 
 READ_UNIT_BYTES = 4 * 1024
 WRITE_UNIT_BYTES = 1024

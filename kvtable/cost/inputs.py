@@ -10,10 +10,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from kvtable.console.errors import UsageError
+from kvtable.console.text_files import read_text_file
 from kvtable.cost.capacity import OPERATIONS
-from kvtable.errors import InvalidInputError
-from kvtable.text_files import read_text_file
-from kvtable.tool_errors import UsageError
+from kvtable.schema.errors import InvalidInputError
 
 PLANS = ("free", "pro", "scale")
 EXAMPLE_PROFILE = "example-profile.toml"
@@ -93,7 +93,7 @@ def load_prices(path: Path | None = None) -> Prices:
 
 
 @dataclass(frozen=True)
-class Plan:
+class PlanTraffic:
     """One plan's traffic: users, requests a second per user by operation, and what they store."""
 
     name: str
@@ -109,7 +109,7 @@ class Plan:
 class Profile:
     """A traffic profile: its plans and the settings they share."""
 
-    plans: list[Plan]
+    plans: list[PlanTraffic]
     namespace: str = "myapp"
     key: str = "user:123"
     page_items: int = 100
@@ -117,7 +117,7 @@ class Profile:
     alarms: bool = True
 
 
-def _plan(name: str, raw: object) -> Plan:
+def _plan(name: str, raw: object) -> PlanTraffic:
     where = f"plans.{name}"
     if not isinstance(raw, dict):
         raise InvalidInputError(f"{where} must be a table")
@@ -137,7 +137,7 @@ def _plan(name: str, raw: object) -> Plan:
     peak = _number(raw, "peak_factor", where) if "peak_factor" in raw else 1.0
     if peak < 1:
         raise InvalidInputError(f"{where}.peak_factor must be 1 or more, got {peak}")
-    return Plan(
+    return PlanTraffic(
         name=name,
         users=int(_number(raw, "users", where, whole=True)),
         peak_factor=peak,

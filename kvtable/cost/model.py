@@ -14,8 +14,8 @@ from typing import Any
 from kvtable.cfn import names
 from kvtable.cost.alarms import template_alarm_count
 from kvtable.cost.capacity import Units, key_item_size, operation_units
-from kvtable.cost.inputs import Plan, Prices, Profile
-from kvtable.errors import InvalidInputError
+from kvtable.cost.inputs import PlanTraffic, Prices, Profile
+from kvtable.schema.errors import InvalidInputError
 
 HOURS_A_MONTH = 730  # AWS's pricing pages and calculator count a month as 730 hours
 SECONDS_A_MONTH = HOURS_A_MONTH * 3600
@@ -38,7 +38,7 @@ class PlanCost:
     costs: dict[str, float] = field(default_factory=dict)
 
 
-def _mixed_units(operation: str, plan: Plan, profile: Profile) -> Units:
+def _mixed_units(operation: str, plan: PlanTraffic, profile: Profile) -> Units:
     """Units of one request, averaged over keys with and without a TTL (the attribute weighs a few bytes)."""
     sizes = [
         (1 - plan.ttl_share, key_item_size(profile.namespace, profile.key, plan.value_bytes)),
@@ -60,7 +60,7 @@ def _items_touched(operation: str, profile: Profile) -> tuple[float, float]:
     return 1.0, 1.0 if units.index_write else 0.0
 
 
-def plan_cost(plan: Plan, profile: Profile, prices: Prices, utilisation: float) -> PlanCost:
+def plan_cost(plan: PlanTraffic, profile: Profile, prices: Prices, utilisation: float) -> PlanCost:
     """The plan's month under each capacity mode and table class, and what it stores."""
     average = dict.fromkeys(Units.__dataclass_fields__, 0.0)
     events = 0.0

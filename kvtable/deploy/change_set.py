@@ -9,19 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kvtable.columns import aligned
-from kvtable.deploy import cloudformation as cfn
-from kvtable.deploy import states
+from kvtable.console.columns import aligned
+from kvtable.console.errors import ToolError
+from kvtable.deploy import cloudformation, states
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.plan import change_set_refusals
-from kvtable.tool_errors import ToolError
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
 # What the deploy's front gives a change set: its refusals' verdict, and the protection of the stack.
 RefuseOrWarn = Callable[[list[str], str], None]
-EnsureProtection = Callable[[str, list[str], "cfn.DeployedStack | None"], None]
+EnsureProtection = Callable[[str, list[str], "cloudformation.DeployedStack | None"], None]
 
 
 @dataclass
@@ -52,7 +51,7 @@ class ChangeSetRun:
     ) -> tuple[str, str]:
         """Create the change set; return its name and ARN."""
         name = f"kvtable-{datetime.now(UTC):%Y%m%d-%H%M%S}"
-        arn = cfn.create_change_set(
+        arn = cloudformation.create_change_set(
             self.cf,
             stack_name=self.options.stack_name,
             change_set_name=name,
@@ -65,13 +64,19 @@ class ChangeSetRun:
         return name, arn
 
     def check(
-        self, arn: str, stack: cfn.DeployedStack | None, table_ids: list[str], detaching_tables: bool
+        self,
+        arn: str,
+        stack: cloudformation.DeployedStack | None,
+        table_ids: list[str],
+        detaching_tables: bool,
     ) -> bool:
         """Wait for the change set and print it; False (discarded) when it changes nothing. Raises for
         a failed change set, and refuses one that replaces or removes a table (unless detaching)."""
         options = self.options
-        described = cfn.wait_for_change_set(self.cf, arn, options.poll_seconds, self.sleep, self.clock)
-        if cfn.is_empty_change_set(described):
+        described = cloudformation.wait_for_change_set(
+            self.cf, arn, options.poll_seconds, self.sleep, self.clock
+        )
+        if cloudformation.is_empty_change_set(described):
             self.say(f"stack {options.stack_name} is up to date: CloudFormation found nothing to change")
             self.discard(arn, created_stack=False)
             self.ensure_protection(options.stack_name, table_ids, stack)
@@ -88,10 +93,10 @@ class ChangeSetRun:
     def execute(self, name: str, arn: str) -> None:
         """Execute the change set and follow the stack's events until it settles; raise if it failed."""
         options = self.options
-        marker = cfn.newest_event_id(self.cf, options.stack_name)
+        marker = cloudformation.newest_event_id(self.cf, options.stack_name)
         self.say(f"Executing change set {name}:")
         self.cf.execute_change_set(ChangeSetName=arn)
-        status, failure = cfn.follow_stack_events(
+        status, failure = cloudformation.follow_stack_events(
             self.cf,
             stack_name=options.stack_name,
             marker=marker,

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
 
-from kvtable.aws_names import StackLocation, arn_parts
+from kvtable.aws.names import StackLocation, arn_parts
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import StackContext
+from kvtable.cfn.templates import Template, parse_template
+from kvtable.console.errors import ToolError, UsageError
 from kvtable.deploy import states
 from kvtable.deploy.errors import (
     ImportersUnknownError,
@@ -23,8 +25,6 @@ from kvtable.deploy.errors import (
     StackNotFoundError,
     cloudformation_errors,
 )
-from kvtable.deploy.templates import Template, parse_template
-from kvtable.tool_errors import ToolError, UsageError
 
 NO_CHANGE_REASONS = ("didn't contain changes", "No updates are to be performed")
 CHANGE_SET_WAIT_SECONDS = 600

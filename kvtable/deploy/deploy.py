@@ -20,24 +20,23 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.aws_errors import error_code
-from kvtable.aws_names import check_stack_name, check_tags
-from kvtable.aws_state import describe_or_none
+from kvtable.aws.errors import error_code
+from kvtable.aws.names import check_stack_name, check_tags
 from kvtable.cfn.intrinsics import resolve
 from kvtable.cfn.names import TABLE_TYPES
-from kvtable.columns import aligned
-from kvtable.deploy import cloudformation as cfn
-from kvtable.deploy import states
+from kvtable.cfn.templates import Template, load_template, resources_of_type
+from kvtable.console.columns import aligned
+from kvtable.console.errors import RefusedError, ToolError
+from kvtable.deploy import cloudformation, states
+from kvtable.deploy.aws_state import describe_or_none
 from kvtable.deploy.change_set import ChangeSetRun
 from kvtable.deploy.errors import ImportersUnknownError, refused
 from kvtable.deploy.options import ALLOW_REPLACEMENT_FLAG, DeployOptions
 from kvtable.deploy.parameters import check_overrides, resolve_parameters
-from kvtable.deploy.plan import Plan, compute_plan
+from kvtable.deploy.plan import DeployPlan, compute_plan
 from kvtable.deploy.rules import check_rules
-from kvtable.deploy.steps_run import StepwiseRun
-from kvtable.deploy.stepwise import Step, stepwise_steps
-from kvtable.deploy.templates import Template, load_template, resources_of_type
-from kvtable.tool_errors import RefusedError, ToolError
+from kvtable.deploy.stepwise_run import StepwiseRun
+from kvtable.deploy.stepwise_steps import Step, stepwise_steps
 
 # The tag CloudFormation puts on each resource it creates, naming the stack.
 STACK_NAME_TAG = "aws:cloudformation:stack-name"
@@ -77,7 +76,9 @@ class Deployer:
 
     # ----- stack states ---------------------------------------------------
 
-    def _prepare_stack_for_update(self, stack: cfn.DeployedStack) -> cfn.DeployedStack | None:
+    def _prepare_stack_for_update(
+        self, stack: cloudformation.DeployedStack
+    ) -> cloudformation.DeployedStack | None:
         """The stack to update, or None for a fresh create. Refuses states that cannot be deployed, and
         DELETES a stack left empty by a failed first create (except when only planning)."""
         status = stack.status
@@ -86,14 +87,17 @@ class Deployer:
         if states.rollback_failed(status):
             raise ToolError(
                 update_rollback_failed_message(
-                    stack.name, cfn.failed_resources(self.cf, stack.name), status, self.cf.meta.region_name
+                    stack.name,
+                    cloudformation.failed_resources(self.cf, stack.name),
+                    status,
+                    self.cf.meta.region_name,
                 )
             )
         blocked = states.blocked_message(stack.name, status, self.cf.meta.region_name)
         if blocked is not None:
             raise ToolError(blocked)
         if states.must_be_recreated(status):
-            remaining = cfn.remaining_resources(self.cf, stack.name)
+            remaining = cloudformation.remaining_resources(self.cf, stack.name)
             if remaining:
                 raise ToolError(
                     f"stack {stack.name} is {status} after a failed first create and still holds "
@@ -107,7 +111,9 @@ class Deployer:
             self.say(
                 f"stack {stack.name} is {status} after a failed first create and holds nothing: deleting it"
             )
-            cfn.delete_empty_stack(self.cf, stack, self.options.poll_seconds, self.sleep, self.clock)
+            cloudformation.delete_empty_stack(
+                self.cf, stack, self.options.poll_seconds, self.sleep, self.clock
+            )
             return None
         if not states.is_updatable(status):
             raise ToolError(f"stack {stack.name} is {status}, which kvtable does not know how to deploy over")
@@ -115,14 +121,14 @@ class Deployer:
 
     # ----- the plan -------------------------------------------------------
 
-    def _export_refusals(self, plan: Plan) -> list[str]:
+    def _export_refusals(self, plan: DeployPlan) -> list[str]:
         """Refusals for exports that would change while another stack imports them. When the lookup
         itself fails (access denied, an API the endpoint lacks), importing_stacks refuses; here that
         refusal is one of the plan's, with a warning, so every export's verdict is listed."""
         refusals = []
         for export in plan.affected_exports:
             try:
-                importers = cfn.importing_stacks(self.cf, export)
+                importers = cloudformation.importing_stacks(self.cf, export)
             except ImportersUnknownError as unknown:
                 self.say(
                     f"WARNING: could not list the stacks importing {export} (ListImports: {unknown.reason}); "
@@ -142,7 +148,7 @@ class Deployer:
                 )
         return refusals
 
-    def _print_plan(self, plan: Plan, creating: bool) -> None:
+    def _print_plan(self, plan: DeployPlan, creating: bool) -> None:
         verb = "create" if creating else "update"
         self.say(f"Plan for stack {self.options.stack_name} ({verb}), from the templates:")
         if not plan.has_changes:
@@ -218,7 +224,7 @@ class Deployer:
         DescribeStackResources by its name, else (when that lookup fails) "tags", the
         aws:cloudformation:stack-name tag CloudFormation gives what it creates, else "unknown"."""
         try:
-            return cfn.stack_holding(self.cf, table_name, TABLE_TYPES), "stack"
+            return cloudformation.stack_holding(self.cf, table_name, TABLE_TYPES), "stack"
         except (ClientError, ResponseParserError):
             pass
         try:
@@ -228,14 +234,18 @@ class Deployer:
         return next((t["Value"] for t in tags if t["Key"] == STACK_NAME_TAG), None), "tags"
 
     def _ensure_protection(
-        self, stack_name: str, table_ids: list[str], stack: cfn.DeployedStack | None
+        self, stack_name: str, table_ids: list[str], stack: cloudformation.DeployedStack | None
     ) -> None:
         if not table_ids:
             return
-        policy = cfn.current_stack_policy(self.cf, stack_name)
-        if stack is not None and stack.termination_protection and cfn.policy_protects(policy, table_ids):
+        policy = cloudformation.current_stack_policy(self.cf, stack_name)
+        if (
+            stack is not None
+            and stack.termination_protection
+            and cloudformation.policy_protects(policy, table_ids)
+        ):
             return
-        cfn.protect_stack(self.cf, stack_name, table_ids)
+        cloudformation.protect_stack(self.cf, stack_name, table_ids)
         self.say(
             f"protected {stack_name}: termination protection on; stack policy denies "
             f"Update:Replace and Update:Delete on {', '.join(table_ids)}"
@@ -254,7 +264,7 @@ class Deployer:
         """The template's text and parsed body, with the parameter overrides checked before any call."""
         path = self.options.template_path
         # Building needs the `build` extra (troposphere, awacs): only a deploy without --template does it.
-        from kvtable.cfn.render import load_built_template  # noqa: PLC0415 (the `build` extra, only when building)
+        from kvtable.builders.render import load_built_template  # noqa: PLC0415 (the `build` extra, only when building)
 
         body, template = (
             load_built_template(self.options.built_template) if path is None else load_template(path)
@@ -274,13 +284,15 @@ class Deployer:
         body, template = self._template()
         table_ids = resources_of_type(template, *TABLE_TYPES)
 
-        found = cfn.describe_stack(self.cf, options.stack_name)
+        found = cloudformation.describe_stack(self.cf, options.stack_name)
         if found is not None and options.stepwise and states.is_busy(found.status) and not options.plan_only:
             found = self._wait_until_settled(found)
         stack = self._prepare_stack_for_update(found) if found is not None else None
         parameters = resolve_parameters(template, options.parameters, stack.parameters if stack else None)
         check_rules(template, parameters, self.cf.meta.region_name, options.stack_name)
-        old_template: Template | None = cfn.deployed_template(self.cf, options.stack_name) if stack else None
+        old_template: Template | None = (
+            cloudformation.deployed_template(self.cf, options.stack_name) if stack else None
+        )
         old_parameters = stack.parameters if stack else {}
         plan = compute_plan(options.stack_name, old_template, old_parameters, template, parameters)
         # Protect the tables the deployed stack has, too: a template without them is refused below.
@@ -314,18 +326,18 @@ class Deployer:
         elif not self._change_set_run(plan, body, template, parameters, stack=stack, table_ids=table_ids):
             return 0
         self._ensure_protection(options.stack_name, table_ids, None)
-        deployed = cfn.describe_stack(self.cf, options.stack_name)
+        deployed = cloudformation.describe_stack(self.cf, options.stack_name)
         self.print_outputs(options.stack_name, deployed.outputs if deployed else [])
         return 0
 
     def _change_set_run(
         self,
-        plan: Plan,
+        plan: DeployPlan,
         body: str,
         template: Template,
         parameters: dict[str, str],
         *,
-        stack: cfn.DeployedStack | None,
+        stack: cloudformation.DeployedStack | None,
         table_ids: list[str],
     ) -> bool:
         """The deploy as one change set, then the wait for the indexes it creates; False if nothing was
@@ -345,7 +357,7 @@ class Deployer:
 
     def _stepwise(
         self,
-        plan: Plan,
+        plan: DeployPlan,
         *,
         body: str,
         template: Template,
@@ -416,7 +428,7 @@ class Deployer:
         body: str,
         parameters: dict[str, str],
         tags: dict[str, str] | None,
-        stack: cfn.DeployedStack | None,
+        stack: cloudformation.DeployedStack | None,
         table_ids: list[str],
         resources_to_import: list[dict[str, Any]] | None = None,
         detaching_tables: bool = False,
@@ -438,20 +450,20 @@ class Deployer:
             change_sets.discard(arn, created_stack=creating)
             raise
         if (options.allow_table_replacement or detaching_tables) and not creating:
-            cfn.allow_all_updates(self.cf, options.stack_name)
+            cloudformation.allow_all_updates(self.cf, options.stack_name)
         change_sets.execute(name, arn)
         return True
 
-    def _wait_until_settled(self, stack: cfn.DeployedStack) -> cfn.DeployedStack | None:
+    def _wait_until_settled(self, stack: cloudformation.DeployedStack) -> cloudformation.DeployedStack | None:
         """Follow a stack that is busy (a stepwise deploy interrupted mid-update) until it settles."""
         self.say(f"stack {stack.name} is {stack.status}: waiting for it to settle before continuing")
-        cfn.follow_stack_events(
+        cloudformation.follow_stack_events(
             self.cf,
             stack_name=stack.name,
-            marker=cfn.newest_event_id(self.cf, stack.name),
+            marker=cloudformation.newest_event_id(self.cf, stack.name),
             out=self.out,
             poll_seconds=self.options.poll_seconds,
             sleep=self.sleep,
             clock=self.clock,
         )
-        return cfn.describe_stack(self.cf, stack.name)
+        return cloudformation.describe_stack(self.cf, stack.name)

@@ -1,4 +1,4 @@
-"""The deploy's own errors (kvtable/tool_errors.py has the exit codes they share), and CloudFormation's error
+"""The deploy's own errors (kvtable/console/errors.py has the exit codes they share), and CloudFormation's error
 answers turned into them in one place (`cloudformation_errors`), as the contract does DynamoDB's."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from kvtable.aws_errors import error_code, error_message
-from kvtable.tool_errors import RefusedError, ToolError, UsageError
+from kvtable.aws.errors import error_code, error_message
+from kvtable.console.errors import RefusedError, ToolError, UsageError
 
 
 class StackNotFoundError(UsageError):

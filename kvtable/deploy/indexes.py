@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from kvtable.console.errors import ToolError
+from kvtable.console.progress import elapsed_text
 from kvtable.deploy.polling import Poller
-from kvtable.progress import elapsed_text
-from kvtable.tool_errors import ToolError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

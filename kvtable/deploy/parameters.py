@@ -1,12 +1,12 @@
 """Stack parameters from the command line, checked against the template before any call (a stack's name
-and tags are checked in kvtable/aws_names.py)."""
+and tags are checked in kvtable/aws/names.py)."""
 
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from kvtable.deploy.templates import Template
-from kvtable.tool_errors import UsageError
+from kvtable.cfn.templates import Template
+from kvtable.console.errors import UsageError
 
 
 def parse_assignments(items: Sequence[str], what: str) -> dict[str, str]:

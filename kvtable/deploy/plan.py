@@ -16,8 +16,8 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.cfn.intrinsics import references, resolve
 from kvtable.cfn.names import GLOBAL_TABLE_TYPE, TABLE_TYPE, TABLE_TYPES
-from kvtable.deploy.templates import Template
-from kvtable.tool_errors import RefusedError
+from kvtable.cfn.templates import Template
+from kvtable.console.errors import RefusedError
 
 SCHEMA_REGION = "us-east-1"
 
@@ -55,7 +55,7 @@ class IndexOperation:
 
 
 @dataclass(frozen=True)
-class Plan:
+class DeployPlan:
     """The verdict on a deploy: the changes, the reasons to refuse, the exports it changes or removes.
 
     `index_operations` lists every GSI creation and deletion, deletions first (the order AWS needs);
@@ -351,12 +351,12 @@ def compute_plan(
     old_parameters: dict[str, str],
     new_template: Template,
     new_parameters: dict[str, str],
-) -> Plan:
+) -> DeployPlan:
     """The plan for deploying `new_template` over `old_template` (None: the stack does not exist yet)."""
     new = _Side(new_template, new_parameters, stack_name)
     if old_template is None:
         adds = [ResourceChange(i, r.get("Type", ""), "Add") for i, r in sorted(new.resources.items())]
-        return Plan(adds, outputs_change=bool(new_template.get("Outputs")))
+        return DeployPlan(adds, outputs_change=bool(new_template.get("Outputs")))
     old = _Side(old_template, old_parameters, stack_name)
     changes = _resource_changes(old, new)
     tables = _table_findings(changes, old, new)
@@ -366,7 +366,7 @@ def compute_plan(
         if old_parameters.get(name) != new_parameters.get(name)
     )
     outputs_change = _differs(old_template.get("Outputs"), new_template.get("Outputs"))
-    return Plan(
+    return DeployPlan(
         changes,
         tables.refusals,
         _affected_exports(old, new, changes),

@@ -5,8 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from kvtable.progress import ProgressLine
-from kvtable.tool_errors import ToolError
+from kvtable.console.errors import ToolError
+from kvtable.console.progress import ProgressLine
 
 
 @dataclass(frozen=True)

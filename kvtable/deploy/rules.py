@@ -1,8 +1,8 @@
 """A template's Rules, checked before anything is changed, as CloudFormation checks them at create time."""
 
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
-from kvtable.deploy.templates import Template
-from kvtable.tool_errors import UsageError
+from kvtable.cfn.templates import Template
+from kvtable.console.errors import UsageError
 
 
 def check_rules(template: Template, parameters: dict[str, str], region: str, stack_name: str) -> None:

@@ -11,7 +11,7 @@ import json
 from awacs import cloudformation, cloudwatch, dynamodb, iam, kms
 from awacs.aws import Action, Allow, Bool, Condition, PolicyDocument, SecureTransport, Statement
 
-from kvtable.aws_names import StackLocation
+from kvtable.aws.names import StackLocation
 from kvtable.iam.policies import POLICY_VERSION, policy_json
 
 STACK_ACTIONS: tuple[Action, ...] = (

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kvtable import key_design as kd
 from kvtable.contract.error_mapping import Refused, refused_item
 from kvtable.contract.requests import Item, TableRequests
-from kvtable.errors import KvTableError
-from kvtable.migrate.migration import Migration
+from kvtable.schema import key_design as kd
+from kvtable.schema.errors import KvTableError
+from kvtable.schema.migration import Migration
 
 # The partition of a migration's checkpoints; no item of the key design starts with it (USER#, NS#, APIKEY#).
 MIGRATION_PREFIX = "MIGRATION#"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from kvtable import key_design as kd
 from kvtable.contract.requests import Item
-from kvtable.migrate.migration import Migration
-from kvtable.values import serialize_value
+from kvtable.schema import key_design as kd
+from kvtable.schema.migration import Migration
+from kvtable.schema.values import serialize_value
 
 
 class _Names:

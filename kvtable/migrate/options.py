@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kvtable.errors import InvalidInputError
+from kvtable.schema.errors import InvalidInputError
 
 DEFAULT_WORKERS = 4
 MAX_WORKERS = 32

@@ -11,8 +11,8 @@ from typing import Any, cast
 from kvtable.contract.requests import Item, TableRequests
 from kvtable.migrate.checkpoints import Checkpoint, consumed_units
 from kvtable.migrate.expressions import scan_request
-from kvtable.migrate.migration import Migration
-from kvtable.values import deserialize_item, item_size
+from kvtable.schema.migration import Migration
+from kvtable.schema.values import deserialize_item, item_size
 
 WRITE_UNIT_BYTES = 1024
 READ_UNIT_BYTES = 4096
@@ -72,7 +72,7 @@ def describe(requests: TableRequests) -> TableFigures:
 
 
 @dataclass(frozen=True)
-class Plan:
+class MigrationPlan:
     """A migration's items to change and their cost: `counted` by a scan, or estimated (upper bounds).
 
     Its write units are counted the way a run reports them: `write_units` for the changes plus
@@ -116,7 +116,7 @@ def checkpoint_write_units(previous: Checkpoint, following: Checkpoint) -> int:
 
 def count(
     requests: TableRequests, migration: Migration, figures: TableFigures, segments: int, page_size: int
-) -> Plan:
+) -> MigrationPlan:
     """Scan the table page by page as the run will (the same segments and page size, with the run's
     projection plus the indexes' keys, to price their writes) and count the items `migration` would
     change, the run's checkpoints and what each costs; memory holds one page."""
@@ -148,15 +148,17 @@ def count(
             checkpoint = following
             if last is not None:
                 request["ExclusiveStartKey"] = last
-    return Plan(migration, True, scanned, to_change, read_units, write_units, pages, checkpoint_units)
+    return MigrationPlan(
+        migration, True, scanned, to_change, read_units, write_units, pages, checkpoint_units
+    )
 
 
-def estimate(migration: Migration, figures: TableFigures, segments: int, page_size: int) -> Plan:
+def estimate(migration: Migration, figures: TableFigures, segments: int, page_size: int) -> MigrationPlan:
     """Upper bounds from DescribeTable alone: every item counted as needing the change, on every index."""
     items = figures.item_count
     write_units = float(items * figures.units_per_item_write * (1 + len(figures.indexes)))
     checkpoints = checkpoint_writes(items, segments, page_size)
     # A unit each: a checkpoint is about 250 bytes, unless its keys are long (a counted plan sizes each).
-    return Plan(
+    return MigrationPlan(
         migration, False, items, items, figures.scan_read_units, write_units, checkpoints, float(checkpoints)
     )

@@ -12,14 +12,14 @@ from typing import Any, cast
 
 from kvtable.contract.requests import Item, TableRequests
 from kvtable.contract.retries import RETRY_ATTEMPTS
-from kvtable.errors import InvalidInputError, KvTableError
+from kvtable.contract.store import KvTable
 from kvtable.migrate.checkpoints import Checkpoint, Checkpoints, MigrationStatus, consumed_units
 from kvtable.migrate.expressions import scan_request, write_request
-from kvtable.migrate.migration import Migration
 from kvtable.migrate.options import RunOptions
 from kvtable.migrate.pacing import CapacityBudget
-from kvtable.store import KvTable
-from kvtable.values import deserialize_item
+from kvtable.schema.errors import InvalidInputError, KvTableError
+from kvtable.schema.migration import Migration
+from kvtable.schema.values import deserialize_item
 
 # A backfill would rather wait out throttling than stop: twice the contract's budget of tries.
 RUN_RETRY_ATTEMPTS = 2 * RETRY_ATTEMPTS

@@ -30,23 +30,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from kvtable.aws_state import Clients, describe_or_none
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
-from kvtable.deploy import cloudformation as cfn
-from kvtable.deploy import states
+from kvtable.cfn.templates import Template, resources_of_type
+from kvtable.console.errors import ToolError, UsageError
+from kvtable.deploy import cloudformation, states
+from kvtable.deploy.aws_state import Clients, describe_or_none
 from kvtable.deploy.cloudformation import stack_context
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.errors import refused
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.parameters import resolve_parameters
 from kvtable.deploy.plan import gsi_definitions
-from kvtable.deploy.templates import Template, resources_of_type
 from kvtable.recovery.adopt_refusals import compatibility_refusals, setting_refusals
 from kvtable.recovery.adopt_template import detached_template, table_only
 from kvtable.recovery.live_table import live_properties
 from kvtable.recovery.restore import CommandTarget, check_table_name
-from kvtable.tool_errors import ToolError, UsageError
 from kvtable.verify.report import Check
 from kvtable.verify.verify import Verifier
 
@@ -118,17 +117,19 @@ class Adopter:
 
     # ----- where it stands ---------------------------------------------------
 
-    def _stage(self, stack: cfn.DeployedStack | None, deployed: Template | None, table_id: str) -> Stage:
+    def _stage(
+        self, stack: cloudformation.DeployedStack | None, deployed: Template | None, table_id: str
+    ) -> Stage:
         if stack is None or deployed is None:
             return "import into a new stack"
         if table_id not in deployed.get("Resources", {}):
             return "import the table"
-        physical = cfn.physical_ids(self.clients.cloudformation, stack.name).get(table_id)
+        physical = cloudformation.physical_ids(self.clients.cloudformation, stack.name).get(table_id)
         if physical != self.options.table_name:
             return "detach the old table"
         return "update"
 
-    def plan(self) -> tuple[AdoptPlan, cfn.DeployedStack | None, Template | None]:
+    def plan(self) -> tuple[AdoptPlan, cloudformation.DeployedStack | None, Template | None]:
         """Read where things stand, and decide; changes nothing."""
         cf, ddb = self.clients.cloudformation, self.clients.dynamodb
         options = self.options
@@ -140,14 +141,14 @@ class Adopter:
         if not table_ids:
             raise UsageError("the template has no DynamoDB table to adopt the table as")
         table_id = table_ids[0]
-        found = cfn.describe_stack(cf, options.stack_name)
+        found = cloudformation.describe_stack(cf, options.stack_name)
         stack = None if found is None or states.holds_nothing_deployed(found.status) else found
         if stack is not None and not states.is_updatable(stack.status):
             raise ToolError(
                 states.blocked_message(stack.name, stack.status, cf.meta.region_name)
                 or f"stack {stack.name} is {stack.status}; it cannot take a step now"
             )
-        deployed = cfn.deployed_template(cf, stack.name) if stack else None
+        deployed = cloudformation.deployed_template(cf, stack.name) if stack else None
         stage = self._stage(stack, deployed, table_id)
         parameters = resolve_parameters(
             self.template,
@@ -188,12 +189,12 @@ class Adopter:
             "and AWS allows one per update: make the table's indexes match the template first"
         ]
 
-    def _export_refusals(self, stack: cfn.DeployedStack) -> list[str]:
+    def _export_refusals(self, stack: cloudformation.DeployedStack) -> list[str]:
         """The table's name and ARN exports change at the last step: no other stack may import them."""
         refusals = []
         for output in (names.OUTPUT_TABLE_NAME, names.OUTPUT_TABLE_ARN):
             export = names.export_name(stack.name, output)
-            importers = cfn.importing_stacks(self.clients.cloudformation, export)
+            importers = cloudformation.importing_stacks(self.clients.cloudformation, export)
             if importers:
                 refusals.append(
                     f"{', '.join(importers)} import {export}, which changes to the adopted table's name or ARN: "
@@ -202,7 +203,7 @@ class Adopter:
                 )
         return refusals
 
-    def _steps(self, stage: Stage, stack: cfn.DeployedStack | None, table_id: str) -> list[str]:
+    def _steps(self, stage: Stage, stack: cloudformation.DeployedStack | None, table_id: str) -> list[str]:
         name, table = self.options.stack_name, self.options.table_name
         all_steps: dict[Stage, str] = {
             "import into a new stack": f"import {table} as {table_id} into a new stack {name} (the table alone)",
@@ -288,7 +289,7 @@ class Adopter:
             self.say(f"{table} is now the table of {name}, and keeps every promise of the template")
         return report.exit_code
 
-    def _detach(self, detached: Template, stack: cfn.DeployedStack, table_id: str) -> None:
+    def _detach(self, detached: Template, stack: cloudformation.DeployedStack, table_id: str) -> None:
         self.say(f"Step: remove the old table from {stack.name} (it stays, outside the stack)")
         self._deployer().apply_change_set(
             body=json.dumps(detached, indent=2, sort_keys=True),
@@ -310,7 +311,7 @@ class Adopter:
             {**self.options.parameters, names.TABLE_NAME_PARAMETER: self.options.table_name},
             previous,
         )
-        stack = cfn.describe_stack(cf, self.options.stack_name)
+        stack = cloudformation.describe_stack(cf, self.options.stack_name)
         if stack is not None and states.holds_nothing_deployed(stack.status):
             stack = None
         to_import = [

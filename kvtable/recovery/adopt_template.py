@@ -8,7 +8,7 @@ from typing import Any
 
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import SUB_VARIABLE, TemplateEvaluator
-from kvtable.deploy.templates import Template
+from kvtable.cfn.templates import Template
 
 
 def _replace_references(value: Any, logical_id: str, replacements: dict[str, str]) -> Any:

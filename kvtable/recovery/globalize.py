@@ -29,17 +29,16 @@ from typing import Any, TextIO
 
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
-from kvtable.deploy import cloudformation as cfn
-from kvtable.deploy import states
+from kvtable.cfn.templates import Template
+from kvtable.console.errors import ToolError, UsageError
+from kvtable.deploy import cloudformation, states
 from kvtable.deploy.cloudformation import stack_context
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.errors import refused
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.replicas import ReplicaWaiter
-from kvtable.deploy.templates import Template
 from kvtable.recovery.adopt_template import detached_template
 from kvtable.recovery.live_table import as_global_table, live_properties
-from kvtable.tool_errors import ToolError, UsageError
 
 STREAM = {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
@@ -112,9 +111,9 @@ class Globalizer:
         )
         return Deployer(self.cf, settings, self.out, sleep=self.sleep, dynamodb=self.dynamodb)
 
-    def plan(self) -> tuple[list[Step], cfn.DeployedStack, Template]:
+    def plan(self) -> tuple[list[Step], cloudformation.DeployedStack, Template]:
         """The steps left, read from the stack; changes nothing."""
-        stack = cfn.existing_stack(self.cf, self.options.stack_name, self.options.command_flags)
+        stack = cloudformation.existing_stack(self.cf, self.options.stack_name, self.options.command_flags)
         if not states.is_updatable(stack.status):
             raise ToolError(
                 states.blocked_message(stack.name, stack.status, self.cf.meta.region_name)
@@ -123,7 +122,7 @@ class Globalizer:
         home = self.cf.meta.region_name
         if home not in self.options.regions:
             raise UsageError(f"--regions must include the stack's own region {home}")
-        deployed = cfn.deployed_template(self.cf, stack.name)
+        deployed = cloudformation.deployed_template(self.cf, stack.name)
         resource = deployed.get("Resources", {}).get(names.TABLE_RESOURCE)
         steps: list[Step] = []
         if resource is not None and resource.get("Type") == names.TABLE_TYPE:
@@ -180,13 +179,15 @@ class Globalizer:
             return 0
         for step in steps:
             self.say(f"Step: {step.description}")
-            current = cfn.describe_stack(self.cf, stack.name)
-            deployed = cfn.deployed_template(self.cf, stack.name)
+            current = cloudformation.describe_stack(self.cf, stack.name)
+            deployed = cloudformation.deployed_template(self.cf, stack.name)
             self._take(step, current, deployed, table_name)
         return 0
 
-    def _export_importers(self, stack: cfn.DeployedStack) -> list[str]:
-        return cfn.importing_stacks(self.cf, names.export_name(stack.name, names.OUTPUT_TABLE_NAME))
+    def _export_importers(self, stack: cloudformation.DeployedStack) -> list[str]:
+        return cloudformation.importing_stacks(
+            self.cf, names.export_name(stack.name, names.OUTPUT_TABLE_NAME)
+        )
 
     def _stream_refusal(self, table_name: str) -> str | None:
         """Why the table cannot be imported as a global table now: its stream is off or of another view
@@ -212,7 +213,9 @@ class Globalizer:
         importing["Resources"][names.TABLE_RESOURCE] = resource
         return importing
 
-    def _take(self, step: Step, stack: cfn.DeployedStack | None, deployed: Template, table_name: str) -> None:
+    def _take(
+        self, step: Step, stack: cloudformation.DeployedStack | None, deployed: Template, table_name: str
+    ) -> None:
         if stack is None:
             raise ToolError(f"stack {self.options.stack_name} disappeared during the conversion")
         if step.kind == "stream":
@@ -239,7 +242,7 @@ class Globalizer:
             self._wait_for_replica(table_name, step.regions)
 
     def _apply(
-        self, template: Template, stack: cfn.DeployedStack, parameters: dict[str, str], **kind: Any
+        self, template: Template, stack: cloudformation.DeployedStack, parameters: dict[str, str], **kind: Any
     ) -> None:
         """One change set on the stack's table: `kind` makes it an import or a detaching update."""
         self._deployer().apply_change_set(

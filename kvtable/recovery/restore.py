@@ -20,18 +20,18 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from botocore.exceptions import ClientError
 
-from kvtable import key_design as kd
-from kvtable.aws_errors import error_code
-from kvtable.aws_state import Clients, describe_or_none, normalized_policy
+from kvtable.aws.errors import error_code
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
-from kvtable.deploy import cloudformation as cfn
+from kvtable.cfn.templates import Template
+from kvtable.console.errors import ToolError, UsageError
+from kvtable.console.progress import PROGRESS_EVERY_SECONDS, elapsed_text
+from kvtable.deploy import cloudformation
+from kvtable.deploy.aws_state import Clients, describe_or_none, normalized_policy
 from kvtable.deploy.cloudformation import stack_context
-from kvtable.deploy.templates import Template
-from kvtable.errors import TableNotFoundError
-from kvtable.progress import PROGRESS_EVERY_SECONDS, elapsed_text
-from kvtable.table_wording import missing_table_line
-from kvtable.tool_errors import ToolError, UsageError
+from kvtable.schema import key_design as kd
+from kvtable.schema.errors import TableNotFoundError
+from kvtable.schema.table_wording import missing_table_line
 from kvtable.verify.report import Report
 from kvtable.verify.report import utc_text as utc_text  # noqa: PLC0414 (re-exported: adopt prints times so too)
 from kvtable.verify.verify import Verifier
@@ -189,7 +189,7 @@ class Restorer:
         ddb = self.clients.dynamodb
         options = self.options
         check_table_name(options.target_table)
-        stack = cfn.existing_stack(
+        stack = cloudformation.existing_stack(
             self.clients.cloudformation, options.stack_name, options.command_target.flags
         )
         table_id = names.TABLE_RESOURCE

@@ -18,7 +18,7 @@ from kvtable.telemetry.settings import TelemetrySettings, configure, current_set
 from kvtable.telemetry.wrappers import wrap_store
 
 if TYPE_CHECKING:
-    from kvtable.store import KvTable
+    from kvtable.contract.store import KvTable
 
 __all__ = ["TelemetrySettings", "configure", "current_settings", "instrument"]
 

@@ -15,7 +15,7 @@ from opentelemetry import metrics, trace
 from opentelemetry.metrics import _internal as metrics_internal
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
-from kvtable.contract.limits import CAPACITY_OPERATIONS
+from kvtable.schema.limits import CAPACITY_OPERATIONS
 from kvtable.telemetry import client_attributes as ca
 from kvtable.telemetry import settings
 from kvtable.telemetry.settings import current_settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from kvtable.errors import InvalidInputError
+from kvtable.schema.errors import InvalidInputError
 
 
 # A NamedTuple, not a dataclass: this module is on every store's import path, and dataclasses would bring

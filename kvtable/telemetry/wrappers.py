@@ -13,7 +13,7 @@ from kvtable.telemetry.gate import in_use
 from kvtable.telemetry.shared import ANSWER, TENANT_ARGUMENTS
 
 if TYPE_CHECKING:
-    from kvtable.store import KvTable
+    from kvtable.contract.store import KvTable
 
 _MARK = "_kvtable_telemetry"
 # Operations that return an iterator whose requests are sent while it is read: their span lasts as long.

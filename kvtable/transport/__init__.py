@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from kvtable.errors import InvalidInputError
+from kvtable.schema.errors import InvalidInputError
 from kvtable.transport.base import Transport
 
 if TYPE_CHECKING:

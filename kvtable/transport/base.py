@@ -6,7 +6,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from kvtable.errors import DamagedAnswerError
+from kvtable.schema.errors import DamagedAnswerError
 
 # Called before a request is sent (it may add to the request) and after its answer is parsed.
 BeforeCall = Callable[[str, dict[str, Any]], None]
@@ -19,7 +19,7 @@ NOT_JSON = "it is not DynamoDB's JSON"
 
 class Transport(Protocol):
     """Sends one DynamoDB operation (`GetItem`, ...) with its request in DynamoDB's JSON shape and returns
-    the answer in that shape. Failures are kvtable.errors' transport shapes, whichever transport sent the
+    the answer in that shape. Failures are kvtable.schema.errors' transport shapes, whichever transport sent the
     request: ServiceError (AWS's code, message, modeled fields, HTTP status, request id),
     ConnectionFailedError (before or after the request was sent; TlsFailedError, RequestTimeoutError),
     DamagedAnswerError and InvalidRequestError, so the contract maps them in one place."""

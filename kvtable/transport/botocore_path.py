@@ -23,7 +23,7 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
-from kvtable.errors import (
+from kvtable.schema.errors import (
     ConnectionFailedError,
     DamagedAnswerError,
     InvalidRequestError,

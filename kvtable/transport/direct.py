@@ -2,7 +2,7 @@
 day's key cached, one keep-alive HTTP exchange, DynamoDB's CRC32 checked, the JSON answer), with every
 setting botocore resolves once per client (credentials and their refresh, region, endpoint, timeouts,
 proxy, CA bundle, pool size) taken from the boto3 client it is given, or from the environment by
-`kvtable.connect`. It imports no botocore: failures are the contract's own shapes (kvtable.errors)."""
+`kvtable.connect`. It imports no botocore: failures are the contract's own shapes (kvtable.schema.errors)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kvtable.errors import ClientSettingsError, DamagedAnswerError, MissingCredentialsError, ServiceError
+from kvtable.schema.errors import (
+    ClientSettingsError,
+    DamagedAnswerError,
+    MissingCredentialsError,
+    ServiceError,
+)
 from kvtable.transport.base import NOT_JSON, AfterCall, BeforeCall, check_crc32
 from kvtable.transport.http import ConnectionPool, HttpAnswer
 from kvtable.transport.signing import JSON_CONTENT_TYPE, DynamoDBSigner

@@ -1,6 +1,6 @@
 """A small keep-alive HTTP/1.1 client for one endpoint: a POST's bytes out, the status, headers and body
 back. It does what DynamoDB's JSON protocol needs and nothing more, so a request costs a few system
-calls and a few lines of Python; failures are the contract's own shapes (kvtable.errors), worded as
+calls and a few lines of Python; failures are the contract's own shapes (kvtable.schema.errors), worded as
 botocore words them, so both transports report a fault alike. The standard library only: `ssl` is
 imported when an https endpoint is first used, not before."""
 
@@ -15,7 +15,7 @@ from collections import deque
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from kvtable.errors import ConnectionFailedError, RequestTimeoutError, TlsFailedError
+from kvtable.schema.errors import ConnectionFailedError, RequestTimeoutError, TlsFailedError
 
 if TYPE_CHECKING:
     import ssl

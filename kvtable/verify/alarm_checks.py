@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kvtable.aws_state import Clients
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
-from kvtable.deploy.templates import Template, resources_of_type
+from kvtable.cfn.templates import Template, resources_of_type
+from kvtable.deploy.aws_state import Clients
 from kvtable.verify.checking import Recording, Unavailable, read
 from kvtable.verify.report import Check
 

@@ -11,7 +11,7 @@ from typing import Any, TextIO, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from kvtable.aws_errors import error_code, error_message
+from kvtable.aws.errors import error_code, error_message
 from kvtable.verify.report import Check, Status
 
 T = TypeVar("T")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from kvtable.aws_state import Clients
+from kvtable.deploy.aws_state import Clients
 from kvtable.verify.checking import Recording, Unavailable, read
 from kvtable.verify.report import Check
 

@@ -7,12 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
-from kvtable.aws_state import Clients
 from kvtable.cfn.evaluate import TemplateEvaluator
 from kvtable.cfn.intrinsics import resolve
-from kvtable.deploy import cloudformation as cfn
-from kvtable.deploy import states
-from kvtable.deploy.templates import Template
+from kvtable.cfn.templates import Template
+from kvtable.deploy import cloudformation, states
+from kvtable.deploy.aws_state import Clients
 from kvtable.verify.checking import Recording, Unavailable, read
 from kvtable.verify.report import Check
 
@@ -29,7 +28,9 @@ class StackChecks(Recording):
     checks: list[Check]
     out: TextIO | None = None
 
-    def run(self, stack: cfn.DeployedStack, table_ids: list[str], evaluator: TemplateEvaluator) -> None:
+    def run(
+        self, stack: cloudformation.DeployedStack, table_ids: list[str], evaluator: TemplateEvaluator
+    ) -> None:
         cf = self.clients.cloudformation
         self.record(
             "stack.status",
@@ -44,12 +45,12 @@ class StackChecks(Recording):
         self.record(
             "stack.termination_protection", True, stack.termination_protection, stack.termination_protection
         )
-        policy = read("GetStackPolicy", lambda: cfn.current_stack_policy(cf, stack.name))
+        policy = read("GetStackPolicy", lambda: cloudformation.current_stack_policy(cf, stack.name))
         expected_policy = f"denies Update:Replace and Update:Delete on {', '.join(table_ids)}"
         if isinstance(policy, Unavailable):
             self.unchecked("stack.stack_policy", expected_policy, policy)
         else:
-            protects = cfn.policy_protects(policy, table_ids)
+            protects = cloudformation.policy_protects(policy, table_ids)
             self.record(
                 "stack.stack_policy",
                 expected_policy,
@@ -59,8 +60,10 @@ class StackChecks(Recording):
         self._template(stack)
         self._outputs(stack, evaluator)
 
-    def _template(self, stack: cfn.DeployedStack) -> None:
-        deployed = read("GetTemplate", lambda: cfn.deployed_template(self.clients.cloudformation, stack.name))
+    def _template(self, stack: cloudformation.DeployedStack) -> None:
+        deployed = read(
+            "GetTemplate", lambda: cloudformation.deployed_template(self.clients.cloudformation, stack.name)
+        )
         expected = "the template this kvtable builds, with the stack's parameters"
         if isinstance(deployed, Unavailable):
             self.unchecked("stack.template", expected, deployed)
@@ -75,7 +78,7 @@ class StackChecks(Recording):
         )
         self.record("stack.template", expected, actual, not changed)
 
-    def _outputs(self, stack: cfn.DeployedStack, evaluator: TemplateEvaluator) -> None:
+    def _outputs(self, stack: cloudformation.DeployedStack, evaluator: TemplateEvaluator) -> None:
         outputs = {o["OutputKey"]: o for o in stack.outputs}
         exports = read("ListExports", lambda: _all_exports(self.clients.cloudformation))
         for name, spec in sorted(self.expected.get("Outputs", {}).items()):

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from botocore.exceptions import ClientError
 
-from kvtable.aws_errors import error_code
-from kvtable.aws_state import Clients, normalized_policy
+from kvtable.aws.errors import error_code
+from kvtable.deploy.aws_state import Clients, normalized_policy
 from kvtable.verify.checking import Recording, Unavailable, read
 from kvtable.verify.report import Check
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from kvtable.aws_state import Clients, normalized_policy
 from kvtable.cfn import names
 from kvtable.cfn.evaluate import TemplateEvaluator
-from kvtable.deploy import cloudformation as cfn
+from kvtable.cfn.templates import Template, resources_of_type
+from kvtable.console.errors import UsageError
+from kvtable.deploy import cloudformation
+from kvtable.deploy.aws_state import Clients, normalized_policy
 from kvtable.deploy.cloudformation import stack_context
-from kvtable.deploy.templates import Template, resources_of_type
-from kvtable.tool_errors import UsageError
 from kvtable.verify.alarm_checks import AlarmChecks
 from kvtable.verify.checking import Recording, Unavailable, read
 from kvtable.verify.drift_checks import DriftChecks
@@ -51,8 +51,8 @@ class Verifier(Recording):
     def run(self) -> Report:
         """Make every check and return the report. Raises UsageError for a stack that is not there."""
         cf = self.clients.cloudformation
-        stack = cfn.existing_stack(cf, self.stack_name, self.command_flags)
-        resources = cfn.physical_ids(cf, self.stack_name)
+        stack = cloudformation.existing_stack(cf, self.stack_name, self.command_flags)
+        resources = cloudformation.physical_ids(cf, self.stack_name)
         table_ids = resources_of_type(self.expected, *names.TABLE_TYPES)
         if not table_ids or table_ids[0] not in resources:
             raise UsageError(
@@ -103,7 +103,9 @@ class Verifier(Recording):
     def table_report(self, table_name: str) -> Report:
         """The table's checks alone, for a table that is not (yet) the stack's, such as a restored one:
         the template is evaluated as if its TableName parameter named that table."""
-        stack = cfn.existing_stack(self.clients.cloudformation, self.stack_name, self.command_flags)
+        stack = cloudformation.existing_stack(
+            self.clients.cloudformation, self.stack_name, self.command_flags
+        )
         table_id = resources_of_type(self.expected, names.TABLE_TYPE)[0]
         parameters = {**stack.parameters, names.TABLE_NAME_PARAMETER: table_name}
         evaluator = TemplateEvaluator(self.expected, stack_context(stack, parameters, {table_id: table_name}))

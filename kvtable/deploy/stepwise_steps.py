@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kvtable.cfn.intrinsics import resolve
+from kvtable.cfn.templates import Template
 from kvtable.deploy.plan import IndexOperation, gsi_definitions
-from kvtable.deploy.templates import Template
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from kvtable.tool_errors import UsageError
+from kvtable.console.errors import UsageError
 
 # CloudFormation's limits on stack tags.
 MAX_TAGS = 50

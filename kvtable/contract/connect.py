@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from kvtable import key_design as kd
 from kvtable.aws.credentials import ContainerCredentials, Keys, StaticCredentials, ca_bundle
-from kvtable.aws.environment import EnvironmentKeys, Fallback, Plan, plan
-from kvtable.errors import ClientSettingsError, MissingCredentialsError
-from kvtable.store import KvTable
+from kvtable.aws.environment import DirectSettings, EnvironmentKeys, Fallback, direct_settings
+from kvtable.contract.store import KvTable
+from kvtable.schema import key_design as kd
+from kvtable.schema.errors import ClientSettingsError, MissingCredentialsError
 from kvtable.transport.direct import DirectTransport
 
 
@@ -26,8 +26,8 @@ def connect(
     """The contract over `table_name`, with the credentials, region and endpoint boto3 would use;
     `warm`: open the connection (TCP and TLS) now. `options` go to KvTable (clock, home_region, ...)."""
 
-    decided = plan(region=region, endpoint_url=endpoint_url)
-    transport = direct_transport(decided) if isinstance(decided, Plan) else None
+    decided = direct_settings(region=region, endpoint_url=endpoint_url)
+    transport = direct_transport(decided) if isinstance(decided, DirectSettings) else None
     if transport is None:
         store = _on_boto3_client(_boto3_client(region, endpoint_url), table_name, gsi_name, options)
     else:
@@ -37,8 +37,8 @@ def connect(
     return store
 
 
-def direct_transport(decided: Plan) -> DirectTransport | None:
-    """The direct transport for a plan; None when what the container gave makes boto3 decide after all
+def direct_transport(decided: DirectSettings) -> DirectTransport | None:
+    """The direct transport for these settings; None when what the container gave makes boto3 decide after all
     (an account id: botocore would then pick the account's endpoint)."""
 
     credentials: StaticCredentials | ContainerCredentials
@@ -56,7 +56,7 @@ def direct_transport(decided: Plan) -> DirectTransport | None:
 
 def fallback_reason(region: str | None = None, endpoint_url: str | None = None) -> str | None:
     """Why connect() would let boto3 decide in this environment (None: it would not)."""
-    decided = plan(region=region, endpoint_url=endpoint_url)
+    decided = direct_settings(region=region, endpoint_url=endpoint_url)
     return decided.reason if isinstance(decided, Fallback) else None
 
 

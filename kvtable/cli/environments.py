@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kvtable.aws_names import check_stack_name, check_tags, endpoint_problem, region_problem
-from kvtable.text_files import read_text_file
-from kvtable.tool_errors import UsageError
+from kvtable.aws.names import check_stack_name, check_tags, endpoint_problem, region_problem
+from kvtable.console.errors import UsageError
+from kvtable.console.text_files import read_text_file
 
 DEFAULT_CONFIG_DIR = Path("config")
 ENVIRONMENT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")

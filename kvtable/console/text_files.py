@@ -8,7 +8,7 @@ import os
 import stat
 from pathlib import Path
 
-from kvtable.tool_errors import UsageError
+from kvtable.console.errors import UsageError
 
 _UTF16_AND_32_MARKS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 

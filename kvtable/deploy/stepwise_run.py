@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, TextIO
 
 from kvtable.cfn.intrinsics import resolve
 from kvtable.cfn.names import REPLICA_REGIONS_PARAMETER
-from kvtable.deploy import cloudformation as cfn
+from kvtable.cfn.templates import Template
+from kvtable.deploy import cloudformation
 from kvtable.deploy.change_set import RefuseOrWarn
 from kvtable.deploy.indexes import IndexWaiter
 from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.plan import compute_plan, gsi_definitions
 from kvtable.deploy.replicas import ReplicaWaiter
-from kvtable.deploy.stepwise import Step
-from kvtable.deploy.templates import Template
+from kvtable.deploy.stepwise_steps import Step
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -67,7 +67,7 @@ class StepwiseRun:
             )
             self.refuse_or_warn(step_plan.all_refusals, f"plan, {label}")
             self.say(f"Step {number} of {len(steps)}: {step.operation}")
-            stack = cfn.describe_stack(self.cf, options.stack_name)
+            stack = cloudformation.describe_stack(self.cf, options.stack_name)
             self.apply(
                 body=step.body,
                 parameters=step.parameters,
@@ -95,7 +95,7 @@ class StepwiseRun:
             self.say(f"Step {number} of {len(steps)}: replicas in {', '.join(regions)}")
             step_parameters = {**parameters, REPLICA_REGIONS_PARAMETER: ",".join(regions)}
             final = number == len(steps)
-            stack = cfn.describe_stack(self.cf, self.options.stack_name)
+            stack = cloudformation.describe_stack(self.cf, self.options.stack_name)
             self.apply(
                 body=body,
                 parameters=step_parameters,
@@ -109,7 +109,7 @@ class StepwiseRun:
     def wait_for_replicas(self, table_id: str, regions: list[str], label: str) -> None:
         if not self.options.wait_for_backfill or self.dynamodb is None:
             return
-        table_name = cfn.physical_ids(self.cf, self.options.stack_name)[table_id]
+        table_name = cloudformation.physical_ids(self.cf, self.options.stack_name)[table_id]
         waiter = ReplicaWaiter(
             self.dynamodb, self.out, self.options.index_poll_seconds, self.sleep, self.clock
         )
@@ -127,6 +127,6 @@ class StepwiseRun:
         if self.dynamodb is None:
             self.say(f"  {label}: not waiting for the indexes (no DynamoDB client given)")
             return
-        table_name = cfn.physical_ids(self.cf, self.options.stack_name)[table_id]
+        table_name = cloudformation.physical_ids(self.cf, self.options.stack_name)[table_id]
         waiter = IndexWaiter(self.dynamodb, self.out, self.options.index_poll_seconds, self.sleep, self.clock)
         waiter.wait(table_name, expected, label)

@@ -6,9 +6,9 @@ import math
 from decimal import Context, Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-from kvtable.entities import JsonValue
-from kvtable.errors import InvalidInputError
-from kvtable.key_design import utf8_text
+from kvtable.schema.entities import JsonValue
+from kvtable.schema.errors import InvalidInputError
+from kvtable.schema.key_design import utf8_text
 
 MAX_ITEM_BYTES = 400 * 1024
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kvtable.contract.limits import CAPACITY_OPERATIONS
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
+from kvtable.schema.limits import CAPACITY_OPERATIONS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

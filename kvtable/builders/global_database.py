@@ -25,9 +25,8 @@ from troposphere import (
 )
 from troposphere import dynamodb as ddb
 
-from kvtable import key_design as kd
-from kvtable.cfn import names, throughput
-from kvtable.cfn.database import (
+from kvtable.builders import throughput
+from kvtable.builders.database import (
     add_managed_policies,
     contributor_insights,
     exported_table_outputs,
@@ -35,13 +34,15 @@ from kvtable.cfn.database import (
     name_parameter,
     retained_table_keys,
 )
-from kvtable.cfn.guardrails import (
+from kvtable.builders.guardrails import (
     allowed_accounts,
     contributor_insights_parameter,
     trusted_accounts_parameter,
 )
+from kvtable.cfn import names
 from kvtable.iam.policies import Resource, read_policy_document, read_write_policy_document
 from kvtable.iam.table_policy import table_resource_policy_document
+from kvtable.schema import key_design as kd
 
 MAX_REPLICAS = 5
 REGION_IN_ARN = "arn:${AWS::Partition}:dynamodb:${Region}:${AWS::AccountId}:table/"

@@ -2,9 +2,9 @@
 
 import contextlib
 
-from kvtable.entities import JsonValue
-from kvtable.errors import AlreadyExistsError
-from kvtable.store import KvTable
+from kvtable.contract.store import KvTable
+from kvtable.schema.entities import JsonValue
+from kvtable.schema.errors import AlreadyExistsError
 
 SAMPLE_USER_ID = "user123"
 SAMPLE_EMAIL = "test@example.com"

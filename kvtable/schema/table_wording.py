@@ -4,8 +4,8 @@ plain wording, below both."""
 
 from __future__ import annotations
 
-from kvtable import key_design as kd
-from kvtable.errors import TableNotFoundError
+from kvtable.schema import key_design as kd
+from kvtable.schema.errors import TableNotFoundError
 
 
 def table_not_found(error: BaseException) -> TableNotFoundError | None:

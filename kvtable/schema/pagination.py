@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-from kvtable.errors import InvalidInputError
+from kvtable.schema.errors import InvalidInputError
 
 T = TypeVar("T")
 

@@ -17,14 +17,14 @@ from cfn_flip import yaml_dumper  # type: ignore[import-untyped]  # troposphere'
 from cfn_tools.literal import LiteralString  # type: ignore[import-untyped]
 from troposphere import Template
 
-from kvtable.aws_names import StackLocation
+from kvtable.aws.names import StackLocation
+from kvtable.builders.consumer import build_consumer_template
+from kvtable.builders.database import build_database_template
+from kvtable.builders.global_database import build_global_database_template
 from kvtable.cfn import names
-from kvtable.cfn.consumer import build_consumer_template
-from kvtable.cfn.database import build_database_template
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
-from kvtable.cfn.global_database import build_global_database_template
-from kvtable.deploy.templates import Template as TemplateData
-from kvtable.deploy.templates import parse_template
+from kvtable.cfn.templates import Template as TemplateData
+from kvtable.cfn.templates import parse_template
 from kvtable.iam.operator import operator_policy_document
 from kvtable.iam.policies import policy_json
 

@@ -18,17 +18,18 @@ from troposphere import (
 from troposphere import dynamodb as ddb
 from troposphere.iam import ManagedPolicy
 
-from kvtable import key_design as kd
-from kvtable.cfn import names, throughput
-from kvtable.cfn.guardrails import (
+from kvtable.builders import throughput
+from kvtable.builders.guardrails import (
     add_alarms,
     add_dashboard,
     allowed_accounts,
     contributor_insights_parameter,
     trusted_accounts_parameter,
 )
+from kvtable.cfn import names
 from kvtable.iam.policies import TableKey, read_policy_document, read_write_policy_document
 from kvtable.iam.table_policy import table_resource_policy_document
+from kvtable.schema import key_design as kd
 
 
 def name_parameter(title: str, default: str, what: str) -> Parameter:

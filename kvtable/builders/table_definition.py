@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable import key_design as kd
+from kvtable.builders.database import build_database_template
 from kvtable.cfn import names
-from kvtable.cfn.database import build_database_template
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
+from kvtable.schema import key_design as kd
 
 # The template properties that CreateTable takes as they are (after Refs are resolved).
 _CREATE_TABLE_PROPERTIES = (

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kvtable.errors import InvalidInputError
-from kvtable.key_design import WRITE_ID
+from kvtable.schema.errors import InvalidInputError
+from kvtable.schema.key_design import WRITE_ID
 
 # The attributes to set on an item, or None when the item needs nothing.
 Change = Callable[[Mapping[str, Any]], dict[str, Any] | None]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from kvtable.aws_errors import error_code
+from kvtable.aws.errors import error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kvtable import key_design as kd
-from kvtable.errors import InvalidInputError
-from kvtable.key_design import VERSION
-from kvtable.migrate.migration import Migration
+from kvtable.schema import key_design as kd
+from kvtable.schema.errors import InvalidInputError
+from kvtable.schema.key_design import VERSION
+from kvtable.schema.migration import Migration
 
 # ----- 0001: every key has a version -----------------------------------------------------------------
 

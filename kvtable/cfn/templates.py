@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kvtable.text_files import read_text_file
-from kvtable.tool_errors import UsageError
+from kvtable.console.errors import UsageError
+from kvtable.console.text_files import read_text_file
 
 Template = dict[str, Any]
 
