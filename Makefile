@@ -77,10 +77,10 @@ test: $(VENV_STAMP) $(CHECKERS_STAMP) engines
 unit: $(VENV_STAMP)
 	$(PY) -m pytest -m unit -q
 
-# tests/test_migrate_soak.py at 200,000 keys instead of a few hundred; each test may take many minutes.
+# tests/engine/migrate/test_migrate_soak.py at 200,000 keys instead of a few hundred; each test may take many minutes.
 MIGRATE_SOAK_ITEMS ?= 200000
 soak: $(VENV_STAMP) engines
-	MIGRATE_SOAK_ITEMS=$(MIGRATE_SOAK_ITEMS) $(PY) -m pytest -q -p no:cacheprovider --timeout 7200 --durations 0 tests/test_migrate_soak.py
+	MIGRATE_SOAK_ITEMS=$(MIGRATE_SOAK_ITEMS) $(PY) -m pytest -q -p no:cacheprovider --timeout 7200 --durations 0 tests/engine/migrate/test_migrate_soak.py
 
 lint: $(VENV_STAMP) $(CHECKERS_STAMP) $(NODE_STAMP)
 	PYTHONPATH=. $(VENV)/bin/cfn-lint --append-rules cfn_rules -- templates/*.json templates/*.yaml
@@ -92,7 +92,7 @@ lint: $(VENV_STAMP) $(CHECKERS_STAMP) $(NODE_STAMP)
 # Each sample block of command output in README.md and docs/*.md (`<!-- sample: NAME -->`), produced
 # afresh by tests/doc_samples.py on the local engines; without the variable the test only compares.
 docs-samples: $(VENV_STAMP) engines
-	KVTABLE_UPDATE_DOC_SAMPLES=1 $(PY) -m pytest -q tests/test_doc_samples.py
+	KVTABLE_UPDATE_DOC_SAMPLES=1 $(PY) -m pytest -q tests/engine/project/test_doc_samples.py
 
 check: $(VENV_STAMP)
 	$(PY) build_template.py --check

@@ -13,7 +13,7 @@ SAMPLES names each block's page and the scenario that produces it; SCENARIOS run
 in-process through `kvtable.cli.main.main`, stdout and stderr captured together as a terminal shows
 them, against the local CloudFormation (moto's server with the test harness), DynamoDB Local, or no
 engine at all. What changes from run to run (times, ports, random ids, latencies) becomes a
-placeholder, with the columns kept aligned. tests/test_doc_samples.py compares each block with a
+placeholder, with the columns kept aligned. tests/engine/project/test_doc_samples.py compares each block with a
 fresh run; `make docs-samples` (KVTABLE_UPDATE_DOC_SAMPLES=1) rewrites the blocks that differ.
 """
 
@@ -34,8 +34,8 @@ import pytest
 
 from kvtable.builders.table_definition import create_table_from_template, create_table_request
 from kvtable.cli.main import main
+from tests.engine.migrate.test_migrate import legacy_item
 from tests.harness.moto_process import reset_moto
-from tests.test_migrate import legacy_item
 
 ROOT = Path(__file__).resolve().parent.parent
 UPDATE_VARIABLE = "KVTABLE_UPDATE_DOC_SAMPLES"

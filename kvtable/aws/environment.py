@@ -53,7 +53,7 @@ HANDLED = frozenset(
     }
 )
 # AWS_* variables that cannot change the credentials, region, endpoint, TLS, proxy or timeouts of a
-# DynamoDB client whose credentials come from the environment or a container (tests/test_credentials.py
+# DynamoDB client whose credentials come from the environment or a container (tests/unit/aws/test_credentials.py
 # checks every AWS_* name in botocore's source is handled, listed here, or makes connect() fall back).
 IRRELEVANT = frozenset(
     {

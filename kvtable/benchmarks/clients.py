@@ -240,7 +240,7 @@ def pynamodb_model(table: str, url: str) -> Any:
         aws_secret_access_key = "local"
 
     # The fields below spell the table's attribute names: renamed, with `attr_name`, PynamoDB would send an
-    # item's attributes in another order (it orders them by field name). tests/test_key_design.py checks them.
+    # item's attributes in another order (it orders them by field name). tests/unit/schema/test_key_design.py checks them.
     class ByNamespace(GlobalSecondaryIndex):  # type: ignore[misc]  # PynamoDB is typed Any here
         class Meta(Settings):
             index_name = kd.DEFAULT_GSI_NAME

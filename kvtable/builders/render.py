@@ -104,7 +104,7 @@ def _yaml_writer(base: type[Any]) -> type[Any]:
 
 
 # libyaml's C emitter writes the templates in a fifth of the time of PyYAML's own, which stands in
-# where PyYAML was built without libyaml; tests/test_template_cli.py holds their bytes equal.
+# where PyYAML was built without libyaml; tests/unit/cli/test_template_cli.py holds their bytes equal.
 PURE_YAML_WRITER = _yaml_writer(yaml.Dumper)
 YAML_WRITER = _yaml_writer(yaml.CDumper) if hasattr(yaml, "CDumper") else PURE_YAML_WRITER
 

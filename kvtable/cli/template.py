@@ -22,7 +22,7 @@ from kvtable.console.errors import UsageError
 DEFAULT_TEMPLATES_DIR = Path("templates")
 IAM_DIR_NAME = "iam"
 # Light on purpose: `kvtable template` imports troposphere, awacs and kvtable's own modules, never
-# boto3, botocore or cfn-lint (tests/test_template_cli.py holds it to that).
+# boto3, botocore or cfn-lint (tests/unit/cli/test_template_cli.py holds it to that).
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

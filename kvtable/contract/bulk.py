@@ -240,7 +240,7 @@ class _StreamedLoad:
         )
 
     def _run_parallel(self, chunks: Iterator[list[tuple[str, JsonValue]]]) -> int:
-        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 (concurrent.futures: not on `kvtable.connect`'s path (tests/test_connect.py))
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 (concurrent.futures: not on `kvtable.connect`'s path (tests/engine/contract/test_connect.py))
 
         in_flight: dict[Future[None], int] = {}
         failure: tuple[BaseException, int] | None = None
@@ -274,7 +274,7 @@ class _StreamedLoad:
         self, in_flight: dict[Future[None], int], how: str | None
     ) -> tuple[BaseException, int] | None:
         """Wait for one write (FIRST_COMPLETED) or all (None); the first failure seen and its chunk, if any."""
-        from concurrent.futures import wait  # noqa: PLC0415 (concurrent.futures: not on `kvtable.connect`'s path (tests/test_connect.py))
+        from concurrent.futures import wait  # noqa: PLC0415 (concurrent.futures: not on `kvtable.connect`'s path (tests/engine/contract/test_connect.py))
 
         done, _ = wait(list(in_flight), return_when=how or "ALL_COMPLETED")
         failure: tuple[BaseException, int] | None = None

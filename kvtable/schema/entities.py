@@ -17,7 +17,7 @@ JsonValue = None | bool | int | float | Decimal | str | list["JsonValue"] | dict
 
 # The key, TTL, timestamp and entityType fields below, and the entityType literals, spell kvtable.schema.key_design's
 # names again: a TypedDict's fields and a Literal take no constants. Code that builds or reads an item uses
-# the constants; tests/test_key_design.py fails if the two ever differ.
+# the constants; tests/unit/schema/test_key_design.py fails if the two ever differ.
 
 
 class UserItem(TypedDict):

@@ -1,7 +1,7 @@
 """The key design, defined once: key, TTL and shared attribute names, entity types, key prefixes.
 
 kvtable's code uses these names and never spells them, except where Python takes only an identifier or a
-literal (TypedDict and PynamoDB fields, Literal types), which tests/test_key_design.py checks against them.
+literal (TypedDict and PynamoDB fields, Literal types), which tests/unit/schema/test_key_design.py checks against them.
 """
 
 import re
