@@ -113,32 +113,12 @@ demo: $(VENV_STAMP) engines
 bench: $(VENV_STAMP) $(BENCH_STAMP) engines
 	$(PY) -m scripts.bench $(ARGS)
 
-deploy: $(VENV_STAMP)
-	$(PY) -m scripts.deploy $(ENV_ARG) $(ARGS)
-
-plan: $(VENV_STAMP)
-	$(PY) -m scripts.plan $(ENV_ARG) $(ARGS)
-
-outputs: $(VENV_STAMP)
-	$(PY) -m scripts.outputs $(ENV_ARG) $(ARGS)
-
-verify: $(VENV_STAMP)
-	$(PY) -m scripts.verify $(ENV_ARG) $(ARGS)
-
-restore: $(VENV_STAMP)
-	$(PY) -m scripts.restore $(ENV_ARG) $(ARGS)
-
-load: $(VENV_STAMP)
-	$(PY) -m scripts.load $(ENV_ARG) $(ARGS)
-
-migrate: $(VENV_STAMP)
-	$(PY) -m scripts.migrate $(ENV_ARG) $(ARGS)
+# The commands that work on an environment's stack or table: each runs its scripts/ module.
+deploy plan outputs verify restore load migrate adopt: $(VENV_STAMP)
+	$(PY) -m scripts.$@ $(ENV_ARG) $(ARGS)
 
 cost: $(VENV_STAMP)
 	$(PY) -m scripts.cost $(ARGS)
-
-adopt: $(VENV_STAMP)
-	$(PY) -m scripts.adopt $(ENV_ARG) $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(CHECKERS_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -41,7 +41,9 @@ def subcommand_flags() -> dict[str, set[str]]:
 
 
 def make_targets() -> set[str]:
-    return set(re.findall(r"^([a-z][a-z-]*):", (ROOT / "Makefile").read_text(), re.M))
+    """Every target a rule of the Makefile names (a rule may name several)."""
+    rules = re.findall(r"^([a-z][a-z -]*):", (ROOT / "Makefile").read_text(), re.M)
+    return {target for rule in rules for target in rule.split()}
 
 
 COMMANDS = [(page.name, command) for page in PAGES for command in shown_commands(page)]
