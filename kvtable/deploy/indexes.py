@@ -8,19 +8,14 @@ indexes, each ACTIVE and no longer backfilling, printing progress as it goes.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any
 
 from kvtable.console.errors import ToolError
 from kvtable.console.progress import elapsed_text
-from kvtable.deploy.polling import Poller
+from kvtable.deploy.polling import TABLE_WAIT_SECONDS, TableWaiter
 
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-
-INDEX_WAIT_SECONDS = 24 * 3600
 FAILED_TABLE_STATUSES = frozenset(
     {"DELETING", "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "ARCHIVING", "ARCHIVED"}
 )
@@ -43,34 +38,13 @@ def index_states(table: dict[str, Any], expected: Iterable[str]) -> list[str]:
 
 
 @dataclass
-class IndexWaiter:
-    """Polls DescribeTable until the indexes settle; `label` prefixes each progress line (e.g. "step 2 of 4")."""
+class IndexWaiter(TableWaiter):
+    """Polls DescribeTable until the table holds exactly the expected indexes, all ACTIVE and not backfilling."""
 
-    dynamodb: DynamoDBClient
-    out: TextIO
-    poll_seconds: float = 15.0
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
     seen_creating: set[str] = field(default_factory=set)
 
-    def wait(self, table_name: str, expected: Iterable[str], label: str) -> None:
-        """Return once the table holds exactly `expected`, all ACTIVE and not backfilling."""
-        wanted = set(expected)
-        poller = Poller(self.out, self.poll_seconds, self.sleep, self.clock)
-        elapsed = poller.until_settled(
-            lambda: self._pending(table_name, wanted, label),
-            label,
-            INDEX_WAIT_SECONDS,
-            f"{label}: indexes of {table_name} did not settle in {elapsed_text(INDEX_WAIT_SECONDS)}; "
-            "run the same deploy again to keep waiting",
-        )
-        self.out.write(
-            f"  {label}: indexes settled ({', '.join(sorted(wanted)) or 'none'}) after {elapsed_text(elapsed)}\n"
-        )
-
-    def _pending(self, table_name: str, wanted: set[str], label: str) -> list[str]:
-        """One look at the table: what keeps its indexes from `wanted`; raises if they never can be."""
-        table: dict[str, Any] = dict(self.dynamodb.describe_table(TableName=table_name)["Table"])
+    def pending(self, table: dict[str, Any], table_name: str, wanted: set[str], label: str) -> list[str]:
+        """What keeps the table's indexes from `wanted`; raises if they never can be."""
         status = table.get("TableStatus", "?")
         if status in FAILED_TABLE_STATUSES:
             raise ToolError(f"{label}: table {table_name} is {status} while its indexes change")
@@ -83,3 +57,14 @@ class IndexWaiter:
             )
         self.seen_creating |= live & wanted
         return index_states(table, wanted)
+
+    def timeout_message(self, table_name: str, label: str) -> str:
+        """The indexes did not settle in time."""
+        return (
+            f"{label}: indexes of {table_name} did not settle in {elapsed_text(TABLE_WAIT_SECONDS)}; "
+            "run the same deploy again to keep waiting"
+        )
+
+    def settled_phrase(self, wanted: set[str]) -> str:
+        """The indexes the table now holds."""
+        return f"indexes settled ({', '.join(sorted(wanted)) or 'none'})"
