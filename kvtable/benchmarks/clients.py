@@ -23,6 +23,7 @@ from kvtable.benchmarks.measure import (
     key_name,
     key_value,
     new_table,
+    shuffled_rounds,
     traced,
 )
 from kvtable.contract.keys import new_key_item
@@ -313,17 +314,15 @@ def shuffled_cpu(
     """CPU seconds of each call of each action, in an order shuffled afresh for every call index: under a
     fixed rotation a botocore client that runs right after another one costs 10-15% less CPU (warm caches),
     and a machine that speeds up or slows down meanwhile affects every action alike."""
-    samples: dict[str, list[float]] = {name: [] for name in actions}
-    order = list(actions)
     clock = time.process_time
-    for i in range(calls):
-        rng.shuffle(order)
-        for name in order:
-            act = actions[name]
-            start = clock()
-            act(i)
-            samples[name].append(clock() - start)
-    return samples
+
+    def cpu(name: str, i: int) -> float:
+        act = actions[name]
+        start = clock()
+        act(i)
+        return clock() - start
+
+    return shuffled_rounds(actions, calls, rng, cpu)
 
 
 def _operation(each: Any, operation: str) -> Callable[[int], object]:

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.util import find_spec
 from typing import NamedTuple
 
-from kvtable.benchmarks.measure import fresh_process_figures
+from kvtable.benchmarks.measure import fresh_process_figures, shuffled_rounds
 from kvtable.schema import key_design as kd
 
 TABLE = "kv-storage-data"
@@ -188,13 +188,7 @@ def measure(runs: int, seed: int | None = None) -> dict[str, list[Start]]:
         chosen = programs(url)
         for program in chosen.values():
             _start(program, environment)
-        starts: dict[str, list[Start]] = {label: [] for label in chosen}
-        order = list(chosen)
-        for _ in range(runs):
-            rng.shuffle(order)
-            for label in order:
-                starts[label].append(_start(chosen[label], environment))
-    return starts
+        return shuffled_rounds(chosen, runs, rng, lambda label, _: _start(chosen[label], environment))
 
 
 def round_ratio(starts: dict[str, list[Start]], label: str, other: str, field: str) -> float:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    import random
+
     from mypy_boto3_dynamodb import DynamoDBClient
 
 PREFIX = "item:"
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,30 @@ def best(measurements: list[Measurement]) -> Measurement:
 def median(values: Iterable[float]) -> float:
     """The median, robust to the odd slow run."""
     return statistics.median(list(values))
+
+
+def shuffled_rounds(
+    labels: Iterable[str], rounds: int, rng: random.Random, measure: Callable[[str, int], Result]
+) -> dict[str, list[Result]]:
+    """`measure(label, round)` of every label, `rounds` times, the labels in a new random order each round:
+    none always runs right after another (warm caches), and a machine that speeds up or slows down
+    meanwhile affects every label alike."""
+    results: dict[str, list[Result]] = {label: [] for label in labels}
+    order = list(results)
+    for index in range(rounds):
+        rng.shuffle(order)
+        for label in order:
+            results[label].append(measure(label, index))
+    return results
+
+
+def compiled_bytecode_environment() -> dict[str, str]:
+    """This process's environment for fresh processes that write bytecode, into a new cache folder:
+    installed packages carry compiled bytecode; a checkout under PYTHONDONTWRITEBYTECODE would not."""
+    environment = dict(os.environ)
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    environment["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="kvtable-bench-pyc-")
+    return environment
 
 
 def fresh_process_figures(source: str, environment: dict[str, str], what: str) -> tuple[float, list[float]]:

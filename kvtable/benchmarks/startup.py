@@ -6,7 +6,6 @@ install does. Needs no DynamoDB Local."""
 
 from __future__ import annotations
 
-import os
 import random
 import resource
 import subprocess
@@ -15,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kvtable.benchmarks.measure import median
+from kvtable.benchmarks.measure import compiled_bytecode_environment, median, shuffled_rounds
 
 # The issue's goal for a command a person waits on: about a tenth of a second.
 TARGET_SECONDS = 0.1
@@ -54,22 +53,14 @@ def _process(command: list[str], environment: dict[str, str]) -> tuple[float, fl
 
 def measure_startup(processes: int, seed: int | None = None) -> dict[str, list[tuple[float, float]]]:
     """(wall, CPU) seconds of `processes` fresh processes of each command, by label."""
-    environment = dict(os.environ)
-    # Installed packages carry compiled bytecode; a checkout under PYTHONDONTWRITEBYTECODE would not.
-    environment.pop("PYTHONDONTWRITEBYTECODE", None)
-    environment["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="kvtable-bench-pyc-")
-    order = random.Random(seed)
+    environment = compiled_bytecode_environment()
     with tempfile.TemporaryDirectory(prefix="kvtable-bench-startup-") as folder:
         commands = startup_commands(Path(folder))
         for command in commands.values():  # compiles the bytecode; `template` writes what --check reads
             _process(command, environment)
-        runs: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
-        for _ in range(processes):
-            labels = list(commands)
-            order.shuffle(labels)
-            for label in labels:
-                runs[label].append(_process(commands[label], environment))
-    return runs
+        return shuffled_rounds(
+            commands, processes, random.Random(seed), lambda label, _: _process(commands[label], environment)
+        )
 
 
 def run_startup(processes: int, seed: int | None = None) -> None:

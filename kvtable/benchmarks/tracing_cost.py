@@ -28,7 +28,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kvtable.benchmarks.measure import new_table
+from kvtable.benchmarks.measure import new_table, shuffled_rounds
 from kvtable.local.dynamodb_local import dynamodb_local, local_dynamodb_client
 
 if TYPE_CHECKING:
@@ -198,13 +198,8 @@ def measure_in_processes(
     Local or a stub) holding the keys of load_keys."""
     seed = random.randrange(1 << 30) if seed is None else seed
     rng = random.Random(seed)
-    samples: dict[str, list[float]] = {mode: [] for mode in MODES}
     with _workers(url, table) as workers:
-        for _ in range(rounds):
-            order = list(MODES)
-            rng.shuffle(order)
-            for mode in order:
-                samples[mode].append(workers[mode].gets(batch) / batch * 1e6)
+        samples = shuffled_rounds(MODES, rounds, rng, lambda mode, _: workers[mode].gets(batch) / batch * 1e6)
     medians = {mode: statistics.median(values) for mode, values in samples.items()}
     return TracingCost(medians, rounds, batch, seed, "one fresh process a mode")
 
@@ -237,18 +232,18 @@ def measure_in_process(
     previous = telemetry.configure()
     seed = random.randrange(1 << 30) if seed is None else seed
     rng = random.Random(seed)
-    samples: dict[str, list[float]] = {mode: [] for mode in MODES}
+
+    def per_get_us(mode: str, _: int) -> float:
+        _set_mode(store, mode, tracer_provider, meter_provider)
+        cpu = _gets(store, batch) / batch * 1e6
+        exporter.clear()
+        return cpu
+
     try:
         for mode in MODES:  # warm each path: the connection open, caches filled
             _set_mode(store, mode, tracer_provider, meter_provider)
             _gets(store, WARM_GETS)
-        for _ in range(rounds):
-            order = list(MODES)
-            rng.shuffle(order)
-            for mode in order:
-                _set_mode(store, mode, tracer_provider, meter_provider)
-                samples[mode].append(_gets(store, batch) / batch * 1e6)
-                exporter.clear()
+        samples = shuffled_rounds(MODES, rounds, rng, per_get_us)
     finally:
         _set_mode(store, "api", tracer_provider, meter_provider)
         telemetry.configure(

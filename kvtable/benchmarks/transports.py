@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
+from kvtable.benchmarks import clients
 from kvtable.benchmarks.chart import Group, Panel, this_machine, write_chart
 from kvtable.benchmarks.clients import (
     NAMESPACE,
@@ -32,7 +31,16 @@ from kvtable.benchmarks.clients import (
     put_request,
     shuffled_cpu,
 )
-from kvtable.benchmarks.measure import PREFIX, entries, fresh_process_figures, key_name, key_value, new_table
+from kvtable.benchmarks.measure import (
+    PREFIX,
+    compiled_bytecode_environment,
+    entries,
+    fresh_process_figures,
+    key_name,
+    key_value,
+    new_table,
+    shuffled_rounds,
+)
 from kvtable.benchmarks.peers import installed_peers
 from kvtable.contract.store import KvTable
 from kvtable.transport import TransportChoice
@@ -74,21 +82,15 @@ class Measured(Protocol):
     def close(self) -> None: ...
 
 
-class Contract:
-    """The data contract on one transport."""
+class Contract(clients.Contract):
+    """The data contract on one transport (clients.Contract), with the names used here."""
 
     def __init__(self, client: DynamoDBClient, table: str, transport: TransportChoice) -> None:
         self.name = f"kvtable ({transport})"
         self.store = KvTable(client, table, transport=transport)
 
-    def get(self, i: int) -> object:
-        return self.store.get_key(NAMESPACE, key_name(i))
-
-    def put(self, i: int) -> object:
-        return self.store.put_key(NAMESPACE, key_name(i), key_value(i))
-
     def page(self) -> object:
-        return self.store.list_keys(NAMESPACE, PREFIX, page_size=PAGE).items
+        return self.list_page()
 
     def close(self) -> None:
         """Close the transport's connections, if it holds any."""
@@ -226,19 +228,10 @@ def cold_starts(
 ) -> dict[str, list[tuple[float, float]]]:
     """(CPU ms, wall ms) of `runs` fresh processes per program, round by round, the programs in a new
     random order each round."""
-    environment = dict(os.environ)
-    # Installed packages carry compiled bytecode; a checkout under PYTHONDONTWRITEBYTECODE would not.
-    environment.pop("PYTHONDONTWRITEBYTECODE", None)
-    environment["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="kvtable-bench-pyc-")
+    environment = compiled_bytecode_environment()
     for program in programs.values():  # compiles the bytecode once, as an install does
         _cold_start(program, environment)
-    runs_of: dict[str, list[tuple[float, float]]] = {name: [] for name in programs}
-    order = list(programs)
-    for _ in range(runs):
-        rng.shuffle(order)
-        for name in order:
-            runs_of[name].append(_cold_start(programs[name], environment))
-    return runs_of
+    return shuffled_rounds(programs, runs, rng, lambda name, _: _cold_start(programs[name], environment))
 
 
 def _beside_boto3(starts: dict[str, list[tuple[float, float]]], name: str) -> float:
