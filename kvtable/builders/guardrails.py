@@ -33,6 +33,30 @@ class AlarmSpec:
     operation: str | None = None
 
 
+# The alarms' thresholds, each a Number parameter: (title, default, least value, description).
+_THRESHOLDS = (
+    (
+        names.THROTTLE_THRESHOLD_PARAMETER,
+        "1",
+        0,
+        "Throttled requests a minute, five minutes running, that raise a throttle alarm (default 1).",
+    ),
+    (
+        names.SYSTEM_ERRORS_THRESHOLD_PARAMETER,
+        "1",
+        0,
+        "DynamoDB system errors a minute, fifteen minutes running, that raise the alarm (default 1).",
+    ),
+    (
+        names.LATENCY_THRESHOLD_PARAMETER,
+        str(DESIGN_LATENCY_TARGET_MS),
+        1,
+        "Average successful request latency in ms, ten minutes running, that raises a latency "
+        f"alarm (default {DESIGN_LATENCY_TARGET_MS}: the design's single-digit-millisecond target).",
+    ),
+)
+
+
 def alarm_parameters(template: Template) -> tuple[Parameter, Parameter, Parameter, Parameter]:
     """The topic (empty: no alarms) and the thresholds, with the condition that turns the alarms on."""
     topic = template.add_parameter(
@@ -45,33 +69,11 @@ def alarm_parameters(template: Template) -> tuple[Parameter, Parameter, Paramete
             ConstraintDescription="must be empty or an SNS topic ARN",
         )
     )
-    throttles = template.add_parameter(
-        Parameter(
-            names.THROTTLE_THRESHOLD_PARAMETER,
-            Type="Number",
-            Default="1",
-            MinValue=0,
-            Description="Throttled requests a minute, five minutes running, that raise a throttle alarm (default 1).",
+    throttles, errors, latency = (
+        template.add_parameter(
+            Parameter(title, Type="Number", Default=default, MinValue=least, Description=description)
         )
-    )
-    errors = template.add_parameter(
-        Parameter(
-            names.SYSTEM_ERRORS_THRESHOLD_PARAMETER,
-            Type="Number",
-            Default="1",
-            MinValue=0,
-            Description="DynamoDB system errors a minute, fifteen minutes running, that raise the alarm (default 1).",
-        )
-    )
-    latency = template.add_parameter(
-        Parameter(
-            names.LATENCY_THRESHOLD_PARAMETER,
-            Type="Number",
-            Default=str(DESIGN_LATENCY_TARGET_MS),
-            MinValue=1,
-            Description="Average successful request latency in ms, ten minutes running, that raises a latency "
-            f"alarm (default {DESIGN_LATENCY_TARGET_MS}: the design's single-digit-millisecond target).",
-        )
+        for title, default, least, description in _THRESHOLDS
     )
     template.add_condition(names.ALARMS_CONDITION, Not(Equals(Ref(topic), "")))
     return topic, throttles, errors, latency
@@ -251,16 +253,13 @@ def dashboard_body() -> str:
 
 def add_dashboard(template: Template) -> None:
     """The dashboard, on by default; its name is an output."""
-    enabled = template.add_parameter(
-        Parameter(
-            names.DASHBOARD_PARAMETER,
-            Type="String",
-            Default="true",
-            AllowedValues=["true", "false"],
-            Description="Create a CloudWatch dashboard for the table (default true).",
-        )
+    _switch(
+        template,
+        names.DASHBOARD_PARAMETER,
+        names.DASHBOARD_CONDITION,
+        "true",
+        "Create a CloudWatch dashboard for the table (default true).",
     )
-    template.add_condition(names.DASHBOARD_CONDITION, Equals(Ref(enabled), "true"))
     dashboard = template.add_resource(
         Dashboard(
             names.DASHBOARD_RESOURCE,
@@ -281,17 +280,24 @@ def add_dashboard(template: Template) -> None:
 
 def contributor_insights_parameter(template: Template) -> None:
     """The opt-in for CloudWatch Contributor Insights on the table and the GSI."""
+    _switch(
+        template,
+        names.CONTRIBUTOR_INSIGHTS_PARAMETER,
+        names.CONTRIBUTOR_INSIGHTS_CONDITION,
+        "false",
+        "Turn on CloudWatch Contributor Insights for the table and the GSI: the most accessed "
+        "and most throttled partition keys (namespaces, API keys). Billed per event (default false).",
+    )
+
+
+def _switch(template: Template, title: str, condition: str, default: str, description: str) -> None:
+    """A "true"/"false" parameter, and the condition that it is "true"."""
     enabled = template.add_parameter(
         Parameter(
-            names.CONTRIBUTOR_INSIGHTS_PARAMETER,
-            Type="String",
-            Default="false",
-            AllowedValues=["true", "false"],
-            Description="Turn on CloudWatch Contributor Insights for the table and the GSI: the most accessed "
-            "and most throttled partition keys (namespaces, API keys). Billed per event (default false).",
+            title, Type="String", Default=default, AllowedValues=["true", "false"], Description=description
         )
     )
-    template.add_condition(names.CONTRIBUTOR_INSIGHTS_CONDITION, Equals(Ref(enabled), "true"))
+    template.add_condition(condition, Equals(Ref(enabled), "true"))
 
 
 def trusted_accounts_parameter(template: Template) -> Parameter:

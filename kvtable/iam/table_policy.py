@@ -33,34 +33,33 @@ def table_resource_policy_document(
     table_and_index_arns: Sequence[Resource], table_arn: Resource, allowed_accounts: object
 ) -> PolicyDocument:
     """Deny non-TLS requests, DeleteTable, and principals of any account not in `allowed_accounts`."""
-    everyone = Principal("*")
     return PolicyDocument(
         Version=POLICY_VERSION,
         Statement=[
-            Statement(
-                Sid="DenyWithoutTls",
-                Effect=Deny,
-                Principal=everyone,
-                Action=[EVERY_DYNAMODB_ACTION],
-                Resource=list(table_and_index_arns),
-                Condition=Condition(Bool(SecureTransport, "false")),
+            _deny_everyone(
+                "DenyWithoutTls",
+                EVERY_DYNAMODB_ACTION,
+                list(table_and_index_arns),
+                Condition(Bool(SecureTransport, "false")),
             ),
             # Deleting the table then takes two deliberate acts: removing this statement, and switching
             # deletion protection off. The account root can still change the policy: a guard rail, not a lock.
-            Statement(
-                Sid="DenyDeleteTable",
-                Effect=Deny,
-                Principal=everyone,
-                Action=[dynamodb.DeleteTable],
-                Resource=[table_arn],
-            ),
-            Statement(
-                Sid="DenyOtherAccounts",
-                Effect=Deny,
-                Principal=everyone,
-                Action=[EVERY_DYNAMODB_ACTION],
-                Resource=list(table_and_index_arns),
-                Condition=Condition(StringNotEquals(PRINCIPAL_ACCOUNT, allowed_accounts)),
+            _deny_everyone("DenyDeleteTable", dynamodb.DeleteTable, [table_arn]),
+            _deny_everyone(
+                "DenyOtherAccounts",
+                EVERY_DYNAMODB_ACTION,
+                list(table_and_index_arns),
+                Condition(StringNotEquals(PRINCIPAL_ACCOUNT, allowed_accounts)),
             ),
         ],
+    )
+
+
+def _deny_everyone(
+    sid: str, action: Action, resources: list[Resource], condition: Condition | None = None
+) -> Statement:
+    """A statement that denies `action` on `resources` to every principal (when `condition` holds)."""
+    when = {} if condition is None else {"Condition": condition}
+    return Statement(
+        Sid=sid, Effect=Deny, Principal=Principal("*"), Action=[action], Resource=resources, **when
     )
