@@ -195,26 +195,19 @@ def _widget(title: str, metrics: list[list[object]], y: int, x: int = 0) -> dict
 
 def _capacity_widgets() -> list[dict[str, object]]:
     """The top row: consumed capacity and throttle events, of the table and the GSI."""
-    table, index = _TABLE, _INDEX
+
+    def of_table_and_index(*metrics: str) -> list[list[object]]:
+        return [_metric(metric, *where) for where in (_TABLE, _INDEX) for metric in metrics]
+
     return [
         _widget(
             "Consumed capacity (table and GSI)",
-            [
-                _metric("ConsumedReadCapacityUnits", *table),
-                _metric("ConsumedWriteCapacityUnits", *table),
-                _metric("ConsumedReadCapacityUnits", *index),
-                _metric("ConsumedWriteCapacityUnits", *index),
-            ],
+            of_table_and_index("ConsumedReadCapacityUnits", "ConsumedWriteCapacityUnits"),
             0,
         ),
         _widget(
             "Throttle events (table and GSI)",
-            [
-                _metric("ReadThrottleEvents", *table),
-                _metric("WriteThrottleEvents", *table),
-                _metric("ReadThrottleEvents", *index),
-                _metric("WriteThrottleEvents", *index),
-            ],
+            of_table_and_index("ReadThrottleEvents", "WriteThrottleEvents"),
             0,
             12,
         ),
