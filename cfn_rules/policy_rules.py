@@ -1,38 +1,68 @@
 """The policies' invariants: no wildcard action, nothing outside the table, TLS only."""
 
 import re
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 from cfnlint.template import Template
 
-from cfn_rules.common import MISSING, all_statements, condition_scenarios, elements, lookup, tables, unique
+from cfn_rules.common import (
+    MISSING,
+    Path,
+    all_statements,
+    condition_scenarios,
+    elements,
+    lookup,
+    tables,
+    unique,
+)
 
 SOURCE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege"
 
 
-class NoWildcardAction(CloudFormationLintRule):  # type: ignore[misc]
+class _StatementRule:
+    """Checks every policy statement under every condition scenario: a key no statement may have
+    (`negated_key`, refused for `negated_problem`), then what `statement_matches` finds.
+
+    A mixin, not a rule itself: cfn-lint instantiates every CloudFormationLintRule subclass it finds.
+    """
+
+    source_url = SOURCE
+    tags: ClassVar[list[str]] = ["kvtable", "iam"]
+    negated_key = ""
+    negated_problem = ""
+
+    def match(self, cfn: Template) -> list[RuleMatch]:
+        matches = []
+        for path, statement, scenario in all_statements(cfn):
+            if self.negated_key and self.negated_key in statement:
+                matches.append(RuleMatch([*path, self.negated_key], self.negated_problem))
+            matches.extend(self.statement_matches(cfn, path, statement, scenario))
+        return unique(matches)
+
+    def statement_matches(
+        self, cfn: Template, path: Path, statement: dict[str, Any], scenario: dict[str, bool]
+    ) -> Iterator[RuleMatch]:
+        """What is wrong with one statement under the scenario."""
+        raise NotImplementedError
+
+
+class NoWildcardAction(_StatementRule, CloudFormationLintRule):  # type: ignore[misc]
     """No policy action (or NotAction) contains '*'."""
 
     id = "E9101"
     shortdesc = "kvtable: no wildcard IAM actions"
     description = "Policy actions must be named one by one; '*' and NotAction grant more than intended"
-    source_url = SOURCE
-    tags: ClassVar[list[str]] = ["kvtable", "iam"]
+    negated_key = "NotAction"
+    negated_problem = "NotAction grants every other action; name actions instead"
 
-    def match(self, cfn: Template) -> list[RuleMatch]:
-        matches = []
-        for path, statement, scenario in all_statements(cfn):
-            if "NotAction" in statement:
-                matches.append(
-                    RuleMatch(
-                        [*path, "NotAction"], "NotAction grants every other action; name actions instead"
-                    )
-                )
-            for where, action in elements(statement.get("Action", []), [*path, "Action"], scenario):
-                if not isinstance(action, str) or "*" in action:
-                    matches.append(RuleMatch(where, f"action {action!r} is a wildcard; name each action"))
-        return unique(matches)
+    def statement_matches(
+        self, cfn: Template, path: Path, statement: dict[str, Any], scenario: dict[str, bool]
+    ) -> Iterator[RuleMatch]:
+        for where, action in elements(statement.get("Action", []), [*path, "Action"], scenario):
+            if not isinstance(action, str) or "*" in action:
+                yield RuleMatch(where, f"action {action!r} is a wildcard; name each action")
 
 
 def _table_resources(cfn: Template) -> tuple[set[str], list[Any]]:
@@ -79,63 +109,43 @@ def _is_table_arn(resource: Any, table_ids: set[str], name_parameters: set[str])
     return False
 
 
-class ResourcesInsideTable(CloudFormationLintRule):  # type: ignore[misc]
+class ResourcesInsideTable(_StatementRule, CloudFormationLintRule):  # type: ignore[misc]
     """Every statement names only this template's tables and their indexes (and the table's own KMS key)."""
 
     id = "E9102"
     shortdesc = "kvtable: policies reach only this table, its indexes and its key"
     description = "Policy resources must be a table's ARN, one of its index ARNs, or the table's KMS key"
-    source_url = SOURCE
-    tags: ClassVar[list[str]] = ["kvtable", "iam"]
+    negated_key = "NotResource"
+    negated_problem = "NotResource reaches everything else; name resources instead"
 
-    def match(self, cfn: Template) -> list[RuleMatch]:
+    def statement_matches(
+        self, cfn: Template, path: Path, statement: dict[str, Any], scenario: dict[str, bool]
+    ) -> Iterator[RuleMatch]:
         table_ids, keys = _table_resources(cfn)
         name_parameters = _table_name_parameters(cfn)
-        matches = []
-        for path, statement, scenario in all_statements(cfn):
-            if "NotResource" in statement:
-                matches.append(
-                    RuleMatch(
-                        [*path, "NotResource"], "NotResource reaches everything else; name resources instead"
-                    )
+        actions = [a for _, a in elements(statement.get("Action", []), [], scenario) if isinstance(a, str)]
+        only_kms = bool(actions) and all(a.startswith("kms:") for a in actions)
+        for where, resource in elements(statement.get("Resource", []), [*path, "Resource"], scenario):
+            if not (_is_table_arn(resource, table_ids, name_parameters) or (only_kms and resource in keys)):
+                yield RuleMatch(
+                    where, f"resource {resource!r} is outside this template's table and its indexes"
                 )
-            actions = [
-                a for _, a in elements(statement.get("Action", []), [], scenario) if isinstance(a, str)
-            ]
-            only_kms = bool(actions) and all(a.startswith("kms:") for a in actions)
-            for where, resource in elements(statement.get("Resource", []), [*path, "Resource"], scenario):
-                if not (
-                    _is_table_arn(resource, table_ids, name_parameters) or (only_kms and resource in keys)
-                ):
-                    matches.append(
-                        RuleMatch(
-                            where, f"resource {resource!r} is outside this template's table and its indexes"
-                        )
-                    )
-        return unique(matches)
 
 
-class SecureTransportOnly(CloudFormationLintRule):  # type: ignore[misc]
+class SecureTransportOnly(_StatementRule, CloudFormationLintRule):  # type: ignore[misc]
     """Every Allow statement requires TLS (aws:SecureTransport true)."""
 
     id = "E9103"
     shortdesc = "kvtable: policies allow only over TLS"
     description = "Each Allow statement needs Condition Bool aws:SecureTransport 'true'"
-    source_url = SOURCE
-    tags: ClassVar[list[str]] = ["kvtable", "iam"]
 
-    def match(self, cfn: Template) -> list[RuleMatch]:
-        matches = []
-        for path, statement, scenario in all_statements(cfn):
-            if lookup(statement, path, ["Effect"], scenario)[1] != "Allow":
-                continue
-            # The condition's value when it is there, else the deepest of Condition and Bool that is.
-            where, tls = lookup(statement, path, ["Condition", "Bool", "aws:SecureTransport"], scenario)
-            if tls is MISSING or str(tls).lower() != "true":
-                sid = statement.get("Sid", "a statement")
-                matches.append(
-                    RuleMatch(
-                        where, f"{sid} allows requests without TLS; add Bool aws:SecureTransport 'true'"
-                    )
-                )
-        return unique(matches)
+    def statement_matches(
+        self, cfn: Template, path: Path, statement: dict[str, Any], scenario: dict[str, bool]
+    ) -> Iterator[RuleMatch]:
+        if lookup(statement, path, ["Effect"], scenario)[1] != "Allow":
+            return
+        # The condition's value when it is there, else the deepest of Condition and Bool that is.
+        where, tls = lookup(statement, path, ["Condition", "Bool", "aws:SecureTransport"], scenario)
+        if tls is MISSING or str(tls).lower() != "true":
+            sid = statement.get("Sid", "a statement")
+            yield RuleMatch(where, f"{sid} allows requests without TLS; add Bool aws:SecureTransport 'true'")
