@@ -13,7 +13,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kvtable.cli import arguments as kinds
@@ -120,115 +120,103 @@ def _show(items: Any) -> str:
     return "\n".join("      " + line for line in lines)
 
 
-def _run(
-    title: str, condition: str, call: Callable[[], Any], recorder: CapacityRecorder
-) -> tuple[Any, float]:
-    recorder.clear()
-    start = time.perf_counter()
-    result = call()
-    elapsed_ms = (time.perf_counter() - start) * 1000
-    record = recorder.last
-    indexes = ", ".join(f"{name} {units}" for name, units in record.indexes.items()) or "none"
-    print(f"\n{title}\n  key condition: {condition}")
-    print(f"  consumed capacity: table {record.table}, indexes: {indexes}   latency: {elapsed_ms:.1f} ms")
-    return result, elapsed_ms
+@dataclass
+class _Patterns:
+    """Runs the patterns one by one, printing each, and keeps their latencies in ms."""
+
+    recorder: CapacityRecorder
+    latencies: list[float] = field(default_factory=list)
+
+    def run(
+        self, title: str, condition: str, call: Callable[[], Any], shown: bool = True, items: bool = False
+    ) -> Any:
+        """Run `call` as the pattern `title`; print its key condition, capacity and latency, then (when
+        `shown`) what it returned, or for a page (`items`) the page's items."""
+        self.recorder.clear()
+        start = time.perf_counter()
+        result = call()
+        elapsed_ms = (time.perf_counter() - start) * 1000
+        record = self.recorder.last
+        indexes = ", ".join(f"{name} {units}" for name, units in record.indexes.items()) or "none"
+        print(f"\n{title}\n  key condition: {condition}")
+        print(f"  consumed capacity: table {record.table}, indexes: {indexes}   latency: {elapsed_ms:.1f} ms")
+        if shown:
+            print(_show(result.items if items else result))
+        self.latencies.append(elapsed_ms)
+        return result
 
 
 def run_patterns(store: KvTable, recorder: CapacityRecorder) -> list[float]:
     """Run and print the six patterns; return their latencies in ms."""
     from kvtable.cli.sample_data import SAMPLE_API_KEY, SAMPLE_NAMESPACE, SAMPLE_USER_ID  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
-    return _entity_patterns(
-        store, recorder, SAMPLE_USER_ID, SAMPLE_API_KEY, SAMPLE_NAMESPACE
-    ) + _key_patterns(store, recorder, SAMPLE_NAMESPACE)
+    patterns = _Patterns(recorder)
+    _entity_patterns(store, patterns, SAMPLE_USER_ID, SAMPLE_API_KEY, SAMPLE_NAMESPACE)
+    _key_patterns(store, patterns, SAMPLE_NAMESPACE)
+    return patterns.latencies
 
 
 def _entity_patterns(
-    store: KvTable, recorder: CapacityRecorder, user_id: str, api_key: str, namespace_name: str
-) -> list[float]:
+    store: KvTable, patterns: _Patterns, user_id: str, api_key: str, namespace_name: str
+) -> None:
     """Patterns 1 to 4: the user, by id and by API key, its namespaces, and a namespace."""
-    latencies = []
-    user, ms = _run(
+    patterns.run(
         "1. Get user by id (GetItem)",
         f"PK = {kd.user_partition_key(user_id)} AND SK = {kd.METADATA}",
         lambda: store.get_user(user_id),
-        recorder,
     )
-    print(_show(user))
-    latencies.append(ms)
-    user, ms = _run(
+    patterns.run(
         f"2. Get user by API key (Query on {store.gsi_name})",
         f"GSI1PK = {kd.api_key_partition_key(api_key)} AND GSI1SK = {kd.METADATA}",
         lambda: store.get_user_by_api_key(api_key),
-        recorder,
     )
-    print(_show(user))
-    latencies.append(ms)
-    page, ms = _run(
+    patterns.run(
         "3. List user namespaces (Query)",
         f"PK = {kd.user_partition_key(user_id)} AND begins_with(SK, {kd.NAMESPACE_PREFIX})",
         lambda: store.list_user_namespaces(user_id),
-        recorder,
+        items=True,
     )
-    print(_show(page.items))
-    latencies.append(ms)
-    namespace, ms = _run(
+    patterns.run(
         "4. Get namespace metadata (GetItem)",
         f"PK = {kd.namespace_partition_key(namespace_name)} AND SK = {kd.METADATA}",
         lambda: store.get_namespace(namespace_name),
-        recorder,
     )
-    print(_show(namespace))
-    latencies.append(ms)
-    return latencies
 
 
-def _key_patterns(store: KvTable, recorder: CapacityRecorder, namespace_name: str) -> list[float]:
+def _key_patterns(store: KvTable, patterns: _Patterns, namespace_name: str) -> None:
     """Patterns 5 and 6: read and update a key, and list keys by prefix, page by page and consistently."""
-    latencies = []
-    key, ms = _run(
-        "5. Read a key (GetItem)",
-        f"PK = {kd.namespace_partition_key(namespace_name)} AND SK = {kd.key_sort_key('user:123')}",
-        lambda: store.get_key(namespace_name, "user:123"),
-        recorder,
+    key_condition = (
+        f"PK = {kd.namespace_partition_key(namespace_name)} AND SK = {kd.key_sort_key('user:123')}"
     )
-    print(_show(key))
-    latencies.append(ms)
-    _, ms = _run(
+    patterns.run("5. Read a key (GetItem)", key_condition, lambda: store.get_key(namespace_name, "user:123"))
+    patterns.run(
         "5. Update a key (UpdateItem, keeps createdAt)",
-        f"PK = {kd.namespace_partition_key(namespace_name)} AND SK = {kd.key_sort_key('user:123')}",
+        key_condition,
         lambda: store.put_key(namespace_name, "user:123", {"name": "John", "visits": 2}),
-        recorder,
+        shown=False,
     )
-    latencies.append(ms)
     prefix = kd.key_prefix_sort_key("user:")
-    page, ms = _run(
+    on_index = f"GSI1PK = {kd.namespace_partition_key(namespace_name)} AND begins_with(GSI1SK, {prefix})"
+    page = patterns.run(
         f"6. List keys by prefix, page 1 of {PAGE_SIZE} (Query on {store.gsi_name})",
-        f"GSI1PK = {kd.namespace_partition_key(namespace_name)} AND begins_with(GSI1SK, {prefix})",
+        on_index,
         lambda: store.list_keys(namespace_name, "user:", page_size=PAGE_SIZE),
-        recorder,
+        items=True,
     )
-    print(_show(page.items))
     print(f"      next cursor: {page.cursor}")
-    latencies.append(ms)
     cursor = page.cursor
-    page, ms = _run(
+    patterns.run(
         f"6. List keys by prefix, page 2 from the cursor (Query on {store.gsi_name})",
-        f"GSI1PK = {kd.namespace_partition_key(namespace_name)} AND begins_with(GSI1SK, {prefix})",
+        on_index,
         lambda: store.list_keys(namespace_name, "user:", page_size=PAGE_SIZE, cursor=cursor),
-        recorder,
+        items=True,
     )
-    print(_show(page.items))
-    latencies.append(ms)
-    page, ms = _run(
+    patterns.run(
         "6. List keys by prefix, consistent (Query on the table)",
         f"PK = {kd.namespace_partition_key(namespace_name)} AND begins_with(SK, {prefix})",
         lambda: store.list_keys(namespace_name, "user:", page_size=PAGE_SIZE, consistent=True),
-        recorder,
+        items=True,
     )
-    print(_show(page.items))
-    latencies.append(ms)
-    return latencies
 
 
 def measure_gsi_lag(store: KvTable, samples: int) -> list[float]:
