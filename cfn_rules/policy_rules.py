@@ -1,7 +1,7 @@
 """The policies' invariants: no wildcard action, nothing outside the table, TLS only."""
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
@@ -21,9 +21,13 @@ from cfn_rules.common import (
 SOURCE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege"
 
 
+# What is wrong with one statement (its path, the statement, the condition scenario to read it in).
+StatementCheck = Callable[[Path, dict[str, Any], dict[str, bool]], Iterator[RuleMatch]]
+
+
 class _StatementRule:
     """Checks every policy statement under every condition scenario: a key no statement may have
-    (`negated_key`, refused for `negated_problem`), then what `statement_matches` finds.
+    (`negated_key`, refused for `negated_problem`), then the rule's `statement_check` for the template.
 
     A mixin, not a rule itself: cfn-lint instantiates every CloudFormationLintRule subclass it finds.
     """
@@ -34,18 +38,25 @@ class _StatementRule:
     negated_problem = ""
 
     def match(self, cfn: Template) -> list[RuleMatch]:
+        check = self.statement_check(cfn)
         matches = []
         for path, statement, scenario in all_statements(cfn):
             if self.negated_key and self.negated_key in statement:
                 matches.append(RuleMatch([*path, self.negated_key], self.negated_problem))
-            matches.extend(self.statement_matches(cfn, path, statement, scenario))
+            matches.extend(check(path, statement, scenario))
         return unique(matches)
 
-    def statement_matches(
-        self, cfn: Template, path: Path, statement: dict[str, Any], scenario: dict[str, bool]
-    ) -> Iterator[RuleMatch]:
-        """What is wrong with one statement under the scenario."""
+    def statement_check(self, cfn: Template) -> StatementCheck:
+        """The check of one statement of the template `cfn`."""
         raise NotImplementedError
+
+
+def _wildcard_actions(
+    path: Path, statement: dict[str, Any], scenario: dict[str, bool]
+) -> Iterator[RuleMatch]:
+    for where, action in elements(statement.get("Action", []), [*path, "Action"], scenario):
+        if not isinstance(action, str) or "*" in action:
+            yield RuleMatch(where, f"action {action!r} is a wildcard; name each action")
 
 
 class NoWildcardAction(_StatementRule, CloudFormationLintRule):  # type: ignore[misc]
@@ -57,12 +68,8 @@ class NoWildcardAction(_StatementRule, CloudFormationLintRule):  # type: ignore[
     negated_key = "NotAction"
     negated_problem = "NotAction grants every other action; name actions instead"
 
-    def statement_matches(
-        self, cfn: Template, path: Path, statement: dict[str, Any], scenario: dict[str, bool]
-    ) -> Iterator[RuleMatch]:
-        for where, action in elements(statement.get("Action", []), [*path, "Action"], scenario):
-            if not isinstance(action, str) or "*" in action:
-                yield RuleMatch(where, f"action {action!r} is a wildcard; name each action")
+    def statement_check(self, cfn: Template) -> StatementCheck:
+        return _wildcard_actions
 
 
 def _table_resources(cfn: Template) -> tuple[set[str], list[Any]]:
@@ -118,18 +125,24 @@ class ResourcesInsideTable(_StatementRule, CloudFormationLintRule):  # type: ign
     negated_key = "NotResource"
     negated_problem = "NotResource reaches everything else; name resources instead"
 
-    def statement_matches(
-        self, cfn: Template, path: Path, statement: dict[str, Any], scenario: dict[str, bool]
-    ) -> Iterator[RuleMatch]:
+    def statement_check(self, cfn: Template) -> StatementCheck:
         table_ids, keys = _table_resources(cfn)
         name_parameters = _table_name_parameters(cfn)
-        actions = [a for _, a in elements(statement.get("Action", []), [], scenario) if isinstance(a, str)]
-        only_kms = bool(actions) and all(a.startswith("kms:") for a in actions)
-        for where, resource in elements(statement.get("Resource", []), [*path, "Resource"], scenario):
-            if not (_is_table_arn(resource, table_ids, name_parameters) or (only_kms and resource in keys)):
-                yield RuleMatch(
-                    where, f"resource {resource!r} is outside this template's table and its indexes"
-                )
+
+        def outside(path: Path, statement: dict[str, Any], scenario: dict[str, bool]) -> Iterator[RuleMatch]:
+            actions = [
+                a for _, a in elements(statement.get("Action", []), [], scenario) if isinstance(a, str)
+            ]
+            only_kms = bool(actions) and all(a.startswith("kms:") for a in actions)
+            for where, resource in elements(statement.get("Resource", []), [*path, "Resource"], scenario):
+                if not (
+                    _is_table_arn(resource, table_ids, name_parameters) or (only_kms and resource in keys)
+                ):
+                    yield RuleMatch(
+                        where, f"resource {resource!r} is outside this template's table and its indexes"
+                    )
+
+        return outside
 
 
 class SecureTransportOnly(_StatementRule, CloudFormationLintRule):  # type: ignore[misc]
@@ -139,13 +152,15 @@ class SecureTransportOnly(_StatementRule, CloudFormationLintRule):  # type: igno
     shortdesc = "kvtable: policies allow only over TLS"
     description = "Each Allow statement needs Condition Bool aws:SecureTransport 'true'"
 
-    def statement_matches(
-        self, cfn: Template, path: Path, statement: dict[str, Any], scenario: dict[str, bool]
-    ) -> Iterator[RuleMatch]:
-        if lookup(statement, path, ["Effect"], scenario)[1] != "Allow":
-            return
-        # The condition's value when it is there, else the deepest of Condition and Bool that is.
-        where, tls = lookup(statement, path, ["Condition", "Bool", "aws:SecureTransport"], scenario)
-        if tls is MISSING or str(tls).lower() != "true":
-            sid = statement.get("Sid", "a statement")
-            yield RuleMatch(where, f"{sid} allows requests without TLS; add Bool aws:SecureTransport 'true'")
+    def statement_check(self, cfn: Template) -> StatementCheck:
+        return _without_tls
+
+
+def _without_tls(path: Path, statement: dict[str, Any], scenario: dict[str, bool]) -> Iterator[RuleMatch]:
+    if lookup(statement, path, ["Effect"], scenario)[1] != "Allow":
+        return
+    # The condition's value when it is there, else the deepest of Condition and Bool that is.
+    where, tls = lookup(statement, path, ["Condition", "Bool", "aws:SecureTransport"], scenario)
+    if tls is MISSING or str(tls).lower() != "true":
+        sid = statement.get("Sid", "a statement")
+        yield RuleMatch(where, f"{sid} allows requests without TLS; add Bool aws:SecureTransport 'true'")
