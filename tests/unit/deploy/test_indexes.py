@@ -33,12 +33,14 @@ def test_each_unsettled_index_is_one_phrase_in_name_order() -> None:
     ]
 
 
-def waiter(stub_answers: list[dict[str, Any]], clock: SteppedClock, out: io.StringIO) -> tuple[Any, Stubber]:
+def waiter(
+    stub_answers: list[dict[str, Any]], clock: SteppedClock, out: io.StringIO, poll_seconds: float = 15.0
+) -> tuple[Any, Stubber]:
     client = offline_dynamodb()
     stub = Stubber(client)
     for answer in stub_answers:
         stub.add_response("describe_table", answer, {"TableName": TABLE})
-    return IndexWaiter(client, out, 15.0, clock.sleep, clock), stub
+    return IndexWaiter(client, out, poll_seconds, clock.sleep, clock), stub
 
 
 def test_the_wait_follows_a_backfill_to_the_end_and_says_how_long_it_took() -> None:
@@ -88,10 +90,13 @@ def test_a_table_being_deleted_stops_the_wait() -> None:
 def test_a_day_without_settling_tells_to_run_the_deploy_again() -> None:
     clock = SteppedClock()
     pending = described_table(TABLE, indexes=[("GSI2", "CREATING", True)])
-    polls = int(INDEX_WAIT_SECONDS / 15.0) + 2
-    index_waiter, stub = waiter([pending] * polls, clock, io.StringIO())
+    # Polled hourly: the looks at 0h..24h find it pending, the one past the day gives up.
+    polls = int(INDEX_WAIT_SECONDS / 3600) + 2
+    index_waiter, stub = waiter([pending] * polls, clock, io.StringIO(), poll_seconds=3600)
     with stub, pytest.raises(ToolError) as error:
         index_waiter.wait(TABLE, ["GSI2"], "deploy")
+        stub.assert_no_pending_responses()
     assert str(error.value) == (
         "deploy: indexes of kv-storage-data did not settle in 24h00m00s; run the same deploy again to keep waiting"
     )
+    assert clock.now == INDEX_WAIT_SECONDS + 3600
