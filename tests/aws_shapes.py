@@ -6,6 +6,8 @@ from typing import Any
 import boto3
 from mypy_boto3_cloudformation import CloudFormationClient
 from mypy_boto3_dynamodb import DynamoDBClient
+from mypy_boto3_iam import IAMClient
+from mypy_boto3_kms import KMSClient
 
 STACK = "KVDatabaseStack"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"
@@ -39,6 +41,16 @@ def stack_event(
 def offline_dynamodb(region: str = "us-east-1") -> DynamoDBClient:
     """A DynamoDB client with throwaway credentials, for a Stubber: it never sends a request."""
     return boto3.client("dynamodb", region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def offline_kms() -> KMSClient:
+    """A KMS client with throwaway credentials, for a Stubber: it never sends a request."""
+    return boto3.client("kms", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def offline_iam() -> IAMClient:
+    """An IAM client with throwaway credentials, for a Stubber: it never sends a request."""
+    return boto3.client("iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
 
 
 def described_stack(
