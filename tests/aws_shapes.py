@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+from botocore.validate import ParamValidator
 from mypy_boto3_cloudformation import CloudFormationClient
 from mypy_boto3_dynamodb import DynamoDBClient
 from mypy_boto3_iam import IAMClient
@@ -13,6 +14,14 @@ STACK = "KVDatabaseStack"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"
 WHEN = datetime(2026, 11, 26, tzinfo=UTC)
 CHANGE_SET = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/kvtable-1/5e6f"
+
+
+def assert_aws_shape(operation: str, response: dict[str, Any]) -> None:
+    """Fail unless `response` is a valid answer of CloudFormation's `operation` in botocore's service model."""
+    shape = offline_cloudformation().meta.service_model.operation_model(operation).output_shape
+    assert shape is not None
+    report = ParamValidator().validate(response, shape)
+    assert not report.has_errors(), report.generate_report()
 
 
 def offline_cloudformation() -> CloudFormationClient:

@@ -4,6 +4,7 @@ over real boto3 clients answered by botocore's Stubber in AWS's documented shape
 
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,13 @@ from botocore.stub import Stubber
 
 from kvtable.console.errors import RefusedError, UsageError
 from kvtable.deploy import cloudformation
+from kvtable.deploy.cloudformation import latest_failures
 from kvtable.deploy.deploy import Deployer, update_rollback_failed_message
 from kvtable.deploy.options import DeployOptions
 from tests.aws_shapes import (
     STACK,
     STACK_ID,
+    assert_aws_shape,
     described_stack,
     described_table,
     offline_cloudformation,
@@ -235,4 +238,42 @@ def test_a_stuck_rollback_without_failed_resources_says_to_see_the_events() -> N
         f"stack {STACK} is UPDATE_ROLLBACK_FAILED, so it cannot be updated (rollback failed on see its events); "
         "fix the cause if you can, then run: aws cloudformation continue-update-rollback --stack-name "
         f"{STACK} --region eu-west-1, and deploy again"
+    )
+
+
+def test_update_rollback_failed_names_the_resource_to_skip() -> None:
+    when = datetime(2026, 11, 25, tzinfo=UTC)
+    events = [
+        {
+            "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/KVDatabaseStack/1",
+            "EventId": str(i),
+            "StackName": "KVDatabaseStack",
+            "LogicalResourceId": logical_id,
+            "ResourceType": resource_type,
+            "Timestamp": when,
+            "ResourceStatus": status,
+            **({"ResourceStatusReason": reason} if reason else {}),
+        }
+        for i, (logical_id, resource_type, status, reason) in enumerate(
+            [
+                (
+                    "KVDatabaseStack",
+                    "AWS::CloudFormation::Stack",
+                    "UPDATE_ROLLBACK_FAILED",
+                    "failed to roll back",
+                ),
+                ("ReadPolicy", "AWS::IAM::ManagedPolicy", "UPDATE_FAILED", "Policy arn:... does not exist"),
+                ("KVStorageTable", "AWS::DynamoDB::Table", "UPDATE_COMPLETE", None),
+                ("ReadPolicy", "AWS::IAM::ManagedPolicy", "UPDATE_IN_PROGRESS", None),
+            ]
+        )
+    ]
+    assert_aws_shape("DescribeStackEvents", {"StackEvents": events})
+    failures = latest_failures(events)
+    assert failures == [("ReadPolicy", "Policy arn:... does not exist")]
+    message = update_rollback_failed_message("KVDatabaseStack", failures, "UPDATE_ROLLBACK_FAILED")
+    assert "\n" not in message
+    assert (
+        "aws cloudformation continue-update-rollback --stack-name KVDatabaseStack --resources-to-skip ReadPolicy"
+        in message
     )
