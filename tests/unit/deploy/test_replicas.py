@@ -63,3 +63,17 @@ def test_a_replica_that_failed_stops_the_wait_naming_it() -> None:
     with pytest.raises(ToolError) as error:
         wait([failed], ["us-east-1", "eu-west-1"])
     assert str(error.value) == "step 1 of 2: replica eu-west-1 is CREATION_FAILED"
+
+
+def test_a_table_not_yet_global_is_waited_for_when_more_regions_are_asked() -> None:
+    report, clock = wait(
+        [
+            described_table(TABLE),
+            described_table(TABLE, replicas={"us-east-1": "ACTIVE", "eu-west-1": "ACTIVE"}),
+        ],
+        ["us-east-1", "eu-west-1"],
+    )
+    assert report.splitlines()[0] == (
+        "  step 1 of 2: waiting for eu-west-1 not there yet; us-east-1 not there yet (0m00s elapsed)"
+    )
+    assert clock.slept == [15.0]
