@@ -8,6 +8,8 @@ from kvtable.console.errors import UsageError
 from kvtable.console.text_files import read_text_file
 
 Template = dict[str, Any]
+# A template as the deploy takes it: the text sent to CloudFormation as is, and its parsed body.
+LoadedTemplate = tuple[str, Template]
 
 
 def _plain(value: Any) -> Any:
@@ -37,7 +39,7 @@ def parse_template(body: str | dict[str, Any], origin: str) -> Template:
     return parsed
 
 
-def load_template(path: Path) -> tuple[str, Template]:
+def load_template(path: Path) -> LoadedTemplate:
     """The file's text (sent to CloudFormation as is) and its parsed template."""
     try:
         text = read_text_file(path)

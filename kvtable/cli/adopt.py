@@ -59,7 +59,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.table:
         raise UsageError("give --table (the table to adopt), or --as-global-table with --regions")
     environment = settings.environment
-    path = settings.template_path(args.template)
     body, template = settings.template(args.template)
     parameters = merged_assignments(
         environment.parameters if environment else None, args.parameter, "parameter"
@@ -70,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
         table_name=args.table,
         plan_only=args.plan,
         parameters=parameters or {},
-        template_path=path,
         poll_seconds=args.poll_seconds,
         target=command_target(settings, args.template),
     )
@@ -86,7 +84,7 @@ def _globalize(args: argparse.Namespace, settings: Settings) -> int:
     regions: tuple[str, ...] = args.regions
     if len(regions) > MAX_REPLICAS:
         raise UsageError(f"--regions: at most {MAX_REPLICAS} regions (the global template's replica slots)")
-    _, global_template = load_built_template("global-database")
+    global_body, global_template = load_built_template("global-database")
     options = GlobalizeOptions(
         settings.stack_name,
         regions,
@@ -101,6 +99,7 @@ def _globalize(args: argparse.Namespace, settings: Settings) -> int:
         global_template,
         sys.stdout,
         kms=settings.clients().kms,
+        global_body=global_body,
     )
     return globalizer.run()
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 
+from kvtable.aws.names import check_tags
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.hints import command_flags
@@ -88,7 +90,6 @@ def run(args: argparse.Namespace) -> int:
     tags = merged_assignments(environment.tags if environment else None, args.tag, "tag")
     options = DeployOptions(
         stack_name=settings.stack_name,
-        template_path=settings.template_path(args.template),
         parameters=parameters or {},
         tags=tags,
         plan_only=args.plan,
@@ -102,8 +103,12 @@ def run(args: argparse.Namespace) -> int:
         command_flags=command_flags(settings, args.template),
     )
     print_settings(settings, options.parameters, tags, sys.stdout)
-    deployer = Deployer(settings.cloudformation(), options, sys.stdout, dynamodb=settings.dynamodb())
-    return deployer.run()
+    cloudformation, dynamodb = settings.cloudformation(), settings.dynamodb()
+    if tags is not None:
+        check_tags(tags)  # before the template is read or built, as the deploy itself checks them
+    # The cli builds the template (or reads --template's file) and hands it down: deploy never builds.
+    options = replace(options, template=settings.template(args.template))
+    return Deployer(cloudformation, options, sys.stdout, dynamodb=dynamodb).run()
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,7 +3,8 @@ would replace or remove the table, execute while following events, then protect 
 
 `Deployer` is the front its callers use (the command, restore, adopt, globalize): it keeps the stack's
 state, the plan and its refusals, and the protection; the change-set lifecycle is `ChangeSetRun`
-(change_set.py), and the stepwise orchestration `StepwiseRun` (steps_run.py)."""
+(change_set.py), and the stepwise orchestration `StepwiseRun` (stepwise_run.py). The template comes as
+data (`DeployOptions.template`, which the cli builds) or from a file."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from kvtable.aws.errors import error_code
 from kvtable.aws.names import check_stack_name, check_tags
 from kvtable.cfn.intrinsics import resolve
 from kvtable.cfn.names import TABLE_TYPES
-from kvtable.cfn.templates import Template, load_template, resources_of_type
+from kvtable.cfn.templates import LoadedTemplate, Template, load_template, resources_of_type
 from kvtable.console.columns import aligned
 from kvtable.console.errors import RefusedError, ToolError
 from kvtable.deploy import cloudformation, states
@@ -55,6 +56,15 @@ def update_rollback_failed_message(
         + (f" --resources-to-skip {skip}" if skip else "")
         + ", and deploy again"
     )
+
+
+def built_database_template() -> LoadedTemplate:
+    """The database template kvtable builds, for a caller that gives neither a template nor a file."""
+    # The operations layer's one use of the builders, kept for callers that build DeployOptions with
+    # neither (the engine tests' deploy helpers): the cli always hands its template down as data.
+    from kvtable.builders.render import load_built_template  # noqa: PLC0415 (the `build` extra, only for a caller that gives no template)
+
+    return load_built_template()
 
 
 @dataclass
@@ -260,15 +270,15 @@ class Deployer:
         for line in aligned(rows, indent="  "):
             self.say(line)
 
-    def _template(self) -> tuple[str, Template]:
+    def _template(self) -> LoadedTemplate:
         """The template's text and parsed body, with the parameter overrides checked before any call."""
-        path = self.options.template_path
-        # Building needs the `build` extra (troposphere, awacs): only a deploy without --template does it.
-        from kvtable.builders.render import load_built_template  # noqa: PLC0415 (the `build` extra, only when building)
-
-        body, template = (
-            load_built_template(self.options.built_template) if path is None else load_template(path)
-        )
+        options = self.options
+        if options.template is not None:
+            body, template = options.template
+        elif options.template_path is not None:
+            body, template = load_template(options.template_path)
+        else:
+            body, template = built_database_template()
         check_overrides(template, self.options.file_parameters, self.options.settings_file)
         check_overrides(template, self.options.parameters)
         return body, template

@@ -3,17 +3,19 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kvtable.cfn.templates import LoadedTemplate
+
 ALLOW_REPLACEMENT_FLAG = "--allow-table-replacement-and-data-loss"
 
 
 @dataclass(frozen=True)
 class DeployOptions:
-    """What the person asked for; `template_path` None means the database template kvtable builds."""
+    """What the person asked for, and the template: `template` as data (the cli hands down the one kvtable
+    builds), else the file at `template_path`."""
 
     stack_name: str
     template_path: Path | None = None
-    # Without template_path: which template kvtable builds is deployed (database, global-database).
-    built_template: str = "database"
+    template: LoadedTemplate | None = None
     parameters: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] | None = None
     plan_only: bool = False

@@ -27,7 +27,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from kvtable.cfn import names
@@ -60,7 +59,6 @@ class AdoptOptions:
     table_name: str
     plan_only: bool = False
     parameters: dict[str, str] = field(default_factory=dict)
-    template_path: Path | None = None
     poll_seconds: float = 2.0
     target: CommandTarget | None = None
 
@@ -107,7 +105,7 @@ class Adopter:
     def _deployer(self, **options: Any) -> Deployer:
         settings = DeployOptions(
             stack_name=self.options.stack_name,
-            template_path=self.options.template_path,
+            template=(self.body, self.template),
             poll_seconds=self.options.poll_seconds,
             **options,
         )

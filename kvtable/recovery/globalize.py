@@ -88,7 +88,8 @@ def replica_additions(home: str, regions: tuple[str, ...], present: tuple[str, .
 
 @dataclass
 class Globalizer:
-    """One conversion run; `global_template` is the global-table template kvtable builds."""
+    """One conversion run; `global_template` is the global-table template kvtable builds, and
+    `global_body` its text as the last update sends it (None: the template as JSON)."""
 
     cf: Any
     dynamodb: Any
@@ -99,6 +100,7 @@ class Globalizer:
     steps: list[Step] = field(default_factory=list)
     # For the live table's description at the import: whether its key is the AWS-managed one.
     kms: Any = None
+    global_body: str | None = None
 
     def say(self, line: str) -> None:
         """Write one line of the report."""
@@ -235,8 +237,9 @@ class Globalizer:
             self._apply(importing, stack, parameters, resources_to_import=import_request(table_name))
         else:
             regions = ",".join(step.regions)
+            body = self.global_body or json.dumps(self.global_template, indent=2, sort_keys=True)
             self._deployer(
-                parameters={names.REPLICA_REGIONS_PARAMETER: regions}, built_template="global-database"
+                parameters={names.REPLICA_REGIONS_PARAMETER: regions}, template=(body, self.global_template)
             ).run()
         if step.kind == "replica":
             self._wait_for_replica(table_name, step.regions)

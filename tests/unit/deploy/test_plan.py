@@ -1,7 +1,10 @@
-"""The template-based plan on its own: create-only properties, exports, GSIs, TTL."""
+"""The template-based plan on its own: create-only properties, exports, GSIs, TTL; and the change set's
+own verdict, on DescribeChangeSet answers in AWS's documented shape (validated against botocore's output
+shape, so they cannot drift from what AWS sends), for what moto cannot signal: a replaced table."""
 
 import copy
 import json
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,9 +14,11 @@ from kvtable.deploy import plan as plan_module
 from kvtable.deploy.plan import (
     IN_PLACE_PROPERTIES,
     ResourceSchemaUnreadableError,
+    change_set_refusals,
     compute_plan,
     create_only_properties,
 )
+from tests.aws_shapes import assert_aws_shape
 from tests.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -190,3 +195,74 @@ def test_a_schema_without_a_list_of_create_only_paths_is_unreadable(monkeypatch:
 
 def test_a_type_without_a_schema_has_no_create_only_properties_but_the_documented_ones() -> None:
     assert create_only_properties("AWS::Nope::Thing") == frozenset()
+
+
+def detailed_change(logical_id: str, resource_type: str, action: str, replacement: str) -> dict[str, Any]:
+    return {
+        "Type": "Resource",
+        "ResourceChange": {
+            "Action": action,
+            "LogicalResourceId": logical_id,
+            "PhysicalResourceId": "kv-storage-data" if action != "Add" else None,
+            "ResourceType": resource_type,
+            "Replacement": replacement,
+            "Scope": ["Properties"],
+            "Details": [
+                {
+                    "Target": {
+                        "Attribute": "Properties",
+                        "Name": "TableName",
+                        "RequiresRecreation": "Always",
+                    },
+                    "Evaluation": "Static",
+                    "ChangeSource": "DirectModification",
+                }
+            ],
+        },
+    }
+
+
+def aws_change_set(changes: list[dict[str, Any]]) -> dict[str, Any]:
+    for change in changes:
+        if change["ResourceChange"]["PhysicalResourceId"] is None:
+            del change["ResourceChange"]["PhysicalResourceId"]
+    response = {
+        "ChangeSetName": "kvtable-20261125-120000",
+        "ChangeSetId": "arn:aws:cloudformation:us-east-1:123456789012:changeSet/kvtable-20261125-120000/1",
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/KVDatabaseStack/1",
+        "StackName": "KVDatabaseStack",
+        "CreationTime": datetime(2026, 11, 25, tzinfo=UTC),
+        "ExecutionStatus": "AVAILABLE",
+        "Status": "CREATE_COMPLETE",
+        "Capabilities": ["CAPABILITY_IAM"],
+        "Changes": changes,
+    }
+    assert_aws_shape("DescribeChangeSet", response)
+    return response
+
+
+@pytest.mark.parametrize(
+    ("action", "replacement", "expected"),
+    [
+        ("Modify", "True", "the change set says the table is replaced (Replacement: True)"),
+        ("Modify", "Conditional", "the change set says the table is replaced (Replacement: Conditional)"),
+        ("Remove", "False", "the change set removes the table"),
+    ],
+)
+def test_a_change_set_that_replaces_or_removes_the_table_is_refused(
+    action: str, replacement: str, expected: str
+) -> None:
+    response = aws_change_set(
+        [detailed_change("KVStorageTable", "AWS::DynamoDB::Table", action, replacement)]
+    )
+    assert change_set_refusals(response["Changes"], {"KVStorageTable"}) == [f"KVStorageTable: {expected}"]
+
+
+def test_a_change_set_that_only_modifies_the_table_or_replaces_a_policy_passes() -> None:
+    response = aws_change_set(
+        [
+            detailed_change("KVStorageTable", "AWS::DynamoDB::Table", "Modify", "False"),
+            detailed_change("ReadPolicy", "AWS::IAM::ManagedPolicy", "Modify", "True"),
+        ]
+    )
+    assert change_set_refusals(response["Changes"], {"KVStorageTable"}) == []

@@ -1,4 +1,5 @@
-"""Every CloudFormation stack status, through the path a user takes (Deployer.run), on AWS-shaped answers.
+"""CloudFormation's stack statuses: the named sets and their questions, and every status through the
+path a user takes (Deployer.run), on AWS-shaped answers.
 
 moto cannot put a stack in most of these states, so botocore's Stubber answers DescribeStacks
 (and what each state leads the deploy to read next) in AWS's documented shape.
@@ -11,13 +12,13 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from kvtable.builders.render import load_built_template
 from kvtable.console.errors import ToolError
 from kvtable.deploy import states
 from kvtable.deploy.cloudformation import follow_stack_events
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
+from tests.unit.deploy.shipped import default_parameters, shipped
 
 MODEL = botocore.session.get_session().get_service_model("cloudformation")
 
@@ -40,8 +41,8 @@ def stack(status: str) -> dict[str, Any]:
                 "StackStatus": status,
                 # Every parameter of the template, at its default.
                 "Parameters": [
-                    {"ParameterKey": name, "ParameterValue": str(spec.get("Default", ""))}
-                    for name, spec in load_built_template()[1]["Parameters"].items()
+                    {"ParameterKey": name, "ParameterValue": value}
+                    for name, value in default_parameters().items()
                 ],
             }
         ]
@@ -52,7 +53,7 @@ def plan_in(status: str) -> str:
     """Run `kvtable plan` against a stack in `status`; return the report, or raise what the deploy raises."""
     cf = offline_cloudformation()
     out = io.StringIO()
-    body, _ = load_built_template()
+    body, _ = shipped()
     with Stubber(cf) as stub:
         stub.add_response("describe_stacks", stack(status), {"StackName": STACK})
         if status in states.ROLLBACK_FAILED:
@@ -78,7 +79,8 @@ def plan_in(status: str) -> str:
             stub.add_response(
                 "get_template", {"TemplateBody": body}, {"StackName": STACK, "TemplateStage": "Original"}
             )
-        Deployer(cf, DeployOptions(stack_name=STACK, plan_only=True), out, sleep=lambda _: None).run()
+        options = DeployOptions(stack_name=STACK, plan_only=True, template=shipped())
+        Deployer(cf, options, out, sleep=lambda _: None).run()
         stub.assert_no_pending_responses()
     return out.getvalue()
 
@@ -188,3 +190,45 @@ def test_following_events_waits_through_review_and_names_the_first_failure(
         )
         stub.assert_no_pending_responses()
     assert settled == ("ROLLBACK_COMPLETE", first_failure)
+
+
+@pytest.mark.parametrize(
+    ("status", "answers"),
+    [
+        ("UPDATE_ROLLBACK_COMPLETE", (True, False, False, False, False)),
+        ("IMPORT_ROLLBACK_COMPLETE", (True, False, False, False, False)),
+        ("UPDATE_ROLLBACK_IN_PROGRESS", (False, True, False, False, False)),
+        ("ROLLBACK_COMPLETE", (False, False, True, False, False)),
+        ("CREATE_FAILED", (False, False, True, False, False)),
+        ("UPDATE_ROLLBACK_FAILED", (False, False, False, True, False)),
+        ("REVIEW_IN_PROGRESS", (False, False, False, False, True)),
+        ("DELETE_COMPLETE", (False, False, False, False, True)),
+        ("UPDATE_FAILED", (False, False, False, False, False)),
+    ],
+)
+def test_each_question_is_answered_by_its_set(status: str, answers: tuple[bool, ...]) -> None:
+    asked = (
+        states.is_updatable(status),
+        states.is_busy(status),
+        states.must_be_recreated(status),
+        states.rollback_failed(status),
+        states.holds_nothing_deployed(status),
+    )
+    assert asked == answers
+
+
+def test_the_region_flag_is_empty_without_a_region() -> None:
+    assert states.region_flag("eu-west-1") == " --region eu-west-1"
+    assert states.region_flag(None) == ""
+
+
+@pytest.mark.parametrize("status", sorted(states.UPDATABLE | states.FAILED_CREATE | states.NOTHING_DEPLOYED))
+def test_statuses_the_deploy_handles_itself_have_no_blocked_message(status: str) -> None:
+    assert states.blocked_message(STACK, status, "us-east-1") is None
+
+
+def test_a_failed_update_without_a_region_names_no_region_flag() -> None:
+    assert states.blocked_message(STACK, "UPDATE_FAILED") == (
+        f"stack {STACK} is UPDATE_FAILED (an update with rollback disabled failed); roll it back with "
+        f"'aws cloudformation rollback-stack --stack-name {STACK}', then deploy again"
+    )
