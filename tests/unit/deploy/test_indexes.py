@@ -8,7 +8,8 @@ import pytest
 from botocore.stub import Stubber
 
 from kvtable.console.errors import ToolError
-from kvtable.deploy.indexes import INDEX_WAIT_SECONDS, IndexWaiter, index_states
+from kvtable.deploy.indexes import IndexWaiter, index_states
+from kvtable.deploy.polling import TABLE_WAIT_SECONDS
 from tests.aws_shapes import described_table, offline_dynamodb
 from tests.unit.deploy.fake_time import SteppedClock
 
@@ -91,7 +92,7 @@ def test_a_day_without_settling_tells_to_run_the_deploy_again() -> None:
     clock = SteppedClock()
     pending = described_table(TABLE, indexes=[("GSI2", "CREATING", True)])
     # Polled hourly: the looks at 0h..24h find it pending, the one past the day gives up.
-    polls = int(INDEX_WAIT_SECONDS / 3600) + 2
+    polls = int(TABLE_WAIT_SECONDS / 3600) + 2
     index_waiter, stub = waiter([pending] * polls, clock, io.StringIO(), poll_seconds=3600)
     with stub, pytest.raises(ToolError) as error:
         index_waiter.wait(TABLE, ["GSI2"], "deploy")
@@ -99,4 +100,4 @@ def test_a_day_without_settling_tells_to_run_the_deploy_again() -> None:
     assert str(error.value) == (
         "deploy: indexes of kv-storage-data did not settle in 24h00m00s; run the same deploy again to keep waiting"
     )
-    assert clock.now == INDEX_WAIT_SECONDS + 3600
+    assert clock.now == TABLE_WAIT_SECONDS + 3600
