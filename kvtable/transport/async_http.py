@@ -57,21 +57,14 @@ class AsyncConnectionPool(Endpoint[_AsyncConnection]):
         """Send one request (`head`: request line and headers, ending in a blank line) and read its answer."""
         connection = await self._take()
         try:
-            try:
-                async with asyncio.timeout(self.read_timeout):
-                    connection.writer.write(head + body)
-                    await connection.writer.drain()
-                    answer, keep = await read_from_stream(connection.reader, answer_reads())
-            except (OSError, ValueError) as error:
-                # The request may have reached the server: the caller treats this as maybe applied.
-                raise self.exchange_failure(error) from error
-        except BaseException:
-            connection.close()
+            async with asyncio.timeout(self.read_timeout):
+                connection.writer.write(head + body)
+                await connection.writer.drain()
+                answer, keep = await read_from_stream(connection.reader, answer_reads())
+        except BaseException as error:
+            self.give_up(connection, error)  # CancelledError too: closed, and propagated as it is
             raise
-        if keep and len(self._idle) < self.max_idle:
-            self._idle.append(connection)
-        else:
-            connection.close()
+        self.hand_back(connection, keep)
         return answer
 
     async def warm(self) -> None:

@@ -18,7 +18,7 @@ import socket
 import sys
 from collections import deque
 from collections.abc import Generator
-from typing import TYPE_CHECKING, BinaryIO, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Generic, NamedTuple, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from kvtable.schema.errors import ConnectionFailedError, RequestTimeoutError, TlsFailedError
@@ -34,7 +34,17 @@ _MAX_LINE = 65536
 TO_END = -1
 LINE = -2
 Result = TypeVar("Result")
-Connection = TypeVar("Connection")
+
+
+class Closable(Protocol):
+    """A pool's connection, as the shared code sees it."""
+
+    def close(self) -> None:
+        """Close it at once."""
+        ...
+
+
+Connection = TypeVar("Connection", bound=Closable)
 Reads = Generator[int, bytes, Result]
 
 
@@ -138,6 +148,21 @@ class Endpoint(Generic[Connection]):
             return TlsFailedError(tls_message(self.url, error))
         return ConnectionFailedError(connect_message(self.url), sent=False)
 
+    def give_up(self, connection: Connection, error: BaseException) -> None:
+        """Close a connection whose exchange failed (or was cancelled) at any point, half-read as it may be;
+        a failure of the wire is raised as its transport shape, anything else is left to propagate."""
+        connection.close()
+        if isinstance(error, OSError | ValueError):
+            # The request may have reached the server: the caller treats this as maybe applied.
+            raise self.exchange_failure(error) from error
+
+    def hand_back(self, connection: Connection, keep: bool) -> None:
+        """Keep a connection whose answer was read whole for the next request, up to `max_idle` of them."""
+        if keep and len(self._idle) < self.max_idle:
+            self._idle.append(connection)
+        else:
+            connection.close()
+
     def exchange_failure(self, error: Exception) -> ConnectionFailedError:
         """Writing the request or reading its answer failed: the request may have reached the server."""
         if isinstance(error, TimeoutError):
@@ -174,19 +199,12 @@ class ConnectionPool(Endpoint["_Connection"]):
         """Send one request (`head`: request line and headers, ending in a blank line) and read its answer."""
         connection = self._take()
         try:
-            try:
-                connection.sock.sendall(head + body)
-                answer, keep = read_from(connection.reader, answer_reads())
-            except (OSError, ValueError) as error:
-                # The request may have reached the server: the caller treats this as maybe applied.
-                raise self.exchange_failure(error) from error
-        except BaseException:
-            connection.close()
+            connection.sock.sendall(head + body)
+            answer, keep = read_from(connection.reader, answer_reads())
+        except BaseException as error:
+            self.give_up(connection, error)
             raise
-        if keep and len(self._idle) < self.max_idle:
-            self._idle.append(connection)
-        else:
-            connection.close()
+        self.hand_back(connection, keep)
         return answer
 
     def warm(self) -> None:
