@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
@@ -314,16 +314,23 @@ def shuffled_cpu(
     fixed rotation a botocore client that runs right after another one costs 10-15% less CPU (warm caches),
     and a machine that speeds up or slows down meanwhile affects every action alike."""
     samples: dict[str, list[float]] = {name: [] for name in actions}
-    order = list(actions)
     clock = time.process_time
+    for i, name in shuffled_calls(list(actions), calls, rng):
+        act = actions[name]
+        start = clock()
+        act(i)
+        samples[name].append(clock() - start)
+    return samples
+
+
+def shuffled_calls(names: list[str], calls: int, rng: random.Random) -> Iterator[tuple[int, str]]:
+    """(call index, name) for `calls` indexes, every name once per index, in an order shuffled afresh for
+    each index (shuffled_cpu's order, also the async section's)."""
+    order = list(names)
     for i in range(calls):
         rng.shuffle(order)
         for name in order:
-            act = actions[name]
-            start = clock()
-            act(i)
-            samples[name].append(clock() - start)
-    return samples
+            yield i, name
 
 
 def _operation(each: Any, operation: str) -> Callable[[int], object]:
