@@ -29,16 +29,21 @@ _STREAM_LIMIT = 65536  # the longest line read, as the sync pool's readline(_MAX
 class _AsyncConnection:
     """One open connection: its stream reader and writer, and a poller to see it closed while idle."""
 
-    __slots__ = ("idle_check", "reader", "writer")
+    __slots__ = ("idle_check", "loop", "reader", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.loop = asyncio.get_running_loop()
         self.idle_check = select.poll()
         sock = writer.get_extra_info("socket")
         if sock is not None:
             self.idle_check.register(sock.fileno(), select.POLLIN)
 
-    def closed_while_idle(self) -> bool:
+    def unusable(self) -> bool:
+        """Whether this idle connection cannot carry the next request: made on another event loop (a
+        transport reused across asyncio.run calls), or closed by the server while idle."""
+        if self.loop is not asyncio.get_running_loop():
+            return True
         # The loop reads a socket as soon as it is readable: an end of stream already seen, or one that has
         # just arrived (a zero-timeout poll, which never blocks), means the server closed it while idle.
         return self.reader.at_eof() or self.writer.is_closing() or bool(self.idle_check.poll(0))
@@ -83,9 +88,9 @@ class AsyncConnectionPool(Endpoint[_AsyncConnection]):
         """A connection for one request: the most recent idle one still open, or a new one."""
         while self._idle:
             connection = self._idle.pop()
-            if not connection.closed_while_idle():
+            if not connection.unusable():
                 return connection
-            # Closed by the server while idle: replaced before any request is written on it.
+            # Closed by the server while idle (or of another loop): replaced before a request is written.
             connection.close()
         connection = await self._connect()
         self.opened += 1

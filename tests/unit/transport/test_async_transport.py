@@ -307,3 +307,12 @@ def test_the_sync_path_never_imports_asyncio() -> None:
         [sys.executable, "-c", program], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_transport_used_again_from_another_event_loop_opens_a_connection_there() -> None:
+    with dynamodb_stub(ITEM) as stub:
+        sender = transport(stub.url)
+        first = run(sender.call("GetItem", {"TableName": "t"}))  # leaves an idle connection of that loop
+        second = run(sender.call("GetItem", {"TableName": "t"}))
+        assert first == second == {"Item": ITEM}
+        assert sender.pool.opened == stub.connections == 2
