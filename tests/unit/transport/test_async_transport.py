@@ -303,10 +303,8 @@ def test_the_sync_path_never_imports_asyncio() -> None:
         "import sys, kvtable, kvtable.contract.connect, kvtable.transport.direct\n"
         "print(sorted(name for name in sys.modules if name.startswith(('asyncio', 'kvtable.transport.async'))))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "[]"
+    loaded = subprocess.check_output([sys.executable, "-c", program], cwd=REPO_ROOT, text=True)
+    assert loaded.strip() == "[]"
 
 
 def test_a_transport_used_again_from_another_event_loop_opens_a_connection_there() -> None:
@@ -316,3 +314,39 @@ def test_a_transport_used_again_from_another_event_loop_opens_a_connection_there
         second = run(sender.call("GetItem", {"TableName": "t"}))
         assert first == second == {"Item": ITEM}
         assert sender.pool.opened == stub.connections == 2
+
+
+PROXY_REFUSES = b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"
+
+
+def test_through_a_proxy_https_is_tunnelled_with_connect_and_a_refusal_fails_as_on_the_sync_transport() -> (
+    None
+):
+    endpoint = "https://dynamodb.eu-west-1.amazonaws.com"
+    failures: list[ConnectionFailedError] = []
+    requests: list[bytes] = []
+    for asynchronous in (False, True):
+        with scripted(PROXY_REFUSES) as proxy:
+            proxy_url = proxy.url.replace("http://", "http://user:p%40ss@")
+            settings: dict[str, Any] = {"proxy_url": proxy_url, "connect_timeout": 2, "read_timeout": 5}
+            keys = Credentials("AKID", "secret")
+            with pytest.raises(ConnectionFailedError) as refused:
+                if asynchronous:
+                    run(AsyncDirectTransport(endpoint, "eu-west-1", keys, **settings).call("GetItem", {}))
+                else:
+                    DirectTransport(endpoint, "eu-west-1", keys, **settings).call("GetItem", {})
+            assert str(refused.value) == f'Failed to connect to proxy URL: "{proxy_url}"'
+            failures.append(refused.value)
+            requests += proxy.requests
+    sync_failure, async_failure = failures
+    assert type(async_failure) is type(sync_failure) and not async_failure.sent
+    assert requests[0] == requests[1]
+    assert requests[1].startswith(b"CONNECT dynamodb.eu-west-1.amazonaws.com:443 HTTP/1.1\r\n")
+    assert b"Proxy-Authorization: Basic dXNlcjpwQHNz\r\n" in requests[1]  # user:p@ss
+
+
+def test_through_a_proxy_http_requests_name_the_whole_url() -> None:
+    with scripted(OK) as proxy:
+        sender = transport("http://dynamodb.internal:8000", proxy_url=proxy.url)
+        assert run(sender.call("GetItem", {"TableName": "t"})) == {}
+    assert proxy.requests[0].startswith(b"POST http://dynamodb.internal:8000/ HTTP/1.1\r\n")
