@@ -27,6 +27,7 @@ from kvtable.transport.async_direct import (
     async_transport_from_client,
     async_transport_from_settings,
 )
+from kvtable.transport.base import AsyncTransport, Transport
 from kvtable.transport.direct import DirectTransport
 from kvtable.transport.http import read_timeout_message
 from kvtable.transport.wire import DirectWire
@@ -80,6 +81,14 @@ def test_the_async_transport_sends_the_sync_transports_bytes_signature_included(
     assert [request.split(b"\r\n\r\n", 1)[1] for request in async_server.requests] == [
         request.split(b"\r\n\r\n", 1)[1] for request in sync_server.requests
     ]
+
+
+def test_both_direct_transports_are_what_the_contract_drives() -> None:
+    keys = Credentials("AKID", "secret")
+    asynchronous: AsyncTransport = AsyncDirectTransport("http://127.0.0.1:1", "us-east-1", keys)
+    sync: Transport = DirectTransport("http://127.0.0.1:1", "us-east-1", keys)
+    assert (asynchronous.region, sync.region) == ("us-east-1", "us-east-1")
+    assert asynchronous.before_call == asynchronous.after_call == []
 
 
 def test_the_async_signature_equals_the_sync_transports_for_the_same_endpoint(
