@@ -21,7 +21,13 @@ from botocore.credentials import Credentials
 
 from kvtable.aws.environment import DirectSettings, EnvironmentKeys
 from kvtable.local.process import LOOPBACK, free_loopback_port
-from kvtable.schema.errors import ClientSettingsError, ConnectionFailedError, RequestTimeoutError
+from kvtable.schema.errors import (
+    ClientSettingsError,
+    ConnectionFailedError,
+    DamagedAnswerError,
+    RequestTimeoutError,
+    ServiceError,
+)
 from kvtable.transport.async_direct import (
     AsyncDirectTransport,
     async_transport_from_client,
@@ -359,3 +365,22 @@ def test_through_a_proxy_http_requests_name_the_whole_url() -> None:
         sender = transport("http://dynamodb.internal:8000", proxy_url=proxy.url)
         assert run(sender.call("GetItem", {"TableName": "t"})) == {}
     assert proxy.requests[0].startswith(b"POST http://dynamodb.internal:8000/ HTTP/1.1\r\n")
+
+
+def test_a_damaged_answer_and_an_error_answer_raise_what_the_sync_transport_raises() -> None:
+    damaged = b"HTTP/1.1 200 OK\r\nx-amz-crc32: 1\r\nContent-Length: 2\r\n\r\n{}"
+    gateway = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 21\r\n\r\n<html>upstream</html>"
+
+    async def both(url: str) -> tuple[object, object]:
+        sender = transport(url)
+        outcomes = [
+            await asyncio.gather(sender.call("GetItem", {}), return_exceptions=True) for _ in range(2)
+        ]
+        return outcomes[0][0], outcomes[1][0]
+
+    with scripted(damaged, gateway) as server:
+        damaged_error, failed = run(both(server.url))
+    assert isinstance(damaged_error, DamagedAnswerError)
+    assert str(damaged_error) == "its CRC32 does not match x-amz-crc32"
+    assert isinstance(failed, ServiceError)
+    assert (failed.code, failed.message, failed.status) == ("502", "<html>upstream</html>", 502)
