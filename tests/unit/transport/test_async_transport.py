@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -27,6 +28,7 @@ from kvtable.schema.errors import (
     DamagedAnswerError,
     RequestTimeoutError,
     ServiceError,
+    TlsFailedError,
 )
 from kvtable.transport.async_direct import (
     AsyncDirectTransport,
@@ -39,6 +41,7 @@ from kvtable.transport.http import read_timeout_message
 from kvtable.transport.wire import DirectWire
 from tests.harness.dynamodb_stub import dynamodb_stub
 from tests.harness.stalling_server import Stall, stalling_server
+from tests.harness.tls_certificate import loopback_certificate
 from tests.paths import REPO_ROOT
 from tests.unit.transport.test_transport_http import OK, scripted
 
@@ -384,3 +387,27 @@ def test_a_damaged_answer_and_an_error_answer_raise_what_the_sync_transport_rais
     assert str(damaged_error) == "its CRC32 does not match x-amz-crc32"
     assert isinstance(failed, ServiceError)
     assert (failed.code, failed.message, failed.status) == ("502", "<html>upstream</html>", 502)
+
+
+def test_over_tls_it_verifies_with_the_ca_bundle_given_and_refuses_a_certificate_it_cannot_verify(
+    tmp_path: Path,
+) -> None:
+    server_tls, certificate = loopback_certificate(tmp_path)
+
+    async def get(url: str, verify: bool | str) -> object:
+        sender = transport(url, verify=verify)
+        try:
+            return await sender.call("GetItem", {"TableName": "t"})
+        finally:
+            await sender.aclose()
+
+    with dynamodb_stub(ITEM, tls=server_tls) as stub:
+        assert run(get(stub.url, str(certificate))) == {"Item": ITEM}
+        with pytest.raises(TlsFailedError) as async_refused:
+            run(get(stub.url, True))  # the system's CAs do not hold the test's certificate
+        with pytest.raises(TlsFailedError) as sync_refused:
+            DirectTransport(stub.url, "us-east-1", Credentials("a", "b"), verify=True).call("GetItem", {})
+    assert str(async_refused.value).startswith(f"SSL validation failed for {stub.url} ")
+    assert "CERTIFICATE_VERIFY_FAILED" in str(async_refused.value) and "CERTIFICATE_VERIFY_FAILED" in str(
+        sync_refused.value
+    )
