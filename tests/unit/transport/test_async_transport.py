@@ -411,3 +411,25 @@ def test_over_tls_it_verifies_with_the_ca_bundle_given_and_refuses_a_certificate
     assert "CERTIFICATE_VERIFY_FAILED" in str(async_refused.value) and "CERTIFICATE_VERIFY_FAILED" in str(
         sync_refused.value
     )
+
+
+def test_answers_framed_every_way_http_allows_are_read_whole_as_by_the_sync_pool() -> None:
+    large = b'{"Items":["' + b"x" * (3 << 20) + b'"]}'
+    answers = [
+        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(large), large),
+        b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{"a\r\n4\r\n":1}\r\n0\r\n\r\n',
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+        b'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{"b":2}',
+        OK,
+    ]
+
+    async def bodies(url: str) -> tuple[list[bytes], int]:
+        sender = transport(url)
+        head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n"
+        got = [(await sender.pool.post(head, b"{}")).body for _ in answers]
+        return got, sender.pool.opened
+
+    with scripted(*answers) as server:
+        got, opened = run(bodies(server.url))
+    assert got == [large, b'{"a":1}', b"{}", b'{"b":2}', b"{}"]
+    assert opened == server.connections == 2  # the close-delimited answer ended its connection
