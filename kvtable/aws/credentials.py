@@ -84,6 +84,11 @@ class ContainerCredentials:
         """When the current keys expire (epoch seconds)."""
         return self._current.expires
 
+    def refresh_needed(self) -> bool:
+        """Whether the next read of the keys fetches new ones (blocking I/O): as botocore's
+        RefreshableCredentials.refresh_needed, which the asyncio transport asks before reading keys."""
+        return self._current.expires - self._clock() < ADVISORY_REFRESH_SECONDS
+
     def get_frozen_credentials(self) -> Keys:
         """The keys to sign with now, refreshed first when they are within a refresh window."""
         left = self._current.expires - self._clock()

@@ -94,12 +94,19 @@ def shuffled_rounds(
     none always runs right after another (warm caches), and a machine that speeds up or slows down
     meanwhile affects every label alike."""
     results: dict[str, list[Result]] = {label: [] for label in labels}
-    order = list(results)
+    for index, label in shuffled_order(list(results), rounds, rng):
+        results[label].append(measure(label, index))
+    return results
+
+
+def shuffled_order(labels: list[str], rounds: int, rng: random.Random) -> Iterator[tuple[int, str]]:
+    """(round, label) for every label once a round, in a new random order each round: shuffled_rounds'
+    order, for a caller that measures in its own way (the async section awaits each call)."""
+    order = list(labels)
     for index in range(rounds):
         rng.shuffle(order)
         for label in order:
-            results[label].append(measure(label, index))
-    return results
+            yield index, label
 
 
 def compiled_bytecode_environment() -> dict[str, str]:

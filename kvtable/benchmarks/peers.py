@@ -47,37 +47,47 @@ class Pydynox:
         self.table = table
         self.client = DynamoDBClient(region=REGION, access_key="local", secret_key="local", endpoint_url=url)
 
+    @staticmethod
+    def key(i: int) -> dict[str, Any]:
+        """The i-th key, as pydynox takes it."""
+        return {kd.PARTITION_KEY: PARTITION, kd.SORT_KEY: sort_key(i)}
+
+    @staticmethod
+    def put_arguments(i: int) -> dict[str, Any]:
+        """The contract's UpdateItem for the i-th key, as pydynox's update_item takes it."""
+        return {
+            "update_expression": PUT_UPDATE,
+            "condition_expression": PUT_CONDITION,
+            "expression_attribute_names": PUT_NAMES,
+            "expression_attribute_values": put_values(i),
+            "return_values": "ALL_NEW",
+            "return_values_on_condition_check_failure": True,
+        }
+
+    @staticmethod
+    def query_arguments() -> dict[str, Any]:
+        """The contract's list_keys Query, as pydynox's query takes it (after the table and condition)."""
+        return {
+            "filter_expression": LIVE_FILTER,
+            "expression_attribute_names": QUERY_NAMES,
+            "expression_attribute_values": {
+                ":pk": PARTITION,
+                ":prefix": LISTED_SORT_PREFIX,
+                ":now": int(time.time()),
+            },
+            "limit": PAGE,
+            "page_size": PAGE,
+            "index_name": kd.DEFAULT_GSI_NAME,
+        }
+
     def get(self, i: int) -> object:
-        item = self.client.sync_get_item(self.table, {kd.PARTITION_KEY: PARTITION, kd.SORT_KEY: sort_key(i)})
-        if item is None:
-            raise LookupError(sort_key(i))
-        return live(item)
+        return found(self.client.sync_get_item(self.table, self.key(i)), i)
 
     def put(self, i: int) -> object:
-        return self.client.sync_update_item(
-            self.table,
-            {kd.PARTITION_KEY: PARTITION, kd.SORT_KEY: sort_key(i)},
-            update_expression=PUT_UPDATE,
-            condition_expression=PUT_CONDITION,
-            expression_attribute_names=PUT_NAMES,
-            expression_attribute_values=put_values(i),
-            return_values="ALL_NEW",
-            return_values_on_condition_check_failure=True,
-        )
+        return self.client.sync_update_item(self.table, self.key(i), **self.put_arguments(i))
 
     def page(self) -> object:
-        values = {":pk": PARTITION, ":prefix": LISTED_SORT_PREFIX, ":now": int(time.time())}
-        result = self.client.sync_query(
-            self.table,
-            QUERY_CONDITION,
-            filter_expression=LIVE_FILTER,
-            expression_attribute_names=QUERY_NAMES,
-            expression_attribute_values=values,
-            limit=PAGE,
-            page_size=PAGE,
-            index_name=kd.DEFAULT_GSI_NAME,
-        )
-        return list(result)
+        return list(self.client.sync_query(self.table, QUERY_CONDITION, **self.query_arguments()))
 
     def close(self) -> None:
         """Nothing to release: the client holds its own pool."""
@@ -94,8 +104,9 @@ class Pydynox:
         )
 
 
-class Aiodynamo:
-    """aiodynamo's client on an aiohttp session, each call run on one event loop kept for the whole run."""
+class AiodynamoAsync:
+    """aiodynamo's client on an aiohttp session, awaited on the running event loop (made on it: aiohttp
+    wants a running loop when its session is made)."""
 
     name = "aiodynamo+aiohttp"
     sends = (
@@ -105,8 +116,6 @@ class Aiodynamo:
     )
 
     def __init__(self, table: str, url: str) -> None:
-        import asyncio  # noqa: PLC0415 (a peer library, benchmark-only)
-
         import aiohttp  # noqa: PLC0415 (benchmark-only dependencies)
         from aiodynamo.client import Client  # noqa: PLC0415 (a peer library, benchmark-only)
         from aiodynamo.credentials import Key, StaticCredentials  # noqa: PLC0415 (a peer library, benchmark-only)
@@ -115,47 +124,70 @@ class Aiodynamo:
         from aiodynamo.utils import dy2py, py2dy  # noqa: PLC0415 (a peer library, benchmark-only)
         from yarl import URL  # noqa: PLC0415 (a peer library, benchmark-only)
 
-        self.table, self.loop = table, asyncio.new_event_loop()
+        self.table = table
         self.dy2py, self.py2dy, self.field, self.hash_key = dy2py, py2dy, F, HashKey
-
-        async def session() -> Any:  # aiohttp wants a running loop when its session is made
-            return aiohttp.ClientSession()
-
-        self.session = self.loop.run_until_complete(session())
+        self.session = aiohttp.ClientSession()
         self.client = Client(
             AIOHTTP(self.session), StaticCredentials(Key("local", "local")), REGION, URL(url)
         )
 
-    def get(self, i: int) -> object:
+    async def get(self, i: int) -> object:
         key = {kd.PARTITION_KEY: PARTITION, kd.SORT_KEY: sort_key(i)}
-        return live(self.loop.run_until_complete(self.client.get_item(self.table, key)))
+        return live(await self.client.get_item(self.table, key))
 
-    def put(self, i: int) -> object:
+    async def put(self, i: int) -> object:
         request = put_request(self.table, i, self.py2dy({"v": key_value(i)})["v"])
-        response = self.loop.run_until_complete(
-            self.client.send_request(action="UpdateItem", payload=request)
-        )
+        response = await self.client.send_request(action="UpdateItem", payload=request)
         return self.dy2py(response["Attributes"], float)
 
-    def page(self) -> object:
+    async def page(self) -> object:
         from aiodynamo.expressions import RangeKey  # noqa: PLC0415 (a peer library, benchmark-only)
 
         ttl = self.field(kd.TTL_ATTRIBUTE)
-        page = self.loop.run_until_complete(
-            self.client.query_single_page(
-                self.table,
-                self.hash_key(kd.GSI1_PARTITION_KEY, PARTITION)
-                & RangeKey(kd.GSI1_SORT_KEY).begins_with(LISTED_SORT_PREFIX),
-                filter_expression=ttl.does_not_exist() | ttl.gt(int(time.time())),
-                index=kd.DEFAULT_GSI_NAME,
-                limit=PAGE,
-            )
+        page = await self.client.query_single_page(
+            self.table,
+            self.hash_key(kd.GSI1_PARTITION_KEY, PARTITION)
+            & RangeKey(kd.GSI1_SORT_KEY).begins_with(LISTED_SORT_PREFIX),
+            filter_expression=ttl.does_not_exist() | ttl.gt(int(time.time())),
+            index=kd.DEFAULT_GSI_NAME,
+            limit=PAGE,
         )
         return page.items
 
+    async def aclose(self) -> None:
+        """Close the session."""
+        await self.session.close()
+
+
+class Aiodynamo:
+    """aiodynamo's client on an aiohttp session (AiodynamoAsync), each call run on one event loop kept for
+    the whole run."""
+
+    name = AiodynamoAsync.name
+    sends = AiodynamoAsync.sends
+
+    def __init__(self, table: str, url: str) -> None:
+        import asyncio  # noqa: PLC0415 (a peer library, benchmark-only)
+
+        self.loop = asyncio.new_event_loop()
+
+        async def made() -> AiodynamoAsync:
+            return AiodynamoAsync(table, url)
+
+        self.peer = self.loop.run_until_complete(made())
+
+    def get(self, i: int) -> object:
+        return self.loop.run_until_complete(self.peer.get(i))
+
+    def put(self, i: int) -> object:
+        return self.loop.run_until_complete(self.peer.put(i))
+
+    def page(self) -> object:
+        return self.loop.run_until_complete(self.peer.page())
+
     def close(self) -> None:
         """Close the session, then the loop."""
-        self.loop.run_until_complete(self.session.close())
+        self.loop.run_until_complete(self.peer.aclose())
         self.loop.close()
 
     @staticmethod
@@ -177,6 +209,38 @@ class Aiodynamo:
             "        _answered()\n"
             "asyncio.run(first())\n"
         )
+
+
+class PydynoxAsync:
+    """pydynox's async client (its default API since 1.0), on the contract's requests, awaited on the
+    running event loop; its Rust core does the I/O on its own threads."""
+
+    name = "pydynox async"
+    sends = "GetItem, the contract's UpdateItem and Query, through get_item, update_item and query"
+
+    def __init__(self, table: str, url: str) -> None:
+        self.sync = Pydynox(table, url)  # the same client: its async methods are the unprefixed ones
+        self.client, self.table = self.sync.client, table
+
+    async def get(self, i: int) -> object:
+        return found(await self.client.get_item(self.table, self.sync.key(i)), i)
+
+    async def put(self, i: int) -> object:
+        return await self.client.update_item(self.table, self.sync.key(i), **self.sync.put_arguments(i))
+
+    async def page(self) -> object:
+        pages = self.client.query(self.table, QUERY_CONDITION, **self.sync.query_arguments())
+        return [item async for item in pages]
+
+    async def aclose(self) -> None:
+        """Nothing to release: the client holds its own pool."""
+
+
+def found(item: dict[str, Any] | None, i: int) -> object:
+    """A pydynox get's item when it is there and live; LookupError otherwise."""
+    if item is None:
+        raise LookupError(sort_key(i))
+    return live(item)
 
 
 # (class, the modules it needs): the order of the columns.

@@ -2,8 +2,9 @@
 loads (memory at 20,000 and 200,000 keys, throughput with 1, 2 and 4 writers), the import's cost,
 client CPU per operation beside the boto3 client, the boto3 Table resource and PynamoDB, kvtable's
 transports beside the boto3 client, pydynox and aiodynamo (client CPU, cold start, and the signing and HTTP
-building blocks), where a request's CPU goes, and a Lambda cold start (kvtable.connect beside boto3 and
-pydynox, against a loopback stub). A benchmark, not a test: its timings depend on the machine.
+building blocks), the async clients (kvtable's asyncio transport, pydynox async, aiodynamo: CPU per
+awaited call, and requests per second with 1, 8 and 64 tasks), where a request's CPU goes, and a Lambda
+cold start (kvtable.connect beside boto3 and pydynox, against a loopback stub). A benchmark, not a test: its timings depend on the machine.
 """
 
 import argparse
@@ -13,7 +14,7 @@ from pathlib import Path
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 
-SECTIONS = ("compare", "bulk", "import", "clients", "transports", "profile", "startup", "lambda")
+SECTIONS = ("compare", "bulk", "import", "clients", "transports", "async", "profile", "startup", "lambda")
 # Sections of whole processes, run first, before the engine's JVM shares the cores: startup needs no
 # engine at all; lambda's cold starts go first, its tracing figures later on DynamoDB Local.
 WITHOUT_ENGINE = {"startup"}
@@ -65,6 +66,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=kinds.Count(0, 2**32 - 1),
         help="seed of the random call order of clients and transports (default: a new one)",
     )
+    parser.add_argument(
+        "--concurrency-seconds",
+        type=kinds.Amount(0.0, 600.0, low_included=False),
+        default=3.0,
+        help="seconds of gets per async client and task count in the async section's concurrency run (default 3)",
+    )
     parser.add_argument("--endpoint-url", type=kinds.endpoint_url, help="an already running DynamoDB Local")
     parser.add_argument(
         "--out",
@@ -103,6 +110,13 @@ def run(url: str, args: argparse.Namespace) -> None:
             args.keys, calls, max(calls // 10, 5), max(args.cold_starts, 1), seed, args.out / CHART_NAME
         )
         run_transports(client, url, sizes)
+    if "async" in sections:
+        from kvtable.benchmarks.async_run import AsyncSizes, run_async  # noqa: PLC0415 (asyncio and the async peers: this section's alone)
+
+        calls = args.ops * max(args.rounds, 5)
+        run_async(
+            client, url, AsyncSizes(args.keys, calls, max(calls // 10, 5), args.concurrency_seconds, seed)
+        )
     if "profile" in sections:
         run_profile(client, args.ops * 3)
     if "lambda" in sections:
@@ -144,6 +158,7 @@ BENCH = Command(
         "kvtable bench --keys 2000 --rounds 1 --large-keys 20000",
         "kvtable bench --only clients --only profile",
         "kvtable bench --only transports --seed 7",
+        "kvtable bench --only async --concurrency-seconds 5",
         "kvtable bench --only lambda",
     ),
     add_arguments=add_arguments,

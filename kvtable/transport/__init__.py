@@ -1,6 +1,7 @@
 """How the data contract's requests reach DynamoDB: the direct transport (the JSON body, SigV4 and a
 keep-alive HTTP pool, its settings from a boto3 client or from the environment) or botocore's own request
-path. Importing this imports no botocore: botocore's path is loaded when it is chosen."""
+path; and, for asyncio, the direct transport on asyncio's streams (async_direct.py, imported only by the
+async front). Importing this imports no botocore: botocore's path is loaded when it is chosen."""
 
 from __future__ import annotations
 

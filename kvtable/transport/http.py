@@ -2,7 +2,12 @@
 back. It does what DynamoDB's JSON protocol needs and nothing more, so a request costs a few system
 calls and a few lines of Python; failures are the contract's own shapes (kvtable.schema.errors), worded as
 botocore words them, so both transports report a fault alike. The standard library only: `ssl` is
-imported when an https endpoint is first used, not before."""
+imported when an https endpoint is first used, not before.
+
+The protocol is sans-I/O and shared with the asyncio pool (kvtable/transport/async_http.py): an answer is
+read by a parser (`answer_reads`) that says what it wants next (a line, so many bytes, or all up to the
+close) and is handed those bytes by whichever pool does the I/O; the endpoint's settings, the proxy's
+CONNECT and the wording of each failure are `Endpoint`'s, which both pools are."""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ import select
 import socket
 import sys
 from collections import deque
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+from collections.abc import Generator
+from typing import TYPE_CHECKING, BinaryIO, Generic, NamedTuple, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from kvtable.schema.errors import ConnectionFailedError, RequestTimeoutError, TlsFailedError
@@ -22,6 +28,24 @@ if TYPE_CHECKING:
 
 _MAX_HEADER_LINES = 200
 _MAX_LINE = 65536
+
+# What a parser asks for next: all the bytes up to the connection's close, one line, or (a size >= 0)
+# exactly that many bytes. It is sent what was read (fewer bytes, or an empty line, at the close).
+TO_END = -1
+LINE = -2
+Result = TypeVar("Result")
+
+
+class Closable(Protocol):
+    """A pool's connection, as the shared code sees it."""
+
+    def close(self) -> None:
+        """Close it at once."""
+        ...
+
+
+Connection = TypeVar("Connection", bound=Closable)
+Reads = Generator[int, bytes, Result]
 
 
 class HttpAnswer(NamedTuple):
@@ -56,6 +80,96 @@ class Origin(NamedTuple):
         return cls(parts.scheme, host, port, shown if port == default else f"{shown}:{port}")
 
 
+class Endpoint(Generic[Connection]):
+    """One endpoint's connection settings (timeouts, TLS, proxy), what they mean on the wire, and the idle
+    connections kept (most recent last), with no I/O: the pool of either kind, sync or asyncio, does that."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        max_idle: int = 10,
+        verify: bool | str = True,
+        proxy_url: str | None = None,
+    ) -> None:
+        self.url = url
+        self.origin = Origin.parse(url)
+        self.connect_timeout, self.read_timeout, self.max_idle = connect_timeout, read_timeout, max_idle
+        self.opened = 0  # connections opened so far (TCP, and TLS for https)
+        self._idle: deque[Connection] = deque()
+        self._tls = _tls_context(verify) if self.origin.scheme == "https" else None
+        self._proxy = Origin.parse(proxy_url) if proxy_url else None
+        if self._proxy is not None and self._proxy.scheme == "https":
+            raise ValueError(f"a proxy reached over TLS ({proxy_url}) is not supported here")
+        self._proxy_url = proxy_url or ""
+        self._proxy_authorization = _proxy_authorization(proxy_url) if proxy_url else None
+        # Through a plain-HTTP proxy to an http endpoint, the request line names the whole URL.
+        self.request_target = (
+            f"http://{self.origin.host_header}/" if self._proxy and self._tls is None else "/"
+        )
+
+    @property
+    def dialled(self) -> Origin:
+        """Where the TCP connection goes: the proxy when there is one, else the endpoint."""
+        return self._proxy or self.origin
+
+    @property
+    def tunnels(self) -> bool:
+        """Whether a connection starts with CONNECT through the proxy (https through a proxy)."""
+        return self._proxy is not None and self._tls is not None
+
+    def tunnel_request(self) -> bytes:
+        """The CONNECT request to the proxy for the endpoint, so TLS runs end to end."""
+        authority = f"{self.origin.host}:{self.origin.port}"
+        lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}"]
+        if self._proxy_authorization:
+            lines.append(f"Proxy-Authorization: {self._proxy_authorization}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def tunnel_refused(self) -> ConnectionFailedError:
+        """The proxy answered CONNECT with anything but 200."""
+        return ConnectionFailedError(proxy_message(self._proxy_url), sent=False)
+
+    def dial_failure(self, error: OSError) -> ConnectionFailedError:
+        """The TCP connection (to the endpoint or the proxy) failed: nothing was sent."""
+        if self._proxy:
+            return ConnectionFailedError(proxy_message(self._proxy_url), sent=False)
+        if isinstance(error, TimeoutError):
+            return RequestTimeoutError(connect_timeout_message(self.url), sent=False)
+        return ConnectionFailedError(connect_message(self.url), sent=False)
+
+    def setup_failure(self, error: OSError) -> ConnectionFailedError:
+        """The proxy's tunnel or TLS failed on an open TCP connection: nothing was sent."""
+        if isinstance(error, TimeoutError):
+            return RequestTimeoutError(connect_timeout_message(self.url), sent=False)
+        if _is_tls_error(error):
+            return TlsFailedError(tls_message(self.url, error))
+        return ConnectionFailedError(connect_message(self.url), sent=False)
+
+    def give_up(self, connection: Connection, error: BaseException) -> None:
+        """Close a connection whose exchange failed (or was cancelled) at any point, half-read as it may be;
+        a failure of the wire is raised as its transport shape, anything else is left to propagate."""
+        connection.close()
+        if isinstance(error, OSError | ValueError):
+            # The request may have reached the server: the caller treats this as maybe applied.
+            raise self.exchange_failure(error) from error
+
+    def hand_back(self, connection: Connection, keep: bool) -> None:
+        """Keep a connection whose answer was read whole for the next request, up to `max_idle` of them."""
+        if keep and len(self._idle) < self.max_idle:
+            self._idle.append(connection)
+        else:
+            connection.close()
+
+    def exchange_failure(self, error: Exception) -> ConnectionFailedError:
+        """Writing the request or reading its answer failed: the request may have reached the server."""
+        if isinstance(error, TimeoutError):
+            return RequestTimeoutError(read_timeout_message(self.url), sent=True)
+        return ConnectionFailedError(closed_message(self.url), sent=True)
+
+
 class _Connection:
     """One open connection: the socket, a buffered reader on it, and a poller to see it closed while idle."""
 
@@ -77,55 +191,20 @@ class _Connection:
                 closing()
 
 
-class ConnectionPool:
+class ConnectionPool(Endpoint["_Connection"]):
     """Keep-alive connections to one endpoint, reused most-recent first; safe to share between threads
     (a connection is held by one request at a time, and deque's append and pop are atomic)."""
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        connect_timeout: float,
-        read_timeout: float,
-        max_idle: int = 10,
-        verify: bool | str = True,
-        proxy_url: str | None = None,
-    ) -> None:
-        self.url = url
-        self.origin = Origin.parse(url)
-        self.connect_timeout, self.read_timeout, self.max_idle = connect_timeout, read_timeout, max_idle
-        self._idle: deque[_Connection] = deque()
-        self.opened = 0  # connections opened so far (TCP, and TLS for https)
-        self._tls = _tls_context(verify) if self.origin.scheme == "https" else None
-        self._proxy = Origin.parse(proxy_url) if proxy_url else None
-        if self._proxy is not None and self._proxy.scheme == "https":
-            raise ValueError(f"a proxy reached over TLS ({proxy_url}) is not supported here")
-        self._proxy_url = proxy_url or ""
-        self._proxy_authorization = _proxy_authorization(proxy_url) if proxy_url else None
-        # Through a plain-HTTP proxy to an http endpoint, the request line names the whole URL.
-        self.request_target = (
-            f"http://{self.origin.host_header}/" if self._proxy and self._tls is None else "/"
-        )
 
     def post(self, head: bytes, body: bytes) -> HttpAnswer:
         """Send one request (`head`: request line and headers, ending in a blank line) and read its answer."""
         connection = self._take()
         try:
-            try:
-                connection.sock.sendall(head + body)
-                answer, keep = _read_answer(connection.reader)
-            except TimeoutError as error:
-                raise RequestTimeoutError(read_timeout_message(self.url), sent=True) from error
-            except (OSError, ValueError) as error:
-                # The request may have reached the server: the caller treats this as maybe applied.
-                raise ConnectionFailedError(closed_message(self.url), sent=True) from error
-        except BaseException:
-            connection.close()
+            connection.sock.sendall(head + body)
+            answer, keep = read_from(connection.reader, answer_reads())
+        except BaseException as error:
+            self.give_up(connection, error)
             raise
-        if keep and len(self._idle) < self.max_idle:
-            self._idle.append(connection)
-        else:
-            connection.close()
+        self.hand_back(connection, keep)
         return answer
 
     def warm(self) -> None:
@@ -155,52 +234,50 @@ class ConnectionPool:
         return connection
 
     def _connect(self) -> socket.socket:
-        target = self._proxy or self.origin
+        target = self.dialled
         # An ASCII host goes as bytes: a str would load the idna codec to encode it, once per process.
         host: str | bytes = target.host.encode("ascii") if target.host.isascii() else target.host
         try:
             sock = socket.create_connection((host, target.port), timeout=self.connect_timeout)  # type: ignore[arg-type]
-        except TimeoutError as error:
-            if self._proxy:
-                raise ConnectionFailedError(proxy_message(self._proxy_url), sent=False) from error
-            raise RequestTimeoutError(connect_timeout_message(self.url), sent=False) from error
         except OSError as error:
-            if self._proxy:
-                raise ConnectionFailedError(proxy_message(self._proxy_url), sent=False) from error
-            raise ConnectionFailedError(connect_message(self.url), sent=False) from error
+            raise self.dial_failure(error) from error
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.settimeout(self.read_timeout)
-            if self._proxy and self._tls is not None:
+            if self.tunnels:
                 self._open_tunnel(sock)
             if self._tls is not None:
                 sock = self._tls.wrap_socket(sock, server_hostname=self.origin.host)
-        except TimeoutError as error:
-            sock.close()
-            raise RequestTimeoutError(connect_timeout_message(self.url), sent=False) from error
         except OSError as error:
             sock.close()
-            if _is_tls_error(error):
-                raise TlsFailedError(tls_message(self.url, error)) from error
-            raise ConnectionFailedError(connect_message(self.url), sent=False) from error
+            raise self.setup_failure(error) from error
+        except BaseException:
+            sock.close()
+            raise
         return sock
 
     def _open_tunnel(self, sock: socket.socket) -> None:
         """CONNECT through the proxy to the endpoint, so TLS runs end to end."""
-        authority = f"{self.origin.host}:{self.origin.port}"
-        lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}"]
-        if self._proxy_authorization:
-            lines.append(f"Proxy-Authorization: {self._proxy_authorization}")
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        sock.sendall(self.tunnel_request())
         reader = sock.makefile("rb")
         try:
-            status = _status(reader.readline(_MAX_LINE))
-            while reader.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
-                pass
+            status = read_from(reader, tunnel_reads())
+        except ValueError:
+            status = 0
         finally:
             reader.close()
         if status != 200:
-            raise ConnectionFailedError(proxy_message(self._proxy_url), sent=False)
+            raise self.tunnel_refused()
+
+
+def read_from(reader: BinaryIO, reads: Reads[Result]) -> Result:
+    """Run a parser on a blocking buffered reader: what it returns, or what it raises."""
+    try:
+        want = next(reads)
+        while True:
+            want = reads.send(reader.readline(_MAX_LINE) if want == LINE else reader.read(want))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 # How a failure is worded, on either transport (botocore's words, so a log reads the same on both).
@@ -277,13 +354,14 @@ def _keeps_alive(status_line: bytes, connection: str) -> bool:
     return connection != "close"
 
 
-def _read_answer(reader: BinaryIO) -> tuple[HttpAnswer, bool]:
-    """One answer from `reader`, and whether the connection may carry another request."""
-    status_line = reader.readline(_MAX_LINE)
+def answer_reads() -> Reads[tuple[HttpAnswer, bool]]:
+    """The parser of one answer: the answer, and whether the connection may carry another request.
+    Anything that is not HTTP, or that ends early, is ValueError."""
+    status_line = yield LINE
     status = _status(status_line)
     headers: dict[str, str] = {}
     for _ in range(_MAX_HEADER_LINES):
-        line = reader.readline(_MAX_LINE)
+        line = yield LINE
         if line in (b"\r\n", b"\n"):
             break
         if not line:
@@ -293,32 +371,40 @@ def _read_answer(reader: BinaryIO) -> tuple[HttpAnswer, bool]:
     else:
         raise ValueError("too many header lines")
     if status == 100:  # a Continue we did not ask for: the real answer follows
-        return _read_answer(reader)
+        return (yield from answer_reads())
     length = headers.get("content-length")
     keep = _keeps_alive(status_line, headers.get("connection", "").lower())
     if headers.get("transfer-encoding", "").lower() == "chunked":
-        body = _read_chunked(reader)
+        body = yield from _chunked_reads()
     elif length is not None:
-        body = _read_exactly(reader, int(length))
+        body = yield from _exact_reads(int(length))
     else:
-        body, keep = reader.read(), False  # the answer ends when the connection does
+        body, keep = (yield TO_END), False  # the answer ends when the connection does
     return HttpAnswer(status, headers, body), keep
 
 
-def _read_exactly(reader: BinaryIO, size: int) -> bytes:
-    body = reader.read(size)
+def tunnel_reads() -> Reads[int]:
+    """The parser of a proxy's answer to CONNECT: its status, the headers read past."""
+    status = _status((yield LINE))
+    while (yield LINE) not in (b"\r\n", b"\n", b""):
+        pass
+    return status
+
+
+def _exact_reads(size: int) -> Reads[bytes]:
+    body = yield size
     if len(body) != size:
         raise ValueError(f"the connection closed {size - len(body)} bytes before the body's end")
     return body
 
 
-def _read_chunked(reader: BinaryIO) -> bytes:
+def _chunked_reads() -> Reads[bytes]:
     chunks: list[bytes] = []
     while True:
-        size = int(reader.readline(_MAX_LINE).split(b";", 1)[0].strip() or b"x", 16)
+        size = int((yield LINE).split(b";", 1)[0].strip() or b"x", 16)
         if size == 0:
-            while reader.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
+            while (yield LINE) not in (b"\r\n", b"\n", b""):
                 pass  # trailers
             return b"".join(chunks)
-        chunks.append(_read_exactly(reader, size))
-        reader.readline(_MAX_LINE)
+        chunks.append((yield from _exact_reads(size)))
+        yield LINE

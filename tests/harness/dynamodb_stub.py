@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 import zlib
 from collections.abc import Iterator
@@ -58,9 +59,12 @@ class DynamoDBStub:
 
 @contextmanager
 def dynamodb_stub(
-    item: dict[str, Any] | None = None, *, idle_timeout: float | None = None
+    item: dict[str, Any] | None = None,
+    *,
+    idle_timeout: float | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[DynamoDBStub]:
-    """A running stub on a free loopback port, stopped on exit."""
+    """A running stub on a free loopback port, stopped on exit; over https with `tls` (the server's context)."""
     stub = DynamoDBStub(item, idle_timeout)
     timed_out: set[int] = set()
 
@@ -106,7 +110,10 @@ def dynamodb_stub(
                 stub.closed_idle.release()
 
     server = Server((LOOPBACK, 0), Handler)
-    stub.url = f"http://{LOOPBACK}:{server.server_port}"
+    if tls is not None:
+        # Each accepted connection does its handshake in its handler's thread, on its first read.
+        server.socket = tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+    stub.url = f"{'https' if tls else 'http'}://{LOOPBACK}:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -13,6 +13,7 @@ def test_every_section_runs_and_prints_its_table(
 ) -> None:
     argv = ["bench", "--endpoint-url", dynamodb_endpoint.url, "--keys", "120", "--rounds", "1"]
     argv += ["--large-keys", "240", "--import-pairs", "1", "--ops", "10", "--cold-starts", "1", "--seed", "7"]
+    argv += ["--concurrency-seconds", "0.2"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     for heading in (
@@ -27,6 +28,8 @@ def test_every_section_runs_and_prints_its_table(
         "goals for kvtable (direct):",
         "== building blocks: client CPU per call",
         "== where a get_key's client CPU goes",
+        "== async clients (random order: seed 7): client CPU per awaited call",
+        "== async concurrency: N tasks doing gets for 0.2 s per client",
     ):
         assert heading in out
     assert "no type-stub package is imported at run time" in out
@@ -35,6 +38,7 @@ def test_every_section_runs_and_prints_its_table(
         *("get", "put", "list by prefix", "signing (SigV4)", "response parsing"),
         *("get (GetItem)", "put (UpdateItem)", "page (Query, 100 keys)", "kvtable (direct)", "boto3 client"),
         *("sign: botocore SigV4Auth", "HTTP: http.client.HTTPConnection", "HTTP: urllib3.HTTPConnectionPool"),
+        *("N=1 requests/s", "N=8 CPU µs/request", "N=64 requests/CPU-s"),
     ]
     for row in rows:
         assert f"\n{row} " in out
