@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
             [
                 "kvtable",
                 "import",
-                args.file,
+                str(args.file),
                 "--table",
                 args.table,
                 "--namespace",
