@@ -75,6 +75,20 @@ def _entries(path: Path, namespace: str, timestamp: str, expires: int | None) ->
             raise InvalidInputError(f"{path} {where}: {error}; nothing was uploaded") from None
 
 
+def _price_line(raw_bytes: int, args: argparse.Namespace) -> str:
+    """What Import from S3 bills for this source, at the shipped price table's [bulk] price."""
+    from kvtable.cost.bulk import GB  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.cost.inputs import load_prices  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+
+    prices = load_prices()
+    per_gb = prices("bulk", "import_from_s3_per_gb")
+    return (
+        f"Import from S3 bills this source about {raw_bytes / GB * per_gb:,.2f} USD ({per_gb} USD a GB, "
+        f"{prices.region}, {prices.bulk_date}); compare with kvtable load: kvtable cost --bulk {shlex.quote(str(args.file))} "
+        f"--namespace {shlex.quote(args.namespace)}"
+    )
+
+
 def _expires(ttl: int | None) -> int | None:
     if ttl is not None and ttl <= time.time():
         raise UsageError(f"--ttl {ttl} is not in the future (now is {int(time.time())}); give epoch seconds")
@@ -97,17 +111,19 @@ def run(args: argparse.Namespace) -> int:
     arn = args.resume
     if arn is None:
         path, expires = Path(args.file), _expires(args.ttl)
-        import_job.check_new_table(ddb, args.table)
-        import_job.check_staging_empty(s3, staging)
         timestamp = iso_timestamp(utc_now())  # one moment for every key, as a load's
+        # The whole file is read and every item built first: a bad line stops it before any call.
         size = import_job.measure(_entries(path, args.namespace, timestamp, expires))
         limits.check_limits(size, ddb.meta.region_name)
+        import_job.check_new_table(ddb, args.table)
+        import_job.check_staging_empty(s3, staging)
         total = size.items
         print(
             f"source: {size.items:,} keys in {size.objects:,} objects, {size.stored_bytes:,} bytes gzip, "
             f"{size.raw_bytes:,} bytes of DynamoDB JSON (what Import from S3 bills); staging in {staging}/",
             flush=True,
         )
+        print(_price_line(size.raw_bytes, args), flush=True)
         bar = ProgressBar(sys.stderr, size.items, time.monotonic(), what="keys staged")
         import_job.upload(
             s3,
