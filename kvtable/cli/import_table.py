@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
@@ -25,12 +25,13 @@ from kvtable.cli.hints import command_flags
 from kvtable.cli.settings import add_environment_arguments, resolve_settings
 from kvtable.console.errors import UsageError
 from kvtable.console.progress import ProgressBar
-from kvtable.exchange.s3_location import parse_s3_url
+from kvtable.exchange.s3_location import S3Location, parse_s3_url
 from kvtable.schema import key_design as kd
 from kvtable.schema.errors import InvalidEntryError, InvalidInputError
 
 if TYPE_CHECKING:
     from kvtable.exchange.staging import StagedObject
+    from kvtable.transfer.limits import SourceSize
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,66 +96,65 @@ def _expires(ttl: int | None) -> int | None:
     return ttl
 
 
+def _stage(args: argparse.Namespace, ddb: Any, s3: Any, staging: S3Location) -> SourceSize:
+    """Build the source (every line checked before any call), refuse what must be refused, then upload it."""
+    from kvtable.contract.clock import iso_timestamp, utc_now  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.transfer import import_job, limits  # noqa: PLC0415 (boto3's clients and cfn-lint: kept off `kvtable --help`)
+
+    path, expires = Path(args.file), _expires(args.ttl)
+    timestamp = iso_timestamp(utc_now())  # one moment for every key, as a load's
+    size = import_job.measure(_entries(path, args.namespace, timestamp, expires))
+    limits.check_limits(size, ddb.meta.region_name)
+    import_job.check_new_table(ddb, args.table)
+    import_job.check_staging_empty(s3, staging)
+    print(
+        f"source: {size.items:,} keys in {size.objects:,} objects, {size.stored_bytes:,} bytes gzip, "
+        f"{size.raw_bytes:,} bytes of DynamoDB JSON (what Import from S3 bills); staging in {staging}/",
+        flush=True,
+    )
+    print(_price_line(size.raw_bytes, args), flush=True)
+    bar = ProgressBar(sys.stderr, size.items, time.monotonic(), what="keys staged")
+    import_job.upload(
+        s3,
+        staging,
+        _entries(path, args.namespace, timestamp, expires),
+        lambda done: None if args.quiet else bar.update(done, time.monotonic()),
+    )
+    if not args.quiet:
+        bar.finish(size.items, time.monotonic())
+    return size
+
+
+def _resume_command(args: argparse.Namespace, flags: str, arn: str) -> str:
+    words = ["kvtable", "import", str(args.file), "--table", args.table, "--namespace", args.namespace]
+    return shlex.join([*words, "--staging", args.staging, *shlex.split(flags), "--resume", arn])
+
+
 def run(args: argparse.Namespace) -> int:
     """Check, stage, import and follow; 0 when the import COMPLETED."""
     from kvtable.builders.table_definition import create_table_request  # noqa: PLC0415 (troposphere and awacs, the `build` extra: only when building)
-    from kvtable.contract.clock import iso_timestamp, utc_now  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
-    from kvtable.transfer import import_job, limits  # noqa: PLC0415 (boto3's clients and cfn-lint: kept off `kvtable --help`)
+    from kvtable.transfer import import_job  # noqa: PLC0415 (boto3's clients and cfn-lint: kept off `kvtable --help`)
 
     settings = resolve_settings(args)
     session = settings.session()
     ddb = session.client("dynamodb", endpoint_url=settings.endpoint_url)
     s3 = session.client("s3", endpoint_url=settings.endpoint_url)
     staging = parse_s3_url(args.staging).under(args.table)
-    follower = import_job.ImportFollower(ddb, sys.stderr, args.poll_seconds, quiet=args.quiet)
     total = None
     arn = args.resume
     if arn is None:
-        path, expires = Path(args.file), _expires(args.ttl)
-        timestamp = iso_timestamp(utc_now())  # one moment for every key, as a load's
-        # The whole file is read and every item built first: a bad line stops it before any call.
-        size = import_job.measure(_entries(path, args.namespace, timestamp, expires))
-        limits.check_limits(size, ddb.meta.region_name)
-        import_job.check_new_table(ddb, args.table)
-        import_job.check_staging_empty(s3, staging)
-        total = size.items
-        print(
-            f"source: {size.items:,} keys in {size.objects:,} objects, {size.stored_bytes:,} bytes gzip, "
-            f"{size.raw_bytes:,} bytes of DynamoDB JSON (what Import from S3 bills); staging in {staging}/",
-            flush=True,
-        )
-        print(_price_line(size.raw_bytes, args), flush=True)
-        bar = ProgressBar(sys.stderr, size.items, time.monotonic(), what="keys staged")
-        import_job.upload(
-            s3,
-            staging,
-            _entries(path, args.namespace, timestamp, expires),
-            lambda done: None if args.quiet else bar.update(done, time.monotonic()),
-        )
-        if not args.quiet:
-            bar.finish(size.items, time.monotonic())
+        total = _stage(args, ddb, s3, staging).items
         environment = settings.environment.parameters if settings.environment else {}
         gsi = environment.get("GsiName") or kd.DEFAULT_GSI_NAME
         parameters = import_job.table_creation_parameters(create_table_request(args.table, gsi))
         arn = import_job.start_import(ddb, staging, parameters)["ImportArn"]
-        again = shlex.join(
-            [
-                "kvtable",
-                "import",
-                str(args.file),
-                "--table",
-                args.table,
-                "--namespace",
-                args.namespace,
-                "--staging",
-                args.staging,
-                *shlex.split(command_flags(settings)),
-                "--resume",
-                arn,
-            ]
-        )
         print(f"import into the new table {args.table} started: {arn}", flush=True)
-        print(f"  if this stops, the import goes on in AWS; follow it again with: {again}", flush=True)
+        print(
+            "  if this stops, the import goes on in AWS; follow it again with: "
+            + _resume_command(args, command_flags(settings), arn),
+            flush=True,
+        )
+    follower = import_job.ImportFollower(ddb, sys.stderr, args.poll_seconds, quiet=args.quiet)
     description = follower.follow(arn, total)
     print(
         f"imported {int(description.get('ImportedItemCount') or 0):,} items into {args.table} "
