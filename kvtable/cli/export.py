@@ -123,7 +123,7 @@ EXPORT = Command(
     examples=(
         "kvtable export --env prod --to s3://my-exports/kvtable",
         "kvtable export --env prod --to s3://my-exports/kvtable --incremental --from 2026-12-07T00:00:00Z",
-        "kvtable export --env prod --resume arn:aws:dynamodb:us-east-1:123456789012:table/kv/export/0167-ab",
+        "kvtable export --env prod --resume arn:aws:dynamodb:us-east-1:123456789012:table/kv-storage-data/export/01733572800000-a1b2c3d4",
     ),
     add_arguments=add_arguments,
     run=run,

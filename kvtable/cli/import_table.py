@@ -176,7 +176,7 @@ IMPORT = Command(
         "kvtable import keys.jsonl --env prod --table kv-storage-data-new --namespace myapp "
         "--staging s3://my-staging/kvtable",
         "kvtable import keys.jsonl --env prod --table kv-storage-data-new --namespace myapp "
-        "--staging s3://my-staging/kvtable --resume arn:aws:dynamodb:us-east-1:123456789012:table/kv-new/import/01-ab",
+        "--staging s3://my-staging/kvtable --resume arn:aws:dynamodb:us-east-1:123456789012:table/kv-storage-data-new/import/01733572800000-a1b2c3d4",
     ),
     add_arguments=add_arguments,
     run=run,
