@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from kvtable.cli import arguments as kinds
-from kvtable.cli.main import build_parser, main
 from kvtable.cli.export import export_to
+from kvtable.cli.main import build_parser, main
 from kvtable.cli.restore import utc_time
 
 COMMAND_BASES: dict[str, list[str]] = {
@@ -38,7 +38,16 @@ COMMAND_BASES: dict[str, list[str]] = {
     "adopt": ["adopt", "--table", "kv-storage-data"],
     "load": ["load", "{good_jsonl}", "--namespace", "ns1"],
     "export": ["export", "--to", "s3://bkt/p"],
-    "import": ["import", "{good_jsonl}", "--table", "kv-new", "--namespace", "ns1", "--staging", "s3://bkt/p"],
+    "import": [
+        "import",
+        "{good_jsonl}",
+        "--table",
+        "kv-new",
+        "--namespace",
+        "ns1",
+        "--staging",
+        "s3://bkt/p",
+    ],
     "migrate": ["migrate", "plan"],
     "cost": ["cost", "--example"],
     "demo": ["demo"],

@@ -108,8 +108,10 @@ def test_export_then_read_export_gives_back_every_item_as_the_contract_reads_it(
     assert "  export time  20" in out
 
     entities = list(read_export(f"s3://{BUCKET}/nightly", s3=s3))
-    assert len(entities) == stored == 1_005 + 3 + 2 * 2 + 2 * 2  # keys; users and guards; namespaces and links
-    by_key = {(e["PK"], e["SK"]): e for e in entities}
+    assert (
+        len(entities) == stored == 1_005 + 3 + 2 * 2 + 2 * 2
+    )  # keys; users and guards; namespaces and links
+    by_key: dict[tuple[str, str], dict[str, Any]] = {(e["PK"], e["SK"]): dict(e) for e in entities}
     assert len(by_key) == len(entities)
     for entity in entities:
         assert entity == contract_read(store, dict(entity))
@@ -148,7 +150,7 @@ def test_pitr_off_is_refused_with_the_command_that_turns_it_on(
     clients: tuple[Any, Any], capsys: pytest.CaptureFixture[str], aws_endpoint: str
 ) -> None:
     _, s3 = clients
-    code, out, err = run(capsys, "--to", f"s3://{BUCKET}/nightly")
+    code, _, err = run(capsys, "--to", f"s3://{BUCKET}/nightly")
     assert code == 3
     assert err == (
         "kvtable export: error: point-in-time recovery is off on kv-storage-data, and an export reads from it; "

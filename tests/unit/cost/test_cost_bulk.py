@@ -11,20 +11,24 @@ from kvtable.cost.bulk import GB, bulk_estimate
 from kvtable.cost.inputs import load_prices
 from kvtable.exchange.dynamodb_json import item_line
 from kvtable.exchange.staging import imported_key_item
+from kvtable.schema.entities import JsonValue
 from kvtable.schema.errors import InvalidInputError
 from kvtable.schema.values import item_size
 
 
 def test_a_load_pays_a_write_unit_per_kb_twice_and_an_import_per_gb_of_source() -> None:
     prices = load_prices()
-    small = ("k1", {"name": "John"})
-    large = ("k2", "x" * 1_500)  # a 1.5 KB value: two write units on the table, two on GSI1
+    small: tuple[str, JsonValue] = ("k1", {"name": "John"})
+    large: tuple[str, JsonValue] = (
+        "k2",
+        "x" * 1_500,
+    )  # a 1.5 KB value: two write units on the table, two on GSI1
     figures = bulk_estimate([small, large], "myapp", prices)
     sizes = [
         item_size(imported_key_item("myapp", k, v, "2026-12-07T00:00:00.000Z", None))
         for k, v in (small, large)
     ]
-    assert sizes[0] < 1024 < 2048 > sizes[1] > 1024
+    assert sizes[0] < 1024 < sizes[1] <= 2048
     assert (figures.keys, figures.item_bytes, figures.load_write_units) == (2, sum(sizes), 2 * (1 + 2))
     assert figures.load_usd == pytest.approx(6 / 1_000_000 * 0.625)
     lines = [

@@ -73,7 +73,7 @@ def test_a_damaged_or_short_file_is_named(tmp_path: Path) -> None:
 
 def test_no_export_or_two_exports_are_named(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InvalidInputError, match="no export at .*empty: no manifest-summary.json"):
+    with pytest.raises(InvalidInputError, match=r"no export at .*empty: no manifest-summary\.json"):
         list(read_export(tmp_path / "empty"))
     with pytest.raises(InvalidInputError, match="no such folder"):
         list(read_export(tmp_path / "missing"))
