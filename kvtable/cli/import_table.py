@@ -83,8 +83,10 @@ def _price_line(raw_bytes: int, args: argparse.Namespace) -> str:
 
     prices = load_prices()
     per_gb = prices("bulk", "import_from_s3_per_gb")
+    usd = raw_bytes / GB * per_gb
+    shown = f"{usd:,.2f} USD" if usd >= 0.01 else "under 0.01 USD"
     return (
-        f"Import from S3 bills this source about {raw_bytes / GB * per_gb:,.2f} USD ({per_gb} USD a GB, "
+        f"Import from S3 bills this source about {shown} ({per_gb} USD a GB, "
         f"{prices.region}, {prices.bulk_date}); compare with kvtable load: kvtable cost --bulk {shlex.quote(str(args.file))} "
         f"--namespace {shlex.quote(args.namespace)}"
     )
@@ -108,7 +110,7 @@ def _stage(args: argparse.Namespace, ddb: Any, s3: Any, staging: S3Location) -> 
     import_job.check_new_table(ddb, args.table)
     import_job.check_staging_empty(s3, staging)
     print(
-        f"source: {size.items:,} keys in {size.objects:,} objects, {size.stored_bytes:,} bytes gzip, "
+        f"source: {size.items:,} keys in {size.objects:,} object{'' if size.objects == 1 else 's'}, {size.stored_bytes:,} bytes gzip, "
         f"{size.raw_bytes:,} bytes of DynamoDB JSON (what Import from S3 bills); staging in {staging}/",
         flush=True,
     )
