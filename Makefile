@@ -24,7 +24,7 @@ help:
 	@echo "make template  build templates/ and iam/ from the code"
 	@echo "make test      run the whole test suite (DynamoDB Local and moto start by themselves)"
 	@echo "make unit      the tests that need no engine, Java, Node or second virtualenv (seconds)"
-	@echo "make soak      the migration tests at 200,000 keys (MIGRATE_SOAK_ITEMS; tens of minutes)"
+	@echo "make soak      the migration tests at 200,000 keys, kvtable import at 100,000 (tens of minutes)"
 	@echo "make lint      cfn-lint (with cfn_rules/), checkov, parliament, ruff and mypy --strict"
 	@echo "make check     templates up to date, and lint"
 	@echo "make docs-samples  rewrite the command output the docs show, from real runs on the local engines"
@@ -79,8 +79,11 @@ unit: $(VENV_STAMP)
 
 # tests/engine/migrate/test_migrate_soak.py at 200,000 keys instead of a few hundred; each test may take many minutes.
 MIGRATE_SOAK_ITEMS ?= 200000
+# and tests/engine/transfer/test_import.py's import, adopt and read-back at 100,000 keys instead of 2,000.
+IMPORT_SOAK_KEYS ?= 100000
 soak: $(VENV_STAMP) engines
 	MIGRATE_SOAK_ITEMS=$(MIGRATE_SOAK_ITEMS) $(PY) -m pytest -q -p no:cacheprovider --timeout 7200 --durations 0 tests/engine/migrate/test_migrate_soak.py
+	IMPORT_SOAK_KEYS=$(IMPORT_SOAK_KEYS) $(PY) -m pytest -q -s -p no:cacheprovider --timeout 7200 --durations 0 -k adopt tests/engine/transfer/test_import.py
 
 lint: $(VENV_STAMP) $(CHECKERS_STAMP) $(NODE_STAMP)
 	PYTHONPATH=. $(VENV)/bin/cfn-lint --append-rules cfn_rules -- templates/*.json templates/*.yaml

@@ -34,6 +34,7 @@ import pytest
 
 from kvtable.builders.table_definition import create_table_from_template, create_table_request
 from kvtable.cli.main import main
+from kvtable.contract.store import KvTable
 from tests.engine.migrate.test_migrate import legacy_item
 from tests.harness.moto_process import reset_moto
 
@@ -61,6 +62,10 @@ VOLATILE: list[tuple[re.Pattern[str], str]] = [
     # CloudFormation's random suffix of a physical id: KVDatabaseStack-ReadPolicy-8XW1RPQFR3QM.
     (re.compile(r"(?<=Policy-)[A-Z0-9]{12,13}\b"), "<id>"),
     (re.compile(r'(?<="writeId": ")[0-9a-f]{32}(?=")'), "<id>"),
+    # An export's and an import's id in their ARNs: 01733572800000-a1b2c3d4, and moto's 32 hex digits.
+    (re.compile(r"(?<=/export/)\d{14}-[0-9a-f]{8}\b"), "<id>"),
+    (re.compile(r"(?<=/AWSDynamoDB/)\d{14}-[0-9a-f]{8}\b"), "<id>"),
+    (re.compile(r"(?<=/import/)[0-9a-f]{32}\b"), "<id>"),
     (re.compile(r"\b\d+\.\d+ ms\b"), "n.n ms"),
     (re.compile(r"\b(\d+h)?(\d+m)?\d+(\.\d+)?s elapsed\b"), "<duration> elapsed"),
 ]
@@ -311,6 +316,44 @@ def the_migration_plan(engines: Engines, workdir: Path) -> dict[str, str]:
         drop_table(client, table)
 
 
+def the_whole_table(engines: Engines, workdir: Path) -> dict[str, str]:
+    """`kvtable export` (refused with PITR off, then run) and `kvtable import` on the local CloudFormation,
+    whose S3 the export and the import use, with the harness's export laid out as AWS's."""
+    reset_moto(engines.moto)
+    shell = Terminal(workdir, endpoint=engines.moto)
+    shell.quiet("kvtable deploy", *POLL)
+    client = dynamodb(engines.moto)
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=engines.moto,
+        region_name="us-east-1",
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+    )
+    for bucket in ("my-exports", "my-staging"):
+        s3.create_bucket(Bucket=bucket)
+    samples = {"export-no-pitr": shell.run("kvtable export --to s3://my-exports/kvtable", *POLL, exit_code=3)}
+    pitr_on(client, "kv-storage-data")
+    store = KvTable(client, "kv-storage-data")
+    store.create_user("user123", "test@example.com", api_key="abc123def456")
+    store.create_namespace("user123", "myapp")
+    store.load_keys("myapp", ((f"user:{n}", {"name": "John", "n": n}) for n in range(1_500)))
+    export = shell.run("kvtable export --to s3://my-exports/kvtable", *POLL)
+    samples["export"] = leave_out(export, r"^  export: waiting for ")
+    keys = workdir / "keys.jsonl"
+    keys.write_text(
+        "".join(f'{{"key": "user:{n}", "value": {{"name": "John", "n": {n}}}}}\n' for n in range(2_000))
+    )
+    imported = Terminal(workdir, cwd=workdir, endpoint=engines.moto).run(
+        "kvtable import keys.jsonl --table kv-storage-data-new --namespace myapp "
+        "--staging s3://my-staging/kvtable --quiet",
+        *POLL,
+    )
+    # gzip's size moves with the random write ids; the rest is the same every run.
+    samples["import"] = re.sub(r"\b[\d,]+ bytes gzip", "<n> bytes gzip", imported)
+    return samples
+
+
 @dataclass(frozen=True)
 class Scenario:
     run: Callable[[Engines, Path], dict[str, str]]
@@ -325,6 +368,7 @@ SCENARIOS: dict[str, Scenario] = {
     "cost": Scenario(the_cost_example),
     "demo": Scenario(the_demo, ("dynamodb_local",)),
     "migration": Scenario(the_migration_plan, ("dynamodb_local",)),
+    "whole-table": Scenario(the_whole_table, ("moto",)),
 }
 
 
@@ -354,6 +398,9 @@ SAMPLES: dict[str, Sample] = {
     "migrate-plan": Sample("docs/migrations.md", "migration"),
     "migrate-run": Sample("docs/migrations.md", "migration"),
     "cost-example": Sample("docs/cost.md", "cost"),
+    "export-no-pitr": Sample("docs/bulk.md", "whole-table"),
+    "export": Sample("docs/bulk.md", "whole-table"),
+    "import": Sample("docs/bulk.md", "whole-table"),
 }
 
 

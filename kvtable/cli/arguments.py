@@ -19,6 +19,7 @@ from kvtable.aws.names import check_stack_name, endpoint_problem, region_problem
 from kvtable.cli.environments import environment_path
 from kvtable.console.errors import UsageError
 from kvtable.console.text_files import file_problem
+from kvtable.exchange.s3_location import parse_s3_url
 from kvtable.schema import key_design as kd
 from kvtable.schema.errors import InvalidInputError
 
@@ -268,3 +269,36 @@ class Amount:
 EPOCH_SECONDS = Count(1, kd.MAX_PLAUSIBLE_TTL)
 # The hidden polling intervals of deploy, restore and adopt (tests make them short).
 POLL_SECONDS = Amount(0.0, 3600.0)
+
+
+def s3_url(text: str) -> str:
+    """`s3://bucket[/prefix]`, with a bucket name S3 accepts."""
+    try:
+        parse_s3_url(text)
+    except InvalidInputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+_JOB_ARN = re.compile(
+    r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]{3,255}/(export|import)/[\w.-]{1,100}$"
+)
+
+
+def _job_arn(kind: str, text: str) -> str:
+    match = _JOB_ARN.match(text)
+    if match is None or match.group(1) != kind:
+        raise argparse.ArgumentTypeError(
+            f"{text[:80]!r} is not an {kind}'s ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/{kind}/ID)"
+        )
+    return text
+
+
+def export_arn(text: str) -> str:
+    """An export's ARN, as `kvtable export` prints it."""
+    return _job_arn("export", text)
+
+
+def import_arn(text: str) -> str:
+    """An import's ARN, as `kvtable import` prints it."""
+    return _job_arn("import", text)

@@ -20,7 +20,12 @@ from kvtable.cli.command import Command
 from kvtable.schema.errors import InvalidInputError
 
 if TYPE_CHECKING:
+    from kvtable.cost.bulk import BulkEstimate
+    from kvtable.cost.inputs import Prices
     from kvtable.cost.model import Estimate
+
+# The worked estimate's scale (issue #33: a first load of 100 million keys).
+BULK_SCALE = 100_000_000
 
 _LINES = (
     ("on_demand", "requests, on-demand (Standard)"),
@@ -65,6 +70,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the alarms to price (default: counted from the template's code)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output (default text)")
+    parser.add_argument(
+        "--bulk",
+        type=kinds.input_file,
+        metavar="FILE",
+        help="price a JSON Lines input (as kvtable load and import take) both ways: load against Import from S3",
+    )
+    parser.add_argument(
+        "--namespace", type=kinds.namespace_name, default="myapp", help="with --bulk: the keys' namespace"
+    )
 
 
 def render(estimate: Estimate) -> str:
@@ -102,8 +116,54 @@ def render(estimate: Estimate) -> str:
     return "\n".join(rows)
 
 
+def render_bulk(name: str, namespace: str, figures: BulkEstimate, prices: Prices) -> str:
+    """A bulk input priced both ways, and the same averages at BULK_SCALE keys."""
+    rows = [f"{name}: {figures.keys:,} keys into namespace {namespace!r}"]
+    header = f"{'':<34}{'keys':>16}{'item bytes':>18}{'source bytes':>18}{'write units':>16}{'USD':>12}"
+    rows.append(header)
+    for scale in (figures, figures.scaled(BULK_SCALE)):
+        rows.append(
+            f"{'kvtable load (on-demand writes)':<34}{scale.keys:>16,}{scale.item_bytes:>18,}{'-':>18}"
+            f"{scale.load_write_units:>16,}{scale.load_usd:>12,.2f}"
+        )
+        rows.append(
+            f"{'kvtable import (Import from S3)':<34}{scale.keys:>16,}{'-':>18}{scale.source_bytes:>18,}"
+            f"{'-':>16}{scale.import_usd:>12,.2f}"
+        )
+    rows.append(
+        f"(the last two lines: {BULK_SCALE:,} keys at this input's averages; a load writes each key on the table "
+        "and on GSI1; an import bills the source's uncompressed DynamoDB JSON)"
+    )
+    rows.append(
+        f"prices: {prices.region}, taken {prices.date} ([bulk]: {prices.bulk_date}) from {', '.join(prices.sources)}; "
+        "check them against AWS's pages before use"
+    )
+    return "\n".join(rows)
+
+
+def _run_bulk(args: argparse.Namespace) -> int:
+    from kvtable.contract.jsonl import jsonl_entries  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.cost.bulk import bulk_estimate  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.cost.inputs import load_prices  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+
+    prices = load_prices(args.prices)
+    path = Path(args.bulk)
+    with path.open("rb") as lines:
+        figures = bulk_estimate(jsonl_entries(lines, name=str(path)), args.namespace, prices)
+    if args.format == "json":
+        scaled = figures.scaled(BULK_SCALE)
+        print(json.dumps({"input": vars(figures), str(BULK_SCALE): vars(scaled)}, indent=2))
+    else:
+        print(render_bulk(str(path), args.namespace, figures, prices))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the estimate; 0, or 2 for a bad profile or price table (one line naming the field)."""
+    if args.bulk is not None:
+        if args.profile is not None or args.example:
+            raise InvalidInputError("give --bulk FILE alone, or a PROFILE / --example")
+        return _run_bulk(args)
     from kvtable.cost.inputs import EXAMPLE_PROFILE, data_file, load_prices, load_profile  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
     from kvtable.cost.model import estimate  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
@@ -123,6 +183,7 @@ COST = Command(
         "kvtable cost --example",
         "kvtable cost traffic.toml --utilisation 0.7",
         "kvtable cost traffic.toml --format json",
+        "kvtable cost --bulk keys.jsonl --namespace myapp",
     ),
     add_arguments=add_arguments,
     run=run,

@@ -13,6 +13,8 @@ from kvtable.cli.command import ArgumentParser, Command
 from kvtable.cli.cost import COST
 from kvtable.cli.demo import DEMO
 from kvtable.cli.deploy import DEPLOY, PLAN
+from kvtable.cli.export import EXPORT
+from kvtable.cli.import_table import IMPORT
 from kvtable.cli.load import LOAD
 from kvtable.cli.local import LOCAL
 from kvtable.cli.migrate import MIGRATE
@@ -30,6 +32,8 @@ COMMANDS: tuple[Command, ...] = (
     RESTORE,
     ADOPT,
     LOAD,
+    EXPORT,
+    IMPORT,
     MIGRATE,
     COST,
     DEMO,

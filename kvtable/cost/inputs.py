@@ -57,6 +57,7 @@ class Prices:
     date: str
     sources: list[str]
     figures: dict[str, dict[str, float]]
+    bulk_date: str | None = None  # when the optional [bulk] prices were taken
 
     def __call__(self, section: str, name: str) -> float:
         return self.figures[section][name]
@@ -74,6 +75,8 @@ _PRICE_FIELDS = {
     "contributor_insights": ("rule_month", "per_million_events"),
     "cloudwatch": ("alarm_month",),
 }
+# Optional (price tables written before it lack it): what `kvtable cost --bulk` and `kvtable import` need.
+BULK_PRICES = ("import_from_s3_per_gb", "export_to_s3_per_gb")
 
 
 def load_prices(path: Path | None = None) -> Prices:
@@ -89,7 +92,11 @@ def load_prices(path: Path | None = None) -> Prices:
         section: {name: _number(raw.get(section) or {}, name, section) for name in names}
         for section, names in _PRICE_FIELDS.items()
     }
-    return Prices(raw["region"], raw["date"], sources, figures)
+    bulk_date = None
+    if "bulk" in raw:
+        figures["bulk"] = {name: _number(raw["bulk"], name, "bulk") for name in BULK_PRICES}
+        bulk_date = str(raw["bulk"].get("date") or raw["date"])
+    return Prices(raw["region"], raw["date"], sources, figures, bulk_date)
 
 
 @dataclass(frozen=True)

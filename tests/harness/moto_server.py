@@ -27,7 +27,9 @@ and is driven over HTTP with boto3, exactly like AWS. Added here:
 - DescribeStackResources by PhysicalResourceId alone answers the stack that holds the
   resource, or AWS's ValidationError "Stack for <id> does not exist" (moto needs StackName);
 - drift detection (DetectStackDrift, DescribeStackDriftDetectionStatus, DescribeStackResourceDrifts)
-  for the stack's tables, by tests/harness/stack_drift.py, where moto answers HTTP 500.
+  for the stack's tables, by tests/harness/stack_drift.py, where moto answers HTTP 500;
+- Export to S3 laid out as AWS documents it (manifests, data files, the export's ARN and
+  DescribeExport's ExportManifest and times), by tests/harness/table_exports.py.
 """
 
 import json
@@ -43,7 +45,7 @@ from moto.iam.models import iam_backends
 from moto.server import main
 
 from kvtable.cfn.intrinsics import resolve
-from tests.harness import stack_drift, table_updates
+from tests.harness import stack_drift, table_exports, table_updates
 
 _original_execute = models.CloudFormationBackend.execute_change_set
 
@@ -247,6 +249,7 @@ responses.CloudFormationResponse.describe_stack_resources = _describe_stack_reso
 responses.CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]
 table_updates.install()
 stack_drift.install()
+table_exports.install()
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from kvtable.cli import arguments as kinds
+from kvtable.cli.export import export_to
 from kvtable.cli.main import build_parser, main
 from kvtable.cli.restore import utc_time
 
@@ -36,6 +37,17 @@ COMMAND_BASES: dict[str, list[str]] = {
     "restore": ["restore", "--target-table", "kv-restored"],
     "adopt": ["adopt", "--table", "kv-storage-data"],
     "load": ["load", "{good_jsonl}", "--namespace", "ns1"],
+    "export": ["export", "--to", "s3://bkt/p"],
+    "import": [
+        "import",
+        "{good_jsonl}",
+        "--table",
+        "kv-new",
+        "--namespace",
+        "ns1",
+        "--staging",
+        "s3://bkt/p",
+    ],
     "migrate": ["migrate", "plan"],
     "cost": ["cost", "--example"],
     "demo": ["demo"],
@@ -86,6 +98,10 @@ def hostile_values(kind: object) -> list[str]:
         kinds.input_file_or_stdin: FILES,
         kinds.folder: ["", "{good_jsonl}", *LONG_PATHS],
         utc_time: ["", "yesterday", "2026-13-40T00:00:00Z"],
+        kinds.s3_url: ["", "bkt/p", "s3://", "s3://Bad_Bucket/p", "s3://bkt/a//b", "s3://bkt/" + "p" * 901],
+        export_to: ["", "s3://", "s3://Bad_Bucket/p", "yesterday", "2026-13-40T00:00:00Z"],
+        kinds.export_arn: ["", "arn:aws:dynamodb:us-east-1:123456789012:table/t1/import/01", "arn:x"],
+        kinds.import_arn: ["", "arn:aws:dynamodb:us-east-1:123456789012:table/t1/export/01", "arn:x"],
     }
     if kind not in table:
         raise AssertionError(f"no hostile values for the flag kind {kind!r}: add them to this test")
@@ -196,7 +212,7 @@ def argv_for(command: str, flag: str, value: str, files: dict[str, str]) -> list
     if flag.startswith("-"):
         return [*base, *CONTEXT.get(flag, []), flag, value]
     # A positional: the command's base gives it first (or not at all, as cost's PROFILE); replace it.
-    if command == "load":
+    if command in ("load", "import"):
         return [command, value, *base[2:]]
     if command == "cost":
         return [command, value]

@@ -469,6 +469,45 @@ def test_adopt_brings_the_table_under_a_protected_stack(variant: str, cloud: Clo
     assert cloud.ddb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"] is True
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_export_finishes_and_reads_its_manifest(variant: str, cloud: Cloud) -> None:
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=cloud.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    bucket = f"pipe-export-{variant}"
+    s3.create_bucket(Bucket=bucket)
+    command = kvtable("export", "--stack-name", SHARED_STACK, "--to", f"s3://{bucket}/p", *POLL)
+    finished = run_piped(command, variant, aws_environment(cloud.url))
+    assert_ran_to_its_end(finished, variant, 0, "  folder       s3://")
+    keys = [entry["Key"] for entry in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert any(key.endswith("/manifest-summary.json") for key in keys)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_import_creates_its_table(variant: str, cloud: Cloud, tmp_path: Path) -> None:
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=cloud.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    bucket, table = f"pipe-import-{variant}", f"kv-pipe-import-{variant}"
+    s3.create_bucket(Bucket=bucket)
+    keys = tmp_path / "keys.jsonl"
+    keys.write_text("".join(f'{{"key": "k{i:05d}", "value": {i}}}\n' for i in range(300)))
+    command = kvtable(
+        "import", str(keys), "--table", table, "--namespace", "pipe", "--staging", f"s3://{bucket}/p", *POLL
+    )
+    finished = run_piped(command, variant, aws_environment(cloud.url))
+    assert_ran_to_its_end(finished, variant, 0, f"kvtable adopt --stack-name KVDatabaseStack --table {table}")
+    assert len(KvTable(cloud.ddb, table).get_keys("pipe", [f"k{i:05d}" for i in range(100)])) == 100
+
+
 # ----- DynamoDB Local -------------------------------------------------------------------------------
 
 LOAD_ENTRIES = 600

@@ -89,4 +89,4 @@ def test_a_hangup_without_the_guard_would_have_stopped_the_deploy(
 def test_only_local_stops_on_a_hangup() -> None:
     stopping = {command.name for command in COMMANDS if command.stops_on_hangup}
     assert stopping == {"local"}
-    assert len(COMMANDS) == 13
+    assert len(COMMANDS) == 15

@@ -40,6 +40,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "kvtable.errors",
             "kvtable.entities",
             "kvtable.key_design",
+            "kvtable.exchange",
+            "kvtable.export",
         ),
     ),
     ("template data", ("kvtable.cfn",)),
@@ -53,6 +55,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "kvtable.migrate",
             "kvtable.cost",
             "kvtable.local",
+            "kvtable.transfer",
         ),
     ),
     ("benchmarks", ("kvtable.benchmarks",)),
@@ -66,6 +69,7 @@ PUBLIC_DOORS = {
     "kvtable.errors": "kvtable.schema.errors",
     "kvtable.entities": "kvtable.schema.entities",
     "kvtable.key_design": "kvtable.schema.key_design",
+    "kvtable.export": "kvtable.exchange.read",
 }
 
 Graph = Mapping[str, frozenset[str]]
