@@ -51,6 +51,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "kvtable.verify",
             "kvtable.recovery",
             "kvtable.migrate",
+            "kvtable.fleet",
             "kvtable.cost",
             "kvtable.local",
         ),
