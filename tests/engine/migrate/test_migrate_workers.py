@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.contract.store import KvTable
 from kvtable.fleet.leases import Lease, read_leases
@@ -21,7 +22,6 @@ from kvtable.schema.key_design import VERSION
 from kvtable.schema.migrations import KEY_VERSION
 from tests.engine.migrate.test_migrate import (
     cli,
-    direct,  # noqa: F401 (a fixture)
     legacy_item,
     migrate_args,
     raw_keys,
@@ -33,6 +33,11 @@ WORKERS, SEGMENTS, PAGE_SIZE = 4, 16, 5
 NAMESPACES, KEYS_EACH = 48, 10  # many partitions, so that every segment of the scan holds some keys
 BUDGET, LEASE_SECONDS = 120.0, 2.0
 KILLED = 3
+
+
+@pytest.fixture
+def direct(dynamodb_client: DynamoDBClient, table_name: str) -> KvTable:
+    return KvTable(dynamodb_client, table_name)
 
 
 def start_worker(endpoint: LocalEndpoint, table: str, index: int) -> subprocess.Popen[str]:
@@ -78,7 +83,7 @@ def test_four_workers_one_killed_complete_the_migration_within_the_shared_budget
     dynamodb_endpoint: LocalEndpoint,
     direct: KvTable,
     table_name: str,
-    capsys: pytest.CaptureFixture[str],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     namespaces = [f"ns{j:02d}" for j in range(NAMESPACES)]
     for namespace in namespaces:
