@@ -86,6 +86,8 @@ def hostile_values(kind: object) -> list[str]:
         kinds.input_file_or_stdin: FILES,
         kinds.folder: ["", "{good_jsonl}", *LONG_PATHS],
         utc_time: ["", "yesterday", "2026-13-40T00:00:00Z"],
+        kinds.worker_share: ["", "x", "4/4", "-1/4", "1/0", "1/99999999", "auto ", "1 / 4"],
+        kinds.variable_name: ["", "1X", "A B", "X=1", "X" * 200],
     }
     if kind not in table:
         raise AssertionError(f"no hostile values for the flag kind {kind!r}: add them to this test")
