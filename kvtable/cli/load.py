@@ -97,15 +97,7 @@ def run(args: argparse.Namespace) -> int:
     )
     store = KvTable(client, table_name, args.gsi_name)
     if share is not None and path is not None:
-        try:
-            return _run_shared(args, store, path, name, share)
-        except KvTableError as error:
-            missing = table_not_found(error)
-            if missing is not None:
-                raise missing_table_error(
-                    missing, table_source(args.table_name, environment_table)
-                ) from error
-            raise
+        return _run_shared(args, store, path, name, share, environment_table)
     bar = ProgressBar(sys.stderr, total, time.monotonic())
     drawn = False
 
@@ -145,7 +137,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_shared(args: argparse.Namespace, store: KvTable, path: Path, name: str, share: WorkerShare) -> int:
+def _run_shared(
+    args: argparse.Namespace,
+    store: KvTable,
+    path: Path,
+    name: str,
+    share: WorkerShare,
+    environment_table: str | None,
+) -> int:
     """This worker's share of the file's line ranges, then any range a dead worker left; 0 once all are loaded."""
     from kvtable.fleet.shared_load import SharedLoad  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
@@ -159,7 +158,13 @@ def _run_shared(args: argparse.Namespace, store: KvTable, path: Path, name: str,
         lease_seconds=lease_seconds(args),
         name=name,
     )
-    result = load.run()
+    try:
+        result = load.run()
+    except KvTableError as error:
+        missing = table_not_found(error)
+        if missing is not None:
+            raise missing_table_error(missing, table_source(args.table_name, environment_table)) from error
+        raise
     print(
         f"worker {share.label}: loaded {result.entries:,} entries in {result.ranges} range(s), "
         f"{result.taken_over} taken over from workers whose lease ended; the file: {result.total_entries:,} "
