@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     )
     store = KvTable(client, table_name, args.gsi_name)
     if share is not None and path is not None:
-        return _run_shared(args, store, path, name, share, environment_table)
+        return _run_shared(args, store, path, name, share=share, environment_table=environment_table)
     bar = ProgressBar(sys.stderr, total, time.monotonic())
     drawn = False
 
@@ -142,6 +142,7 @@ def _run_shared(
     store: KvTable,
     path: Path,
     name: str,
+    *,
     share: WorkerShare,
     environment_table: str | None,
 ) -> int:
