@@ -115,7 +115,7 @@ class SharedLoad:
         self.partition = load_partition_key(namespace, path, self.size)
         self.requests = TableRequests(store.transport, store.table_name, store.gsi_name)
         self.leases = LeaseTable(self.requests, self.partition, share, seconds=lease_seconds, clock=clock)
-        self.poll_seconds = min(lease_seconds / 2, 5.0)
+        self.poll_seconds = min(lease_seconds / 4, 1.0)  # a Query or two a second while others finish
 
     def checkpoints(self) -> dict[int, RangeCheckpoint]:
         """Every range's checkpoint (strongly consistent), a fresh one for a range never started."""

@@ -63,7 +63,7 @@ class SharedMigrationRun(MigrationRun):
             on_units=self._lease_units,
         )
         self.keeper = LeaseKeeper(self.leases)
-        self.poll_seconds = min(lease_seconds / 2, 5.0)
+        self.poll_seconds = min(lease_seconds / 4, 1.0)  # a Query or two a second while others finish
         self.taken_over = 0  # segments this worker took from a worker whose lease ended
         self.lease_units = 0.0
 
