@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from kvtable.cli import arguments as kinds
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from kvtable.contract.requests import TableRequests
     from kvtable.fleet.shares import WorkerShare
     from kvtable.migrate.checkpoints import MigrationStatus
+    from kvtable.migrate.runner import RunResult
     from kvtable.schema.migration import Migration
 
 ACTIONS = ("plan", "run", "status")
@@ -232,17 +233,12 @@ def run_one(
             bar.total = max(bar.total or 0, scanned) or None
             bar.update(scanned, time.monotonic())
 
+    lease_units = 0.0
     if share is None:
         result = MigrationRun(requests, migration, options).run(on_progress=show)
     else:
-        from kvtable.migrate.shared_run import SharedMigrationRun  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
-
-        shared = SharedMigrationRun(requests, migration, options, share, lease_seconds=lease_seconds)
-        result = shared.run(on_progress=show)
-        print(
-            f"{migration.id}: worker {share.label}: took over {shared.taken_over} segment(s) of others whose "
-            f"lease ended; {shared.lease_units:,.1f} write units for lease writes (in the figures below)",
-            flush=True,
+        result, lease_units = _run_shared(
+            requests, migration, options, share, lease_seconds=lease_seconds, show=show
         )
     if not quiet:
         bar.finish(result.scanned, time.monotonic())
@@ -250,10 +246,34 @@ def run_one(
     print(
         f"{migration.id}: {'complete' if status.complete else 'stopped'}: {result.changed:,} changed, {result.skipped:,} skipped, "
         f"{result.scanned:,} scanned by this run; {result.write_units:,.1f} write units "
-        f"({result.write_units - result.checkpoint_units:,.1f} for the changes, {result.checkpoint_units:,.1f} for "
-        f"{result.checkpoint_writes:,} checkpoint writes), {result.read_units:,.1f} read units"
+        f"({result.write_units - result.checkpoint_units - lease_units:,.1f} for the changes, "
+        f"{result.checkpoint_units:,.1f} for {result.checkpoint_writes:,} checkpoint writes"
+        + (f", {lease_units:,.1f} for lease writes" if share is not None else "")
+        + f"), {result.read_units:,.1f} read units"
         + (f" (all runs: {status.changed:,} changed, {status.skipped:,} skipped)" if already else "")
     )
+
+
+def _run_shared(
+    requests: TableRequests,
+    migration: Migration,
+    options: RunOptions,
+    share: WorkerShare,
+    *,
+    lease_seconds: float,
+    show: Callable[[int], None],
+) -> tuple[RunResult, float]:
+    """Worker `share`'s run of the migration, to its end; its result and its lease writes' units."""
+    from kvtable.migrate.shared_run import SharedMigrationRun  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+
+    shared = SharedMigrationRun(requests, migration, options, share, lease_seconds=lease_seconds)
+    result = shared.run(on_progress=show)
+    print(
+        f"{migration.id}: worker {share.label}: took over {shared.taken_over} segment(s) from workers "
+        "whose lease ended",
+        flush=True,
+    )
+    return result, shared.lease_units
 
 
 def show_status(requests: TableRequests, migrations: Sequence[Migration]) -> None:
