@@ -79,14 +79,14 @@ def write_unversioned(client: DynamoDBClient, table: str, keys: int) -> None:
         list(pool.map(chunk, range(0, keys, 25)))
 
 
-def run_workers(keys: int) -> list[tuple[int, float, float]]:
+def run_workers(keys: int, counts: tuple[int, ...] = WORKER_COUNTS) -> list[tuple[int, float, float]]:
     """(workers, load keys/s, migrate keys/s) for each worker count."""
     rows = []
     with dynamodb_local() as endpoint, tempfile.TemporaryDirectory() as folder:
         client = local_dynamodb_client(endpoint.url)
         path = Path(folder) / "keys.jsonl"
         write_file(path, keys)
-        for count in WORKER_COUNTS:
+        for count in counts:
             table = new_table(client, f"workers-{count}")
             where = ["--endpoint-url", endpoint.url, "--table-name", table, "--quiet"]
             load = [
