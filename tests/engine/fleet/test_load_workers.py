@@ -9,12 +9,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.cli.main import main
+from kvtable.contract.requests import TableRequests
 from kvtable.contract.store import KvTable
 from kvtable.fleet.file_ranges import range_count
 from kvtable.fleet.leases import read_leases
@@ -64,6 +66,29 @@ def start_loader(endpoint: LocalEndpoint, table: str, path: Path, index: int) ->
     )
 
 
+def holding(requests: TableRequests, partition: str, total: int) -> bool:
+    """Whether the loader to kill holds a range it has not finished."""
+    killed = f"{KILLED}/{WORKERS}"
+    return any(
+        lease.worker == killed and not lease.done
+        for lease in read_leases(requests, partition, total).values()
+    )
+
+
+def freeze_while_holding(process: subprocess.Popen[str], holds: Callable[[], bool]) -> None:
+    """Stop `process` (SIGSTOP) once `holds()`, and that still so once its requests in flight have landed."""
+    deadline = time.monotonic() + 120
+    while True:
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        if holds():
+            process.send_signal(signal.SIGSTOP)
+            time.sleep(0.3)  # a request sent before the stop reaches the engine meanwhile
+            if holds():
+                return
+            process.send_signal(signal.SIGCONT)
+        time.sleep(0.01)
+
+
 @pytest.fixture
 def direct(dynamodb_client: DynamoDBClient, table_name: str) -> KvTable:
     return KvTable(dynamodb_client, table_name)
@@ -83,15 +108,7 @@ def test_four_loaders_one_killed_load_every_line_once(
     requests = SharedLoad(direct, path, "big", WorkerShare(0, WORKERS)).requests
     loaders = [start_loader(dynamodb_endpoint, table_name, path, index) for index in range(WORKERS)]
     try:
-        deadline = time.monotonic() + 120
-        while not any(
-            lease.worker == f"{KILLED}/{WORKERS}" and not lease.done
-            for lease in read_leases(requests, partition, total).values()
-        ):
-            assert loaders[KILLED].poll() is None and time.monotonic() < deadline, loaders[
-                KILLED
-            ].communicate()
-            time.sleep(0.01)
+        freeze_while_holding(loaders[KILLED], lambda: holding(requests, partition, total))
         loaders[KILLED].send_signal(signal.SIGKILL)
         outputs = [process.communicate(timeout=180) for process in loaders]
     finally:

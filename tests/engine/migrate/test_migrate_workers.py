@@ -59,23 +59,36 @@ def leases(store: KvTable) -> dict[int, Lease]:
     return read_leases(table_requests(store), migration_partition_key(KEY_VERSION.id), SEGMENTS)
 
 
-def held_mid_segment(store: KvTable, worker: str, process: subprocess.Popen[str]) -> int:
-    """Wait until `worker` holds a segment it has checkpointed a page of and not finished; that segment."""
+def mid_segment(store: KvTable, worker: str) -> int | None:
+    """A segment `worker` holds, with a page checkpointed and not finished, if any."""
+    checkpoints = {c.segment: c for c in status(store).checkpoints}
+    for part, lease in leases(store).items():
+        checkpoint = checkpoints.get(part)
+        if (
+            lease.worker == worker
+            and not lease.done
+            and checkpoint
+            and checkpoint.pages
+            and not checkpoint.done
+        ):
+            return part
+    return None
+
+
+def frozen_mid_segment(store: KvTable, worker: str, process: subprocess.Popen[str]) -> int:
+    """Stop `process` (SIGSTOP) once `worker` holds a segment mid-way, and that still so once its
+    requests in flight have landed: the segment, for a kill that leaves it unfinished for certain."""
     deadline = time.monotonic() + 120
     while True:
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the worker never held a segment mid-way"
-        checkpoints = {c.segment: c for c in status(store).checkpoints}
-        for part, lease in leases(store).items():
-            checkpoint = checkpoints.get(part)
-            if (
-                lease.worker == worker
-                and not lease.done
-                and checkpoint
-                and checkpoint.pages
-                and not checkpoint.done
-            ):
+        if mid_segment(store, worker) is not None:
+            process.send_signal(signal.SIGSTOP)
+            time.sleep(0.3)  # a request sent before the stop reaches the engine meanwhile
+            part = mid_segment(store, worker)
+            if part is not None:
                 return part
+            process.send_signal(signal.SIGCONT)
         time.sleep(0.02)
 
 
@@ -92,7 +105,7 @@ def test_four_workers_one_killed_complete_the_migration_within_the_shared_budget
     started = time.monotonic()
     workers = [start_worker(dynamodb_endpoint, table_name, index) for index in range(WORKERS)]
     try:
-        seized = held_mid_segment(direct, f"{KILLED}/{WORKERS}", workers[KILLED])
+        seized = frozen_mid_segment(direct, f"{KILLED}/{WORKERS}", workers[KILLED])
         workers[KILLED].send_signal(signal.SIGKILL)
         outputs = [process.communicate(timeout=180) for process in workers]
     finally:
