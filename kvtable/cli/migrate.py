@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-write-units",
         type=kinds.Amount(0, 10_000_000, low_included=False),
-        help=f"plan, run: write capacity a second across all workers (default {DEFAULT_MAX_WRITE_UNITS:g})",
+        help=f"plan, run: write capacity a second across all workers, the N of --worker included (default {DEFAULT_MAX_WRITE_UNITS:g})",
     )
     parser.add_argument(
         "--page-size",
