@@ -27,6 +27,7 @@ from kvtable.cfn.templates import Template as TemplateData
 from kvtable.cfn.templates import parse_template
 from kvtable.iam.operator import operator_policy_document
 from kvtable.iam.policies import policy_json
+from kvtable.iam.workers import worker_policy_json
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ MANAGED_POLICY_FILES = (
     ("read-write.json", names.READ_WRITE_POLICY_RESOURCE),
 )
 OPERATOR_POLICY_FILE = "operator.json"
+WORKER_POLICY_FILE = "workers.json"
 
 
 def rendered_yaml(stem: str) -> str:
@@ -149,7 +151,7 @@ def default_stack() -> StackContext:
 def rendered_iam_files(templates: Mapping[str, str] | None = None) -> dict[str, str]:
     """Every IAM policy document's file name with its exact contents: the managed policies of the
     database template (from `templates`, as rendered_files gives them, else built) with its
-    intrinsics evaluated for default_stack(), and the operators' policy for that stack."""
+    intrinsics evaluated for default_stack(), and the operators' and the workers' policies for that stack."""
     database_json = templates["database.json"] if templates else build_database_template().to_json()
     evaluator = TemplateEvaluator(json.loads(database_json), default_stack())
     files = {
@@ -161,6 +163,7 @@ def rendered_iam_files(templates: Mapping[str, str] | None = None) -> dict[str, 
     where = StackLocation(context.partition, context.region, context.account, context.stack_name, table_name)
     operator: dict[str, Any] = json.loads(operator_policy_document(where).to_json())
     files[OPERATOR_POLICY_FILE] = policy_json(operator)
+    files[WORKER_POLICY_FILE] = worker_policy_json(where)
     return files
 
 

@@ -20,6 +20,7 @@ from kvtable.cli.environments import environment_path
 from kvtable.console.errors import UsageError
 from kvtable.console.text_files import file_problem
 from kvtable.exchange.s3_location import parse_s3_url
+from kvtable.fleet.shares import VARIABLE_NAME, parse_share
 from kvtable.schema import key_design as kd
 from kvtable.schema.errors import InvalidInputError
 
@@ -119,6 +120,22 @@ def migration_id(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"migration id {text!r} is invalid; 'kvtable migrate plan' lists them"
         )
+    return text
+
+
+def worker_share(text: str) -> str:
+    """`I/N` (worker I from 0 of N) or `auto` (read from the scheduler's variables when the command runs)."""
+    try:
+        parse_share(text)
+    except InvalidInputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def variable_name(text: str) -> str:
+    """An environment variable's name, such as MY_INDEX."""
+    if not VARIABLE_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not a variable name (letters, digits, _)")
     return text
 
 
@@ -267,6 +284,8 @@ class Amount:
 
 # A key's expiry in epoch seconds (whether it is still ahead is checked against the clock later).
 EPOCH_SECONDS = Count(1, kd.MAX_PLAUSIBLE_TTL)
+# How long a worker's claim on a part of shared work lasts unless renewed (tests make it short).
+LEASE_SECONDS = Amount(0.5, 3600.0)
 # The hidden polling intervals of deploy, restore and adopt (tests make them short).
 POLL_SECONDS = Amount(0.0, 3600.0)
 

@@ -14,17 +14,23 @@ import sys
 import time
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.environments import DEFAULT_CONFIG_DIR
 from kvtable.cli.missing_table import missing_table_error, table_source
 from kvtable.cli.settings import add_environment_arguments, add_table_arguments, resolve_settings
+from kvtable.cli.worker_flags import add_worker_arguments, lease_seconds, worker_share
 from kvtable.contract.jsonl import EntryLines, count_entries, jsonl_entries
 from kvtable.schema import key_design as kd
-from kvtable.schema.errors import InvalidEntryError, InvalidInputError, PartialWriteError
+from kvtable.schema.errors import InvalidEntryError, InvalidInputError, KvTableError, PartialWriteError
 from kvtable.schema.limits import BATCH_WRITE_LIMIT, MAX_WORKERS
 from kvtable.schema.table_wording import table_not_found
+
+if TYPE_CHECKING:
+    from kvtable.contract.store import KvTable
+    from kvtable.fleet.shares import WorkerShare
 
 STDIN = "-"
 
@@ -68,6 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_table_arguments(parser, "the table", "the index", from_file=True)
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
+    add_worker_arguments(parser, "file's line ranges")
     add_environment_arguments(parser, stack=False)
 
 
@@ -76,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
     from kvtable.console.progress import ProgressBar  # noqa: PLC0415 (3 ms of `kvtable --help`, measured 2026-12-07)
     from kvtable.contract.store import RECOMMENDED_CLIENT_CONFIG, KvTable  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
 
+    share = worker_share(args)
+    if share is not None and (args.file == STDIN or args.skip):
+        raise InvalidInputError("--worker loads a file by ranges: give a file, not -, and no --skip")
     settings = resolve_settings(args)
     environment_table = settings.environment.parameters.get("TableName") if settings.environment else None
     table_name = args.table_name or environment_table or kd.DEFAULT_TABLE_NAME
@@ -86,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         "dynamodb", endpoint_url=settings.endpoint_url, config=RECOMMENDED_CLIENT_CONFIG
     )
     store = KvTable(client, table_name, args.gsi_name)
+    if share is not None and path is not None:
+        return _run_shared(args, store, path, name, share=share, environment_table=environment_table)
     bar = ProgressBar(sys.stderr, total, time.monotonic())
     drawn = False
 
@@ -122,6 +134,44 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         bar.finish(written, time.monotonic())
     print(f"loaded {written:,} entries into namespace {args.namespace!r} of table {table_name}")
+    return 0
+
+
+def _run_shared(
+    args: argparse.Namespace,
+    store: KvTable,
+    path: Path,
+    name: str,
+    *,
+    share: WorkerShare,
+    environment_table: str | None,
+) -> int:
+    """This worker's share of the file's line ranges, then any range a dead worker left; 0 once all are loaded."""
+    from kvtable.fleet.shared_load import SharedLoad  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+
+    load = SharedLoad(
+        store,
+        path,
+        args.namespace,
+        share,
+        ttl=args.ttl,
+        writers=args.workers,
+        lease_seconds=lease_seconds(args),
+        name=name,
+    )
+    try:
+        result = load.run()
+    except KvTableError as error:
+        missing = table_not_found(error)
+        if missing is not None:
+            raise missing_table_error(missing, table_source(args.table_name, environment_table)) from error
+        raise
+    print(
+        f"worker {share.label}: loaded {result.entries:,} entries in {result.ranges} range(s), "
+        f"{result.taken_over} taken over from workers whose lease ended; the file: {result.total_entries:,} "
+        f"entries in its {result.total_ranges} ranges, all loaded into namespace {args.namespace!r} of table "
+        f"{store.table_name}"
+    )
     return 0
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from kvtable.cli import arguments as kinds
 from kvtable.cli.command import Command
 from kvtable.cli.missing_table import missing_table_error, table_source
 from kvtable.cli.settings import add_environment_arguments, add_table_arguments, resolve_settings
+from kvtable.cli.worker_flags import WORKER_FLAGS, add_worker_arguments, lease_seconds, worker_share
 from kvtable.migrate.options import (
     DEFAULT_MAX_WRITE_UNITS,
     DEFAULT_PAGE_SIZE,
@@ -34,6 +35,9 @@ from kvtable.schema.table_wording import table_not_found
 
 if TYPE_CHECKING:
     from kvtable.contract.requests import TableRequests
+    from kvtable.fleet.shares import WorkerShare
+    from kvtable.migrate.checkpoints import MigrationStatus
+    from kvtable.migrate.runner import RunResult
     from kvtable.schema.migration import Migration
 
 ACTIONS = ("plan", "run", "status")
@@ -67,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-write-units",
         type=kinds.Amount(0, 10_000_000, low_included=False),
-        help=f"plan, run: write capacity a second across all workers (default {DEFAULT_MAX_WRITE_UNITS:g})",
+        help=f"plan, run: write capacity a second across all workers, the N of --worker included (default {DEFAULT_MAX_WRITE_UNITS:g})",
     )
     parser.add_argument(
         "--page-size",
@@ -76,6 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_table_arguments(parser, "the table", None, from_file=True)
     parser.add_argument("--quiet", action="store_true", help="run: no progress bar, only the summaries")
+    add_worker_arguments(parser, "scan's segments", only="run: ")
     add_environment_arguments(parser, stack=False)
 
 
@@ -84,6 +89,7 @@ def _refuse_foreign_flags(args: argparse.Namespace) -> None:
     both: tuple[str, ...] = ("plan", "run")
     only: dict[str, tuple[str, ...]] = {"estimate": ("plan",), "quiet": ("run",)}
     only.update(dict.fromkeys(("workers", "segments", "max_write_units", "page_size"), both))
+    only.update(dict.fromkeys(WORKER_FLAGS, ("run",)))
     for name, actions in only.items():
         if getattr(args, name) not in (None, False) and args.action not in actions:
             flag = "--" + name.replace("_", "-")
@@ -119,10 +125,11 @@ def run(args: argparse.Namespace) -> int:
     given = {name: getattr(args, name) for name in ("workers", "segments", "max_write_units", "page_size")}
     options = RunOptions(**{name: value for name, value in given.items() if value is not None})
     options.check()
+    share = worker_share(args)  # bad flags or an unset variable: said before any call
     requests, source = _requests(args)
     migrations = _chosen(args)
     try:
-        return _act(args, requests, migrations, options)
+        return _act(args, requests, migrations, options, share)
     except KvTableError as error:
         missing = table_not_found(error)
         if missing is None:
@@ -131,7 +138,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _act(
-    args: argparse.Namespace, requests: TableRequests, migrations: Sequence[Migration], options: RunOptions
+    args: argparse.Namespace,
+    requests: TableRequests,
+    migrations: Sequence[Migration],
+    options: RunOptions,
+    share: WorkerShare | None,
 ) -> int:
     """The action itself, on a table whose requests are ready."""
     if args.action == "status":
@@ -149,7 +160,9 @@ def _act(
         return 0
     try:
         for migration in pending:
-            run_one(requests, migration, options, quiet=args.quiet)
+            run_one(
+                requests, migration, options, quiet=args.quiet, share=share, lease_seconds=lease_seconds(args)
+            )
     except KeyboardInterrupt:
         print(f"kvtable migrate: {INTERRUPTED}", file=sys.stderr)
         return 130
@@ -193,8 +206,17 @@ def show_plan(
         print(f"  at --max-write-units {options.max_write_units:g}: at least {seconds:,.0f}s")
 
 
-def run_one(requests: TableRequests, migration: Migration, options: RunOptions, *, quiet: bool) -> None:
-    """Run one migration to the end with a progress bar; its summary on stdout."""
+def run_one(
+    requests: TableRequests,
+    migration: Migration,
+    options: RunOptions,
+    *,
+    quiet: bool,
+    share: WorkerShare | None = None,
+    lease_seconds: float = 60.0,
+) -> None:
+    """Run one migration to the end with a progress bar (as worker `share` of N, when given); its
+    summary on stdout."""
     from kvtable.console.progress import ProgressBar  # noqa: PLC0415 (3 ms of `kvtable --help`, measured 2026-12-07)
     from kvtable.migrate.checkpoints import Checkpoints  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
     from kvtable.migrate.plan import describe  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
@@ -211,17 +233,47 @@ def run_one(requests: TableRequests, migration: Migration, options: RunOptions, 
             bar.total = max(bar.total or 0, scanned) or None
             bar.update(scanned, time.monotonic())
 
-    result = MigrationRun(requests, migration, options).run(on_progress=show)
+    lease_units = 0.0
+    if share is None:
+        result = MigrationRun(requests, migration, options).run(on_progress=show)
+    else:
+        result, lease_units = _run_shared(
+            requests, migration, options, share, lease_seconds=lease_seconds, show=show
+        )
     if not quiet:
         bar.finish(result.scanned, time.monotonic())
     status = result.status
     print(
         f"{migration.id}: {'complete' if status.complete else 'stopped'}: {result.changed:,} changed, {result.skipped:,} skipped, "
         f"{result.scanned:,} scanned by this run; {result.write_units:,.1f} write units "
-        f"({result.write_units - result.checkpoint_units:,.1f} for the changes, {result.checkpoint_units:,.1f} for "
-        f"{result.checkpoint_writes:,} checkpoint writes), {result.read_units:,.1f} read units"
+        f"({result.write_units - result.checkpoint_units - lease_units:,.1f} for the changes, "
+        f"{result.checkpoint_units:,.1f} for {result.checkpoint_writes:,} checkpoint writes"
+        + (f", {lease_units:,.1f} for lease writes" if share is not None else "")
+        + f"), {result.read_units:,.1f} read units"
         + (f" (all runs: {status.changed:,} changed, {status.skipped:,} skipped)" if already else "")
     )
+
+
+def _run_shared(
+    requests: TableRequests,
+    migration: Migration,
+    options: RunOptions,
+    share: WorkerShare,
+    *,
+    lease_seconds: float,
+    show: Callable[[int], None],
+) -> tuple[RunResult, float]:
+    """Worker `share`'s run of the migration, to its end; its result and its lease writes' units."""
+    from kvtable.migrate.shared_run import SharedMigrationRun  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+
+    shared = SharedMigrationRun(requests, migration, options, share, lease_seconds=lease_seconds)
+    result = shared.run(on_progress=show)
+    print(
+        f"{migration.id}: worker {share.label}: took over {shared.taken_over} segment(s) from workers "
+        "whose lease ended",
+        flush=True,
+    )
+    return result, shared.lease_units
 
 
 def show_status(requests: TableRequests, migrations: Sequence[Migration]) -> None:
@@ -241,6 +293,20 @@ def show_status(requests: TableRequests, migrations: Sequence[Migration]) -> Non
             f"{status.changed:,} changed, {status.skipped:,} skipped, {status.scanned:,} scanned "
             f"({status.matched:,} of its kind)"
         )
+        _show_segments(requests, migration, status)
+
+
+def _show_segments(requests: TableRequests, migration: Migration, status: MigrationStatus) -> None:
+    """For a migration run by workers (`--worker`): each segment's worker, lease and progress."""
+    from kvtable.console.columns import aligned  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.fleet.leases import read_leases  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.migrate.checkpoints import migration_partition_key  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+    from kvtable.migrate.shared_run import segment_rows  # noqa: PLC0415 (the contract's modules (decimal, ...): kept off `kvtable --help`)
+
+    total = status.total_segments or 0
+    leases = read_leases(requests, migration_partition_key(migration.id), total)
+    if any(lease.owner is not None for lease in leases.values()):
+        print("\n".join(aligned(segment_rows(status, leases, time.time()), indent="  ")))
 
 
 MIGRATE = Command(

@@ -24,6 +24,10 @@ CHANGED, SKIPPED, MATCHED, SCANNED = "changed", "skipped", "matched", "scanned"
 PAGES, DONE, RUN_ID = "pages", "done", "runId"
 
 
+class SegmentMovedOnError(KvTableError):
+    """Another run saved the segment's checkpoint since this one read it."""
+
+
 def migration_partition_key(migration_id: str) -> str:
     """`MIGRATION#<id>`: where a migration's checkpoints are."""
     return MIGRATION_PREFIX + migration_id
@@ -208,7 +212,7 @@ class Checkpoints:
                 checkpoint.pages,
             ):
                 return 1.0
-            raise KvTableError(
+            raise SegmentMovedOnError(
                 f"migration {checkpoint.migration_id}: segment {checkpoint.sort_key} moved on while this run "
                 "worked on it: another `kvtable migrate run` is under way; let one run finish"
             ) from None

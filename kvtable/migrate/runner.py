@@ -121,7 +121,7 @@ class MigrationRun:
         write (their page is scanned again next time) and the error goes on."""
         pending = self.segments(self.checkpoints.load(self.migration))
         pool = ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="kvtable-migrate")
-        futures: list[Future[None]] = [pool.submit(self._segment, checkpoint) for checkpoint in pending]
+        futures: list[Future[Checkpoint]] = [pool.submit(self._segment, checkpoint) for checkpoint in pending]
         try:
             while futures:
                 done, _ = wait(futures, timeout=poll_seconds, return_when=FIRST_EXCEPTION)
@@ -155,8 +155,9 @@ class MigrationRun:
         failure.__cause__ = error
         return failure
 
-    def _segment(self, checkpoint: Checkpoint) -> None:
-        """Scan one segment page by page from its checkpoint; after each page's writes, checkpoint it."""
+    def _segment(self, checkpoint: Checkpoint, held: Callable[[], bool] = lambda: True) -> Checkpoint:
+        """Scan one segment page by page from its checkpoint; after each page's writes, checkpoint it. Stops
+        when `held()` turns false (a shared run's lease on it); returns where the segment stands."""
         request = dict(self._scan)
         request.update(
             {
@@ -165,14 +166,14 @@ class MigrationRun:
                 "Limit": self.options.page_size,
             }
         )
-        while not checkpoint.done and not self.stop.is_set():
+        while not checkpoint.done and not self.stop.is_set() and held():
             if checkpoint.last_key is not None:
                 request["ExclusiveStartKey"] = checkpoint.last_key
             response = self.requests.send(f"scan for migration {self.migration.id}", "Scan", request)
             self.tally.add(read=consumed_units(response))
-            counts = self._page(cast(list[Item], response.get("Items", [])))
+            counts = self._page(cast(list[Item], response.get("Items", [])), held)
             if counts is None:
-                return  # stopped mid-page: the next run scans this page again, its writes being conditional
+                return checkpoint  # stopped mid-page: the next run scans this page again, its writes being conditional
             changed, skipped = counts
             last_key = cast(Item | None, response.get("LastEvaluatedKey"))
             scanned = int(response.get("ScannedCount", 0))
@@ -187,15 +188,16 @@ class MigrationRun:
             self.budget.spend(units)
             self.tally.add(scanned=scanned, write=units, checkpoint=units)
             checkpoint = following
+        return checkpoint
 
-    def _page(self, items: list[Item]) -> tuple[int, int] | None:
+    def _page(self, items: list[Item], held: Callable[[], bool]) -> tuple[int, int] | None:
         """Write the changes a page's items need: (changed, skipped), or None if stopped first."""
         changed = skipped = 0
         for scanned in items:
             change = self.migration.change(deserialize_item(scanned))
             if change is None:
                 continue
-            if not self.budget.take(self.stop):
+            if not self.budget.take(self.stop) or not held():
                 return None
             applied, units = self._write(scanned, change)
             self.budget.spend(units)

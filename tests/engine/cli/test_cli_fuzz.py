@@ -102,6 +102,8 @@ def hostile_values(kind: object) -> list[str]:
         export_to: ["", "s3://", "s3://Bad_Bucket/p", "yesterday", "2026-13-40T00:00:00Z"],
         kinds.export_arn: ["", "arn:aws:dynamodb:us-east-1:123456789012:table/t1/import/01", "arn:x"],
         kinds.import_arn: ["", "arn:aws:dynamodb:us-east-1:123456789012:table/t1/export/01", "arn:x"],
+        kinds.worker_share: ["", "x", "4/4", "-1/4", "1/0", "1/99999999", "auto ", "1 / 4"],
+        kinds.variable_name: ["", "1X", "A B", "X=1", "X" * 200],
     }
     if kind not in table:
         raise AssertionError(f"no hostile values for the flag kind {kind!r}: add them to this test")

@@ -53,6 +53,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "kvtable.verify",
             "kvtable.recovery",
             "kvtable.migrate",
+            "kvtable.fleet",
             "kvtable.cost",
             "kvtable.local",
             "kvtable.transfer",
