@@ -13,14 +13,16 @@ SAMPLES names each block's page and the scenario that produces it; SCENARIOS run
 in-process through `kvtable.cli.main.main`, stdout and stderr captured together as a terminal shows
 them, against the local CloudFormation (moto's server with the test harness), DynamoDB Local, or no
 engine at all. What changes from run to run (times, ports, random ids, latencies) becomes a
-placeholder, with the columns kept aligned. tests/engine/project/test_doc_samples.py compares each block with a
-fresh run; `make docs-samples` (KVTABLE_UPDATE_DOC_SAMPLES=1) rewrites the blocks that differ.
+placeholder, with the columns kept aligned. tests/unit/project/test_doc_samples.py (no engine) and
+tests/engine/project/test_doc_samples.py compare each block with a fresh run; `make docs-samples` (KVTABLE_UPDATE_DOC_SAMPLES=1) rewrites the blocks that differ.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import io
+import os
 import re
 import shlex
 import shutil
@@ -369,3 +371,50 @@ def rewrite_sample(page: Path, name: str, fresh: str) -> None:
     assert len(matches) == 1, f"{page.name}: {len(matches)} blocks named {name}"
     start, end = matches[0].span(2)
     page.write_text(text[:start] + fresh + text[end:], encoding="utf-8")
+
+
+# The fixture (tests/conftest.py, tests/cloudformation_fixtures.py) that starts each engine.
+ENGINE_FIXTURES = {"moto": "moto_endpoint", "dynamodb_local": "dynamodb_endpoint"}
+# Each scenario's samples, run once, on the first sample that needs them.
+GENERATED: dict[str, dict[str, str]] = {}
+
+
+def sample_params(*, on_engines: bool) -> list[Any]:
+    """The samples whose scenario needs an engine (or none), each marked with the engines it needs."""
+    return [
+        pytest.param(
+            name, marks=[getattr(pytest.mark, engine) for engine in SCENARIOS[sample.scenario].engines]
+        )
+        for name, sample in SAMPLES.items()
+        if bool(SCENARIOS[sample.scenario].engines) == on_engines
+    ]
+
+
+def assert_the_page_shows_a_fresh_run(
+    name: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The sample's block is what its scenario prints now; with UPDATE_VARIABLE=1 it is rewritten instead."""
+    sample = SAMPLES[name]
+    scenario = SCENARIOS[sample.scenario]
+    if sample.scenario not in GENERATED:
+        urls = {engine: request.getfixturevalue(ENGINE_FIXTURES[engine]).url for engine in scenario.engines}
+        engines = Engines(moto=urls.get("moto", ""), dynamodb=urls.get("dynamodb_local", ""))
+        GENERATED[sample.scenario] = scenario.run(engines, tmp_path_factory.mktemp(sample.scenario))
+    fresh = GENERATED[sample.scenario][name]
+    page = ROOT / sample.page
+    shown = shown_samples(page).get(name)
+    if shown == fresh:
+        return
+    if os.environ.get(UPDATE_VARIABLE) == "1":
+        rewrite_sample(page, name, fresh)
+        return
+    diff = "".join(
+        difflib.unified_diff(
+            (shown or "").splitlines(keepends=True), fresh.splitlines(keepends=True), "page", "fresh run"
+        )
+    )
+    pytest.fail(
+        f"{sample.page}: the sample {name!r} differs from a fresh run; `make docs-samples` rewrites it.\n"
+        f"{diff}\nThe fresh text:\n{fresh}",
+        pytrace=False,
+    )
