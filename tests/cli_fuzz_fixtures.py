@@ -4,11 +4,12 @@ in tests/engine/cli/test_cli_fuzz.py): hostile files, and nowhere for a command 
 import http.server
 import os
 import stat
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.harness.loopback import loopback_server, send_body
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +51,7 @@ class _Refusing(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         body = b'{"__type": "AccessDeniedException", "message": "fuzz: no call should get here"}'
-        self.send_response(400)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_body(self, 400, body, "application/x-amz-json-1.0")
 
     def log_message(self, *_: object) -> None:
         pass
@@ -62,14 +59,8 @@ class _Refusing(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def refusing_endpoint() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(_Refusing) as server:
         yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -45,6 +45,7 @@ import boto3
 from botocore.config import Config
 
 from kvtable.local.process import LOOPBACK
+from tests.harness.loopback import loopback_server
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -222,12 +223,5 @@ def client_through(url: str) -> DynamoDBClient:
 def fault_proxy(upstream: str) -> Iterator[tuple[str, FaultPlan]]:
     """A proxy on a free loopback port in front of `upstream`, for the length of the block."""
     plan = FaultPlan(upstream)
-    server = ThreadingHTTPServer((LOOPBACK, 0), _handler(plan))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(_handler(plan)) as server:
         yield f"http://{LOOPBACK}:{server.server_address[1]}", plan
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
