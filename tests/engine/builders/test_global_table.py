@@ -24,7 +24,7 @@ from kvtable.deploy.options import DeployOptions
 from kvtable.local.dynamodb_local import local_dynamodb_client
 from kvtable.schema.errors import NotHomeRegionError
 from kvtable.verify.verify import Verifier
-from tests.iam.node import assert_verdicts
+from tests.iam.node import TLS, Row, assert_identity_verdicts
 from tests.paths import REPO_ROOT
 from tests.resolve import SAMPLE_ACCOUNT, Resolver
 from tests.unit.builders.test_global_table import GLOBAL
@@ -50,20 +50,21 @@ def test_a_deploy_outside_the_replica_regions_is_refused_before_any_change(
 def test_the_policies_allow_every_replica_region_and_no_other(capsys: pytest.CaptureFixture[str]) -> None:
     reader = Resolver(GLOBAL, {"ReplicaRegions": "us-east-1,eu-west-1"}).policy_documents()["ReadPolicy"]
     arn = f"arn:aws:dynamodb:{{}}:{SAMPLE_ACCOUNT}:table/kv-storage-data"
-    rows = [
-        ("dynamodb:GetItem", arn.format("us-east-1"), "Allowed"),
-        ("dynamodb:GetItem", arn.format("eu-west-1"), "Allowed"),
-        ("dynamodb:Query", arn.format("eu-west-1") + "/index/GSI1", "Allowed"),
-        ("dynamodb:GetItem", arn.format("ap-southeast-2"), "ImplicitlyDenied"),
-        ("dynamodb:Query", arn.format("us-west-2") + "/index/GSI1", "ImplicitlyDenied"),
-        ("dynamodb:PutItem", arn.format("eu-west-1"), "ImplicitlyDenied"),
+    rows: list[Row] = [
+        ("dynamodb:GetItem", arn.format("us-east-1"), TLS, "Allowed"),
+        ("dynamodb:GetItem", arn.format("eu-west-1"), TLS, "Allowed"),
+        ("dynamodb:Query", arn.format("eu-west-1") + "/index/GSI1", TLS, "Allowed"),
+        ("dynamodb:GetItem", arn.format("ap-southeast-2"), TLS, "ImplicitlyDenied"),
+        ("dynamodb:Query", arn.format("us-west-2") + "/index/GSI1", TLS, "ImplicitlyDenied"),
+        ("dynamodb:PutItem", arn.format("eu-west-1"), TLS, "ImplicitlyDenied"),
     ]
-    requests = [
-        {"policy": reader, "action": a, "resource": r, "context": {"aws:SecureTransport": "true"}}
-        for a, r, _ in rows
-    ]
-    cases = [(f"{a:<18} {r.split(':')[3]}", expected) for a, r, expected in rows]
-    assert_verdicts(capsys, "global read policy, replicas us-east-1 and eu-west-1", requests, cases)
+    assert_identity_verdicts(
+        capsys,
+        "global read policy, replicas us-east-1 and eu-west-1",
+        reader,
+        rows,
+        lambda a, r, _: f"{a:<18} {r.split(':')[3]}",
+    )
 
 
 def test_creations_outside_the_home_region_are_refused(dynamodb_endpoint: Any, table_name: str) -> None:

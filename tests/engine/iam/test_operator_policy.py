@@ -21,7 +21,7 @@ from tests.iam.node import (
     SAMPLE_OTHER_TABLE_ARN,
     SAMPLE_TABLE_ARN,
     TLS,
-    assert_verdicts,
+    assert_identity_verdicts,
     identity_request,
     simulate,
 )
@@ -98,12 +98,13 @@ def test_the_simulator_allows_every_read_and_denies_every_write(capsys: pytest.C
     rows = [(a, r, TLS, "Allowed") for a, r in ALLOWED]
     rows += [(a, r, TLS, "ImplicitlyDenied") for a, r in DENIED]
     rows += [(a, r, NO_TLS, "ImplicitlyDenied") for a, r in ALLOWED[:3]]
-    requests = [identity_request(DOCUMENT, a, r, c) for a, r, c, _ in rows]
-    cases = [
-        (f"{a:<46} {r.split(':', 5)[-1]:<44} TLS={c['aws:SecureTransport']}", expected)
-        for a, r, c, expected in rows
-    ]
-    assert_verdicts(capsys, "operator policy for kvtable verify", requests, cases)
+    assert_identity_verdicts(
+        capsys,
+        "operator policy for kvtable verify",
+        DOCUMENT,
+        rows,
+        lambda a, r, c: f"{a:<46} {r.split(':', 5)[-1]:<44} TLS={c['aws:SecureTransport']}",
+    )
 
 
 # A global table: verify reads each replica in its own region, so the policy names every region.
