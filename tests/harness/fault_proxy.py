@@ -44,7 +44,9 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
+from kvtable.contract.store import KvTable
 from kvtable.local.process import LOOPBACK
+from kvtable.transport import TransportChoice
 from tests.harness.loopback import loopback_server
 
 if TYPE_CHECKING:
@@ -225,3 +227,13 @@ def fault_proxy(upstream: str) -> Iterator[tuple[str, FaultPlan]]:
     plan = FaultPlan(upstream)
     with loopback_server(_handler(plan)) as server:
         yield f"http://{LOOPBACK}:{server.server_address[1]}", plan
+
+
+@contextmanager
+def store_through_proxy(
+    upstream: str, table: str, transport: TransportChoice
+) -> Iterator[tuple[KvTable, FaultPlan]]:
+    """A store on `table` whose every request passes a fault proxy in front of `upstream` (botocore's
+    retries off, the contract's own without their sleeps), and the proxy's plan."""
+    with fault_proxy(upstream) as (url, plan):
+        yield KvTable(client_through(url), table, transport=transport, sleep=lambda _: None), plan

@@ -11,7 +11,7 @@ from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.schema.errors import ThroughputCapError
 from kvtable.transport import TransportChoice
-from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
+from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy, store_through_proxy
 from tests.unit.builders.test_throughput_cap import ARN
 
 
@@ -19,8 +19,8 @@ from tests.unit.builders.test_throughput_cap import ARN
 def capped(
     dynamodb_endpoint: LocalEndpoint, table_name: str, transport: TransportChoice
 ) -> Iterator[tuple[KvTable, FaultPlan]]:
-    with fault_proxy(dynamodb_endpoint.url) as (url, plan):
-        yield KvTable(client_through(url), table_name, transport=transport, sleep=lambda _: None), plan
+    with store_through_proxy(dynamodb_endpoint.url, table_name, transport) as proxied:
+        yield proxied
 
 
 def test_the_cap_fault_reads_through_botocore_as_aws_documents_it(

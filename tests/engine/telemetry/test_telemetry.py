@@ -18,9 +18,7 @@ import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader, NumberDataPoint
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
 from kvtable import telemetry
@@ -30,8 +28,9 @@ from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.schema.errors import ItemNotFoundError, RetriesExhaustedError
 from kvtable.telemetry import recording
 from kvtable.transport import TransportChoice
-from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
+from tests.harness.fault_proxy import FaultPlan, store_through_proxy
 from tests.paths import REPO_ROOT
+from tests.telemetry_settings import in_memory_tracing, telemetry_set
 
 ROOT = REPO_ROOT
 
@@ -40,9 +39,7 @@ class Telemetry:
     """An SDK tracer provider and meter provider with in-memory export, set for kvtable."""
 
     def __init__(self) -> None:
-        self.exporter = InMemorySpanExporter()
-        self.tracer_provider = TracerProvider()
-        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+        self.tracer_provider, self.exporter = in_memory_tracing()
         self.reader = InMemoryMetricReader()
         self.meter_provider = MeterProvider([self.reader])
 
@@ -66,17 +63,10 @@ class Telemetry:
 @pytest.fixture
 def otel() -> Iterator[Telemetry]:
     recorded = Telemetry()
-    previous = telemetry.configure(
-        tracer_provider=recorded.tracer_provider, meter_provider=recorded.meter_provider
-    )
     try:
-        yield recorded
+        with telemetry_set(tracer_provider=recorded.tracer_provider, meter_provider=recorded.meter_provider):
+            yield recorded
     finally:
-        telemetry.configure(
-            record_tenant_data=previous.record_tenant_data,
-            tracer_provider=previous.tracer_provider,
-            meter_provider=previous.meter_provider,
-        )
         recorded.tracer_provider.shutdown()
         recorded.meter_provider.shutdown()
 
@@ -85,8 +75,8 @@ def otel() -> Iterator[Telemetry]:
 def proxied(
     dynamodb_endpoint: LocalEndpoint, table_name: str, transport: TransportChoice
 ) -> Iterator[tuple[KvTable, FaultPlan]]:
-    with fault_proxy(dynamodb_endpoint.url) as (url, plan):
-        yield KvTable(client_through(url), table_name, transport=transport, sleep=lambda _: None), plan
+    with store_through_proxy(dynamodb_endpoint.url, table_name, transport) as proxied:
+        yield proxied
 
 
 def attributes(recorded: Any) -> dict[str, Any]:
@@ -362,16 +352,8 @@ def test_requests_ask_for_capacity_only_while_a_meter_provider_records(store: Kv
     sent: list[dict[str, Any]] = []
     store.transport.before_call.append(lambda _operation, request: sent.append(dict(request)))
     store.put_key("alpha", "k", 1)  # the API is imported here, no provider set: the request as it was
-    recorded = Telemetry()
-    previous = telemetry.configure(meter_provider=recorded.meter_provider)
-    try:
+    with telemetry_set(meter_provider=Telemetry().meter_provider):
         store.get_key("alpha", "k")
-    finally:
-        telemetry.configure(
-            record_tenant_data=previous.record_tenant_data,
-            tracer_provider=previous.tracer_provider,
-            meter_provider=previous.meter_provider,
-        )
     assert [request.get("ReturnConsumedCapacity") for request in sent] == [None, "TOTAL"]
 
 

@@ -8,9 +8,9 @@ import json
 
 import botocore.session
 
-from kvtable import telemetry
 from kvtable.telemetry import client_attributes, recording
 from tests.paths import REPO_ROOT
+from tests.telemetry_settings import telemetry_set
 
 ROOT = REPO_ROOT
 
@@ -20,17 +20,10 @@ ROOT = REPO_ROOT
 
 def test_with_the_api_and_no_sdk_provider_nothing_is_made() -> None:
     # This process imported the API, and no test sets a global provider: the API's own proxies.
-    previous = telemetry.configure()
-    try:
+    with telemetry_set():
         assert not recording.active()
         assert recording._tracer() is None
         assert recording._instruments() is None
-    finally:
-        telemetry.configure(
-            record_tenant_data=previous.record_tenant_data,
-            tracer_provider=previous.tracer_provider,
-            meter_provider=previous.meter_provider,
-        )
 
 
 def test_capacity_is_shaped_as_botocores_parser_shapes_it() -> None:
