@@ -23,6 +23,7 @@ from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from scripts import deploy as deploy_cli
 from scripts import outputs as outputs_cli
+from tests.cli_runs import run_main
 from tests.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -289,11 +290,7 @@ def test_a_failing_change_set_is_deleted_and_reported(cf: CloudFormationClient, 
 
 
 def run_cli(module: Any, argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        code = module.main(argv)
-        raise SystemExit(code)
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(module.main, argv, capsys)
 
 
 def test_the_cli_deploys_and_outputs_prints_key_value_lines(

@@ -10,13 +10,11 @@ from kvtable.cli.main import main
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from tests.aws_shapes import STACK
+from tests.cli_runs import run_main
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(["adopt", "--stack-name", STACK, "--poll-seconds", "0", *argv]))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(main, ["adopt", "--stack-name", STACK, "--poll-seconds", "0", *argv], capsys)
 
 
 def test_the_conversion_plan_lists_every_step_and_changes_nothing(

@@ -21,6 +21,7 @@ from kvtable.cli.settings import (
     sends_to_aws,
 )
 from kvtable.local.process import free_loopback_port
+from tests.cli_runs import run_main
 from tests.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -153,11 +154,9 @@ def test_without_credentials_nothing_but_a_loopback_endpoint_gets_placeholders(
 ) -> None:
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(["outputs", "--region", "us-east-1", *flags]))
-    captured = capsys.readouterr()
-    assert (exit_info.value.code, captured.out) == (2, "")
-    assert captured.err == f"kvtable outputs: error: {NO_CREDENTIALS}\n"  # signing fails before any request
+    code, out, err = run(capsys, "outputs", "--region", "us-east-1", *flags)
+    assert (code, out) == (2, "")
+    assert err == f"kvtable outputs: error: {NO_CREDENTIALS}\n"  # signing fails before any request
 
 
 def test_dynamodb_alone_is_local_when_its_own_endpoint_is() -> None:
@@ -174,10 +173,7 @@ def test_dynamodb_alone_is_local_when_its_own_endpoint_is() -> None:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(list(argv)))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(main, list(argv), capsys)
 
 
 @pytest.mark.parametrize(

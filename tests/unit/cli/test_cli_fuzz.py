@@ -21,6 +21,7 @@ import pytest
 from kvtable.cli import arguments as kinds
 from kvtable.cli.main import build_parser, main
 from kvtable.cli.restore import utc_time
+from tests.cli_runs import run_main
 
 COMMAND_BASES: dict[str, list[str]] = {
     "template": ["template"],
@@ -122,11 +123,8 @@ def argv_for(command: str, flag: str, value: str, files: dict[str, str]) -> list
 def test_a_hostile_value_is_one_line_and_exit_2(
     command: str, flag: str, value: str, hostile_files: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = argv_for(command, flag, value, hostile_files)
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(argv))
-    err = capsys.readouterr().err
-    assert (exit_info.value.code, err.count("\n")) == (2, 1), err
+    code, _, err = run_main(main, argv_for(command, flag, value, hostile_files), capsys)
+    assert (code, err.count("\n")) == (2, 1), err
     assert err.startswith(f"kvtable {command}: error: "), err
     assert "Traceback" not in err
 
@@ -149,10 +147,8 @@ def assert_base_goes_as_far_as_the_call(
     """The base of a command, with good values, exits as BASE_OUTCOMES says (1: it reached a call)."""
     # Without this, a base that fails on its own would make every hostile case above pass.
     argv = [part.format(**hostile_files) for part in COMMAND_BASES[command]]
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(argv))
-    err = capsys.readouterr().err
-    assert exit_info.value.code == BASE_OUTCOMES.get(command, 1), err
+    code, _, err = run_main(main, argv, capsys)
+    assert code == BASE_OUTCOMES.get(command, 1), err
 
 
 @pytest.mark.usefixtures("nowhere_to_go")

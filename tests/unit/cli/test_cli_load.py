@@ -13,13 +13,11 @@ from kvtable.cli.main import main
 from kvtable.console.progress import ProgressBar
 from kvtable.contract.jsonl import jsonl_entries
 from kvtable.schema.errors import InvalidInputError
+from tests.cli_runs import run_main
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(argv))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(main, argv, capsys)
 
 
 ENTRY = '{"key": "...", "value": ...}'

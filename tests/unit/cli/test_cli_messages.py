@@ -20,6 +20,7 @@ from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.errors import refused
 from kvtable.deploy.options import DeployOptions
 from tests.aws_shapes import offline_cloudformation
+from tests.cli_runs import run_main
 from tests.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -28,10 +29,7 @@ TABLE = "kv-storage-data"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(list(argv)))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(main, list(argv), capsys)
 
 
 @pytest.mark.parametrize(

@@ -4,16 +4,14 @@ the local engines is in tests/engine/recovery/test_restore.py."""
 import pytest
 
 from kvtable.cli.main import main
+from tests.cli_runs import run_main
 
 STACK = "KVDatabaseStack"
 TARGET = "kv-storage-data-restored"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(["restore", "--stack-name", STACK, "--poll-seconds", "0", *argv]))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(main, ["restore", "--stack-name", STACK, "--poll-seconds", "0", *argv], capsys)
 
 
 def test_a_bad_time_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
