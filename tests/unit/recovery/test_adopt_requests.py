@@ -7,11 +7,18 @@ are checked here against CloudFormation's service model.
 
 import io
 
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
-from tests.aws_shapes import STACK, STACK_ID, offline_cloudformation, stack_event
+from tests.aws_shapes import (
+    STACK,
+    STACK_ID,
+    import_change_set,
+    import_change_set_request,
+    offline_cloudformation,
+    stack_event,
+)
 
 CHANGE_SET = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/kvtable-1/5e6f"
 TO_IMPORT = [
@@ -31,37 +38,15 @@ def test_the_import_change_set_request_and_aws_answers() -> None:
         stub.add_response(
             "create_change_set",
             {"Id": CHANGE_SET, "StackId": STACK_ID},
-            {
-                "StackName": STACK,
-                "ChangeSetName": ANY,
-                "TemplateBody": '{"Resources": {}}',
-                "ChangeSetType": "IMPORT",
-                "Parameters": [{"ParameterKey": "TableName", "ParameterValue": "kv-storage-data-restored"}],
-                "Capabilities": ["CAPABILITY_IAM"],
-                "Description": "kvtable deploy",
-                "ResourcesToImport": TO_IMPORT,
-            },
+            import_change_set_request(
+                '{"Resources": {}}',
+                [{"ParameterKey": "TableName", "ParameterValue": "kv-storage-data-restored"}],
+                TO_IMPORT,
+            ),
         )
         stub.add_response(
             "describe_change_set",
-            {
-                "ChangeSetId": CHANGE_SET,
-                "StackId": STACK_ID,
-                "StackName": STACK,
-                "Status": "CREATE_COMPLETE",
-                "ExecutionStatus": "AVAILABLE",
-                "Changes": [
-                    {
-                        "Type": "Resource",
-                        "ResourceChange": {
-                            "Action": "Import",
-                            "LogicalResourceId": "KVStorageTable",
-                            "PhysicalResourceId": "kv-storage-data-restored",
-                            "ResourceType": "AWS::DynamoDB::Table",
-                        },
-                    }
-                ],
-            },
+            import_change_set(CHANGE_SET, "kv-storage-data-restored", "AWS::DynamoDB::Table"),
             {"ChangeSetName": CHANGE_SET},
         )
         stub.add_response(

@@ -16,7 +16,15 @@ from kvtable.cli.adopt import MAX_REPLICAS as CLI_MAX_REPLICAS
 from kvtable.console.errors import RefusedError
 from kvtable.deploy import cloudformation
 from kvtable.recovery.globalize import GlobalizeOptions, Globalizer, Step, import_request, replica_additions
-from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
+from tests.aws_shapes import (
+    STACK,
+    STACK_ID,
+    WHEN,
+    import_change_set,
+    import_change_set_request,
+    offline_cloudformation,
+    stack_event,
+)
 
 
 def test_one_replica_is_added_per_update() -> None:
@@ -142,37 +150,11 @@ def test_the_import_as_a_global_table_in_aws_shape() -> None:
         stub.add_response(
             "create_change_set",
             {"Id": change_set, "StackId": STACK_ID},
-            {
-                "StackName": STACK,
-                "ChangeSetName": ANY,
-                "TemplateBody": ANY,
-                "ChangeSetType": "IMPORT",
-                "Parameters": ANY,
-                "Capabilities": ["CAPABILITY_IAM"],
-                "Description": "kvtable deploy",
-                "ResourcesToImport": import_request("kv-storage-data"),
-            },
+            import_change_set_request(ANY, ANY, import_request("kv-storage-data")),
         )
         stub.add_response(
             "describe_change_set",
-            {
-                "ChangeSetId": change_set,
-                "StackId": STACK_ID,
-                "StackName": STACK,
-                "Status": "CREATE_COMPLETE",
-                "ExecutionStatus": "AVAILABLE",
-                "Changes": [
-                    {
-                        "Type": "Resource",
-                        "ResourceChange": {
-                            "Action": "Import",
-                            "LogicalResourceId": "KVStorageTable",
-                            "PhysicalResourceId": "kv-storage-data",
-                            "ResourceType": "AWS::DynamoDB::GlobalTable",
-                        },
-                    }
-                ],
-            },
+            import_change_set(change_set, "kv-storage-data", "AWS::DynamoDB::GlobalTable"),
             {"ChangeSetName": change_set},
         )
         stub.add_response(
