@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from kvtable.builders.table_definition import create_table_from_template, create_table_request
 from kvtable.cli.main import main
+from kvtable.local.dynamodb_local import local_dynamodb_client
 from tests.engine.migrate.test_migrate import legacy_item
 from tests.harness.moto_process import reset_moto
 
@@ -184,16 +184,6 @@ class Terminal:
 POLL = ("--poll-seconds", "0.01")
 
 
-def dynamodb(url: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
 def pitr_on(client: Any, table: str) -> None:
     client.update_continuous_backups(
         TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
@@ -227,7 +217,7 @@ def the_dev_stack(engines: Engines, workdir: Path) -> dict[str, str]:
     # through DynamoDB's API (what the refusal's command does).
     target = "kv-storage-data-dev-restored"
     samples["restore-no-pitr"] = shell.run(f"kvtable restore --env dev --target-table {target}", exit_code=2)
-    pitr_on(dynamodb(engines.moto), "kv-storage-data-dev")
+    pitr_on(local_dynamodb_client(engines.moto), "kv-storage-data-dev")
     restore = shell.run(f"kvtable restore --env dev --target-table {target}", *POLL)
     samples["restore-dev"] = leave_out(restore, CHECKS_THAT_HOLD)
     adopt = shell.run(f"kvtable adopt --env dev --table {target}", *POLL)
@@ -239,7 +229,7 @@ def the_cdk_table(engines: Engines, workdir: Path) -> dict[str, str]:
     """The CDK app's table (PITR and encryption on; no TTL, deletion protection or resource policy)
     adopted by a new stack on the local CloudFormation."""
     reset_moto(engines.moto)
-    client = dynamodb(engines.moto)
+    client = local_dynamodb_client(engines.moto)
     request = create_table_request("kv-storage-data")
     request.pop("DeletionProtectionEnabled", None)
     client.create_table(**request)
@@ -296,7 +286,7 @@ def drop_table(client: Any, table: str) -> None:
 def the_migration_plan(engines: Engines, workdir: Path) -> dict[str, str]:
     """`kvtable migrate plan`, then the run it plans, on DynamoDB Local, over keys written before versions
     existed."""
-    client, table = dynamodb(engines.dynamodb), "kv-storage-data"
+    client, table = local_dynamodb_client(engines.dynamodb), "kv-storage-data"
     drop_table(client, table)  # the session's DynamoDB Local is shared: start from nothing
     create_table_from_template(client, table)
     try:

@@ -24,8 +24,9 @@ def write_lines(path: Path, count: int, bad_at: int | None = None) -> Path:
     return path
 
 
-def load_args(endpoint: LocalEndpoint, table: str, *rest: str) -> list[str]:
-    return ["load", "--endpoint-url", endpoint.url, "--table-name", table, "--namespace", "ns", *rest]
+def load_args(url: str, table: str, *rest: str) -> list[str]:
+    """`kvtable load` into namespace ns of `table` at `url` (DynamoDB Local, or a fault proxy before it)."""
+    return ["load", "--endpoint-url", url, "--table-name", table, "--namespace", "ns", *rest]
 
 
 def test_a_file_is_loaded_with_progress_and_a_summary(
@@ -36,7 +37,7 @@ def test_a_file_is_loaded_with_progress_and_a_summary(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     source = write_lines(tmp_path / "keys.jsonl", 300)
-    code, out, err = run(load_args(dynamodb_endpoint, table_name, "--workers", "2", str(source)), capsys)
+    code, out, err = run(load_args(dynamodb_endpoint.url, table_name, "--workers", "2", str(source)), capsys)
     assert code == 0, err
     assert "loaded 300 entries into namespace 'ns'" in out
     assert "300/300 keys (100%)" in err and "keys/s" in err
@@ -53,7 +54,7 @@ def test_a_bad_line_stops_the_load_and_a_rerun_with_skip_finishes(
 ) -> None:
     source = write_lines(tmp_path / "keys.jsonl", 120, bad_at=60)
     code, _, err = run(
-        load_args(dynamodb_endpoint, table_name, "--workers", "1", "--quiet", str(source)), capsys
+        load_args(dynamodb_endpoint.url, table_name, "--workers", "1", "--quiet", str(source)), capsys
     )
     assert code == 2
     assert err == (
@@ -66,7 +67,7 @@ def test_a_bad_line_stops_the_load_and_a_rerun_with_skip_finishes(
     # The user fixes the line and resumes where the load stopped.
     write_lines(source, 120)
     code, out, _ = run(
-        load_args(dynamodb_endpoint, table_name, "--skip", "50", "--quiet", str(source)), capsys
+        load_args(dynamodb_endpoint.url, table_name, "--skip", "50", "--quiet", str(source)), capsys
     )
     assert code == 0 and "loaded 70 entries" in out
     assert store.count_keys("ns", consistent=True) == 120
@@ -75,10 +76,10 @@ def test_a_bad_line_stops_the_load_and_a_rerun_with_skip_finishes(
 def test_missing_file_and_bad_workers_are_bad_input(
     dynamodb_endpoint: LocalEndpoint, table_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(load_args(dynamodb_endpoint, table_name, str(tmp_path / "nope.jsonl")), capsys)
+    code, _, err = run(load_args(dynamodb_endpoint.url, table_name, str(tmp_path / "nope.jsonl")), capsys)
     assert code == 2 and f"{tmp_path / 'nope.jsonl'} does not exist" in err and err.count("\n") == 1
     source = write_lines(tmp_path / "keys.jsonl", 3)
-    code, _, err = run(load_args(dynamodb_endpoint, table_name, "--workers", "0", str(source)), capsys)
+    code, _, err = run(load_args(dynamodb_endpoint.url, table_name, "--workers", "0", str(source)), capsys)
     assert code == 2 and "1 to 16" in err and err.count("\n") == 1
 
 
@@ -91,7 +92,7 @@ def test_text_that_is_not_utf8_is_bad_input_before_any_write(
 ) -> None:
     source = tmp_path / "keys.jsonl"
     source.write_bytes(b'{"key": "a", "value": 1}\n{"key": "b", "value": "\xff"}\n')
-    code, _, err = run(load_args(dynamodb_endpoint, table_name, "--quiet", str(source)), capsys)
+    code, _, err = run(load_args(dynamodb_endpoint.url, table_name, "--quiet", str(source)), capsys)
     assert (code, err) == (
         2,
         f"kvtable load: error: {source} is not UTF-8 text (byte 0xff on line 2); save it as UTF-8\n",
@@ -137,7 +138,7 @@ def test_stdin_is_loaded_and_counted_without_a_total(
 ) -> None:
     lines = "".join(json.dumps({"key": f"s{i}", "value": i}) + "\n" for i in range(40))
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(lines.encode())))
-    code, out, err = run(load_args(dynamodb_endpoint, table_name, "-"), capsys)
+    code, out, err = run(load_args(dynamodb_endpoint.url, table_name, "-"), capsys)
     assert code == 0, err
     assert "loaded 40 entries" in out
     assert "40 keys, " in err and "ETA" not in err  # no total to reckon an ETA from
@@ -164,7 +165,9 @@ def test_a_bad_key_is_named_by_its_line_in_the_file_counting_skipped_and_blank_l
     keys = [f"k{i:04d}" for i in range(1200)]
     keys[1148] = "bad#key"  # entry 1149, on line 1150: one blank line comes before it
     source = write_entries(tmp_path / "keys.jsonl", keys, blank_after=9)
-    argv = load_args(dynamodb_endpoint, table_name, "--workers", str(workers), "--skip", "1000", "--quiet")
+    argv = load_args(
+        dynamodb_endpoint.url, table_name, "--workers", str(workers), "--skip", "1000", "--quiet"
+    )
     code, _, err = run([*argv, str(source)], capsys)
     assert (code, err) == (
         2,
@@ -187,8 +190,8 @@ def test_a_failed_write_names_its_lines_exits_1_and_its_command_finishes_the_loa
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
         # After --skip 25: entries 26 to 50 and 51 to 75 are written, 76 to 100 (lines 77 to 101) refused.
         plan.inject("pass", "pass", "cap_throttle")
-        argv = ["load", "--endpoint-url", url, "--table-name", table_name, "--namespace", "ns"]
-        code, _, err = run([*argv, "--workers", "1", "--skip", "25", "--quiet", str(source)], capsys)
+        argv = load_args(url, table_name, "--workers", "1", "--skip", "25", "--quiet", str(source))
+        code, _, err = run(argv, capsys)
     assert (code, err) == (
         1,
         f"kvtable load: error: writing lines 77 to 101 of {source} failed: load keys: the on-demand "
@@ -219,8 +222,7 @@ def test_a_load_whose_first_write_fails_says_once_that_nothing_is_written(
     source = write_entries(tmp_path / "keys.jsonl", [f"k{i:03d}" for i in range(30)])
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
         plan.inject(*["throttle"] * store.retry_attempts)  # the first batch's every try
-        argv = ["load", "--endpoint-url", url, "--table-name", table_name, "--namespace", "ns"]
-        code, _, err = run([*argv, "--workers", "1", "--quiet", str(source)], capsys)
+        code, _, err = run(load_args(url, table_name, "--workers", "1", "--quiet", str(source)), capsys)
     assert (code, err) == (
         1,
         f"kvtable load: error: writing lines 1 to 25 of {source} failed: load keys: DynamoDB did not "
@@ -236,7 +238,7 @@ def test_a_missing_table_is_named_with_what_to_do_and_no_skip(
 ) -> None:
     source = write_lines(tmp_path / "keys.jsonl", 60)
     code, _, err = run(
-        load_args(dynamodb_endpoint, "no-such-table", "--workers", workers, str(source)), capsys
+        load_args(dynamodb_endpoint.url, "no-such-table", "--workers", workers, str(source)), capsys
     )
     assert (code, err) == (
         2,
@@ -279,7 +281,7 @@ def test_hostile_entries_are_one_line_and_exit_2_with_their_line(
     line, problem = case
     source = tmp_path / "keys.jsonl"
     source.write_text('{"key": "ok", "value": 1}\n\n' + line + "\n", encoding="utf-8")
-    code, _, err = run(load_args(dynamodb_endpoint, table_name, "--quiet", str(source)), capsys)
+    code, _, err = run(load_args(dynamodb_endpoint.url, table_name, "--quiet", str(source)), capsys)
     assert code == 2 and err.count("\n") == 1, err
     assert err.startswith(f"kvtable load: error: {source} line 3: {problem}")
     assert err.endswith(

@@ -20,7 +20,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 from mypy_boto3_cloudformation import CloudFormationClient
 from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -28,10 +27,11 @@ from kvtable.builders.table_definition import create_table_from_template, create
 from kvtable.cli.sample_data import SAMPLE_NAMESPACE
 from kvtable.contract.store import KvTable
 from kvtable.deploy.cloudformation import physical_ids
-from kvtable.local.dynamodb_local import LocalEndpoint
+from kvtable.local.dynamodb_local import LocalEndpoint, local_dynamodb_client
 from kvtable.migrate.checkpoints import Checkpoints
 from kvtable.migrate.runner import table_requests
 from kvtable.schema import migrations as registry
+from tests.cloudformation_fixtures import NO_RETRIES
 from tests.engine.migrate.test_migrate import legacy_item
 from tests.harness.moto_process import reset_moto
 from tests.paths import REPO_ROOT
@@ -50,7 +50,6 @@ from tests.unit.cli.test_closed_pipe import (
 
 ROOT = REPO_ROOT
 POLL = ("--poll-seconds", "0.01")
-NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
 
 
 # ----- the local CloudFormation ----------------------------------------------------------------------
@@ -146,16 +145,23 @@ def test_with_2_to_1_the_error_line_follows_the_report_it_ends(cloud: Cloud, tmp
     ], finished.out
 
 
+def protecting_statements(cloud: Cloud, stack: str) -> list[dict[str, Any]]:
+    """The statements of the stack's policy, once the stack is created with termination protection on."""
+    described = cloud.cf.describe_stacks(StackName=stack)["Stacks"][0]
+    assert (described["StackStatus"], described["EnableTerminationProtection"]) == ("CREATE_COMPLETE", True)
+    statements: list[dict[str, Any]] = json.loads(
+        cloud.cf.get_stack_policy(StackName=stack)["StackPolicyBody"]
+    )["Statement"]
+    return statements
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_deploy_protects_its_stack(variant: str, cloud: Cloud) -> None:
     stack, table = f"PipeDeploy-{variant}", f"kv-pipe-deploy-{variant}"
     command = kvtable("deploy", "--stack-name", stack, "--parameter", f"TableName={table}", *POLL)
     finished = run_piped(command, variant, aws_environment(cloud.url))
     assert_ran_to_its_end(finished, variant, 0, f"export: {stack}-TableName")
-    described = cloud.cf.describe_stacks(StackName=stack)["Stacks"][0]
-    assert (described["StackStatus"], described["EnableTerminationProtection"]) == ("CREATE_COMPLETE", True)
-    policy = json.loads(cloud.cf.get_stack_policy(StackName=stack)["StackPolicyBody"])
-    deny = policy["Statement"][0]
+    deny = protecting_statements(cloud, stack)[0]
     assert (deny["Effect"], set(deny["Action"]), deny["Resource"]) == (
         "Deny",
         {"Update:Replace", "Update:Delete"},
@@ -170,9 +176,7 @@ def test_the_deploy_script_door_protects_its_stack(variant: str, cloud: Cloud) -
     command = script("deploy", "--stack-name", stack, "--parameter", f"TableName={table}", *POLL)
     finished = run_piped(command, variant, aws_environment(cloud.url))
     assert_ran_to_its_end(finished, variant, 0, f"export: {stack}-TableName")
-    described = cloud.cf.describe_stacks(StackName=stack)["Stacks"][0]
-    assert (described["StackStatus"], described["EnableTerminationProtection"]) == ("CREATE_COMPLETE", True)
-    assert json.loads(cloud.cf.get_stack_policy(StackName=stack)["StackPolicyBody"])["Statement"]
+    assert protecting_statements(cloud, stack)
 
 
 @pytest.mark.parametrize("variant", CLOSED)
@@ -381,13 +385,7 @@ def stopped_once_serving(table: str) -> Iterator[Callable[[subprocess.Popen[byte
     def stop(process: subprocess.Popen[bytes]) -> None:
         engine, port = wait_for(lambda: dynamodb_local_child(process.pid), "DynamoDB Local's process")
         engines.append(engine)
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=f"http://127.0.0.1:{port}",
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        client = local_dynamodb_client(f"http://127.0.0.1:{port}")
         wait_for(lambda: table in client.list_tables()["TableNames"], f"table {table}")
         process.send_signal(signal.SIGTERM)
 
