@@ -74,8 +74,10 @@ template: $(VENV_STAMP)
 test: $(VENV_STAMP) $(CHECKERS_STAMP) engines
 	$(PY) -m pytest
 
+# tests/unit/ holds exactly the tests marked `unit` (tests/conftest.py refuses a test in the wrong folder),
+# so this is `pytest -m unit` without collecting the engine tests.
 unit: $(VENV_STAMP)
-	$(PY) -m pytest -m unit -q
+	$(PY) -m pytest -q tests/unit
 
 # tests/engine/migrate/test_migrate_soak.py at 200,000 keys instead of a few hundred; each test may take many minutes.
 MIGRATE_SOAK_ITEMS ?= 200000
@@ -95,7 +97,7 @@ lint: $(VENV_STAMP) $(CHECKERS_STAMP) $(NODE_STAMP)
 # Each sample block of command output in README.md and docs/*.md (`<!-- sample: NAME -->`), produced
 # afresh by tests/doc_samples.py on the local engines; without the variable the test only compares.
 docs-samples: $(VENV_STAMP) engines
-	KVTABLE_UPDATE_DOC_SAMPLES=1 $(PY) -m pytest -q tests/engine/project/test_doc_samples.py
+	KVTABLE_UPDATE_DOC_SAMPLES=1 $(PY) -m pytest -q tests/unit/project/test_doc_samples.py tests/engine/project/test_doc_samples.py
 
 check: $(VENV_STAMP)
 	$(PY) build_template.py --check

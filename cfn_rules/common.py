@@ -15,7 +15,7 @@ from cfnlint.template import Template
 # The names come from kvtable itself, so the rules and the builder cannot drift apart. That is safe for
 # cfn-lint: `make lint` runs it with PYTHONPATH=., which makes the checkout's kvtable importable without
 # installing it, and these two modules import only `typing` (and kvtable.schema.errors, which imports only
-# `typing`), never boto3, troposphere or awacs. tests/engine/cfn_rules/test_cfn_rules.py proves it in a fresh interpreter.
+# `typing`), never boto3, troposphere or awacs. tests/unit/cfn_rules/test_cfn_rules.py proves it in a fresh interpreter.
 from kvtable.cfn.names import (
     ALARM_TYPE,
     GLOBAL_TABLE_TYPE,

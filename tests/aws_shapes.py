@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+from botocore.stub import ANY
 from botocore.validate import ParamValidator
 from mypy_boto3_cloudformation import CloudFormationClient
 from mypy_boto3_dynamodb import DynamoDBClient
@@ -148,3 +149,38 @@ def described_table(
     if replicas:
         table["Replicas"] = [{"RegionName": r, "ReplicaStatus": s} for r, s in replicas.items()]
     return {"Table": table}
+
+
+def import_change_set_request(
+    template_body: Any, parameters: Any, resources_to_import: Any
+) -> dict[str, Any]:
+    """The CreateChangeSet request deploy sends for an IMPORT change set of STACK (Stubber's ANY allowed)."""
+    return {
+        "StackName": STACK,
+        "ChangeSetName": ANY,
+        "TemplateBody": template_body,
+        "ChangeSetType": "IMPORT",
+        "Parameters": parameters,
+        "Capabilities": ["CAPABILITY_IAM"],
+        "Description": "kvtable deploy",
+        "ResourcesToImport": resources_to_import,
+    }
+
+
+def import_change_set(change_set: str, table: str, resource_type: str) -> dict[str, Any]:
+    """DescribeChangeSet's answer for an IMPORT change set of STACK ready to run: KVStorageTable imported
+    as `table`, a resource of `resource_type`."""
+    change = {
+        "Action": "Import",
+        "LogicalResourceId": "KVStorageTable",
+        "PhysicalResourceId": table,
+        "ResourceType": resource_type,
+    }
+    return {
+        "ChangeSetId": change_set,
+        "StackId": STACK_ID,
+        "StackName": STACK,
+        "Status": "CREATE_COMPLETE",
+        "ExecutionStatus": "AVAILABLE",
+        "Changes": [{"Type": "Resource", "ResourceChange": change}],
+    }

@@ -2,7 +2,7 @@
 
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import boto3
@@ -17,7 +17,7 @@ from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import PACKAGE_DIR_VARIABLE, LocalEndpoint, dynamodb_local
 from kvtable.transport import TRANSPORTS, Transport, TransportChoice, TransportFactory
 
-pytest_plugins = ["tests.cloudformation_fixtures"]
+pytest_plugins = ["pytester", "tests.cloudformation_fixtures", "tests.cli_fuzz_fixtures"]
 
 # What a test needs, from the fixtures it uses; a module or test marks what no fixture shows (node,
 # checkers, or a command that starts DynamoDB Local itself, as `kvtable local` and `bench` do).
@@ -25,14 +25,44 @@ ENGINE_FIXTURES = {"dynamodb_endpoint": "dynamodb_local", "moto_endpoint": "moto
 NEEDS_MARKERS = {"dynamodb_local", "moto", "node", "checkers", "cfn_lint", "packaging"}
 
 
+TESTS = Path(__file__).resolve().parent
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test by the engines it needs, and `unit` when it needs none."""
+    """Mark each test by the engines it needs, and `unit` when it needs none; a test whose folder
+    (tests/unit/ or tests/engine/) says otherwise stops the run."""
+    mark_and_place(items, TESTS)
+
+
+def mark_and_place(items: list[pytest.Item], tests: Path) -> None:
+    """The collection hook's work, for the tests under `tests` (a test plants its own folder)."""
     for item in items:
         for fixture, marker in ENGINE_FIXTURES.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(marker)
         if not any(item.get_closest_marker(name) for name in NEEDS_MARKERS):
             item.add_marker("unit")
+    problems = misplaced_tests(items, tests)
+    if problems:
+        raise pytest.UsageError("\n".join(problems))
+
+
+def misplaced_tests(items: Iterable[pytest.Item], tests: Path) -> list[str]:
+    """One line for each test under tests/unit/ that needs an engine, or under tests/engine/ that needs none."""
+    problems = []
+    for item in items:
+        relative = (
+            item.path.resolve().relative_to(tests) if item.path.resolve().is_relative_to(tests) else None
+        )
+        if relative is None or relative.parts[0] not in {"unit", "engine"}:
+            continue
+        needs = sorted(name for name in NEEDS_MARKERS if item.get_closest_marker(name))
+        belongs = "engine" if needs else "unit"
+        if relative.parts[0] != belongs:
+            what = f"needs {', '.join(needs)}" if needs else "needs no engine"
+            home = Path("tests", belongs, *relative.parts[1:])
+            problems.append(f"{item.nodeid} {what}: it belongs in {home}")
+    return problems
 
 
 @pytest.fixture(autouse=True)

@@ -13,14 +13,16 @@ SAMPLES names each block's page and the scenario that produces it; SCENARIOS run
 in-process through `kvtable.cli.main.main`, stdout and stderr captured together as a terminal shows
 them, against the local CloudFormation (moto's server with the test harness), DynamoDB Local, or no
 engine at all. What changes from run to run (times, ports, random ids, latencies) becomes a
-placeholder, with the columns kept aligned. tests/engine/project/test_doc_samples.py compares each block with a
-fresh run; `make docs-samples` (KVTABLE_UPDATE_DOC_SAMPLES=1) rewrites the blocks that differ.
+placeholder, with the columns kept aligned. tests/unit/project/test_doc_samples.py (no engine) and
+tests/engine/project/test_doc_samples.py compare each block with a fresh run; `make docs-samples` (KVTABLE_UPDATE_DOC_SAMPLES=1) rewrites the blocks that differ.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import io
+import os
 import re
 import shlex
 import shutil
@@ -35,6 +37,7 @@ import pytest
 from kvtable.builders.table_definition import create_table_from_template, create_table_request
 from kvtable.cli.main import main
 from kvtable.contract.store import KvTable
+from kvtable.local.dynamodb_local import local_dynamodb_client
 from tests.engine.migrate.test_migrate import legacy_item
 from tests.harness.moto_process import reset_moto
 
@@ -187,16 +190,6 @@ class Terminal:
 POLL = ("--poll-seconds", "0.01")
 
 
-def dynamodb(url: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
 def pitr_on(client: Any, table: str) -> None:
     client.update_continuous_backups(
         TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
@@ -230,7 +223,7 @@ def the_dev_stack(engines: Engines, workdir: Path) -> dict[str, str]:
     # through DynamoDB's API (what the refusal's command does).
     target = "kv-storage-data-dev-restored"
     samples["restore-no-pitr"] = shell.run(f"kvtable restore --env dev --target-table {target}", exit_code=2)
-    pitr_on(dynamodb(engines.moto), "kv-storage-data-dev")
+    pitr_on(local_dynamodb_client(engines.moto), "kv-storage-data-dev")
     restore = shell.run(f"kvtable restore --env dev --target-table {target}", *POLL)
     samples["restore-dev"] = leave_out(restore, CHECKS_THAT_HOLD)
     adopt = shell.run(f"kvtable adopt --env dev --table {target}", *POLL)
@@ -242,7 +235,7 @@ def the_cdk_table(engines: Engines, workdir: Path) -> dict[str, str]:
     """The CDK app's table (PITR and encryption on; no TTL, deletion protection or resource policy)
     adopted by a new stack on the local CloudFormation."""
     reset_moto(engines.moto)
-    client = dynamodb(engines.moto)
+    client = local_dynamodb_client(engines.moto)
     request = create_table_request("kv-storage-data")
     request.pop("DeletionProtectionEnabled", None)
     client.create_table(**request)
@@ -299,7 +292,7 @@ def drop_table(client: Any, table: str) -> None:
 def the_migration_plan(engines: Engines, workdir: Path) -> dict[str, str]:
     """`kvtable migrate plan`, then the run it plans, on DynamoDB Local, over keys written before versions
     existed."""
-    client, table = dynamodb(engines.dynamodb), "kv-storage-data"
+    client, table = local_dynamodb_client(engines.dynamodb), "kv-storage-data"
     drop_table(client, table)  # the session's DynamoDB Local is shared: start from nothing
     create_table_from_template(client, table)
     try:
@@ -322,7 +315,7 @@ def the_whole_table(engines: Engines, workdir: Path) -> dict[str, str]:
     reset_moto(engines.moto)
     shell = Terminal(workdir, endpoint=engines.moto)
     shell.quiet("kvtable deploy", *POLL)
-    client = dynamodb(engines.moto)
+    client = local_dynamodb_client(engines.moto)
     s3 = boto3.client(
         "s3",
         endpoint_url=engines.moto,
@@ -416,3 +409,50 @@ def rewrite_sample(page: Path, name: str, fresh: str) -> None:
     assert len(matches) == 1, f"{page.name}: {len(matches)} blocks named {name}"
     start, end = matches[0].span(2)
     page.write_text(text[:start] + fresh + text[end:], encoding="utf-8")
+
+
+# The fixture (tests/conftest.py, tests/cloudformation_fixtures.py) that starts each engine.
+ENGINE_FIXTURES = {"moto": "moto_endpoint", "dynamodb_local": "dynamodb_endpoint"}
+# Each scenario's samples, run once, on the first sample that needs them.
+GENERATED: dict[str, dict[str, str]] = {}
+
+
+def sample_params(*, on_engines: bool) -> list[Any]:
+    """The samples whose scenario needs an engine (or none), each marked with the engines it needs."""
+    return [
+        pytest.param(
+            name, marks=[getattr(pytest.mark, engine) for engine in SCENARIOS[sample.scenario].engines]
+        )
+        for name, sample in SAMPLES.items()
+        if bool(SCENARIOS[sample.scenario].engines) == on_engines
+    ]
+
+
+def assert_the_page_shows_a_fresh_run(
+    name: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The sample's block is what its scenario prints now; with UPDATE_VARIABLE=1 it is rewritten instead."""
+    sample = SAMPLES[name]
+    scenario = SCENARIOS[sample.scenario]
+    if sample.scenario not in GENERATED:
+        urls = {engine: request.getfixturevalue(ENGINE_FIXTURES[engine]).url for engine in scenario.engines}
+        engines = Engines(moto=urls.get("moto", ""), dynamodb=urls.get("dynamodb_local", ""))
+        GENERATED[sample.scenario] = scenario.run(engines, tmp_path_factory.mktemp(sample.scenario))
+    fresh = GENERATED[sample.scenario][name]
+    page = ROOT / sample.page
+    shown = shown_samples(page).get(name)
+    if shown == fresh:
+        return
+    if os.environ.get(UPDATE_VARIABLE) == "1":
+        rewrite_sample(page, name, fresh)
+        return
+    diff = "".join(
+        difflib.unified_diff(
+            (shown or "").splitlines(keepends=True), fresh.splitlines(keepends=True), "page", "fresh run"
+        )
+    )
+    pytest.fail(
+        f"{sample.page}: the sample {name!r} differs from a fresh run; `make docs-samples` rewrites it.\n"
+        f"{diff}\nThe fresh text:\n{fresh}",
+        pytrace=False,
+    )

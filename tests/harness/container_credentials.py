@@ -12,13 +12,13 @@ https://docs.aws.amazon.com/sdkref/latest/guide/feature-container-credentials.ht
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from kvtable.local.process import LOOPBACK
+from tests.harness.loopback import loopback_server, send_body
 
 PATH = "/v2/credentials/kvtable-test"
 
@@ -78,20 +78,8 @@ def container_credentials(
                 status, document = 404, {"message": "not found"}
             else:
                 status, document = endpoint.answer(self.headers.get("Authorization"))
-            body = json.dumps(document).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_body(self, status, json.dumps(document).encode(), "application/json")
 
-    server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-    endpoint.url = f"http://{LOOPBACK}:{server.server_address[1]}{PATH}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(Handler) as server:
+        endpoint.url = f"http://{LOOPBACK}:{server.server_address[1]}{PATH}"
         yield endpoint
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

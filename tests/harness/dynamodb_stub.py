@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from kvtable.local.process import LOOPBACK
+from tests.harness.loopback import loopback_server, send_body
 
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/")
 
@@ -87,13 +88,11 @@ def dynamodb_stub(
             stub.requests.append((target, {k.lower(): v for k, v in self.headers.items()}))
             answer = {"Item": stub.item} if target.endswith(".GetItem") and stub.item else {}
             body = json.dumps(answer).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-amz-json-1.0")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("x-amzn-RequestId", f"STUB{len(stub.requests)}")
-            self.send_header("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF))
-            self.end_headers()
-            self.wfile.write(body)
+            headers = {
+                "x-amzn-RequestId": f"STUB{len(stub.requests)}",
+                "x-amz-crc32": str(zlib.crc32(body) & 0xFFFFFFFF),
+            }
+            send_body(self, 200, body, "application/x-amz-json-1.0", **headers)
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
@@ -109,16 +108,6 @@ def dynamodb_stub(
                 timed_out.discard(id(request))
                 stub.closed_idle.release()
 
-    server = Server((LOOPBACK, 0), Handler)
-    if tls is not None:
-        # Each accepted connection does its handshake in its handler's thread, on its first read.
-        server.socket = tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-    stub.url = f"{'https' if tls else 'http'}://{LOOPBACK}:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(Handler, Server, tls=tls) as server:
+        stub.url = f"{'https' if tls else 'http'}://{LOOPBACK}:{server.server_port}"
         yield stub
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

@@ -37,14 +37,17 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
 
+from kvtable.contract.store import KvTable
 from kvtable.local.process import LOOPBACK
+from kvtable.transport import TransportChoice
+from tests.harness.loopback import loopback_server
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -222,12 +225,15 @@ def client_through(url: str) -> DynamoDBClient:
 def fault_proxy(upstream: str) -> Iterator[tuple[str, FaultPlan]]:
     """A proxy on a free loopback port in front of `upstream`, for the length of the block."""
     plan = FaultPlan(upstream)
-    server = ThreadingHTTPServer((LOOPBACK, 0), _handler(plan))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(_handler(plan)) as server:
         yield f"http://{LOOPBACK}:{server.server_address[1]}", plan
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+
+
+@contextmanager
+def store_through_proxy(
+    upstream: str, table: str, transport: TransportChoice
+) -> Iterator[tuple[KvTable, FaultPlan]]:
+    """A store on `table` whose every request passes a fault proxy in front of `upstream` (botocore's
+    retries off, the contract's own without their sleeps), and the proxy's plan."""
+    with fault_proxy(upstream) as (url, plan):
+        yield KvTable(client_through(url), table, transport=transport, sleep=lambda _: None), plan

@@ -3,6 +3,7 @@
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,21 @@ def assert_verdicts(
     with capsys.disabled():
         print("\n" + "\n".join(lines))
     assert failures == []
+
+
+# A row of a policy's verdicts: the action, the resource's ARN, the request's context, the verdict expected.
+Row = tuple[str, str, dict[str, str], str]
+
+
+def assert_identity_verdicts(
+    capsys: pytest.CaptureFixture[str],
+    title: str,
+    policy: Any,
+    rows: list[Row],
+    label: Callable[[str, str, dict[str, str]], str],
+) -> None:
+    """Ask the IAM simulator each row of the identity policy `policy` (identity_request), and check and
+    print each verdict as assert_verdicts does, beside the row's `label(action, resource, context)`."""
+    requests = [identity_request(policy, action, resource, context) for action, resource, context, _ in rows]
+    cases = [(label(action, resource, context), expected) for action, resource, context, expected in rows]
+    assert_verdicts(capsys, title, requests, cases)

@@ -3,7 +3,6 @@ the benchmark's business, not a test's: nothing here is timed)."""
 
 import pytest
 
-from kvtable.benchmarks.measure import traced
 from kvtable.cli.main import main
 from kvtable.local.dynamodb_local import LocalEndpoint
 
@@ -43,9 +42,3 @@ def test_every_section_runs_and_prints_its_table(
     for row in rows:
         assert f"\n{row} " in out
     assert "the hand-written GetItem, UpdateItem and Query match the contract's" in out
-
-
-def test_traced_memory_is_what_the_action_held_at_its_peak() -> None:
-    held = traced(lambda: len(bytearray(4_000_000)))
-    assert held.count == 4_000_000
-    assert 4_000_000 <= held.peak_bytes < 4_200_000

@@ -7,89 +7,29 @@ one region: what only AWS can show is listed in docs/operations.md.
 
 import io
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 from mypy_boto3_dynamodb import DynamoDBClient
 
 from kvtable.builders.table_definition import create_table_request
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
-from kvtable.console.errors import RefusedError, UsageError
+from kvtable.console.errors import UsageError
 from kvtable.contract.store import KvTable
 from kvtable.deploy.aws_state import Clients
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
-from kvtable.deploy.plan import compute_plan, replica_steps
-from kvtable.deploy.rules import check_rules
 from kvtable.local.dynamodb_local import local_dynamodb_client
 from kvtable.schema.errors import NotHomeRegionError
 from kvtable.verify.verify import Verifier
-from tests.iam.node import assert_verdicts
+from tests.iam.node import TLS, Row, assert_identity_verdicts
 from tests.paths import REPO_ROOT
 from tests.resolve import SAMPLE_ACCOUNT, Resolver
+from tests.unit.builders.test_global_table import GLOBAL
 
 ROOT = REPO_ROOT
-GLOBAL = json.loads((ROOT / "templates" / "global-database.json").read_text())
-SINGLE = json.loads((ROOT / "templates" / "database.json").read_text())
-THREE = "us-east-1,eu-west-1,ap-southeast-2"
-
-
-def table(regions: str) -> dict[str, Any]:
-    return Resolver(GLOBAL, {"ReplicaRegions": regions}).resource("KVStorageTable")
-
-
-@pytest.mark.parametrize(
-    "regions", ["us-east-1", THREE, "us-east-1,us-east-2,us-west-2,eu-west-1,eu-central-1"]
-)
-def test_one_replica_per_region_each_with_pitr_deletion_protection_and_its_own_resource_policy(
-    regions: str,
-) -> None:
-    replicas = table(regions)["Replicas"]
-    assert [r["Region"] for r in replicas] == regions.split(",")
-    for replica in replicas:
-        assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-        assert replica["DeletionProtectionEnabled"] is True
-        statements = replica["ResourcePolicy"]["PolicyDocument"]["Statement"]
-        arn = f"arn:aws:dynamodb:{replica['Region']}:{SAMPLE_ACCOUNT}:table/kv-storage-data"
-        assert statements[1] == {
-            "Action": ["dynamodb:DeleteTable"],
-            "Effect": "Deny",
-            "Principal": "*",
-            "Resource": [arn],
-            "Sid": "DenyDeleteTable",
-        }
-
-
-def test_the_global_table_keeps_the_designs_keys_billing_stream_ttl_and_retain() -> None:
-    properties = table("us-east-1")
-    resource = GLOBAL["Resources"]["KVStorageTable"]
-    assert resource["Type"] == "AWS::DynamoDB::GlobalTable"
-    assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
-    assert properties["BillingMode"] == "PAY_PER_REQUEST"
-    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
-    assert properties["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
-    assert properties["SSESpecification"] == {"SSEEnabled": True}
-    single = Resolver(SINGLE).resource("KVStorageTable")
-    assert properties["KeySchema"] == single["KeySchema"]
-    assert properties["AttributeDefinitions"] == single["AttributeDefinitions"]
-
-
-def test_the_same_exports_as_the_single_region_stack_plus_the_regions() -> None:
-    def exports(template: dict[str, Any]) -> dict[str, Any]:
-        return {name: o["Export"] for name, o in template["Outputs"].items() if "Export" in o}
-
-    assert exports(GLOBAL) == exports(SINGLE)
-    assert GLOBAL["Outputs"]["ReplicaRegions"]["Value"] == {"Fn::Join": [",", {"Ref": "ReplicaRegions"}]}
-
-
-def test_the_stacks_own_region_must_be_a_replica() -> None:
-    check_rules(GLOBAL, {"ReplicaRegions": THREE}, "eu-west-1", "KVDatabaseStack")
-    with pytest.raises(UsageError, match="ReplicaRegions must include the region the stack is deployed in"):
-        check_rules(GLOBAL, {"ReplicaRegions": "eu-west-1,ap-southeast-2"}, "us-east-1", "KVDatabaseStack")
 
 
 def test_a_deploy_outside_the_replica_regions_is_refused_before_any_change(
@@ -106,58 +46,25 @@ def test_a_deploy_outside_the_replica_regions_is_refused_before_any_change(
     assert cf.describe_stacks()["Stacks"] == []
 
 
-def plan(before: dict[str, str], after: dict[str, str], edit: Any = None) -> list[str]:
-    new = json.loads(json.dumps(GLOBAL))
-    if edit:
-        edit(new["Resources"]["KVStorageTable"]["Properties"])
-    defaults = {"TableName": "kv-storage-data", "GsiName": "GSI1"}
-    return compute_plan("KVGlobal", GLOBAL, {**defaults, **before}, new, {**defaults, **after}).all_refusals
-
-
-def test_one_replica_added_or_removed_per_update() -> None:
-    assert plan({"ReplicaRegions": "us-east-1"}, {"ReplicaRegions": "us-east-1,eu-west-1"}) == []
-    assert plan({"ReplicaRegions": "us-east-1,eu-west-1"}, {"ReplicaRegions": "us-east-1"}) == []
-    (refusal,) = plan({"ReplicaRegions": "us-east-1"}, {"ReplicaRegions": THREE})
-    assert "adds or removes 2 replicas" in refusal
-    assert "add ap-southeast-2; then add eu-west-1" in refusal
-    assert "the same deploy with --stepwise added runs them one per update" in refusal
-
-
-def test_billing_and_stream_changes_are_refused() -> None:
-    def provisioned(props: dict[str, Any]) -> None:
-        props["BillingMode"] = "PROVISIONED"
-
-    def keys_only(props: dict[str, Any]) -> None:
-        props["StreamSpecification"]["StreamViewType"] = "KEYS_ONLY"
-
-    two = {"ReplicaRegions": "us-east-1,eu-west-1"}
-    assert any("billing mode would change" in r for r in plan(two, two, provisioned))
-    assert any(
-        "stream would change while the table has more than one replica" in r
-        for r in plan(two, two, keys_only)
-    )
-    one = {"ReplicaRegions": "us-east-1"}
-    assert not any("stream" in r for r in plan(one, one, keys_only))
-
-
 @pytest.mark.node
 def test_the_policies_allow_every_replica_region_and_no_other(capsys: pytest.CaptureFixture[str]) -> None:
     reader = Resolver(GLOBAL, {"ReplicaRegions": "us-east-1,eu-west-1"}).policy_documents()["ReadPolicy"]
     arn = f"arn:aws:dynamodb:{{}}:{SAMPLE_ACCOUNT}:table/kv-storage-data"
-    rows = [
-        ("dynamodb:GetItem", arn.format("us-east-1"), "Allowed"),
-        ("dynamodb:GetItem", arn.format("eu-west-1"), "Allowed"),
-        ("dynamodb:Query", arn.format("eu-west-1") + "/index/GSI1", "Allowed"),
-        ("dynamodb:GetItem", arn.format("ap-southeast-2"), "ImplicitlyDenied"),
-        ("dynamodb:Query", arn.format("us-west-2") + "/index/GSI1", "ImplicitlyDenied"),
-        ("dynamodb:PutItem", arn.format("eu-west-1"), "ImplicitlyDenied"),
+    rows: list[Row] = [
+        ("dynamodb:GetItem", arn.format("us-east-1"), TLS, "Allowed"),
+        ("dynamodb:GetItem", arn.format("eu-west-1"), TLS, "Allowed"),
+        ("dynamodb:Query", arn.format("eu-west-1") + "/index/GSI1", TLS, "Allowed"),
+        ("dynamodb:GetItem", arn.format("ap-southeast-2"), TLS, "ImplicitlyDenied"),
+        ("dynamodb:Query", arn.format("us-west-2") + "/index/GSI1", TLS, "ImplicitlyDenied"),
+        ("dynamodb:PutItem", arn.format("eu-west-1"), TLS, "ImplicitlyDenied"),
     ]
-    requests = [
-        {"policy": reader, "action": a, "resource": r, "context": {"aws:SecureTransport": "true"}}
-        for a, r, _ in rows
-    ]
-    cases = [(f"{a:<18} {r.split(':')[3]}", expected) for a, r, expected in rows]
-    assert_verdicts(capsys, "global read policy, replicas us-east-1 and eu-west-1", requests, cases)
+    assert_identity_verdicts(
+        capsys,
+        "global read policy, replicas us-east-1 and eu-west-1",
+        reader,
+        rows,
+        lambda a, r, _: f"{a:<18} {r.split(':')[3]}",
+    )
 
 
 def test_creations_outside_the_home_region_are_refused(dynamodb_endpoint: Any, table_name: str) -> None:
@@ -234,63 +141,3 @@ def test_verify_checks_every_replica_in_its_own_region(aws_endpoint: str) -> Non
     again = Verifier(regional_clients(aws_endpoint, "us-east-1"), "KVGlobal", GLOBAL)
     again.replica_checks(evaluator, "KVStorageTable", "kv-storage-data", {})
     assert [c.name for c in again.checks if c.status != "ok"] == ["replica.eu-west-1.table.pitr"]
-
-
-def test_replica_changes_step_one_region_at_a_time_removals_first() -> None:
-    assert replica_steps(["us-east-1"], ["us-east-1", "eu-west-1", "ap-southeast-2"]) == [
-        ["us-east-1", "eu-west-1"],
-        ["us-east-1", "eu-west-1", "ap-southeast-2"],
-    ]
-    assert replica_steps(["us-east-1", "eu-west-1"], ["us-east-1", "ap-southeast-2"]) == [
-        ["us-east-1"],
-        ["us-east-1", "ap-southeast-2"],
-    ]
-
-
-def test_stepwise_plans_one_replica_per_update_on_an_aws_shaped_stack() -> None:
-    cf = boto3.client(
-        "cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    body = (ROOT / "templates" / "global-database.json").read_text()
-    deployed = {"TableName": "kv-storage-data", "GsiName": "GSI1", "ReplicaRegions": "us-east-1"}
-    parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in deployed.items()]
-    parameters += [
-        {"ParameterKey": k, "ParameterValue": str(spec.get("Default", ""))}
-        for k, spec in GLOBAL["Parameters"].items()
-        if k not in deployed
-    ]
-    stack = {
-        "StackName": "KVGlobal",
-        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/KVGlobal/1",
-        "CreationTime": datetime(2026, 11, 26, tzinfo=UTC),
-        "StackStatus": "UPDATE_COMPLETE",
-        "Parameters": parameters,
-    }
-    out = io.StringIO()
-    options = DeployOptions(
-        stack_name="KVGlobal",
-        template_path=ROOT / "templates" / "global-database.json",
-        parameters={"ReplicaRegions": THREE},
-        plan_only=True,
-        stepwise=True,
-    )
-    with Stubber(cf) as stub:
-        stub.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "KVGlobal"})
-        stub.add_response(
-            "get_template", {"TemplateBody": body}, {"StackName": "KVGlobal", "TemplateStage": "Original"}
-        )
-        Deployer(cf, options, out, sleep=lambda _: None).run()
-    report = out.getvalue()
-    assert "Stepwise: 2 updates, one replica change each (removals first):" in report
-    assert "  step 1 of 2: replicas in us-east-1, eu-west-1" in report
-    assert "  step 2 of 2: replicas in us-east-1, eu-west-1, ap-southeast-2" in report
-    options_without = DeployOptions(**{**options.__dict__, "stepwise": False})
-    with Stubber(cf) as stub:
-        stub.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "KVGlobal"})
-        stub.add_response(
-            "get_template", {"TemplateBody": body}, {"StackName": "KVGlobal", "TemplateStage": "Original"}
-        )
-        with pytest.raises(
-            RefusedError, match="the same deploy with --stepwise added runs them one per update"
-        ):
-            Deployer(cf, options_without, io.StringIO(), sleep=lambda _: None).run()

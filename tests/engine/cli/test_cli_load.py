@@ -1,30 +1,18 @@
 """`kvtable load`: a JSON Lines file into a namespace on DynamoDB Local, with a progress bar, one-line
 errors with the project's exit codes, and a resume with --skip."""
 
-import codecs
 import io
 import json
-import os
 import shlex
 from pathlib import Path
 
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.cli.main import main
-from kvtable.console.progress import ProgressBar
-from kvtable.contract.jsonl import jsonl_entries
 from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.schema.errors import InvalidInputError
 from tests.harness.fault_proxy import fault_proxy
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(argv))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+from tests.unit.cli.test_cli_load import run
 
 
 def write_lines(path: Path, count: int, bad_at: int | None = None) -> Path:
@@ -36,8 +24,9 @@ def write_lines(path: Path, count: int, bad_at: int | None = None) -> Path:
     return path
 
 
-def load_args(endpoint: LocalEndpoint, table: str, *rest: str) -> list[str]:
-    return ["load", "--endpoint-url", endpoint.url, "--table-name", table, "--namespace", "ns", *rest]
+def load_args(url: str, table: str, *rest: str) -> list[str]:
+    """`kvtable load` into namespace ns of `table` at `url` (DynamoDB Local, or a fault proxy before it)."""
+    return ["load", "--endpoint-url", url, "--table-name", table, "--namespace", "ns", *rest]
 
 
 def test_a_file_is_loaded_with_progress_and_a_summary(
@@ -48,7 +37,7 @@ def test_a_file_is_loaded_with_progress_and_a_summary(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     source = write_lines(tmp_path / "keys.jsonl", 300)
-    code, out, err = run(load_args(dynamodb_endpoint, table_name, "--workers", "2", str(source)), capsys)
+    code, out, err = run(load_args(dynamodb_endpoint.url, table_name, "--workers", "2", str(source)), capsys)
     assert code == 0, err
     assert "loaded 300 entries into namespace 'ns'" in out
     assert "300/300 keys (100%)" in err and "keys/s" in err
@@ -65,7 +54,7 @@ def test_a_bad_line_stops_the_load_and_a_rerun_with_skip_finishes(
 ) -> None:
     source = write_lines(tmp_path / "keys.jsonl", 120, bad_at=60)
     code, _, err = run(
-        load_args(dynamodb_endpoint, table_name, "--workers", "1", "--quiet", str(source)), capsys
+        load_args(dynamodb_endpoint.url, table_name, "--workers", "1", "--quiet", str(source)), capsys
     )
     assert code == 2
     assert err == (
@@ -78,7 +67,7 @@ def test_a_bad_line_stops_the_load_and_a_rerun_with_skip_finishes(
     # The user fixes the line and resumes where the load stopped.
     write_lines(source, 120)
     code, out, _ = run(
-        load_args(dynamodb_endpoint, table_name, "--skip", "50", "--quiet", str(source)), capsys
+        load_args(dynamodb_endpoint.url, table_name, "--skip", "50", "--quiet", str(source)), capsys
     )
     assert code == 0 and "loaded 70 entries" in out
     assert store.count_keys("ns", consistent=True) == 120
@@ -87,49 +76,11 @@ def test_a_bad_line_stops_the_load_and_a_rerun_with_skip_finishes(
 def test_missing_file_and_bad_workers_are_bad_input(
     dynamodb_endpoint: LocalEndpoint, table_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(load_args(dynamodb_endpoint, table_name, str(tmp_path / "nope.jsonl")), capsys)
+    code, _, err = run(load_args(dynamodb_endpoint.url, table_name, str(tmp_path / "nope.jsonl")), capsys)
     assert code == 2 and f"{tmp_path / 'nope.jsonl'} does not exist" in err and err.count("\n") == 1
     source = write_lines(tmp_path / "keys.jsonl", 3)
-    code, _, err = run(load_args(dynamodb_endpoint, table_name, "--workers", "0", str(source)), capsys)
+    code, _, err = run(load_args(dynamodb_endpoint.url, table_name, "--workers", "0", str(source)), capsys)
     assert code == 2 and "1 to 16" in err and err.count("\n") == 1
-
-
-ENTRY = '{"key": "...", "value": ...}'
-
-
-@pytest.mark.parametrize(
-    ("line", "message"),
-    [
-        ('["k", 1]', f"input line 3 is an array, not an object {ENTRY}"),
-        ('"k"', f"input line 3 is a string, not an object {ENTRY}"),
-        ('{"key": 1, "value": 2}', 'input line 3: "key" is a number, not a string'),
-        ('{"key": null}', 'input line 3: "key" is null, not a string'),
-        ('{"value": 2}', f'input line 3 has no "key" field; an entry is {ENTRY}'),
-        (
-            '{"key": "k", "value": 2, "extra": 3}',
-            'input line 3 has the unknown field "extra"; an entry has only "key" and "value"',
-        ),
-        (
-            '{"key": "k", "Value": 2, "ttl\\n": 3}',
-            'input line 3 has the unknown fields "Value", "ttl\\n"; an entry has only "key" and "value"',
-        ),
-        (
-            '{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}',
-            'input line 3 has the unknown fields "a", "b", "c" and 2 more; an entry has only "key" and "value"',
-        ),
-        ('{"key": "k", "value": 1', "input line 3 is not JSON (Expecting ',' delimiter at column 24)"),
-        ("[" * 100_000, "input line 3 is not JSON this can read (nested too deeply)"),
-        (
-            '{"key": "k", "value": ' + "9" * 5000 + "}",
-            "input line 3 is not JSON this can read (a number has too many digits)",
-        ),
-    ],
-)
-def test_lines_that_are_not_entries_are_refused_with_their_number(line: str, message: str) -> None:
-    lines = io.BytesIO(('{"key": "ok", "value": 1}\n\n' + line + "\n").encode())
-    with pytest.raises(InvalidInputError) as refused:
-        list(jsonl_entries(lines))
-    assert str(refused.value) == message
 
 
 def test_text_that_is_not_utf8_is_bad_input_before_any_write(
@@ -141,49 +92,12 @@ def test_text_that_is_not_utf8_is_bad_input_before_any_write(
 ) -> None:
     source = tmp_path / "keys.jsonl"
     source.write_bytes(b'{"key": "a", "value": 1}\n{"key": "b", "value": "\xff"}\n')
-    code, _, err = run(load_args(dynamodb_endpoint, table_name, "--quiet", str(source)), capsys)
+    code, _, err = run(load_args(dynamodb_endpoint.url, table_name, "--quiet", str(source)), capsys)
     assert (code, err) == (
         2,
         f"kvtable load: error: {source} is not UTF-8 text (byte 0xff on line 2); save it as UTF-8\n",
     )
     assert store.count_keys("ns", consistent=True) == 0
-
-
-def test_numbers_keep_their_digits_and_skip_counts_entries_not_blank_lines() -> None:
-    lines = io.BytesIO(b'{"key": "a", "value": 0.1}\n\n{"key": "b", "value": 1.10}\n{"key": "c"}\n')
-    assert [(k, str(v)) for k, v in jsonl_entries(lines, skip=1)] == [("b", "1.10"), ("c", "None")]
-
-
-class FakeTerminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_the_bar_shows_rate_and_eta_and_redraws_at_most_twice_a_second() -> None:
-    out = FakeTerminal()
-    bar = ProgressBar(out, total=1000, started=100.0)
-    bar.update(100, 101.0)
-    bar.update(150, 101.2)  # too soon: not drawn
-    bar.update(500, 105.0)
-    bar.finish(1000, 110.0)
-    frames = out.getvalue().split("\r")[1:]
-    assert (
-        frames[0] == "[##......................] 100/1,000 keys (10%), 100 keys/s, 0m01s elapsed, ETA 0m09s"
-    )
-    assert frames[1].startswith(
-        "[############............] 500/1,000 keys (50%), 100 keys/s, 0m05s elapsed, ETA 0m05s"
-    )
-    assert frames[2] == "[########################] 1,000/1,000 keys (100%), 100 keys/s, 0m10s elapsed\n"
-    assert len(frames) == 3
-
-
-def test_without_a_total_the_bar_shows_count_and_rate_in_a_log() -> None:
-    out = io.StringIO()
-    bar = ProgressBar(out, total=None, started=0.0)
-    bar.update(2500, 5.0)
-    bar.update(2600, 6.0)  # a log gets a line every five seconds
-    bar.update(5000, 10.0)
-    assert out.getvalue() == "2,500 keys, 500 keys/s, 0m05s elapsed\n5,000 keys, 500 keys/s, 0m10s elapsed\n"
 
 
 def test_the_environment_file_names_the_endpoint_and_the_table(
@@ -224,7 +138,7 @@ def test_stdin_is_loaded_and_counted_without_a_total(
 ) -> None:
     lines = "".join(json.dumps({"key": f"s{i}", "value": i}) + "\n" for i in range(40))
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(lines.encode())))
-    code, out, err = run(load_args(dynamodb_endpoint, table_name, "-"), capsys)
+    code, out, err = run(load_args(dynamodb_endpoint.url, table_name, "-"), capsys)
     assert code == 0, err
     assert "loaded 40 entries" in out
     assert "40 keys, " in err and "ETA" not in err  # no total to reckon an ETA from
@@ -251,7 +165,9 @@ def test_a_bad_key_is_named_by_its_line_in_the_file_counting_skipped_and_blank_l
     keys = [f"k{i:04d}" for i in range(1200)]
     keys[1148] = "bad#key"  # entry 1149, on line 1150: one blank line comes before it
     source = write_entries(tmp_path / "keys.jsonl", keys, blank_after=9)
-    argv = load_args(dynamodb_endpoint, table_name, "--workers", str(workers), "--skip", "1000", "--quiet")
+    argv = load_args(
+        dynamodb_endpoint.url, table_name, "--workers", str(workers), "--skip", "1000", "--quiet"
+    )
     code, _, err = run([*argv, str(source)], capsys)
     assert (code, err) == (
         2,
@@ -274,8 +190,8 @@ def test_a_failed_write_names_its_lines_exits_1_and_its_command_finishes_the_loa
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
         # After --skip 25: entries 26 to 50 and 51 to 75 are written, 76 to 100 (lines 77 to 101) refused.
         plan.inject("pass", "pass", "cap_throttle")
-        argv = ["load", "--endpoint-url", url, "--table-name", table_name, "--namespace", "ns"]
-        code, _, err = run([*argv, "--workers", "1", "--skip", "25", "--quiet", str(source)], capsys)
+        argv = load_args(url, table_name, "--workers", "1", "--skip", "25", "--quiet", str(source))
+        code, _, err = run(argv, capsys)
     assert (code, err) == (
         1,
         f"kvtable load: error: writing lines 77 to 101 of {source} failed: load keys: the on-demand "
@@ -306,8 +222,7 @@ def test_a_load_whose_first_write_fails_says_once_that_nothing_is_written(
     source = write_entries(tmp_path / "keys.jsonl", [f"k{i:03d}" for i in range(30)])
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
         plan.inject(*["throttle"] * store.retry_attempts)  # the first batch's every try
-        argv = ["load", "--endpoint-url", url, "--table-name", table_name, "--namespace", "ns"]
-        code, _, err = run([*argv, "--workers", "1", "--quiet", str(source)], capsys)
+        code, _, err = run(load_args(url, table_name, "--workers", "1", "--quiet", str(source)), capsys)
     assert (code, err) == (
         1,
         f"kvtable load: error: writing lines 1 to 25 of {source} failed: load keys: DynamoDB did not "
@@ -323,7 +238,7 @@ def test_a_missing_table_is_named_with_what_to_do_and_no_skip(
 ) -> None:
     source = write_lines(tmp_path / "keys.jsonl", 60)
     code, _, err = run(
-        load_args(dynamodb_endpoint, "no-such-table", "--workers", workers, str(source)), capsys
+        load_args(dynamodb_endpoint.url, "no-such-table", "--workers", workers, str(source)), capsys
     )
     assert (code, err) == (
         2,
@@ -331,61 +246,6 @@ def test_a_missing_table_is_named_with_what_to_do_and_no_skip(
         "(region us-east-1); create it there first (`kvtable local --table-name no-such-table` starts a "
         "DynamoDB Local that has it, at the URL it prints), or name an existing table with --table-name or --env\n",
     )
-
-
-DEAD_ENDPOINT = "http://127.0.0.1:9"  # never called: these loads stop before their first write
-
-
-def test_a_bad_first_line_says_nothing_is_written_and_gives_the_command_without_skip(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    source = tmp_path / "keys.jsonl"
-    source.write_text('\n{"key": "a", "value": 1, "vaule": 2}\n', encoding="utf-8")
-    argv = ["load", "--endpoint-url", DEAD_ENDPOINT, "--namespace", "ns", "--quiet", str(source)]
-    code, _, err = run(argv, capsys)
-    assert (code, err) == (
-        2,
-        f'kvtable load: error: {source} line 2 has the unknown field "vaule"; an entry has only "key" and '
-        f'"value"; nothing is written; after fixing it, run: kvtable load --endpoint-url {DEAD_ENDPOINT} '
-        f"--namespace ns --quiet {source}\n",
-    )
-
-
-@pytest.mark.timeout(20)
-def test_a_folder_or_a_fifo_is_refused_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    fifo = tmp_path / "keys.fifo"
-    os.mkfifo(fifo)  # nobody writes to it: opening it to read would wait for ever
-    for path, what in [(tmp_path, "is a folder, not a file"), (fifo, "is not a regular file")]:
-        code, _, err = run(["load", "--endpoint-url", DEAD_ENDPOINT, "--namespace", "ns", str(path)], capsys)
-        assert code == 2 and f"{path} {what}" in err and err.count("\n") == 1
-
-
-def test_utf16_is_one_line_for_a_file_and_for_stdin(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    text = '{"key": "a", "value": 1}\n'
-    argv = ["load", "--endpoint-url", DEAD_ENDPOINT, "--namespace", "ns"]
-    for encoding in ["utf-16", "utf-16-le", "utf-32"]:  # with a byte-order mark, and without one
-        source = tmp_path / f"keys-{encoding}.jsonl"
-        source.write_bytes(text.encode(encoding))
-        code, _, err = run([*argv, str(source)], capsys)
-        assert (code, err) == (
-            2,
-            f"kvtable load: error: {source} is UTF-16 or UTF-32 text; save it as UTF-8\n",
-        )
-    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-16"))))
-    code, _, err = run([*argv, "-"], capsys)
-    assert (code, err) == (
-        2,
-        "kvtable load: error: stdin is UTF-16 or UTF-32 text; save it as UTF-8; nothing is written; after "
-        f"fixing it, run: kvtable load --endpoint-url {DEAD_ENDPOINT} --namespace ns - (with the same input "
-        "on stdin)\n",
-    )
-
-
-def test_a_utf8_byte_order_mark_is_accepted() -> None:
-    lines = io.BytesIO(codecs.BOM_UTF8 + b'{"key": "a", "value": 1}\n{"key": "b"}\n')
-    assert list(jsonl_entries(lines)) == [("a", 1), ("b", None)]
 
 
 @pytest.mark.parametrize(
@@ -421,7 +281,7 @@ def test_hostile_entries_are_one_line_and_exit_2_with_their_line(
     line, problem = case
     source = tmp_path / "keys.jsonl"
     source.write_text('{"key": "ok", "value": 1}\n\n' + line + "\n", encoding="utf-8")
-    code, _, err = run(load_args(dynamodb_endpoint, table_name, "--quiet", str(source)), capsys)
+    code, _, err = run(load_args(dynamodb_endpoint.url, table_name, "--quiet", str(source)), capsys)
     assert code == 2 and err.count("\n") == 1, err
     assert err.startswith(f"kvtable load: error: {source} line 3: {problem}")
     assert err.endswith(

@@ -13,9 +13,9 @@ import textwrap
 
 from mypy_boto3_cloudformation import CloudFormationClient
 
-from kvtable.cli.parser import COMMANDS
-from tests.engine.cli.test_closed_pipe import POLL, aws_environment
+from tests.engine.cli.test_closed_pipe import POLL
 from tests.paths import REPO_ROOT
+from tests.unit.cli.test_closed_pipe import aws_environment
 
 ROOT = REPO_ROOT
 
@@ -84,9 +84,3 @@ def test_a_hangup_without_the_guard_would_have_stopped_the_deploy(
     )
     assert finished.returncode == -1
     assert cf.describe_stacks(StackName="Unguarded")["Stacks"][0]["EnableTerminationProtection"] is False
-
-
-def test_only_local_stops_on_a_hangup() -> None:
-    stopping = {command.name for command in COMMANDS if command.stops_on_hangup}
-    assert stopping == {"local"}
-    assert len(COMMANDS) == 15

@@ -13,15 +13,13 @@ from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.schema.errors import TableNotFoundError
 from kvtable.transport import TransportChoice
+from tests.cli_runs import run_main
 
 POINT_AT = "point KvTable at the one that exists (its table_name and gsi_name, and the client's region and endpoint_url)"
 
 
 def cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(argv))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(main, argv, capsys)
 
 
 def create_it(table: str) -> str:

@@ -42,19 +42,6 @@ def test_demo_runs_the_six_patterns_with_capacity(
     assert demo.main([*argv[:4], "--gsi-lag-samples", "0"]) == 0
 
 
-def test_demo_without_credentials_on_aws_is_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
-    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    with pytest.raises(SystemExit) as exit_info:
-        demo.main(["--aws", "--gsi-lag-samples", "0"])
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith("demo: error: no AWS credentials found")
-    assert len(err.strip().splitlines()) == 1
-
-
 @pytest.mark.dynamodb_local
 def test_make_local_starts_and_stops_dynamodb_local() -> None:
     port = free_loopback_port()  # the port asked for is the one used (not 8000: tests take free ports)

@@ -3,7 +3,6 @@ comes with no boto3 or botocore module imported; and what makes it hand over to 
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import subprocess
@@ -13,10 +12,8 @@ from pathlib import Path
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-import kvtable
 from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.schema import key_design as kd
 from tests.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -102,48 +99,3 @@ def test_what_connect_cannot_decide_goes_to_boto3_and_still_answers(
     answer = run(environ, table_name)
     assert answer["value"] == "hello" and answer["transport"] == "DirectTransport"
     assert "boto3" in answer["loaded"] and "botocore" in answer["loaded"]  # type: ignore[operator]
-
-
-def test_the_contract_imports_without_botocore_yet_keeps_its_names() -> None:
-    code = (
-        "import sys\n"
-        "from kvtable.contract.store import KvTable, RECOMMENDED_CLIENT_CONFIG\n"
-        "print(type(RECOMMENDED_CLIENT_CONFIG).__module__, KvTable.__name__)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    assert done.stdout.split() == ["botocore.config", "KvTable"], done.stderr
-    code = "import sys, kvtable.contract.store, kvtable.schema.errors, kvtable.transport.direct\nprint(sorted(n for n in sys.modules if n.startswith(('boto3', 'botocore'))))"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    assert done.stdout.strip() == "[]", done.stderr
-
-
-def test_connect_takes_the_contracts_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
-    for name in ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE"):
-        monkeypatch.delenv(name, raising=False)
-    store = kvtable.connect("kv-test", "GSI9", home_region="eu-west-1", retry_attempts=2)
-    assert (store.table_name, store.gsi_name, store.home_region, store.retry_attempts) == (
-        "kv-test",
-        "GSI9",
-        "eu-west-1",
-        2,
-    )
-    assert store.transport.region == "us-east-1"
-    # kvtable/__init__.py spells the defaults out (importing key_design there would cost every import).
-    defaults = inspect.signature(kvtable.connect).parameters
-    assert (defaults["table_name"].default, defaults["gsi_name"].default) == (
-        kd.DEFAULT_TABLE_NAME,
-        kd.DEFAULT_GSI_NAME,
-    )

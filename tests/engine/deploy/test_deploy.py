@@ -5,7 +5,6 @@ moto and AWS. moto cannot show the change-set signal for a TableName change (its
 change set lists no changes), so that signal is tested in test_change_set_signal.py.
 """
 
-import functools
 import io
 import json
 import subprocess
@@ -15,22 +14,16 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
-from botocore.parsers import ResponseParserError
-from botocore.stub import Stubber
 from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.cfn.templates import parse_template
-from kvtable.cli.common import error_line
 from kvtable.console.errors import RefusedError, ToolError
-from kvtable.deploy import cloudformation
 from kvtable.deploy import plan as plan_module
 from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.errors import ImportersUnknownError, StackNotFoundError, cloudformation_errors
 from kvtable.deploy.options import DeployOptions
 from scripts import deploy as deploy_cli
 from scripts import outputs as outputs_cli
-from tests.aws_shapes import offline_cloudformation
+from tests.cli_runs import run_main
 from tests.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -297,11 +290,7 @@ def test_a_failing_change_set_is_deleted_and_reported(cf: CloudFormationClient, 
 
 
 def run_cli(module: Any, argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        code = module.main(argv)
-        raise SystemExit(code)
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(module.main, argv, capsys)
 
 
 def test_the_cli_deploys_and_outputs_prints_key_value_lines(
@@ -347,7 +336,7 @@ def test_missing_credentials_are_one_line(
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     # Not a loopback endpoint (TEST-NET-1, never reached: signing fails first), so no placeholder
-    # credentials: tests/engine/cli/test_cli_aws_settings.py has those.
+    # credentials: tests/unit/cli/test_cli_aws_settings.py has those.
     code, _, err = run_cli(
         deploy_cli, ["--poll-seconds", "0", "--endpoint-url", "http://192.0.2.1:9"], capsys
     )
@@ -470,74 +459,6 @@ def test_a_bad_value_in_the_file_calls_nothing(
     assert code == 2
     assert err == f"deploy: error: {path}: parameter TableName='a b' is invalid: " + err.split("invalid: ")[1]
     assert cf.describe_stacks()["Stacks"] == []
-
-
-# CloudFormation's error answers, mapped in one place (deploy/errors.py's cloudformation_errors).
-EXPORT = "KVDatabaseStack-TableName"
-
-
-def test_a_denied_list_imports_is_a_refusal_naming_the_export_and_the_code() -> None:
-    cf = offline_cloudformation()
-    with Stubber(cf) as stub:
-        stub.add_client_error(
-            "list_imports",
-            "AccessDenied",
-            "User: arn:aws:iam::123456789012:user/ops is not authorized to perform: cloudformation:ListImports",
-            403,
-            expected_params={"ExportName": EXPORT},
-        )
-        with pytest.raises(ImportersUnknownError) as refused:
-            cloudformation.importing_stacks(cf, EXPORT)
-    line = (
-        f"could not list the stacks importing {EXPORT} (ListImports: AccessDenied): grant "
-        "cloudformation:ListImports, or make sure no stack imports it, then run again"
-    )
-    assert isinstance(refused.value, RefusedError)
-    assert isinstance(refused.value.__cause__, ClientError)  # the cause is kept, for --debug
-    assert (refused.value.export, refused.value.reason) == (EXPORT, "AccessDenied")
-    assert error_line(refused.value) == (line, 3)
-
-
-def test_an_export_nobody_imports_has_no_importers_and_one_in_use_names_them() -> None:
-    cf = offline_cloudformation()
-    with Stubber(cf) as stub:
-        stub.add_client_error(
-            "list_imports", "ValidationError", f"Export '{EXPORT}' is not imported by any stack.", 400
-        )
-        stub.add_response(
-            "list_imports", {"Imports": ["KVAppStack"], "NextToken": "t"}, {"ExportName": EXPORT}
-        )
-        stub.add_response(
-            "list_imports", {"Imports": ["KVAdminStack"]}, {"ExportName": EXPORT, "NextToken": "t"}
-        )
-        assert cloudformation.importing_stacks(cf, EXPORT) == []
-        assert cloudformation.importing_stacks(cf, EXPORT) == ["KVAdminStack", "KVAppStack"]
-
-
-def test_an_endpoint_that_does_not_answer_like_aws_is_a_refusal_too() -> None:
-    refusal = functools.partial(ImportersUnknownError, EXPORT)
-    answer = pytest.raises(ImportersUnknownError, match=r"\(ListImports: no AWS answer\)")
-    with answer as refused, cloudformation_errors("ListImports", refusal):
-        raise ResponseParserError("Unable to parse response (<html>500</html>)")
-    assert isinstance(refused.value.__cause__, ResponseParserError)
-
-
-def test_a_missing_stack_is_none_and_other_answers_pass_through_unchanged() -> None:
-    cf = offline_cloudformation()
-    with Stubber(cf) as stub:
-        stub.add_client_error("describe_stacks", "ValidationError", "Stack with id Gone does not exist", 400)
-        stub.add_client_error("describe_stacks", "Throttling", "Rate exceeded", 400)
-        assert cloudformation.describe_stack(cf, "Gone") is None
-        # Not an answer the mapping knows, and no refusal asked for: the command's one line says it.
-        with pytest.raises(ClientError) as throttled:
-            cloudformation.describe_stack(cf, "Busy")
-    assert error_line(throttled.value) == ("DescribeStacks failed: Throttling: Rate exceeded", 1)
-    with pytest.raises(StackNotFoundError) as missing, cloudformation_errors("GetTemplate"):
-        raise ClientError(
-            {"Error": {"Code": "ValidationError", "Message": "Stack with id Gone does not exist"}},
-            "GetTemplate",
-        )
-    assert error_line(missing.value) == ("GetTemplate: Stack with id Gone does not exist", 2)
 
 
 def test_a_deploy_whose_resource_schema_cannot_be_read_is_refused_and_changes_nothing(

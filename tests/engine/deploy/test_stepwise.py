@@ -110,7 +110,19 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("case", "edit", "parameters", "operations"), CASES, ids=[c[0] for c in CASES])
+# Each case's edit of the template, the parameters given with it, and the index operations it takes.
+EACH_CASE = pytest.mark.parametrize(
+    ("case", "edit", "parameters", "operations"), CASES, ids=[c[0] for c in CASES]
+)
+
+
+def edited_after_a_first_deploy(cf: CloudFormationClient, tmp_path: Path, edit: dict[str, Any]) -> Path:
+    """Deploy the committed template, then write the case's edit of it for the stepwise deploy."""
+    deploy(cf)
+    return template_with(tmp_path, *edit.get("added", ()), redefine_gsi1=edit.get("redefine_gsi1", False))
+
+
+@EACH_CASE
 def test_the_stepwise_plan_shows_every_step(
     cf: CloudFormationClient,
     tmp_path: Path,
@@ -120,8 +132,7 @@ def test_the_stepwise_plan_shows_every_step(
     parameters: dict[str, str],
     operations: list[str],
 ) -> None:
-    deploy(cf)
-    path = template_with(tmp_path, *edit.get("added", ()), redefine_gsi1=edit.get("redefine_gsi1", False))
+    path = edited_after_a_first_deploy(cf, tmp_path, edit)
     report = deploy(cf, template_path=path, parameters=parameters, plan_only=True, stepwise=True)
     count = len(operations)
     assert f"Stepwise: {count} updates, one index operation each (deletions first):" in report
@@ -130,7 +141,7 @@ def test_the_stepwise_plan_shows_every_step(
     assert f"step {count} of {count}: {operations[-1]}, with the full new template" in report
 
 
-@pytest.mark.parametrize(("case", "edit", "parameters", "operations"), CASES, ids=[c[0] for c in CASES])
+@EACH_CASE
 def test_stepwise_sends_one_index_operation_per_update(
     cf: CloudFormationClient,
     tmp_path: Path,
@@ -141,8 +152,7 @@ def test_stepwise_sends_one_index_operation_per_update(
     parameters: dict[str, str],
     operations: list[str],
 ) -> None:
-    deploy(cf)
-    path = template_with(tmp_path, *edit.get("added", ()), redefine_gsi1=edit.get("redefine_gsi1", False))
+    path = edited_after_a_first_deploy(cf, tmp_path, edit)
     report = deploy(cf, template_path=path, parameters=parameters, stepwise=True)
     assert len(sent) == 1 + len(operations)  # the first deploy, then one update per operation
     for before, after in itertools.pairwise(sent):

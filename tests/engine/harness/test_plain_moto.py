@@ -15,6 +15,7 @@ import pytest
 
 from kvtable.local.dynamodb_local import LocalEndpoint
 from scripts import deploy as deploy_cli
+from tests.cli_runs import run_main
 from tests.harness.moto_process import clean_moto, moto_server
 from tests.paths import REPO_ROOT
 
@@ -46,10 +47,7 @@ def deployed(endpoint: str) -> str:
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(deploy_cli.main(["--poll-seconds", "0", "--no-wait-for-backfill", *argv]))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(deploy_cli.main, ["--poll-seconds", "0", "--no-wait-for-backfill", *argv], capsys)
 
 
 def edited(tmp_path: Path, edit: Any) -> str:

@@ -16,8 +16,8 @@ from tests.iam.node import (
     SAMPLE_OTHER_TABLE_ARN,
     SAMPLE_TABLE_ARN,
     TLS,
-    assert_verdicts,
-    identity_request,
+    Row,
+    assert_identity_verdicts,
 )
 from tests.paths import REPO_ROOT
 from tests.resolve import SAMPLE_REGION, Resolver
@@ -64,9 +64,7 @@ NEVER = [
 ]
 
 
-def matrix(
-    policy: str, parameters: dict[str, str] | None = None
-) -> list[tuple[str, str, dict[str, str], str]]:
+def matrix(policy: str, parameters: dict[str, str] | None = None) -> list[Row]:
     """(action, resource, context, expected) rows for one policy."""
     writer = policy == "ReadWritePolicy"
     rows = [(a, r, TLS, "Allowed") for a, r in READS]
@@ -107,14 +105,14 @@ def test_every_verdict_of_the_matrix(
 ) -> None:
     document = Resolver(TEMPLATE, parameters).policy_documents()[policy]
     rows = matrix(policy, parameters)
-    requests = [identity_request(document, a, r, c) for a, r, c, _ in rows]
-    cases = [
-        (
-            f"{a:<34} {r.split(':', 5)[-1]:<40} TLS={c['aws:SecureTransport']:<5} "
-            f"via={c.get('kms:ViaService', '-').split('.')[0]}",
-            expected,
-        )
-        for a, r, c, expected in rows
-    ]
     key = "customer-managed key" if parameters else "AWS-managed key"
-    assert_verdicts(capsys, f"{policy} ({key})", requests, cases)
+    assert_identity_verdicts(
+        capsys,
+        f"{policy} ({key})",
+        document,
+        rows,
+        lambda a, r, c: (
+            f"{a:<34} {r.split(':', 5)[-1]:<40} TLS={c['aws:SecureTransport']:<5} "
+            f"via={c.get('kms:ViaService', '-').split('.')[0]}"
+        ),
+    )

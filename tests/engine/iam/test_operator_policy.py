@@ -7,16 +7,13 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
 from kvtable.aws.names import StackLocation
 from kvtable.builders.table_definition import create_table_request
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.deploy.aws_state import Clients
-from kvtable.deploy.cloudformation import stack_location
 from kvtable.iam.operator import operator_policy_json
 from kvtable.verify.verify import Verifier
-from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation
 from tests.external_checkers import run_parliament
 from tests.iam.node import (
     NO_TLS,
@@ -24,14 +21,14 @@ from tests.iam.node import (
     SAMPLE_OTHER_TABLE_ARN,
     SAMPLE_TABLE_ARN,
     TLS,
-    assert_verdicts,
+    assert_identity_verdicts,
     identity_request,
     simulate,
 )
 from tests.paths import REPO_ROOT
 from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, SAMPLE_STACK
+from tests.unit.iam.test_operator_policy import WHERE
 
-WHERE = StackLocation("aws", SAMPLE_REGION, SAMPLE_ACCOUNT, SAMPLE_STACK, "kv-storage-data")
 DOCUMENT = json.loads(operator_policy_json(WHERE))
 STACK_ARN = f"arn:aws:cloudformation:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:stack/{SAMPLE_STACK}/1a2b3c4d"
 OTHER_STACK = f"arn:aws:cloudformation:{SAMPLE_REGION}:{SAMPLE_ACCOUNT}:stack/OtherStack/1a2b3c4d"
@@ -101,12 +98,13 @@ def test_the_simulator_allows_every_read_and_denies_every_write(capsys: pytest.C
     rows = [(a, r, TLS, "Allowed") for a, r in ALLOWED]
     rows += [(a, r, TLS, "ImplicitlyDenied") for a, r in DENIED]
     rows += [(a, r, NO_TLS, "ImplicitlyDenied") for a, r in ALLOWED[:3]]
-    requests = [identity_request(DOCUMENT, a, r, c) for a, r, c, _ in rows]
-    cases = [
-        (f"{a:<46} {r.split(':', 5)[-1]:<44} TLS={c['aws:SecureTransport']}", expected)
-        for a, r, c, expected in rows
-    ]
-    assert_verdicts(capsys, "operator policy for kvtable verify", requests, cases)
+    assert_identity_verdicts(
+        capsys,
+        "operator policy for kvtable verify",
+        DOCUMENT,
+        rows,
+        lambda a, r, c: f"{a:<46} {r.split(':', 5)[-1]:<44} TLS={c['aws:SecureTransport']}",
+    )
 
 
 # A global table: verify reads each replica in its own region, so the policy names every region.
@@ -122,35 +120,6 @@ REPLICA_READS = {
     "dynamodb:DescribeContributorInsights",
     "kms:DescribeKey",
 }
-
-
-def test_the_replica_regions_come_from_the_stacks_parameter() -> None:
-    cf = offline_cloudformation()
-    stack = {
-        "StackName": STACK,
-        "StackId": STACK_ID,
-        "CreationTime": WHEN,
-        "StackStatus": "UPDATE_COMPLETE",
-        "Parameters": [
-            {"ParameterKey": "TableName", "ParameterValue": "kv-storage-data"},
-            {"ParameterKey": "ReplicaRegions", "ParameterValue": "us-east-1, eu-west-1,ap-southeast-2"},
-        ],
-    }
-    with Stubber(cf) as stub:
-        stub.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": STACK})
-        where = stack_location(cf, STACK)
-    assert where.replica_regions == ("us-east-1", "eu-west-1", "ap-southeast-2")
-    assert where.table_regions == ("us-east-1", "ap-southeast-2", "eu-west-1")
-    statements = {s["Sid"]: s["Resource"] for s in json.loads(operator_policy_json(where))["Statement"]}
-    assert statements["DescribeTableKey"] == [
-        f"arn:aws:kms:{region}:123456789012:key/*" for region in where.table_regions
-    ]
-    assert statements["ReadTable"][-2:] == [
-        "arn:aws:dynamodb:eu-west-1:123456789012:table/kv-storage-data",
-        "arn:aws:dynamodb:eu-west-1:123456789012:table/kv-storage-data/index/*",
-    ]
-    # A single-region stack keeps the policy it had: the stack's region alone.
-    assert WHERE.table_regions == (SAMPLE_REGION,)
 
 
 def recording_clients(endpoint: str, region: str, calls: list[tuple[str, str]]) -> Clients:

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
-from kvtable.aws.names import StackLocation
 from kvtable.cli.main import main
 from kvtable.contract.store import KvTable
-from kvtable.iam.workers import operator_with_workers_document, worker_policy_json
+from kvtable.iam.workers import worker_policy_json
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.schema.migrations import KEY_VERSION
 from tests.engine.migrate.test_migrate import write_legacy
@@ -26,21 +25,15 @@ from tests.iam.node import (
     assert_verdicts,
     identity_request,
 )
-from tests.resolve import SAMPLE_ACCOUNT, SAMPLE_REGION, SAMPLE_STACK
+from tests.unit.iam.test_worker_policy import WHERE
 
-WHERE = StackLocation("aws", SAMPLE_REGION, SAMPLE_ACCOUNT, SAMPLE_STACK, "kv-storage-data")
 DOCUMENT = json.loads(worker_policy_json(WHERE))
 NEVER = ["dynamodb:DeleteItem", "dynamodb:DeleteTable", "dynamodb:UpdateTable", "dynamodb:GetItem"]
 
 
+@pytest.mark.checkers
 def test_parliament_finds_nothing_in_the_worker_policy() -> None:
     assert run_parliament({"WorkerPolicy": json.dumps(DOCUMENT)}) == []
-
-
-def test_the_operators_policy_with_workers_holds_both() -> None:
-    document = json.loads(operator_with_workers_document(WHERE).to_json())
-    sids = [statement["Sid"] for statement in document["Statement"]]
-    assert sids[0] == "ReadStack" and sids[-2:] == ["SharedWorkOnTheTable", "UseTheTableKeyThroughDynamoDB"]
 
 
 def worker_calls(endpoint: LocalEndpoint, table: str, folder: Path) -> set[str]:

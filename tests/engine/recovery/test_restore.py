@@ -25,18 +25,10 @@ from kvtable.cli.sample_data import load_sample_data
 from kvtable.contract.store import KvTable
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
+from tests.unit.recovery.test_restore import STACK, TARGET, run
 
-STACK = "KVDatabaseStack"
 SOURCE = "kv-storage-data"
-TARGET = "kv-storage-data-restored"
 TAGS = {"team": "storage", "environment": "test"}
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(["restore", "--stack-name", STACK, "--poll-seconds", "0", *argv]))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
 
 
 def every_item(ddb: Any, table: str) -> list[dict[str, Any]]:
@@ -179,12 +171,6 @@ def test_bad_input_is_one_line_exit_2_and_nothing_is_restored(
     assert message in err
     assert len(err.splitlines()) == 1
     assert sorted(ddb.list_tables()["TableNames"]) == [SOURCE]
-
-
-def test_a_bad_time_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "--target-table", TARGET, "--time", "yesterday")
-    assert code == 2
-    assert "'yesterday' is not an ISO 8601 time" in err
 
 
 @pytest.fixture

@@ -14,14 +14,11 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import botocore.session
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import HistogramDataPoint, InMemoryMetricReader, NumberDataPoint
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
 from kvtable import telemetry
@@ -29,10 +26,11 @@ from kvtable.benchmarks import tracing_cost
 from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.schema.errors import ItemNotFoundError, RetriesExhaustedError
-from kvtable.telemetry import client_attributes, recording
+from kvtable.telemetry import recording
 from kvtable.transport import TransportChoice
-from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
+from tests.harness.fault_proxy import FaultPlan, store_through_proxy
 from tests.paths import REPO_ROOT
+from tests.telemetry_settings import in_memory_tracing, telemetry_set
 
 ROOT = REPO_ROOT
 
@@ -41,9 +39,7 @@ class Telemetry:
     """An SDK tracer provider and meter provider with in-memory export, set for kvtable."""
 
     def __init__(self) -> None:
-        self.exporter = InMemorySpanExporter()
-        self.tracer_provider = TracerProvider()
-        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+        self.tracer_provider, self.exporter = in_memory_tracing()
         self.reader = InMemoryMetricReader()
         self.meter_provider = MeterProvider([self.reader])
 
@@ -67,17 +63,10 @@ class Telemetry:
 @pytest.fixture
 def otel() -> Iterator[Telemetry]:
     recorded = Telemetry()
-    previous = telemetry.configure(
-        tracer_provider=recorded.tracer_provider, meter_provider=recorded.meter_provider
-    )
     try:
-        yield recorded
+        with telemetry_set(tracer_provider=recorded.tracer_provider, meter_provider=recorded.meter_provider):
+            yield recorded
     finally:
-        telemetry.configure(
-            record_tenant_data=previous.record_tenant_data,
-            tracer_provider=previous.tracer_provider,
-            meter_provider=previous.meter_provider,
-        )
         recorded.tracer_provider.shutdown()
         recorded.meter_provider.shutdown()
 
@@ -86,8 +75,8 @@ def otel() -> Iterator[Telemetry]:
 def proxied(
     dynamodb_endpoint: LocalEndpoint, table_name: str, transport: TransportChoice
 ) -> Iterator[tuple[KvTable, FaultPlan]]:
-    with fault_proxy(dynamodb_endpoint.url) as (url, plan):
-        yield KvTable(client_through(url), table_name, transport=transport, sleep=lambda _: None), plan
+    with store_through_proxy(dynamodb_endpoint.url, table_name, transport) as proxied:
+        yield proxied
 
 
 def attributes(recorded: Any) -> dict[str, Any]:
@@ -359,84 +348,13 @@ def test_tenant_identifiers_are_recorded_when_the_caller_opts_in(store: KvTable,
         assert secret not in recorded
 
 
-# ----- nothing without OpenTelemetry ------------------------------------------------------------
-
-
-def test_with_the_api_and_no_sdk_provider_nothing_is_made() -> None:
-    # This process imported the API, and no test sets a global provider: the API's own proxies.
-    previous = telemetry.configure()
-    try:
-        assert not recording.active()
-        assert recording._tracer() is None
-        assert recording._instruments() is None
-    finally:
-        telemetry.configure(
-            record_tenant_data=previous.record_tenant_data,
-            tracer_provider=previous.tracer_provider,
-            meter_provider=previous.meter_provider,
-        )
-
-
 def test_requests_ask_for_capacity_only_while_a_meter_provider_records(store: KvTable) -> None:
     sent: list[dict[str, Any]] = []
     store.transport.before_call.append(lambda _operation, request: sent.append(dict(request)))
     store.put_key("alpha", "k", 1)  # the API is imported here, no provider set: the request as it was
-    recorded = Telemetry()
-    previous = telemetry.configure(meter_provider=recorded.meter_provider)
-    try:
+    with telemetry_set(meter_provider=Telemetry().meter_provider):
         store.get_key("alpha", "k")
-    finally:
-        telemetry.configure(
-            record_tenant_data=previous.record_tenant_data,
-            tracer_provider=previous.tracer_provider,
-            meter_provider=previous.meter_provider,
-        )
     assert [request.get("ReturnConsumedCapacity") for request in sent] == [None, "TOTAL"]
-
-
-def test_capacity_is_shaped_as_botocores_parser_shapes_it() -> None:
-    # DynamoDB's answer in another member order, with whole numbers: botocore orders members by its model
-    # and reads doubles as floats, and the instrumentation's attribute is that structure as JSON.
-    answer = {
-        "ConsumedCapacity": {
-            "GlobalSecondaryIndexes": {"GSI1": {"CapacityUnits": 1, "WriteCapacityUnits": 1}},
-            "Table": {"CapacityUnits": 1, "WriteCapacityUnits": 1},
-            "CapacityUnits": 2,
-            "TableName": "kv",
-            "WriteCapacityUnits": 2,
-        }
-    }
-    session = botocore.session.get_session()
-    model = session.get_service_model("dynamodb").operation_model("UpdateItem").output_shape
-    assert model is not None
-    from botocore.parsers import JSONParser  # noqa: PLC0415
-
-    parsed = JSONParser().parse(
-        {"body": json.dumps(answer).encode(), "headers": {}, "status_code": 200}, model
-    )
-    ours = client_attributes.response_attributes("UpdateItem", answer, tenant_data=False)
-    theirs = (json.dumps(parsed["ConsumedCapacity"]),)
-    assert ours[client_attributes.CONSUMED_CAPACITY] == theirs
-
-
-def test_an_error_in_the_contracts_own_shape_is_read_as_botocores() -> None:
-    class ServiceError(Exception):
-        def __init__(self) -> None:
-            super().__init__("refused")
-            self.code, self.message, self.status, self.request_id = (
-                "ThrottlingException",
-                "slow down",
-                400,
-                "r1",
-            )
-
-    facts = client_attributes.error_facts(ServiceError())
-    assert facts is not None
-    assert (facts.code, facts.status, facts.request_id) == ("ThrottlingException", 400, "r1")
-    assert client_attributes.error_description("GetItem", ServiceError(), facts) == (
-        "An error occurred (ThrottlingException) when calling the GetItem operation: slow down"
-    )
-    assert client_attributes.error_facts(ConnectionResetError()) is None
 
 
 FRESH_GET = """

@@ -14,13 +14,12 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from kvtable import telemetry
 from kvtable.local.dynamodb_local import LocalEndpoint
 from tests.paths import REPO_ROOT
+from tests.telemetry_settings import in_memory_tracing, telemetry_set
 
 PAGE = REPO_ROOT / "docs" / "observability.md"
 
@@ -54,20 +53,13 @@ def lambda_function(
 ) -> Iterator[tuple[types.ModuleType, InMemorySpanExporter, TracerProvider]]:
     monkeypatch.setenv("TABLE_NAME", table_name)
     monkeypatch.setenv("AWS_ENDPOINT_URL", dynamodb_endpoint.url)
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    previous = telemetry.configure(tracer_provider=provider)
+    provider, exporter = in_memory_tracing()
     module = types.ModuleType("handler")
     try:
-        exec(compile(handler_source(), str(PAGE), "exec"), module.__dict__)  # the init phase
-        yield module, exporter, provider
+        with telemetry_set(tracer_provider=provider):
+            exec(compile(handler_source(), str(PAGE), "exec"), module.__dict__)  # the init phase
+            yield module, exporter, provider
     finally:
-        telemetry.configure(
-            record_tenant_data=previous.record_tenant_data,
-            tracer_provider=previous.tracer_provider,
-            meter_provider=previous.meter_provider,
-        )
         provider.shutdown()
 
 

@@ -18,7 +18,6 @@ from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -29,6 +28,7 @@ from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.schema.errors import KvTableError
 from kvtable.transport import TransportChoice
 from tests.harness.fault_proxy import client_through, fault_proxy
+from tests.telemetry_settings import in_memory_tracing, telemetry_set
 
 FIXED_NOW = datetime.now(UTC).replace(microsecond=0)
 # Differs by nature between two runs: DynamoDB's id of each request.
@@ -125,18 +125,11 @@ def comparable(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> dict[str, 
 
 @pytest.fixture
 def tracing() -> Iterator[tuple[TracerProvider, InMemorySpanExporter]]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    previous = telemetry.configure(tracer_provider=provider)
+    provider, exporter = in_memory_tracing()
     try:
-        yield provider, exporter
+        with telemetry_set(tracer_provider=provider):
+            yield provider, exporter
     finally:
-        telemetry.configure(
-            record_tenant_data=previous.record_tenant_data,
-            tracer_provider=previous.tracer_provider,
-            meter_provider=previous.meter_provider,
-        )
         provider.shutdown()
 
 

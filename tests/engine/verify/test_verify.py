@@ -25,6 +25,7 @@ from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from tests.paths import REPO_ROOT
 from tests.resolve import deployed_table_policy
+from tests.unit.verify.test_verify import exit_code
 
 ROOT = REPO_ROOT
 STACK = "KVDatabaseStack"
@@ -250,12 +251,6 @@ def test_the_table_report_ends_with_a_summary(verified: str, capsys: pytest.Capt
     assert lines[-1] == "37 hold, 0 do not, 0 could not be checked, 0 skipped: every check holds"
 
 
-def exit_code(argv: list[str]) -> int:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(argv))
-    return int(exit_info.value.code or 0)
-
-
 def test_a_missing_stack_is_one_line_exit_2(aws_endpoint: str, capsys: pytest.CaptureFixture[str]) -> None:
     code = exit_code(["verify", "--stack-name", "Nothing"])
     err = capsys.readouterr().err
@@ -275,11 +270,6 @@ def test_a_stack_without_the_table_is_one_line_exit_2(
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("kvtable verify: error: stack KVAppStack has no DynamoDB table KVStorageTable")
-
-
-def test_a_bad_format_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert exit_code(["verify", "--format", "yaml"]) == 2
-    assert "invalid choice: 'yaml'" in capsys.readouterr().err
 
 
 def test_the_operator_policy_is_scoped_to_the_stack(

@@ -15,16 +15,19 @@ from kvtable.cli import settings as settings_module
 from kvtable.cli.common import error_line
 from kvtable.cli.main import build_parser, main
 from kvtable.cli.parser import COMMANDS
+from tests.cli_runs import run_main
 from tests.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(argv))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(main, argv, capsys)
+
+
+def python(*argv: str) -> subprocess.CompletedProcess[str]:
+    """This Python in a fresh process at the checkout's root, its output captured as text."""
+    return subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=ROOT, check=False)
 
 
 def test_help_lists_every_subcommand_with_its_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
@@ -122,13 +125,7 @@ def test_no_parser_takes_a_prefix_of_a_flag() -> None:
 
 
 def test_a_script_door_takes_no_prefix_either() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "scripts.plan", "--stack", "dev"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    result = python("-m", "scripts.plan", "--stack", "dev")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == "plan: error: unrecognized arguments: --stack dev (see 'plan --help')\n"
 
@@ -156,9 +153,7 @@ def test_a_missing_extra_is_one_line_naming_the_pip_install() -> None:
         "import sys; sys.modules['troposphere'] = None; "
         "from kvtable.cli.main import main; raise SystemExit(main(['template', '--check']))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
-    )
+    result = python("-c", code)
     assert result.returncode == 2
     assert result.stderr == (
         "kvtable template: error: this command needs the 'build' extra (troposphere is not installed); "
@@ -372,13 +367,7 @@ def test_an_environment_file_with_a_byte_order_mark_is_read(
 
 
 def test_the_plan_script_speaks_as_plan() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "scripts.plan", "--env", "nope"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    result = python("-m", "scripts.plan", "--env", "nope")
     assert (result.returncode, result.stderr) == (
         2,
         f"plan: error: environment file nope.toml is not in {ROOT}/config (environments there: dev, prod); "
@@ -393,9 +382,7 @@ def test_help_loads_neither_boto3_nor_the_template_builder() -> None:
         "heavy = {'boto3', 'botocore', 'troposphere', 'awacs', 'cfnlint'}\n"
         "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=False
-    )
+    result = python("-c", probe)
     assert result.stdout.splitlines()[-1] == "[]", result.stderr
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.project.test_diagrams import diagram
 from tests.paths import REPO_ROOT
+from tests.unit.project.test_diagrams import diagram
 
 pytestmark = pytest.mark.unit
 

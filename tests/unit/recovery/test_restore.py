@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
+from kvtable.cli.main import main
 from kvtable.console.errors import ToolError, UsageError
 from kvtable.recovery.restore import (
     CommandTarget,
@@ -22,6 +23,7 @@ from kvtable.recovery.restore import (
     table_progress,
 )
 from tests.aws_shapes import described_table, offline_dynamodb
+from tests.cli_runs import run_main
 from tests.unit.deploy.fake_time import SteppedClock
 
 TABLE = "kv-storage-data-restored"
@@ -126,3 +128,17 @@ def test_a_restored_table_that_disappears_stops_the_wait() -> None:
         )
         with pytest.raises(ToolError, match=f"^restore: table {TABLE} disappeared while being restored$"):
             TableWaiter(client, io.StringIO(), 20.0, lambda _: None).wait(TABLE, "restore")
+
+
+STACK = "KVDatabaseStack"
+TARGET = "kv-storage-data-restored"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    return run_main(main, ["restore", "--stack-name", STACK, "--poll-seconds", "0", *argv], capsys)
+
+
+def test_a_bad_time_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--target-table", TARGET, "--time", "yesterday")
+    assert code == 2
+    assert "'yesterday' is not an ISO 8601 time" in err
