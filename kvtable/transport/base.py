@@ -33,6 +33,18 @@ class Transport(Protocol):
         ...
 
 
+class AsyncTransport(Protocol):
+    """The async twin of Transport: same requests, answers and error shapes."""
+
+    region: str
+    before_call: list[BeforeCall]
+    after_call: list[AfterCall]
+
+    async def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def aclose(self) -> None: ...
+
+
 def crc32_matches(body: bytes, expected: str | None) -> bool:
     """Whether DynamoDB's `x-amz-crc32` (when sent) matches the body received."""
     return expected is None or str(zlib.crc32(body) & 0xFFFFFFFF) == expected
