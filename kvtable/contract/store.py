@@ -12,14 +12,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from kvtable.contract import drive_sync
-from kvtable.contract.bulk import BATCH_GET_LIMIT, BulkKeyOperations, ProgressCallback
+from kvtable.contract.bulk import BATCH_GET_LIMIT, ProgressCallback
 from kvtable.contract.clock import iso_timestamp, utc_now
+from kvtable.contract.front import ContractFront
 from kvtable.contract.instructions import Operation
-from kvtable.contract.keys import KEEP_TTL, KeepTtl, KeyOperations
-from kvtable.contract.namespaces import NAMESPACE_QUARANTINE_SECONDS, NamespaceOperations
-from kvtable.contract.requests import TableRequests
+from kvtable.contract.keys import KEEP_TTL, KeepTtl
+from kvtable.contract.namespaces import NAMESPACE_QUARANTINE_SECONDS
 from kvtable.contract.retries import RETRY_ATTEMPTS
-from kvtable.contract.users import UserOperations
 from kvtable.schema import key_design as kd
 from kvtable.schema.entities import (
     BillingPlan,
@@ -66,7 +65,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class KvTable:
+class KvTable(ContractFront):
     """The kvtable data contract over one DynamoDB table and its GSI: the sync front.
 
     Each kind of item's operations live in `kvtable.contract` (users, namespaces, keys, bulk), sans I/O,
@@ -94,20 +93,17 @@ class KvTable:
         if client is None and isinstance(transport, str):
             raise InvalidInputError(f"transport {transport!r} needs a boto3 client; use kvtable.connect()")
         self.transport = transport_for(cast("DynamoDBClient", client), transport)
-        self._requests = TableRequests(
+        self._sleep = sleep
+        self._build_operations(
             self.transport,
             table_name,
             gsi_name,
             clock=clock,
             home_region=home_region,
             retry_attempts=retry_attempts,
+            namespace_quarantine=namespace_quarantine,
             sleep=sleep,
         )
-        self._sleep = sleep
-        self._keys = KeyOperations(self._requests)
-        self._bulk = BulkKeyOperations(self._requests)
-        self._namespaces = NamespaceOperations(self._requests, namespace_quarantine)
-        self._users = UserOperations(self._requests, self._namespaces)
         instrument_telemetry(self)  # telemetry hook: spans and metrics when OpenTelemetry is in use
 
     def _run(self, operation: Operation[T]) -> T:
@@ -126,31 +122,6 @@ class KvTable:
                 endpoint_url=getattr(self.transport, "endpoint_url", None),
             )
         return self._client
-
-    @property
-    def table_name(self) -> str:
-        """The table's name."""
-        return self._requests.table_name
-
-    @property
-    def gsi_name(self) -> str:
-        """The name of the table's GSI."""
-        return self._requests.gsi_name
-
-    @property
-    def home_region(self) -> str | None:
-        """The one region where users, API keys and namespaces are created (None: any region)."""
-        return self._requests.home_region
-
-    @property
-    def retry_attempts(self) -> int:
-        """How many tries a request gets."""
-        return self._requests.retry_attempts
-
-    @property
-    def namespace_quarantine(self) -> int:
-        """Seconds a deleted namespace's name stays taken, so no write still in flight lands in a new one."""
-        return self._namespaces.quarantine
 
     def warm(self) -> None:
         """Open the transport's connection now (TCP and TLS), so the first request does not wait for it:
