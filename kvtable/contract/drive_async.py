@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from kvtable.contract.instructions import Call, Concurrently, Finished, Operation, Sleep
+from kvtable.contract.instructions import Call, Concurrently, Finished, Operation, Sleep, settle
 
 if TYPE_CHECKING:
     from kvtable.transport.base import AsyncTransport
@@ -80,14 +80,4 @@ async def _collect(
 ) -> tuple[int, Exception] | None:
     """Wait for one operation or all; the first failure seen, if any."""
     done, _ = await asyncio.wait(list(running), return_when=how)
-    failure: tuple[int, Exception] | None = None
-    for task in sorted(done, key=running.__getitem__):
-        position = running.pop(task)
-        error = task.exception()
-        if error is None:
-            work.on_done(position, task.result())
-        elif failure is None and isinstance(error, Exception):
-            failure = (position, error)
-        elif not isinstance(error, Exception):
-            raise error
-    return failure
+    return settle(work, done, running)

@@ -8,7 +8,7 @@ import contextvars
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from kvtable.contract.instructions import Call, Concurrently, Finished, Operation, Sleep
+from kvtable.contract.instructions import Call, Concurrently, Finished, Operation, Sleep, settle
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -109,14 +109,4 @@ def _collect(
     from concurrent.futures import wait  # noqa: PLC0415 (concurrent.futures: not on `kvtable.connect`'s path (tests/engine/contract/test_connect.py))
 
     done, _ = wait(list(in_flight), return_when=how or "ALL_COMPLETED")
-    failure: tuple[int, Exception] | None = None
-    for future in sorted(done, key=in_flight.__getitem__):
-        position = in_flight.pop(future)
-        error = future.exception()
-        if error is None:
-            work.on_done(position, future.result())
-        elif failure is None and isinstance(error, Exception):
-            failure = (position, error)
-        elif not isinstance(error, Exception):
-            raise error
-    return failure
+    return settle(work, done, in_flight)

@@ -8,7 +8,7 @@ The operations do no I/O and never sleep: the sync front (`drive_sync`) and the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -75,3 +75,22 @@ def raise_failure(finished: Finished) -> None:
         raise finished.failure[1]
     if finished.unread is not None:
         raise finished.unread
+
+
+def settle(
+    work: Concurrently, done: Iterable[Any], positions: dict[Any, int]
+) -> tuple[int, Exception] | None:
+    """Tell `work.on_done` of each operation in `done` (futures or tasks, taken out of `positions`) that
+    succeeded, in their order; the first failure among them, if any. Anything worse than an Exception
+    (an interruption) is raised."""
+    failure: tuple[int, Exception] | None = None
+    for finished in sorted(done, key=positions.__getitem__):
+        position = positions.pop(finished)
+        error = finished.exception()
+        if error is None:
+            work.on_done(position, finished.result())
+        elif not isinstance(error, Exception):
+            raise error
+        elif failure is None:
+            failure = (position, error)
+    return failure
