@@ -12,7 +12,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib.util
+import sys
 import threading
+import types
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -144,3 +148,31 @@ def close_store(store: object) -> None:
     """Close what make_store made for the async front (a KvTable needs nothing)."""
     if isinstance(store, SyncOverAsync):
         store.close()
+
+
+@contextlib.contextmanager
+def async_transport_module() -> Iterator[None]:
+    """While the asyncio transport (kvtable/transport/async_direct.py) is not in this tree, a stand-in
+    module of that name whose builders give the threaded stand-in transport; once it is, nothing."""
+    name = "kvtable.transport.async_direct"
+    if importlib.util.find_spec(name) is not None:
+        yield
+        return
+    from kvtable.contract.connect import direct_transport  # noqa: PLC0415 (test-only; kept beside its one use)
+
+    def from_settings(settings: Any) -> ThreadedAsyncTransport:
+        transport = direct_transport(settings)
+        assert transport is not None
+        return ThreadedAsyncTransport(transport)
+
+    def from_client(client: DynamoDBClient) -> ThreadedAsyncTransport:
+        return ThreadedAsyncTransport(DirectTransport.from_client(client))
+
+    module: Any = types.ModuleType(name)
+    module.async_transport_from_settings = from_settings
+    module.async_transport_from_client = from_client
+    sys.modules[name] = module
+    try:
+        yield
+    finally:
+        del sys.modules[name]

@@ -16,14 +16,16 @@ from typing import Any
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
+import kvtable
 from kvtable.builders.table_definition import create_table_from_template
 from kvtable.contract.async_store import AsyncKvTable
 from kvtable.contract.consumed_capacity import CapacityRecorder
 from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
-from kvtable.schema.errors import KvTableError
+from kvtable.schema.errors import InvalidInputError, KvTableError
 from kvtable.transport.direct import DirectTransport
-from tests.async_front import SyncOverAsync, ThreadedAsyncTransport, async_store_for
+from tests.async_front import SyncOverAsync, ThreadedAsyncTransport, async_store_for, async_transport_module
+from tests.conftest import CONNECT_FALLBACK_VARIABLES
 from tests.harness.fault_proxy import client_through, fault_proxy
 
 VOLATILE = ("createdAt", "updatedAt", "writeId")
@@ -299,3 +301,41 @@ def test_the_async_path_never_sleeps_on_the_loops_thread(
         assert asyncio.run(scenario(), debug=True) == 240
         assert any(":throttle" in operation for operation in plan.operations)
     assert slept_on_loop == []  # every backoff was awaited
+
+
+# ----- making one --------------------------------------------------------------------------------
+
+
+def test_connect_async_from_the_environment_and_a_boto3_clients_settings_give_the_same_contract(
+    dynamodb_endpoint: LocalEndpoint,
+    dynamodb_client: DynamoDBClient,
+    table_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", dynamodb_endpoint.url)
+    for name in CONNECT_FALLBACK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+    async def scenario() -> tuple[Any, Any]:
+        async with await kvtable.connect_async(table_name, warm=True, requests_in_flight=8) as connected:
+            written = await connected.put_key("app", "k", {"from": "connect_async"})
+            assert connected.requests_in_flight == 8
+        async with AsyncKvTable(dynamodb_client, table_name) as from_client:
+            return written, await from_client.get_key("app", "k", consistent=True)
+
+    with async_transport_module():
+        written, read = asyncio.run(scenario())
+    assert plain(read) == plain(written)
+    assert read["value"] == {"from": "connect_async"}
+
+
+@pytest.mark.parametrize(
+    "bad", [{"requests_in_flight": 0}, {"batches_in_flight": 17}, {"batches_in_flight": True}]
+)
+def test_bad_limits_are_refused_when_the_store_is_made(
+    dynamodb_client: DynamoDBClient, bad: dict[str, Any]
+) -> None:
+    with pytest.raises(InvalidInputError, match="in flight must be a whole number"):
+        AsyncKvTable(
+            None, "t", transport=ThreadedAsyncTransport(DirectTransport.from_client(dynamodb_client)), **bad
+        )
