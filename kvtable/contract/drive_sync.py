@@ -8,7 +8,15 @@ import contextvars
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from kvtable.contract.instructions import Call, Concurrently, Finished, Operation, Sleep, settle
+from kvtable.contract.instructions import (
+    Call,
+    Concurrently,
+    Finished,
+    Operation,
+    Sleep,
+    one_at_a_time,
+    settle,
+)
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -49,25 +57,8 @@ def run(operation: Operation[T], transport: Transport, sleep: Callable[[float], 
 
 def _concurrently(work: Concurrently, transport: Transport, sleep: Callable[[float], None]) -> Finished:
     if work.limit == 1:
-        return _one_at_a_time(work, transport, sleep)
+        return one_at_a_time(work, lambda operation: run(operation, transport, sleep))
     return _on_threads(work, transport, sleep)
-
-
-def _one_at_a_time(work: Concurrently, transport: Transport, sleep: Callable[[float], None]) -> Finished:
-    position = 0
-    while True:
-        try:
-            operation = next(work.operations, None)
-        except Exception as error:
-            return Finished(unread=error)
-        if operation is None:
-            return Finished()
-        try:
-            result = run(operation, transport, sleep)
-        except Exception as error:
-            return Finished(failure=(position, error))
-        work.on_done(position, result)
-        position += 1
 
 
 def _on_threads(work: Concurrently, transport: Transport, sleep: Callable[[float], None]) -> Finished:

@@ -94,3 +94,21 @@ def settle(
         elif failure is None:
             failure = (position, error)
     return failure
+
+
+def one_at_a_time(work: Concurrently, run: Callable[[Operation[Any]], Any]) -> Finished:
+    """Do `work` with a limit of 1: each operation run to its end by `run`, in order, until one fails."""
+    position = 0
+    while True:
+        try:
+            operation = next(work.operations, None)
+        except Exception as error:
+            return Finished(unread=error)
+        if operation is None:
+            return Finished()
+        try:
+            result = run(operation)
+        except Exception as error:
+            return Finished(failure=(position, error))
+        work.on_done(position, result)
+        position += 1

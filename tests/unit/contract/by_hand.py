@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from kvtable.contract.instructions import Call, Concurrently, Finished, Operation, Sleep
+from kvtable.contract.instructions import Call, Operation, Sleep, one_at_a_time
 from kvtable.contract.requests import TableRequests
 from kvtable.schema.errors import ServiceError
 
@@ -83,23 +83,7 @@ def _drive(operation: Operation[Any], pending: list[Answer], driven: Driven) -> 
                 driven.sleeps.append(instruction.seconds)
                 instruction = operation.send(None)
             else:
-                instruction = operation.send(_one_at_a_time(instruction, pending, driven))
+                finished = one_at_a_time(instruction, lambda each: _drive(each, pending, driven))
+                instruction = operation.send(finished)
     except StopIteration as stop:
         return stop.value
-
-
-def _one_at_a_time(work: Concurrently, pending: list[Answer], driven: Driven) -> Finished:
-    position = 0
-    while True:
-        try:
-            operation = next(work.operations, None)
-        except Exception as error:
-            return Finished(unread=error)
-        if operation is None:
-            return Finished()
-        try:
-            result = _drive(operation, pending, driven)
-        except Exception as error:
-            return Finished(failure=(position, error))
-        work.on_done(position, result)
-        position += 1
