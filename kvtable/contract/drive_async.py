@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from kvtable.contract.instructions import Call, Concurrently, Finished, Operation, Sleep, settle
 
@@ -26,19 +26,18 @@ async def run(operation: Operation[T], transport: AsyncTransport, sleep: AsyncSl
     try:
         instruction = operation.send(None)
         while True:
-            kind = type(instruction)
-            if kind is Call:
+            if type(instruction) is Call:
                 try:
-                    answer = await call(instruction.operation, instruction.request)  # type: ignore[union-attr]
+                    answer = await call(instruction.operation, instruction.request)
                 except BaseException as error:
                     instruction = operation.throw(error)
                     continue
                 instruction = operation.send(answer)
-            elif kind is Sleep:
-                await sleep(instruction.seconds)  # type: ignore[union-attr]
+            elif type(instruction) is Sleep:
+                await sleep(instruction.seconds)
                 instruction = operation.send(None)
             else:
-                finished = await _concurrently(instruction, transport, sleep)  # type: ignore[arg-type]
+                finished = await _concurrently(cast(Concurrently, instruction), transport, sleep)
                 instruction = operation.send(finished)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from kvtable.contract.instructions import (
     Call,
@@ -36,20 +36,19 @@ def run(operation: Operation[T], transport: Transport, sleep: Callable[[float], 
     try:
         instruction = operation.send(None)
         while True:
-            kind = type(instruction)
-            if kind is Call:
+            if type(instruction) is Call:
                 try:
-                    answer = call(instruction.operation, instruction.request)  # type: ignore[union-attr]
+                    answer = call(instruction.operation, instruction.request)
                 except BaseException as error:
                     # The operation decides: it maps the failure, retries or gives up.
                     instruction = operation.throw(error)
                     continue
                 instruction = operation.send(answer)
-            elif kind is Sleep:
-                sleep(instruction.seconds)  # type: ignore[union-attr]
+            elif type(instruction) is Sleep:
+                sleep(instruction.seconds)
                 instruction = operation.send(None)
             else:
-                finished = _concurrently(instruction, transport, sleep)  # type: ignore[arg-type]
+                finished = _concurrently(cast(Concurrently, instruction), transport, sleep)
                 instruction = operation.send(finished)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
