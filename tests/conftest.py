@@ -16,6 +16,7 @@ from kvtable.contract.consumed_capacity import CapacityRecorder
 from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import PACKAGE_DIR_VARIABLE, LocalEndpoint, dynamodb_local
 from kvtable.transport import TRANSPORTS, Transport, TransportChoice, TransportFactory
+from tests.async_front import close_store, make_store
 
 pytest_plugins = ["pytester", "tests.cloudformation_fixtures", "tests.cli_fuzz_fixtures"]
 
@@ -143,8 +144,12 @@ def transport(
 @pytest.fixture
 def store(
     dynamodb_client: DynamoDBClient, table_name: str, transport: TransportChoice | TransportFactory
-) -> KvTable:
-    return KvTable(dynamodb_client, table_name, transport=transport)
+) -> Iterator[KvTable]:
+    """The contract on `transport`; for tests/engine/contract's `ASYNC_FRONT`, the async front behind
+    the test-only SyncOverAsync adapter (tests/async_front.py)."""
+    made = make_store(dynamodb_client, table_name, transport)
+    yield made
+    close_store(made)
 
 
 @pytest.fixture

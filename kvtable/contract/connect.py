@@ -29,7 +29,7 @@ def connect(
     decided = direct_settings(region=region, endpoint_url=endpoint_url)
     transport = direct_transport(decided) if isinstance(decided, DirectSettings) else None
     if transport is None:
-        store = _on_boto3_client(_boto3_client(region, endpoint_url), table_name, gsi_name, options)
+        store = _on_boto3_client(boto3_client(region, endpoint_url), table_name, gsi_name, options)
     else:
         store = KvTable(None, table_name, gsi_name, transport=transport, **options)
     if warm:
@@ -41,17 +41,24 @@ def direct_transport(decided: DirectSettings) -> DirectTransport | None:
     """The direct transport for these settings; None when what the container gave makes boto3 decide after all
     (an account id: botocore would then pick the account's endpoint)."""
 
-    credentials: StaticCredentials | ContainerCredentials
-    if isinstance(decided.credentials, EnvironmentKeys):
-        access_key, secret_key, token = decided.credentials
-        credentials = StaticCredentials(Keys(access_key, secret_key, token))
-    else:
-        credentials = ContainerCredentials(decided.credentials)
-        if credentials.account_id is not None and not decided.endpoint_given:
-            return None
+    credentials = settings_credentials(decided)
+    if credentials is None:
+        return None
     verify = ca_bundle() if decided.endpoint_url.startswith("https:") else True
     # botocore's defaults: 60 s to connect, 60 s to read, 10 connections.
     return DirectTransport(decided.endpoint_url, decided.region, credentials, verify=verify)
+
+
+def settings_credentials(decided: DirectSettings) -> StaticCredentials | ContainerCredentials | None:
+    """The credentials these settings give; None when what the container gave makes boto3 decide after all
+    (an account id: botocore would then pick the account's endpoint)."""
+    if isinstance(decided.credentials, EnvironmentKeys):
+        access_key, secret_key, token = decided.credentials
+        return StaticCredentials(Keys(access_key, secret_key, token))
+    credentials = ContainerCredentials(decided.credentials)
+    if credentials.account_id is not None and not decided.endpoint_given:
+        return None
+    return credentials
 
 
 def fallback_reason(region: str | None = None, endpoint_url: str | None = None) -> str | None:
@@ -72,7 +79,8 @@ def _on_boto3_client(client: Any, table_name: str, gsi_name: str, options: dict[
         return KvTable(client, table_name, gsi_name, transport="botocore", **options)
 
 
-def _boto3_client(region: str | None, endpoint_url: str | None) -> Any:
+def boto3_client(region: str | None, endpoint_url: str | None) -> Any:
+    """A boto3 DynamoDB client of a session of its own, for the environment boto3 alone can read."""
     import boto3  # noqa: PLC0415 (only when the environment needs boto3's judgement)
 
     # A session of its own reads the environment as it is now (boto3's default session keeps what it

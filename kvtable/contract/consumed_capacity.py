@@ -7,13 +7,15 @@ It hooks the store's transport or the client's botocore events, so the data laye
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from kvtable.contract.store import KvTable
 from kvtable.schema.limits import CAPACITY_OPERATIONS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from kvtable.contract.async_store import AsyncKvTable
+    from kvtable.contract.store import KvTable
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,16 @@ class CapacityRecorder:
 
     records: list[CapacityRecord] = field(default_factory=list)
 
-    def attach(self, target: KvTable | DynamoDBClient) -> CapacityRecorder:
-        """Ask for capacity on every request of `target` (a KvTable's transport, or a boto3 client) and
-        record the answers."""
-        if isinstance(target, KvTable):
-            target.transport.before_call.append(self._ask_for_capacity_in)
-            target.transport.after_call.append(self._record_answer)
+    def attach(self, target: KvTable | AsyncKvTable | DynamoDBClient) -> CapacityRecorder:
+        """Ask for capacity on every request of `target` (a KvTable's or AsyncKvTable's transport, or a boto3
+        client) and record the answers."""
+        transport = getattr(target, "transport", None)
+        if transport is not None:
+            # Either front's transport calls these hooks around each request.
+            transport.before_call.append(self._ask_for_capacity_in)
+            transport.after_call.append(self._record_answer)
             return self
+        target = cast("DynamoDBClient", target)
         events = target.meta.events
         events.register("before-parameter-build.dynamodb.*", self._ask_for_capacity)
         events.register("after-call.dynamodb.*", self._record)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator
 from typing import Any, NamedTuple, cast
 
 from kvtable.contract.error_mapping import Refused, refused_item
+from kvtable.contract.instructions import Operation
 from kvtable.contract.requests import (
     Item,
     TableRequests,
@@ -26,7 +26,7 @@ from kvtable.schema.errors import (
 )
 from kvtable.schema.key_design import VERSION, WRITE_ID
 from kvtable.schema.migrations import read_defaults
-from kvtable.schema.pagination import DEFAULT_PAGE_SIZE, Page, every_item
+from kvtable.schema.pagination import DEFAULT_PAGE_SIZE, Page
 from kvtable.schema.values import (
     AttributeValue,
     check_item_size,
@@ -218,7 +218,7 @@ class KeyOperations:
         condition: str,
         fresh: bool = False,
         expected_version: int | None = None,
-    ) -> KeyItem:
+    ) -> Operation[KeyItem]:
         """One UpdateItem. `fresh`: the key starts anew (createdAt now, version 1); otherwise a live key
         keeps its createdAt and its version goes up by one. `ttl`: epoch seconds, None to clear it, or
         KEEP_TTL to leave it as stored. `expected_version`: write only if that version is stored."""
@@ -250,7 +250,9 @@ class KeyOperations:
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         try:
-            response = self.requests.send("write key", "UpdateItem", request, on_condition_failed=Refused())
+            response = yield from self.requests.exchange(
+                "write key", "UpdateItem", request, on_condition_failed=Refused()
+            )
         except Refused as refused:
             return self._refused_write(
                 refused_item(refused),
@@ -263,7 +265,7 @@ class KeyOperations:
         written = deserialize_item(cast(Item, response["Attributes"]))
         if not fresh and written.get(VERSION) == 1 and written.get(kd.CREATED_AT) != timestamp:
             # A key from before versions (it was there, and this write counted it from 0): count it from 1.
-            written = self._count_from_one(request["Key"], write_id, written)
+            written = yield from self._count_from_one(request["Key"], write_id, written)
         return cast(KeyItem, written)
 
     def _refused_write(
@@ -292,12 +294,14 @@ class KeyOperations:
             ) from None
         raise ItemNotFoundError(f"key {key!r} not found in {namespace!r}") from None
 
-    def _count_from_one(self, key_map: Item, write_id: str, written: dict[str, Any]) -> dict[str, Any]:
+    def _count_from_one(
+        self, key_map: Item, write_id: str, written: dict[str, Any]
+    ) -> Operation[dict[str, Any]]:
         """Version 2 for a key written before versions that a plain write just took to 1: it read as 1
         before that write (`upgraded`), so a swap from that read must not match after it. Left as it is
         if anyone wrote the key since. One more request, only on a key's first write after versions."""
         try:
-            response = self.requests.send(
+            response = yield from self.requests.exchange(
                 "write key",
                 "UpdateItem",
                 {
@@ -319,20 +323,26 @@ class KeyOperations:
             return written
         return deserialize_item(cast(Item, response["Attributes"]))
 
-    def put_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyItem:
+    def put_key(
+        self, namespace: str, key: str, value: JsonValue, ttl: int | None = None
+    ) -> Operation[KeyItem]:
         """Pattern 5 (create or replace): set the value and updatedAt, keep a live key's createdAt (a
         missing or expired key starts anew), set `ttl` or clear it (None), write the GSI copy."""
         try:
             # One request when the key is missing or live: the usual case.
-            return self._write_key(namespace, key, value, ttl, condition=_KEY_ABSENT_OR_LIVE)
+            return (yield from self._write_key(namespace, key, value, ttl, condition=_KEY_ABSENT_OR_LIVE))
         except ItemNotFoundError:
             # The key is there but expired (DynamoDB deletes it only eventually): a new key replaces it.
-            return self._write_key(namespace, key, value, ttl, condition=_KEY_EXPIRED, fresh=True)
+            return (
+                yield from self._write_key(namespace, key, value, ttl, condition=_KEY_EXPIRED, fresh=True)
+            )
 
-    def create_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyItem:
+    def create_key(
+        self, namespace: str, key: str, value: JsonValue, ttl: int | None = None
+    ) -> Operation[KeyItem]:
         """Pattern 5 (create): AlreadyExistsError if a live key is there; over an expired key, a new key
         (createdAt now, not the dead key's)."""
-        return self._write_key(namespace, key, value, ttl, condition=_KEY_ABSENT, fresh=True)
+        return (yield from self._write_key(namespace, key, value, ttl, condition=_KEY_ABSENT, fresh=True))
 
     def update_key(
         self,
@@ -342,18 +352,20 @@ class KeyOperations:
         ttl: int | KeepTtl | None = KEEP_TTL,
         *,
         expected_version: int | None = None,
-    ) -> KeyItem:
+    ) -> Operation[KeyItem]:
         """Pattern 5 (update): ItemNotFoundError unless a live key is there (an expired one is not).
         Keeps createdAt; keeps the stored TTL unless `ttl` is given (epoch seconds), or None to clear it.
         With `expected_version`, writes only if that version is stored (compare-and-swap), else
         VersionConflictError carrying the version stored now."""
-        return self._write_key(
-            namespace, key, value, ttl, condition=_KEY_PRESENT, expected_version=expected_version
+        return (
+            yield from self._write_key(
+                namespace, key, value, ttl, condition=_KEY_PRESENT, expected_version=expected_version
+            )
         )
 
-    def get_key(self, namespace: str, key: str, consistent: bool = False) -> KeyItem:
+    def get_key(self, namespace: str, key: str, consistent: bool = False) -> Operation[KeyItem]:
         """Pattern 5 (read): `PK=NS#<namespace>, SK=KEY#<key>` (GetItem); expired keys are not found."""
-        item = self.requests.get(
+        item = yield from self.requests.get(
             kd.namespace_partition_key(namespace),
             kd.key_sort_key(key),
             consistent,
@@ -361,11 +373,11 @@ class KeyOperations:
         )
         return cast(KeyItem, upgraded(item))
 
-    def delete_key(self, namespace: str, key: str) -> None:
+    def delete_key(self, namespace: str, key: str) -> Operation[None]:
         """Pattern 5 (delete); ItemNotFoundError if the key does not exist or has expired."""
         key_map = self.requests.key_map(kd.namespace_partition_key(namespace), kd.key_sort_key(key))
         _, now = self.requests.now()
-        self.requests.send(
+        yield from self.requests.exchange(
             "delete key",
             "DeleteItem",
             {
@@ -388,11 +400,11 @@ class KeyOperations:
         page_size: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
         consistent: bool = False,
-    ) -> Page[KeyItem]:
+    ) -> Operation[Page[KeyItem]]:
         """Pattern 6, one page: on the GSI (`GSI1PK=NS#<ns>, GSI1SK begins_with KEY#<prefix>`),
         or on the table (`PK=NS#<ns>, SK begins_with KEY#<prefix>`) when `consistent`."""
         require_bool("consistent", consistent)
-        page = self.requests.query_page(
+        page = yield from self.requests.query_page(
             index=not consistent,
             partition=kd.namespace_partition_key(namespace),
             sort_prefix=kd.key_prefix_sort_key(prefix),
@@ -404,15 +416,9 @@ class KeyOperations:
             upgraded(item)
         return cast(Page[KeyItem], page)
 
-    def iter_keys(
-        self, namespace: str, prefix: str = "", page_size: int = DEFAULT_PAGE_SIZE, consistent: bool = False
-    ) -> Iterator[KeyItem]:
-        """Every live key with the prefix, streamed one page at a time."""
-        return every_item(lambda cursor: self.list_keys(namespace, prefix, page_size, cursor, consistent))
-
     # ----- counting ------------------------------------------------------
 
-    def count_keys(self, namespace: str, prefix: str = "", consistent: bool = False) -> int:
+    def count_keys(self, namespace: str, prefix: str = "", consistent: bool = False) -> Operation[int]:
         """How many live keys have the prefix, without reading their values out (Query, Select=COUNT,
         paged). DynamoDB still reads every item to count it, so it costs what listing them costs."""
         require_bool("consistent", consistent)
@@ -424,7 +430,7 @@ class KeyOperations:
         request.update({"Select": "COUNT", "ConsistentRead": consistent})
         count = 0
         while True:
-            response = self.requests.send("count keys", "Query", request)
+            response = yield from self.requests.exchange("count keys", "Query", request)
             count += int(response.get("Count", 0))
             last = response.get("LastEvaluatedKey")
             if not last:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from kvtable.contract.clock import iso_timestamp
 from kvtable.contract.error_mapping import Refused, cancelled_item
+from kvtable.contract.instructions import Concurrently, Finished, Operation, raise_failure
 from kvtable.contract.requests import (
     Item,
     TableRequests,
@@ -29,7 +30,7 @@ from kvtable.schema.errors import (
 )
 from kvtable.schema.key_design import DELETING, FORMER_OWNER
 from kvtable.schema.limits import BATCH_WRITE_LIMIT
-from kvtable.schema.pagination import DEFAULT_PAGE_SIZE, Page, every_item
+from kvtable.schema.pagination import DEFAULT_PAGE_SIZE, Page
 from kvtable.schema.values import (
     deserialize_item,
     serialize_item,
@@ -83,8 +84,12 @@ def _new_namespace_items(
 class NamespaceOperations:
     """Access patterns 3 and 4, and namespace creation and deletion."""
 
-    def __init__(self, requests: TableRequests, quarantine: int = NAMESPACE_QUARANTINE_SECONDS) -> None:
+    def __init__(
+        self, requests: TableRequests, quarantine: int = NAMESPACE_QUARANTINE_SECONDS, in_flight: int = 1
+    ) -> None:
+        """`in_flight`: how many of a namespace deletion's batches may be sent at once."""
         self.requests = requests
+        self.in_flight = in_flight
         self.quarantine = require_whole("namespace quarantine", quarantine)
         if quarantine < 0:
             raise InvalidInputError(f"namespace quarantine must be 0 or more seconds, got {quarantine}")
@@ -97,9 +102,9 @@ class NamespaceOperations:
         page_size: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
         consistent: bool = False,
-    ) -> Page[NamespaceLinkItem]:
+    ) -> Operation[Page[NamespaceLinkItem]]:
         """Pattern 3: `PK=USER#<id>, SK begins_with NS#`, one page."""
-        page = self.requests.query_page(
+        page = yield from self.requests.query_page(
             index=False,
             partition=kd.user_partition_key(user_id),
             sort_prefix=kd.NAMESPACE_PREFIX,
@@ -109,18 +114,12 @@ class NamespaceOperations:
         )
         return cast(Page[NamespaceLinkItem], page)
 
-    def iter_user_namespaces(
-        self, user_id: str, page_size: int = DEFAULT_PAGE_SIZE, consistent: bool = False
-    ) -> Iterator[NamespaceLinkItem]:
-        """Every namespace link of a user, one page in memory at a time."""
-        return every_item(lambda cursor: self.list_user_namespaces(user_id, page_size, cursor, consistent))
-
     # ----- 4. namespace metadata -----------------------------------------
 
-    def get_namespace(self, namespace: str, consistent: bool = False) -> NamespaceItem:
+    def get_namespace(self, namespace: str, consistent: bool = False) -> Operation[NamespaceItem]:
         """Pattern 4: `PK=NS#<namespace>, SK=METADATA` (GetItem); NamespaceUnavailableError for a namespace
         being deleted or deleted (its tombstone), which the service must refuse."""
-        item = self.requests.get(
+        item = yield from self.requests.get(
             kd.namespace_partition_key(namespace), kd.METADATA, consistent, f"namespace {namespace!r}"
         )
         if item[kd.ENTITY_TYPE_ATTRIBUTE] == kd.NAMESPACE_TOMBSTONE_ENTITY:
@@ -133,7 +132,7 @@ class NamespaceOperations:
             )
         return cast(NamespaceItem, item)
 
-    def create_namespace(self, user_id: str, namespace: str) -> NamespaceItem:
+    def create_namespace(self, user_id: str, namespace: str) -> Operation[NamespaceItem]:
         """Create a namespace and the user's link to it in one transaction; the name is taken once only.
 
         Deletes first what an earlier namespace of the name left (keys that landed after its deletion); a name
@@ -141,10 +140,10 @@ class NamespaceOperations:
         self.requests.require_home_region("namespace creations")
         user_partition = kd.user_partition_key(user_id)
         ns_partition = kd.namespace_partition_key(namespace)
-        self._clear_for_creation(namespace, ns_partition)
+        yield from self._clear_for_creation(namespace, ns_partition)
         timestamp, _ = self.requests.now()
         metadata, link = _new_namespace_items(user_id, namespace, timestamp)
-        self._transact_over_free_name(
+        yield from self._transact_over_free_name(
             namespace,
             [
                 {
@@ -175,17 +174,17 @@ class NamespaceOperations:
         )
         return metadata
 
-    def _clear_for_creation(self, namespace: str, ns_partition: str) -> None:
+    def _clear_for_creation(self, namespace: str, ns_partition: str) -> Operation[None]:
         """Refuse a name that is taken (or quarantined); sweep what an earlier namespace of it left."""
         # The partition's last item: METADATA (sorted after every KEY#), else a key left behind, else none.
-        last = self._page(
+        last = yield from self._page(
             "create namespace", ns_partition, 1, last_first=True, attributes=_METADATA_ATTRIBUTES
         )
         if last:
             item = deserialize_item(cast(Item, last[0]))
             if item[kd.SORT_KEY] == kd.METADATA and (taken := self._taken(namespace, item)):
                 raise taken
-            self._sweep(namespace, ns_partition)
+            yield from self._sweep(namespace, ns_partition)
 
     def _taken(self, namespace: str, metadata: dict[str, Any] | None) -> AlreadyExistsError | None:
         """Why `namespace` cannot be created over its stored METADATA; None if the name is free."""
@@ -221,25 +220,25 @@ class NamespaceOperations:
 
     def _transact_over_free_name(
         self, namespace: str, items: list[dict[str, Any]], on_cancel: Sequence[KvTableError | None]
-    ) -> None:
+    ) -> Operation[None]:
         """Run a create's transaction whose item at the position of None in `on_cancel` holds the
         `_free_name` condition; its refusal raises what `_taken` says of the item it returned."""
         position = list(on_cancel).index(None)
         refused = Refused()
         try:
-            self.requests.transact(
+            yield from self.requests.transact(
                 "create namespace", items, [refused if error is None else error for error in on_cancel]
             )
         except Refused:
             taken = self._taken(namespace, cancelled_item(refused, position))
             raise taken or AlreadyExistsError(f"namespace {namespace!r} is taken", "namespace") from None
 
-    def _sweep(self, namespace: str, ns_partition: str) -> None:
+    def _sweep(self, namespace: str, ns_partition: str) -> Operation[None]:
         """Delete every item under the namespace's partition but its METADATA, a transaction a page that
         checks the name is still free: a create that lost a race for the name cannot delete the winner's keys."""
         while leftovers := [
             key
-            for key in self._page("create namespace", ns_partition, SWEEP_PAGE)
+            for key in (yield from self._page("create namespace", ns_partition, SWEEP_PAGE))
             if key[kd.SORT_KEY]["S"] != kd.METADATA
         ]:
             check = {
@@ -250,13 +249,13 @@ class NamespaceOperations:
                 }
             }
             deletes = [{"Delete": {"TableName": self.requests.table_name, "Key": key}} for key in leftovers]
-            self._transact_over_free_name(namespace, [check, *deletes], [None])
+            yield from self._transact_over_free_name(namespace, [check, *deletes], [None])
 
     # ----- deletion ------------------------------------------------------
 
     def delete_namespace(
         self, user_id: str, namespace: str, *, on_progress: Callable[[int], None] | None = None
-    ) -> int:
+    ) -> Operation[int]:
         """Delete a namespace, every key in it and its owner's link; returns the keys deleted by this run.
 
         Marks the namespace `deleting` (so the service's pattern-4 read refuses it), deletes its keys a page
@@ -266,27 +265,46 @@ class NamespaceOperations:
         does not own the namespace."""
         user_partition = kd.user_partition_key(user_id)
         ns_partition = kd.namespace_partition_key(namespace)
-        if not self.requests.mark_deleting(ns_partition, user_partition, f"namespace {namespace!r}", user_id):
+        marked = yield from self.requests.mark_deleting(
+            ns_partition, user_partition, f"namespace {namespace!r}", user_id
+        )
+        if not marked:
             return 0
-        deleted = self._delete_keys(ns_partition, on_progress)
-        self._leave_tombstone(user_id, namespace)
+        deleted = yield from self._delete_keys(ns_partition, on_progress)
+        yield from self._leave_tombstone(user_id, namespace)
         return deleted
 
-    def _delete_keys(self, ns_partition: str, on_progress: Callable[[int], None] | None) -> int:
-        """Delete every key of the namespace, a page at a time; the number deleted."""
+    def _delete_keys(self, ns_partition: str, on_progress: Callable[[int], None] | None) -> Operation[int]:
+        """Delete every key of the namespace, a page at a time (its batches up to `in_flight` at once); the
+        number deleted."""
         deleted = 0
-        while keys := self._page("delete namespace", ns_partition, DELETE_PAGE, sort_prefix=kd.KEY_PREFIX):
-            for start in range(0, len(keys), BATCH_WRITE_LIMIT):
-                chunk = keys[start : start + BATCH_WRITE_LIMIT]
-                self.requests.batch_write(
-                    "delete namespace", [{"DeleteRequest": {"Key": key}} for key in chunk]
-                )
-                deleted += len(chunk)
-                if on_progress is not None:
-                    on_progress(deleted)
+
+        def batch_done(_: int, chunk_size: int) -> None:
+            nonlocal deleted
+            deleted += chunk_size
+            if on_progress is not None:
+                on_progress(deleted)
+
+        while keys := (
+            yield from self._page("delete namespace", ns_partition, DELETE_PAGE, sort_prefix=kd.KEY_PREFIX)
+        ):
+            chunks = [
+                keys[start : start + BATCH_WRITE_LIMIT] for start in range(0, len(keys), BATCH_WRITE_LIMIT)
+            ]
+            finished = yield Concurrently(
+                (self._delete_batch(chunk) for chunk in chunks), min(self.in_flight, len(chunks)), batch_done
+            )
+            raise_failure(cast(Finished, finished))
         return deleted
 
-    def _leave_tombstone(self, user_id: str, namespace: str) -> None:
+    def _delete_batch(self, keys: list[dict[str, Any]]) -> Operation[int]:
+        """One BatchWriteItem deleting `keys`; how many."""
+        yield from self.requests.write_batch(
+            "delete namespace", [{"DeleteRequest": {"Key": key}} for key in keys]
+        )
+        return len(keys)
+
+    def _leave_tombstone(self, user_id: str, namespace: str) -> Operation[None]:
         """In one transaction, remove the owner's link and turn the metadata into the name's tombstone."""
         user_partition = kd.user_partition_key(user_id)
         ns_partition = kd.namespace_partition_key(namespace)
@@ -319,7 +337,7 @@ class NamespaceOperations:
             "TableName": self.requests.table_name,
             "Key": self.requests.key_map(user_partition, ns_partition),
         }
-        self.requests.transact(
+        yield from self.requests.transact(
             "delete namespace",
             [{"Update": tombstone}, {"Delete": unlink}],
             [
@@ -338,7 +356,7 @@ class NamespaceOperations:
         sort_prefix: str | None = None,
         last_first: bool = False,
         attributes: Sequence[str] = (kd.PARTITION_KEY, kd.SORT_KEY),
-    ) -> list[dict[str, Any]]:
+    ) -> Operation[list[dict[str, Any]]]:
         """The `attributes` (by default the table key) of up to `limit` items of a namespace's partition, all
         or those whose sort key begins with `sort_prefix`, expired ones too, in sort-key order or from the
         last; a strong read, so that what was just deleted is not seen again."""
@@ -349,7 +367,7 @@ class NamespaceOperations:
             condition += " AND begins_with(#sk, :prefix)"
             names["#sk"] = kd.SORT_KEY
             values[":prefix"] = {"S": sort_prefix}
-        response = self.requests.send(
+        response = yield from self.requests.exchange(
             action,
             "Query",
             {

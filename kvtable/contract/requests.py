@@ -1,16 +1,19 @@
-"""Building and sending the contract's requests: the one place that sends them through a transport,
-retrying within a budget, and the requests every kind of item's operations share (the key map, the
-expiry conditions, queries, batches and transactions)."""
+"""Building the contract's requests and deciding on their answers: the one place that asks for them to be
+sent (sans I/O: it yields `Call` and `Sleep`, kvtable/contract/instructions.py), retrying within a budget,
+and the requests every kind of item's operations share (the key map, the expiry conditions, queries,
+batches and transactions)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
+from kvtable.contract import drive_sync
 from kvtable.contract.clock import iso_timestamp, utc_now
 from kvtable.contract.error_mapping import MissingTable, Refused, Retry, dynamodb_errors, refused_item
+from kvtable.contract.instructions import Call, Operation, Sleep
 from kvtable.contract.retries import RETRY_ATTEMPTS, backoff
 from kvtable.contract.validation import require_bool, require_name, require_whole
 from kvtable.schema import key_design as kd
@@ -32,11 +35,12 @@ from kvtable.schema.values import (
 )
 from kvtable.telemetry import hooks as telemetry  # telemetry hook
 from kvtable.transport import Transport
+from kvtable.transport.base import AsyncTransport
 
 Item = dict[str, AttributeValue]
 
 
-def _endpoint_of(transport: Transport) -> str | None:
+def _endpoint_of(transport: Transport | AsyncTransport) -> str | None:
     """The URL a transport sends to: the direct transport's, or the boto3 client's behind botocore's path."""
     url = getattr(transport, "endpoint_url", None)
     if url is None:
@@ -45,12 +49,14 @@ def _endpoint_of(transport: Transport) -> str | None:
 
 
 class TableRequests:
-    """The one place that sends the contract's requests through a transport (with the retries within a
-    budget) and builds the requests every kind of item's operations share, for one table and its GSI."""
+    """The one place that asks for the contract's requests to be sent (with the retries within a budget)
+    and builds the requests every kind of item's operations share, for one table and its GSI. Its
+    operations yield instructions; `transport` is only read for its region and endpoint, and by `send`
+    and `batch_write`, which run an operation on the sync front (the migration runner's way)."""
 
     def __init__(
         self,
-        transport: Transport,
+        transport: Transport | AsyncTransport,
         table_name: str = kd.DEFAULT_TABLE_NAME,
         gsi_name: str = kd.DEFAULT_GSI_NAME,
         *,
@@ -80,6 +86,10 @@ class TableRequests:
                 "global table checks uniqueness within one region only; send the request to the home region"
             )
 
+    def run(self, operation: Operation[Any]) -> Any:
+        """Run `operation` on the sync front: on this transport (a sync one), sleeping with `sleep`."""
+        return drive_sync.run(operation, cast(Transport, self.transport), self._sleep)
+
     def send(
         self,
         action: str,
@@ -90,7 +100,32 @@ class TableRequests:
         on_cancel: Sequence[KvTableError] = (),
         done_if_gone: bool = False,
     ) -> dict[str, Any]:
-        """Send one request, retrying throttling, server errors, dropped connections and transaction
+        """Send one request now on the sync front, as `exchange` says; its answer."""
+        exchange = self.exchange(
+            action,
+            operation,
+            request,
+            on_condition_failed=on_condition_failed,
+            on_cancel=on_cancel,
+            done_if_gone=done_if_gone,
+        )
+        return cast(dict[str, Any], self.run(exchange))
+
+    def batch_write(self, action: str, requests: list[dict[str, Any]]) -> None:
+        """Run one BatchWriteItem now on the sync front, as `write_batch` does it."""
+        self.run(self.write_batch(action, requests))
+
+    def exchange(
+        self,
+        action: str,
+        operation: str,
+        request: dict[str, Any],
+        *,
+        on_condition_failed: KvTableError | None = None,
+        on_cancel: Sequence[KvTableError] = (),
+        done_if_gone: bool = False,
+    ) -> Operation[dict[str, Any]]:
+        """One request, retrying throttling, server errors, dropped connections and transaction
         conflicts with backoff, up to `retry_attempts` tries. Every write sent through here is safe to
         repeat (idempotent, or a transaction whose ClientRequestToken DynamoDB recognizes), so a retry
         never applies it twice. `done_if_gone`: a delete whose condition fails after an attempt that may
@@ -100,7 +135,7 @@ class TableRequests:
         for attempt in range(self.retry_attempts):
             try:
                 with dynamodb_errors(action, on_condition_failed, on_cancel):
-                    return self.transport.call(operation, request)
+                    return cast(dict[str, Any], (yield Call(operation, request)))
             except Retry as retry:
                 telemetry.retrying(operation, attempt, self.retry_attempts, retry)  # telemetry hook
                 maybe_applied, reason = maybe_applied or retry.ambiguous, retry.reason
@@ -116,7 +151,7 @@ class TableRequests:
                     return {}
                 raise
             if attempt + 1 < self.retry_attempts:
-                self._sleep(backoff(attempt))
+                yield Sleep(backoff(attempt))
         written = (
             "it may have been applied once (an answer was lost); read it back to know"
             if maybe_applied
@@ -174,10 +209,10 @@ class TableRequests:
 
     # ----- reads ---------------------------------------------------------
 
-    def get(self, partition: str, sort: str, consistent: bool, what: str) -> dict[str, Any]:
+    def get(self, partition: str, sort: str, consistent: bool, what: str) -> Operation[dict[str, Any]]:
         """One live item (GetItem); ItemNotFoundError naming `what` if it is missing or expired."""
         require_bool("consistent", consistent)
-        response = self.send(
+        response = yield from self.exchange(
             f"get {what}",
             "GetItem",
             {
@@ -221,7 +256,7 @@ class TableRequests:
         page_size: int,
         cursor: str | None,
         consistent: bool,
-    ) -> Page[dict[str, Any]]:
+    ) -> Operation[Page[dict[str, Any]]]:
         """One page of the prefix query, from `cursor`."""
         check_page_size(page_size)
         require_bool("consistent", consistent)
@@ -233,25 +268,26 @@ class TableRequests:
             request["ExclusiveStartKey"] = decode_cursor(
                 cursor, key_attributes, partition_attribute, partition
             )
-        response = self.send("query", "Query", request)
+        response = yield from self.exchange("query", "Query", request)
         items = [deserialize_item(cast(Item, item)) for item in response.get("Items", [])]
         return Page(items, encode_cursor(cast(dict[str, Any] | None, response.get("LastEvaluatedKey"))))
 
-    def batch_get(self, action: str, keys: list[Item], consistent: bool) -> Iterator[dict[str, Any]]:
+    def batch_get(self, action: str, keys: list[Item], consistent: bool) -> Operation[list[dict[str, Any]]]:
         """The items at up to 100 table `keys` (one BatchGetItem), asking again for what DynamoDB leaves
         unprocessed; missing items are absent, expired ones are not filtered."""
         pending: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": consistent}}
+        items: list[dict[str, Any]] = []
         for attempt in range(self.retry_attempts):
-            response = self.send(action, "BatchGetItem", {"RequestItems": pending})
+            response = yield from self.exchange(action, "BatchGetItem", {"RequestItems": pending})
             for item in response.get("Responses", {}).get(self.table_name, []):
-                yield deserialize_item(cast(Item, item))
+                items.append(deserialize_item(cast(Item, item)))
             pending = cast(dict[str, Any], response.get("UnprocessedKeys") or {})
             if not pending:
-                return
+                return items
             telemetry.unprocessed("BatchGetItem", attempt, self.retry_attempts, pending)  # telemetry hook
             # Unprocessed keys mean throttling: back off before asking for them again (not after the last try).
             if attempt + 1 < self.retry_attempts:
-                self._sleep(backoff(attempt))
+                yield Sleep(backoff(attempt))
         left = len(pending[self.table_name]["Keys"])
         raise KvTableError(
             f"{action}: DynamoDB left {left} keys unread after {self.retry_attempts} tries; ask again"
@@ -259,29 +295,31 @@ class TableRequests:
 
     # ----- writes --------------------------------------------------------
 
-    def batch_write(self, action: str, requests: list[dict[str, Any]]) -> None:
+    def write_batch(self, action: str, requests: list[dict[str, Any]]) -> Operation[None]:
         """One BatchWriteItem of up to 25 requests, retrying what DynamoDB leaves unprocessed."""
         pending: dict[str, Any] = {self.table_name: requests}
         for attempt in range(self.retry_attempts):
-            response = self.send(action, "BatchWriteItem", {"RequestItems": pending})
+            response = yield from self.exchange(action, "BatchWriteItem", {"RequestItems": pending})
             pending = cast(dict[str, Any], response.get("UnprocessedItems") or {})
             if not pending:
                 return
             telemetry.unprocessed("BatchWriteItem", attempt, self.retry_attempts, pending)  # telemetry hook
             if attempt + 1 < self.retry_attempts:
-                self._sleep(backoff(attempt))
+                yield Sleep(backoff(attempt))
         raise KvTableError(
             f"{action}: DynamoDB left {len(pending[self.table_name])} items unprocessed after "
             f"{self.retry_attempts} tries; run it again"
         )
 
-    def transact(self, action: str, items: list[dict[str, Any]], on_cancel: list[KvTableError]) -> None:
+    def transact(
+        self, action: str, items: list[dict[str, Any]], on_cancel: list[KvTableError]
+    ) -> Operation[None]:
         """Run a transaction; a failed condition raises the error listed at that item's position."""
         # One token for every try: DynamoDB applies a transaction once per token (for ten minutes).
         import uuid  # noqa: PLC0415 (uuid loads platform: paid at the first transaction, not at import)
 
         token = uuid.uuid4().hex
-        self.send(
+        yield from self.exchange(
             action,
             "TransactWriteItems",
             {"TransactItems": items, "ClientRequestToken": token},
@@ -299,7 +337,9 @@ class TableRequests:
             }
         }
 
-    def mark_deleting(self, partition: str, owner_partition: str | None, what: str, user_id: str) -> bool:
+    def mark_deleting(
+        self, partition: str, owner_partition: str | None, what: str, user_id: str
+    ) -> Operation[bool]:
         """Set `deleting` on an item's METADATA (a user's, or a namespace owned by `owner_partition`); False,
         changing nothing, if it is the tombstone `user_id`'s own deletion of the namespace left."""
         names = {"#pk": kd.PARTITION_KEY, "#deleting": DELETING}
@@ -310,7 +350,7 @@ class TableRequests:
             names["#owner"] = kd.GSI1_PARTITION_KEY
             values[":owner"] = {"S": owner_partition}
         try:
-            self.send(
+            yield from self.exchange(
                 f"delete {what}",
                 "UpdateItem",
                 {

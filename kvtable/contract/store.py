@@ -9,15 +9,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from kvtable.contract.bulk import BATCH_GET_LIMIT, BulkKeyOperations, ProgressCallback
+from kvtable.contract import drive_sync
+from kvtable.contract.bulk import BATCH_GET_LIMIT, ProgressCallback
 from kvtable.contract.clock import iso_timestamp, utc_now
-from kvtable.contract.keys import KEEP_TTL, KeepTtl, KeyOperations
-from kvtable.contract.namespaces import NAMESPACE_QUARANTINE_SECONDS, NamespaceOperations
-from kvtable.contract.requests import TableRequests
+from kvtable.contract.front import ContractFront
+from kvtable.contract.instructions import Operation
+from kvtable.contract.keys import KEEP_TTL, KeepTtl
+from kvtable.contract.namespaces import NAMESPACE_QUARANTINE_SECONDS
 from kvtable.contract.retries import RETRY_ATTEMPTS
-from kvtable.contract.users import UserOperations
 from kvtable.schema import key_design as kd
 from kvtable.schema.entities import (
     BillingPlan,
@@ -30,7 +31,7 @@ from kvtable.schema.entities import (
 from kvtable.schema.errors import InvalidInputError
 from kvtable.schema.key_design import MAX_PLAUSIBLE_TTL
 from kvtable.schema.limits import BATCH_WRITE_LIMIT
-from kvtable.schema.pagination import DEFAULT_PAGE_SIZE, Page
+from kvtable.schema.pagination import DEFAULT_PAGE_SIZE, Page, every_item
 from kvtable.telemetry import instrument as instrument_telemetry  # telemetry hook
 from kvtable.transport import Transport, TransportChoice, TransportFactory, transport_for
 
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
     RECOMMENDED_CLIENT_CONFIG: Config
+
+T = TypeVar("T")
 
 __all__ = [
     "BATCH_GET_LIMIT",
@@ -62,11 +65,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class KvTable:
-    """The kvtable data contract over one DynamoDB table and its GSI: the one public front.
+class KvTable(ContractFront):
+    """The kvtable data contract over one DynamoDB table and its GSI: the sync front.
 
-    Each kind of item's operations live in `kvtable.contract` (users, namespaces, keys, bulk), over one
-    object that builds and sends every request (`kvtable.contract.requests.TableRequests`)."""
+    Each kind of item's operations live in `kvtable.contract` (users, namespaces, keys, bulk), sans I/O,
+    over one object that builds every request (`kvtable.contract.requests.TableRequests`); this front
+    runs them on its transport (`kvtable.contract.drive_sync`). `AsyncKvTable` is the async front."""
 
     def __init__(
         self,
@@ -89,20 +93,21 @@ class KvTable:
         if client is None and isinstance(transport, str):
             raise InvalidInputError(f"transport {transport!r} needs a boto3 client; use kvtable.connect()")
         self.transport = transport_for(cast("DynamoDBClient", client), transport)
-        self._requests = TableRequests(
+        self._sleep = sleep
+        self._build_operations(
             self.transport,
             table_name,
             gsi_name,
             clock=clock,
             home_region=home_region,
             retry_attempts=retry_attempts,
+            namespace_quarantine=namespace_quarantine,
             sleep=sleep,
         )
-        self._keys = KeyOperations(self._requests)
-        self._bulk = BulkKeyOperations(self._requests)
-        self._namespaces = NamespaceOperations(self._requests, namespace_quarantine)
-        self._users = UserOperations(self._requests, self._namespaces)
         instrument_telemetry(self)  # telemetry hook: spans and metrics when OpenTelemetry is in use
+
+    def _run(self, operation: Operation[T]) -> T:
+        return drive_sync.run(operation, self.transport, self._sleep)
 
     @property
     def client(self) -> DynamoDBClient:
@@ -118,31 +123,6 @@ class KvTable:
             )
         return self._client
 
-    @property
-    def table_name(self) -> str:
-        """The table's name."""
-        return self._requests.table_name
-
-    @property
-    def gsi_name(self) -> str:
-        """The name of the table's GSI."""
-        return self._requests.gsi_name
-
-    @property
-    def home_region(self) -> str | None:
-        """The one region where users, API keys and namespaces are created (None: any region)."""
-        return self._requests.home_region
-
-    @property
-    def retry_attempts(self) -> int:
-        """How many tries a request gets."""
-        return self._requests.retry_attempts
-
-    @property
-    def namespace_quarantine(self) -> int:
-        """Seconds a deleted namespace's name stays taken, so no write still in flight lands in a new one."""
-        return self._namespaces.quarantine
-
     def warm(self) -> None:
         """Open the transport's connection now (TCP and TLS), so the first request does not wait for it:
         call it during a Lambda function's init. botocore's path opens its connections on first use."""
@@ -154,11 +134,11 @@ class KvTable:
 
     def get_user(self, user_id: str, consistent: bool = False) -> UserItem:
         """Pattern 1: `PK=USER#<id>, SK=METADATA` (GetItem)."""
-        return self._users.get_user(user_id, consistent)
+        return self._run(self._users.get_user(user_id, consistent))
 
     def get_user_by_api_key(self, api_key: str) -> UserItem:
         """Pattern 2: `GSI1PK=APIKEY#<key>, GSI1SK=METADATA` (Query on the GSI, eventually consistent)."""
-        return self._users.get_user_by_api_key(api_key)
+        return self._run(self._users.get_user_by_api_key(api_key))
 
     def create_user(
         self,
@@ -169,21 +149,21 @@ class KvTable:
         password_hash: str | None = None,
     ) -> UserItem:
         """Create a user and claim its API key in one transaction; AlreadyExistsError if either is taken."""
-        return self._users.create_user(user_id, email, api_key, plan, password_hash)
+        return self._run(self._users.create_user(user_id, email, api_key, plan, password_hash))
 
     def rotate_api_key(self, user_id: str, new_api_key: str) -> UserItem:
         """Give the user a new API key, releasing the old one, in one transaction."""
-        return self._users.rotate_api_key(user_id, new_api_key)
+        return self._run(self._users.rotate_api_key(user_id, new_api_key))
 
     def add_usage(self, user_id: str, requests: int = 0, storage_bytes: int = 0) -> UserItem:
         """Add to the user's requestCount and storageBytes atomically, once however often it is retried."""
-        return self._users.add_usage(user_id, requests, storage_bytes)
+        return self._run(self._users.add_usage(user_id, requests, storage_bytes))
 
     def update_user(
         self, user_id: str, *, plan: BillingPlan | None = None, email: str | None = None
     ) -> UserItem:
         """Change a user's plan and/or email (one UpdateItem); returns the user as stored now."""
-        return self._users.update_user(user_id, plan=plan, email=email)
+        return self._run(self._users.update_user(user_id, plan=plan, email=email))
 
     def delete_user(
         self,
@@ -193,7 +173,9 @@ class KvTable:
         on_progress: Callable[[str, int], None] | None = None,
     ) -> list[str]:
         """Delete a user, its API-key guard and (with `delete_namespaces`) the namespaces it owns."""
-        return self._users.delete_user(user_id, delete_namespaces=delete_namespaces, on_progress=on_progress)
+        return self._run(
+            self._users.delete_user(user_id, delete_namespaces=delete_namespaces, on_progress=on_progress)
+        )
 
     # ----- namespaces --------------------------------------------------------
 
@@ -205,40 +187,44 @@ class KvTable:
         consistent: bool = False,
     ) -> Page[NamespaceLinkItem]:
         """Pattern 3: `PK=USER#<id>, SK begins_with NS#`, one page."""
-        return self._namespaces.list_user_namespaces(user_id, page_size, cursor, consistent)
+        return self._run(self._namespaces.list_user_namespaces(user_id, page_size, cursor, consistent))
 
     def iter_user_namespaces(
         self, user_id: str, page_size: int = DEFAULT_PAGE_SIZE, consistent: bool = False
     ) -> Iterator[NamespaceLinkItem]:
         """Every namespace link of a user, one page in memory at a time."""
-        return self._namespaces.iter_user_namespaces(user_id, page_size, consistent)
+        return every_item(
+            lambda cursor: self._run(
+                self._namespaces.list_user_namespaces(user_id, page_size, cursor, consistent)
+            )
+        )
 
     def get_namespace(self, namespace: str, consistent: bool = False) -> NamespaceItem:
         """Pattern 4: `PK=NS#<namespace>, SK=METADATA` (GetItem); NamespaceUnavailableError while it is being
         deleted or once it is."""
-        return self._namespaces.get_namespace(namespace, consistent)
+        return self._run(self._namespaces.get_namespace(namespace, consistent))
 
     def create_namespace(self, user_id: str, namespace: str) -> NamespaceItem:
         """Create a namespace and the user's link to it in one transaction, after deleting what a deleted
         namespace of that name left; NamespaceQuarantinedError within its quarantine."""
-        return self._namespaces.create_namespace(user_id, namespace)
+        return self._run(self._namespaces.create_namespace(user_id, namespace))
 
     def delete_namespace(
         self, user_id: str, namespace: str, *, on_progress: Callable[[int], None] | None = None
     ) -> int:
         """Delete a namespace, every key in it and its owner's link, leaving a tombstone that holds the name
         for the quarantine; returns the keys deleted by this run (0 if it was already deleted)."""
-        return self._namespaces.delete_namespace(user_id, namespace, on_progress=on_progress)
+        return self._run(self._namespaces.delete_namespace(user_id, namespace, on_progress=on_progress))
 
     # ----- keys --------------------------------------------------------------
 
     def put_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyItem:
         """Pattern 5 (create or replace): keeps a live key's createdAt, sets `ttl` or clears it (None)."""
-        return self._keys.put_key(namespace, key, value, ttl)
+        return self._run(self._keys.put_key(namespace, key, value, ttl))
 
     def create_key(self, namespace: str, key: str, value: JsonValue, ttl: int | None = None) -> KeyItem:
         """Pattern 5 (create): AlreadyExistsError if a live key is there."""
-        return self._keys.create_key(namespace, key, value, ttl)
+        return self._run(self._keys.create_key(namespace, key, value, ttl))
 
     def update_key(
         self,
@@ -250,15 +236,15 @@ class KvTable:
         expected_version: int | None = None,
     ) -> KeyItem:
         """Pattern 5 (update) of a live key; with `expected_version`, a compare-and-swap."""
-        return self._keys.update_key(namespace, key, value, ttl, expected_version=expected_version)
+        return self._run(self._keys.update_key(namespace, key, value, ttl, expected_version=expected_version))
 
     def get_key(self, namespace: str, key: str, consistent: bool = False) -> KeyItem:
         """Pattern 5 (read): `PK=NS#<namespace>, SK=KEY#<key>` (GetItem); expired keys are not found."""
-        return self._keys.get_key(namespace, key, consistent)
+        return self._run(self._keys.get_key(namespace, key, consistent))
 
     def delete_key(self, namespace: str, key: str) -> None:
         """Pattern 5 (delete); ItemNotFoundError if the key does not exist or has expired."""
-        self._keys.delete_key(namespace, key)
+        self._run(self._keys.delete_key(namespace, key))
 
     def list_keys(
         self,
@@ -269,27 +255,29 @@ class KvTable:
         consistent: bool = False,
     ) -> Page[KeyItem]:
         """Pattern 6, one page: on the GSI, or on the table when `consistent`."""
-        return self._keys.list_keys(namespace, prefix, page_size, cursor, consistent)
+        return self._run(self._keys.list_keys(namespace, prefix, page_size, cursor, consistent))
 
     def iter_keys(
         self, namespace: str, prefix: str = "", page_size: int = DEFAULT_PAGE_SIZE, consistent: bool = False
     ) -> Iterator[KeyItem]:
         """Every live key with the prefix, streamed one page at a time."""
-        return self._keys.iter_keys(namespace, prefix, page_size, consistent)
+        return every_item(
+            lambda cursor: self._run(self._keys.list_keys(namespace, prefix, page_size, cursor, consistent))
+        )
 
     def count_keys(self, namespace: str, prefix: str = "", consistent: bool = False) -> int:
         """How many live keys have the prefix (Query, Select=COUNT, paged): what listing them costs."""
-        return self._keys.count_keys(namespace, prefix, consistent)
+        return self._run(self._keys.count_keys(namespace, prefix, consistent))
 
     # ----- many keys at once -------------------------------------------------
 
     def get_keys(self, namespace: str, keys: Iterable[str], consistent: bool = False) -> dict[str, KeyItem]:
         """The live keys among `keys`, by name, in the order asked (BatchGetItem, 100 keys a request)."""
-        return self._bulk.get_keys(namespace, keys, consistent)
+        return self._run(self._bulk.get_keys(namespace, keys, consistent))
 
     def delete_keys(self, namespace: str, keys: Iterable[str]) -> int:
         """Delete `keys` (BatchWriteItem, 25 a request); returns how many distinct keys were named."""
-        return self._bulk.delete_keys(namespace, keys)
+        return self._run(self._bulk.delete_keys(namespace, keys))
 
     def load_keys(
         self,
@@ -301,4 +289,6 @@ class KvTable:
         on_progress: ProgressCallback | None = None,
     ) -> int:
         """Write `entries` (streamed, 25 a BatchWriteItem); returns how many entries were written."""
-        return self._bulk.load_keys(namespace, entries, ttl, workers=workers, on_progress=on_progress)
+        return self._run(
+            self._bulk.load_keys(namespace, entries, ttl, workers=workers, on_progress=on_progress)
+        )

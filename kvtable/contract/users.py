@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, cast
 
+from kvtable.contract.instructions import Operation
 from kvtable.contract.namespaces import NamespaceOperations
 from kvtable.contract.requests import Item, TableRequests
 from kvtable.contract.validation import require_bool, require_whole
@@ -75,17 +76,19 @@ class UserOperations:
 
     # ----- 1. get user by id ---------------------------------------------
 
-    def get_user(self, user_id: str, consistent: bool = False) -> UserItem:
+    def get_user(self, user_id: str, consistent: bool = False) -> Operation[UserItem]:
         """Pattern 1: `PK=USER#<id>, SK=METADATA` (GetItem)."""
-        item = self.requests.get(kd.user_partition_key(user_id), kd.METADATA, consistent, f"user {user_id!r}")
+        item = yield from self.requests.get(
+            kd.user_partition_key(user_id), kd.METADATA, consistent, f"user {user_id!r}"
+        )
         return cast(UserItem, item)
 
     # ----- 2. get user by API key ----------------------------------------
 
-    def get_user_by_api_key(self, api_key: str) -> UserItem:
+    def get_user_by_api_key(self, api_key: str) -> Operation[UserItem]:
         """Pattern 2: `GSI1PK=APIKEY#<key>, GSI1SK=METADATA` (Query on the GSI, eventually consistent)."""
         partition = kd.api_key_partition_key(api_key)
-        response = self.requests.send(
+        response = yield from self.requests.exchange(
             "get user by API key",
             "Query",
             {
@@ -110,7 +113,7 @@ class UserOperations:
         api_key: str,
         plan: BillingPlan = "free",
         password_hash: str | None = None,
-    ) -> UserItem:
+    ) -> Operation[UserItem]:
         """Create a user and claim its API key in one transaction; AlreadyExistsError if either is taken."""
         self.requests.require_home_region("user creations")
         partition = kd.user_partition_key(user_id)
@@ -138,7 +141,7 @@ class UserOperations:
         guard = api_key_guard_item(api_key, user_id, timestamp)
         user_item = serialize_item(dict(user))
         check_item_size(user_item)
-        self.requests.transact(
+        yield from self.requests.transact(
             "create user",
             [
                 self.requests.put_new(user_item),
@@ -151,11 +154,11 @@ class UserOperations:
         )
         return user
 
-    def rotate_api_key(self, user_id: str, new_api_key: str) -> UserItem:
+    def rotate_api_key(self, user_id: str, new_api_key: str) -> Operation[UserItem]:
         """Give the user a new API key, releasing the old one, in one transaction."""
         self.requests.require_home_region("API key rotations")
         new_partition = kd.api_key_partition_key(new_api_key)
-        user = self.get_user(user_id, consistent=True)
+        user = yield from self.get_user(user_id, consistent=True)
         old_key = user.get("apiKey")
         if old_key == new_api_key:
             return user
@@ -202,7 +205,7 @@ class UserOperations:
                 }
             )
             errors.append(ConditionFailedError(f"the old API key of {user_id!r} is not held by it"))
-        self.requests.transact("rotate API key", items, errors)
+        yield from self.requests.transact("rotate API key", items, errors)
         user.update(
             {
                 "apiKey": new_api_key,
@@ -213,7 +216,7 @@ class UserOperations:
         )
         return user
 
-    def add_usage(self, user_id: str, requests: int = 0, storage_bytes: int = 0) -> UserItem:
+    def add_usage(self, user_id: str, requests: int = 0, storage_bytes: int = 0) -> Operation[UserItem]:
         """Add to the user's requestCount and storageBytes atomically, once however often it is retried
         (a transaction with a ClientRequestToken); returns the new totals (a consistent read after).
 
@@ -253,14 +256,14 @@ class UserOperations:
                 "ExpressionAttributeValues": values,
             }
         }
-        self.requests.transact("add usage", [update], [failure])
-        return self.get_user(user_id, consistent=True)
+        yield from self.requests.transact("add usage", [update], [failure])
+        return (yield from self.get_user(user_id, consistent=True))
 
     # ----- changing and deleting users -----------------------------------
 
     def update_user(
         self, user_id: str, *, plan: BillingPlan | None = None, email: str | None = None
-    ) -> UserItem:
+    ) -> Operation[UserItem]:
         """Change a user's plan and/or email (one UpdateItem); returns the user as stored now."""
         partition = kd.user_partition_key(user_id)
         changes: dict[str, str] = {}
@@ -275,7 +278,7 @@ class UserOperations:
         names = {f"#c{i}": name for i, name in enumerate(changes)}
         values = {f":c{i}": {"S": value} for i, value in enumerate(changes.values())}
         names.update({"#pk": kd.PARTITION_KEY, "#deleting": DELETING})
-        response = self.requests.send(
+        response = yield from self.requests.exchange(
             "update user",
             "UpdateItem",
             {
@@ -297,7 +300,7 @@ class UserOperations:
         *,
         delete_namespaces: bool = False,
         on_progress: Callable[[str, int], None] | None = None,
-    ) -> list[str]:
+    ) -> Operation[list[str]]:
         """Delete a user, its API-key guard and (with `delete_namespaces`) every namespace it owns with
         their keys; returns the namespaces deleted by this run. Refuses with ConditionFailedError,
         changing nothing, while the user owns namespaces and `delete_namespaces` is false.
@@ -307,29 +310,29 @@ class UserOperations:
         require_bool("delete namespaces", delete_namespaces)
         partition = kd.user_partition_key(user_id)
         if not delete_namespaces:
-            self._refuse_while_owning(user_id)
-        self.requests.mark_deleting(partition, None, f"user {user_id!r}", user_id)
+            yield from self._refuse_while_owning(user_id)
+        yield from self.requests.mark_deleting(partition, None, f"user {user_id!r}", user_id)
         deleted: list[str] = []
-        while links := self.namespaces.list_user_namespaces(user_id, consistent=True).items:
+        while links := (yield from self.namespaces.list_user_namespaces(user_id, consistent=True)).items:
             if not delete_namespaces:
                 # A namespace created between the check and the mark: leave the user as it was.
-                self._unmark_deleting(partition)
+                yield from self._unmark_deleting(partition)
                 raise _still_owns(user_id, links[0])
             for link in links:
                 namespace = kd.parse_namespace(link[kd.SORT_KEY])
-                self.namespaces.delete_namespace(
+                yield from self.namespaces.delete_namespace(
                     user_id,
                     namespace,
                     on_progress=None if on_progress is None else partial(on_progress, namespace),
                 )
                 deleted.append(namespace)
-        self._remove_user(user_id)
+        yield from self._remove_user(user_id)
         return deleted
 
-    def _remove_user(self, user_id: str) -> None:
+    def _remove_user(self, user_id: str) -> Operation[None]:
         """In one transaction, delete the user (still marked deleting) and its API key's guard."""
         partition = kd.user_partition_key(user_id)
-        user = self.requests.get(partition, kd.METADATA, True, f"user {user_id!r}")
+        user = yield from self.requests.get(partition, kd.METADATA, True, f"user {user_id!r}")
         items: list[dict[str, Any]] = [
             {
                 "Delete": {
@@ -349,7 +352,7 @@ class UserOperations:
                 }
             },
         ]
-        self.requests.transact(
+        yield from self.requests.transact(
             "delete user",
             items,
             [
@@ -360,13 +363,13 @@ class UserOperations:
             ],
         )
 
-    def _refuse_while_owning(self, user_id: str) -> None:
-        owned = self.namespaces.list_user_namespaces(user_id, page_size=1, consistent=True).items
+    def _refuse_while_owning(self, user_id: str) -> Operation[None]:
+        owned = (yield from self.namespaces.list_user_namespaces(user_id, page_size=1, consistent=True)).items
         if owned:
             raise _still_owns(user_id, owned[0])
 
-    def _unmark_deleting(self, partition: str) -> None:
-        self.requests.send(
+    def _unmark_deleting(self, partition: str) -> Operation[None]:
+        yield from self.requests.exchange(
             "delete user",
             "UpdateItem",
             {

@@ -14,6 +14,8 @@ plan passes one request through):
   `TableWriteMaxOnDemandThroughputExceeded` (Read for GetItem, Query, Scan and the batched reads);
 - "corrupt": forwards the request (the engine applies it), then answers with one byte of the body
   changed under the original body's `x-amz-crc32`, as a damaged answer arrives;
+- "hold_after": forwards the request (the engine applies it), then holds the answer until the test calls
+  `FaultPlan.release()`: a request in flight, sent and not yet answered, for a test to cancel;
 - "unprocessed": for BatchWriteItem and BatchGetItem, forwards only the first half of the batch and
   answers the rest as UnprocessedItems / UnprocessedKeys, as DynamoDB does under throttling
   (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html,
@@ -63,6 +65,7 @@ FAULTS = (
     "cap_throttle",
     "corrupt",
     "unprocessed",
+    "hold_after",
 )
 _CREDENTIAL = re.compile(r"Credential=([^/,]+)/")
 _READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"})
@@ -78,12 +81,18 @@ class FaultPlan:
     operations: list[str] = field(default_factory=list)
     access_keys: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    holding: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def inject(self, *faults: str) -> None:
         """Answer the next requests with these faults, in order."""
         assert all(f in FAULTS for f in faults), faults
         with self.lock:
             self.pending.extend(faults)
+
+    def release(self) -> None:
+        """Let a held answer ("hold_after") go."""
+        self.released.set()
 
     def next_fault(self) -> str:
         with self.lock:
@@ -168,6 +177,9 @@ def _handler(plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
             if fault == "drop_after":
                 self._drop()
                 return
+            if fault == "hold_after":
+                plan.holding.set()
+                plan.released.wait(timeout=30)
             if held_back and response.status == 200:
                 parsed = json.loads(answer)
                 parsed[_UNPROCESSED[operation]] = held_back
@@ -226,7 +238,10 @@ def fault_proxy(upstream: str) -> Iterator[tuple[str, FaultPlan]]:
     """A proxy on a free loopback port in front of `upstream`, for the length of the block."""
     plan = FaultPlan(upstream)
     with loopback_server(_handler(plan)) as server:
-        yield f"http://{LOOPBACK}:{server.server_address[1]}", plan
+        try:
+            yield f"http://{LOOPBACK}:{server.server_address[1]}", plan
+        finally:
+            plan.release()  # a held answer does not keep the server from stopping
 
 
 @contextmanager

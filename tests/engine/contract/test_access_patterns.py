@@ -9,6 +9,7 @@ from kvtable.builders.table_definition import create_table_request
 from kvtable.contract.consumed_capacity import CapacityRecorder
 from kvtable.contract.store import KvTable
 from kvtable.schema.errors import InvalidInputError, ItemNotFoundError
+from tests.async_front import make_store
 
 
 @pytest.fixture
@@ -160,8 +161,8 @@ def test_expired_keys_are_not_returned(store: KvTable, dynamodb_client: DynamoDB
     now = datetime.now(UTC)
     store.put_key("myapp", "session", "soon gone", ttl=int(now.timestamp()) + 60)
     store.put_key("myapp", "settings", "kept")
-    later = KvTable(
-        dynamodb_client, store.table_name, transport=store.transport, clock=lambda: now + timedelta(minutes=5)
+    later = make_store(
+        dynamodb_client, store.table_name, store.transport, clock=lambda: now + timedelta(minutes=5)
     )
     with pytest.raises(ItemNotFoundError, match="expired"):
         later.get_key("myapp", "session")

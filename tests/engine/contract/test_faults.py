@@ -15,6 +15,7 @@ from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.schema.errors import AlreadyExistsError, RetriesExhaustedError
 from kvtable.transport import TransportChoice
+from tests.async_front import close_store, make_store
 from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
 
 FAULTS = ["throttle", "error500", "drop_before", "drop_after"]
@@ -26,7 +27,9 @@ def proxied(
 ) -> Iterator[tuple[KvTable, FaultPlan]]:
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
         client: DynamoDBClient = client_through(url)
-        yield KvTable(client, table_name, transport=transport, sleep=lambda _: None), plan
+        store = make_store(client, table_name, transport, sleep=lambda _: None)
+        yield store, plan
+        close_store(store)
 
 
 def unproxied(store: KvTable, dynamodb_client: DynamoDBClient) -> KvTable:

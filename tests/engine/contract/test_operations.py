@@ -25,6 +25,7 @@ from kvtable.schema.errors import (
     VersionConflictError,
 )
 from kvtable.transport import TransportChoice
+from tests.async_front import make_store
 from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
 
 
@@ -36,10 +37,10 @@ def units(capacity: CapacityRecorder) -> list[tuple[str, float, float]]:
 def five_minutes_on(store: KvTable) -> KvTable:
     """The same table as seen five minutes from now: a key whose TTL is a minute away has expired. It
     sends through the store's transport, so what records the store's capacity records its too."""
-    return KvTable(
+    return make_store(
         store.client,
         store.table_name,
-        transport=store.transport,
+        store.transport,
         clock=lambda: datetime.now(UTC) + timedelta(minutes=5),
     )
 
@@ -280,8 +281,8 @@ def test_delete_namespace_removes_its_keys_metadata_and_link_only(
         owner.create_namespace("u1", "myapp")
     # The name is free again once the quarantine (from the deletion, five minutes ahead) has passed.
     after = timedelta(minutes=5, seconds=owner.namespace_quarantine)
-    after_quarantine = KvTable(
-        owner.client, owner.table_name, transport=owner.transport, clock=lambda: datetime.now(UTC) + after
+    after_quarantine = make_store(
+        owner.client, owner.table_name, owner.transport, clock=lambda: datetime.now(UTC) + after
     )
     after_quarantine.create_namespace("u1", "myapp")
 

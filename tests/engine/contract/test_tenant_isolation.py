@@ -24,6 +24,7 @@ from kvtable.schema.errors import (
     NamespaceUnavailableError,
 )
 from kvtable.transport import TransportChoice
+from tests.async_front import make_store
 
 QUARANTINE = 60  # seconds: the tests move the clock past it instead of waiting
 
@@ -73,17 +74,11 @@ def clocked(store: KvTable, clock: Clock, *, own_transport: TransportChoice | No
     """The store's table on `clock`: through the store's own transport (what records its capacity
     records this one's too), or through a transport and client of its own."""
     if own_transport is None:
-        return KvTable(
-            store.client,
-            store.table_name,
-            transport=store.transport,
-            clock=clock,
-            namespace_quarantine=QUARANTINE,
+        return make_store(
+            store.client, store.table_name, store.transport, clock=clock, namespace_quarantine=QUARANTINE
         )
     client = local_dynamodb_client(store.client.meta.endpoint_url)
-    return KvTable(
-        client, store.table_name, transport=own_transport, clock=clock, namespace_quarantine=QUARANTINE
-    )
+    return make_store(client, store.table_name, own_transport, clock=clock, namespace_quarantine=QUARANTINE)
 
 
 @pytest.fixture
@@ -325,7 +320,7 @@ def test_two_creates_of_a_name_over_stragglers_one_wins_and_the_loser_deletes_no
 @pytest.mark.parametrize("quarantine", [-1, 1.5, True, "60"])
 def test_a_bad_quarantine_is_refused(store: KvTable, quarantine: Any) -> None:
     with pytest.raises(InvalidInputError, match="namespace quarantine"):
-        KvTable(store.client, store.table_name, namespace_quarantine=quarantine)
+        make_store(store.client, store.table_name, store.transport, namespace_quarantine=quarantine)
 
 
 def test_the_default_quarantine_outlasts_a_write_with_botocores_default_timeouts(store: KvTable) -> None:

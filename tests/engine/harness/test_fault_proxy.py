@@ -3,6 +3,7 @@ and its response checks), so the harness is held to AWS's shapes rather than to 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import boto3
@@ -79,3 +80,28 @@ def test_the_proxy_records_the_access_key_of_each_request(
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
         client_through(url).get_item(TableName=table_name, Key=KEY)
     assert plan.access_keys == ["testing"]
+
+
+def test_a_held_answer_comes_after_the_engine_applied_the_request_and_once_released(
+    dynamodb_endpoint: LocalEndpoint, table_name: str, dynamodb_client: Any
+) -> None:
+    with fault_proxy(dynamodb_endpoint.url) as (url, plan):
+        client = client_through(url)
+        plan.inject("hold_after")
+        answers: list[Any] = []
+        sender = threading.Thread(
+            target=lambda: answers.append(
+                client.put_item(TableName=table_name, Item={**KEY, "value": {"S": "v"}})
+            )
+        )
+        sender.start()
+        assert plan.holding.wait(timeout=30)
+        # Applied while its answer is held: what a client that stopped waiting leaves behind.
+        assert dynamodb_client.get_item(TableName=table_name, Key=KEY, ConsistentRead=True)["Item"][
+            "value"
+        ] == {"S": "v"}
+        assert answers == []
+        plan.release()
+        sender.join(timeout=30)
+    assert answers[0]["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert plan.operations == ["PutItem:hold_after"]
