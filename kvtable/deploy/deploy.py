@@ -27,7 +27,7 @@ from kvtable.cfn.intrinsics import resolve
 from kvtable.cfn.names import TABLE_TYPES
 from kvtable.cfn.templates import LoadedTemplate, Template, load_template, resources_of_type
 from kvtable.console.columns import aligned
-from kvtable.console.errors import RefusedError, ToolError
+from kvtable.console.errors import RefusedError, ToolError, UsageError
 from kvtable.deploy import cloudformation, states
 from kvtable.deploy.aws_state import describe_or_none
 from kvtable.deploy.change_set import ChangeSetRun
@@ -56,15 +56,6 @@ def update_rollback_failed_message(
         + (f" --resources-to-skip {skip}" if skip else "")
         + ", and deploy again"
     )
-
-
-def built_database_template() -> LoadedTemplate:
-    """The database template kvtable builds, for a caller that gives neither a template nor a file."""
-    # The operations layer's one use of the builders, kept for callers that build DeployOptions with
-    # neither (the engine tests' deploy helpers): the cli always hands its template down as data.
-    from kvtable.builders.render import load_built_template  # noqa: PLC0415 (the `build` extra, only for a caller that gives no template)
-
-    return load_built_template()
 
 
 @dataclass
@@ -278,7 +269,8 @@ class Deployer:
         elif options.template_path is not None:
             body, template = load_template(options.template_path)
         else:
-            body, template = built_database_template()
+            # The cli always hands a template down; an importer of DeployOptions must give one too.
+            raise UsageError("no template to deploy: give DeployOptions a template or a template_path")
         check_overrides(template, self.options.file_parameters, self.options.settings_file)
         check_overrides(template, self.options.parameters)
         return body, template

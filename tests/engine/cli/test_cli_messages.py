@@ -17,6 +17,7 @@ from kvtable.builders.table_definition import create_table_request
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from tests.paths import REPO_ROOT
+from tests.shipped import with_shipped_template
 from tests.unit.cli.test_cli_messages import STACK, TABLE, run
 
 ROOT = REPO_ROOT
@@ -26,7 +27,7 @@ POLL = ("--poll-seconds", "0")
 def deploy_stack(cf: CloudFormationClient, **options: Any) -> str:
     out = io.StringIO()
     settings: dict[str, Any] = {"stack_name": STACK, "poll_seconds": 0, **options}
-    Deployer(cf, DeployOptions(**settings), out, sleep=lambda _: None).run()
+    Deployer(cf, DeployOptions(**with_shipped_template(settings)), out, sleep=lambda _: None).run()
     return out.getvalue()
 
 

@@ -16,6 +16,7 @@ from mypy_boto3_cloudformation import CloudFormationClient
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from tests.paths import REPO_ROOT
+from tests.shipped import with_shipped_template
 from tests.unit.deploy.test_index_wait import dynamodb, table
 
 ROOT = REPO_ROOT
@@ -40,7 +41,9 @@ def add_gsi2(tmp_path: Path) -> Path:
 def run_deploy(cf: CloudFormationClient, client: Any, **options: Any) -> str:
     out = io.StringIO()
     settings = {"stack_name": "KVDatabaseStack", "poll_seconds": 0.0, "index_poll_seconds": 0.0, **options}
-    Deployer(cf, DeployOptions(**settings), out, sleep=lambda _: None, dynamodb=client).run()
+    Deployer(
+        cf, DeployOptions(**with_shipped_template(settings)), out, sleep=lambda _: None, dynamodb=client
+    ).run()
     return out.getvalue()
 
 

@@ -20,6 +20,7 @@ from kvtable.console.errors import RefusedError
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from tests.paths import REPO_ROOT
+from tests.shipped import with_shipped_template
 
 ROOT = REPO_ROOT
 STACK = "KVDatabaseStack"
@@ -29,7 +30,7 @@ def deploy(cf: CloudFormationClient, **options: Any) -> str:
     out = io.StringIO()
     settings = {"stack_name": STACK, "poll_seconds": 0.0, "wait_for_backfill": False, **options}
     try:
-        Deployer(cf, DeployOptions(**settings), out, sleep=lambda _: None).run()
+        Deployer(cf, DeployOptions(**with_shipped_template(settings)), out, sleep=lambda _: None).run()
     finally:
         print(out.getvalue())
     return out.getvalue()

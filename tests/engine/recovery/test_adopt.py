@@ -25,6 +25,7 @@ from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from tests.engine.deploy.test_deploy import CONSUMER, DATABASE
 from tests.resolve import deployed_table_policy
+from tests.shipped import shipped
 
 STACK = "KVDatabaseStack"
 OLD = "kv-storage-data"
@@ -63,7 +64,12 @@ def keep_promises(ddb: Any, table: str) -> None:
 @pytest.fixture
 def restored(cf: CloudFormationClient, ddb: Any) -> None:
     """The deployed stack and a raw point-in-time restore of its table (no settings re-applied)."""
-    Deployer(cf, DeployOptions(stack_name=STACK, poll_seconds=0), io.StringIO(), sleep=lambda _: None).run()
+    Deployer(
+        cf,
+        DeployOptions(stack_name=STACK, poll_seconds=0, template=shipped()),
+        io.StringIO(),
+        sleep=lambda _: None,
+    ).run()
     keep_promises(ddb, OLD)
     ddb.put_item(TableName=OLD, Item={"PK": {"S": "NS#ns"}, "SK": {"S": "KEY#k"}, "value": {"S": "v"}})
     ddb.restore_table_to_point_in_time(

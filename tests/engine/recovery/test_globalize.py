@@ -11,6 +11,7 @@ from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from tests.aws_shapes import STACK
 from tests.cli_runs import run_main
+from tests.shipped import shipped
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -20,7 +21,12 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_the_conversion_plan_lists_every_step_and_changes_nothing(
     cf: CloudFormationClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    Deployer(cf, DeployOptions(stack_name=STACK, poll_seconds=0), io.StringIO(), sleep=lambda _: None).run()
+    Deployer(
+        cf,
+        DeployOptions(stack_name=STACK, poll_seconds=0, template=shipped()),
+        io.StringIO(),
+        sleep=lambda _: None,
+    ).run()
     before = cf.get_template(StackName=STACK)["TemplateBody"]
     code, out, _ = run(
         capsys, "--as-global-table", "--regions", "us-east-1,eu-west-1,ap-southeast-2", "--plan"
@@ -48,7 +54,12 @@ def test_the_conversion_plan_lists_every_step_and_changes_nothing(
 def test_bad_regions_are_exit_2(
     cf: CloudFormationClient, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    Deployer(cf, DeployOptions(stack_name=STACK, poll_seconds=0), io.StringIO(), sleep=lambda _: None).run()
+    Deployer(
+        cf,
+        DeployOptions(stack_name=STACK, poll_seconds=0, template=shipped()),
+        io.StringIO(),
+        sleep=lambda _: None,
+    ).run()
     code, _, err = run(capsys, "--as-global-table", "--plan", *argv)
     assert code == 2
     assert message in err

@@ -25,6 +25,7 @@ from kvtable.cli.sample_data import load_sample_data
 from kvtable.contract.store import KvTable
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
+from tests.shipped import shipped
 from tests.unit.recovery.test_restore import STACK, TARGET, run
 
 SOURCE = "kv-storage-data"
@@ -46,7 +47,7 @@ def ddb(aws_endpoint: str) -> Any:
 @pytest.fixture
 def deployed(cf: CloudFormationClient, ddb: Any) -> None:
     """The deployed stack, with PITR on (moto's CloudFormation leaves it off)."""
-    options = DeployOptions(stack_name=STACK, poll_seconds=0, tags=TAGS)
+    options = DeployOptions(stack_name=STACK, poll_seconds=0, tags=TAGS, template=shipped())
     Deployer(cf, options, io.StringIO(), sleep=lambda _: None).run()
     ddb.update_continuous_backups(
         TableName=SOURCE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
@@ -108,7 +109,12 @@ def test_an_interrupted_restore_completes_when_run_again(
 def test_a_source_without_pitr_is_refused_with_the_command_that_turns_it_on(
     cf: CloudFormationClient, ddb: Any, aws_endpoint: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    Deployer(cf, DeployOptions(stack_name=STACK, poll_seconds=0), io.StringIO(), sleep=lambda _: None).run()
+    Deployer(
+        cf,
+        DeployOptions(stack_name=STACK, poll_seconds=0, template=shipped()),
+        io.StringIO(),
+        sleep=lambda _: None,
+    ).run()
     code, _, err = run(capsys, "--target-table", TARGET)
     command = (
         f"aws dynamodb update-continuous-backups --table-name {SOURCE} --point-in-time-recovery-specification "

@@ -21,6 +21,7 @@ from kvtable.export import read_export, read_manifest
 from kvtable.schema import key_design as kd
 from kvtable.schema.errors import InvalidInputError
 from kvtable.store import KvTable
+from tests.shipped import shipped
 
 STACK = "KVDatabaseStack"
 TABLE = "kv-storage-data"
@@ -37,7 +38,12 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 @pytest.fixture
 def clients(aws_endpoint: str, cf: CloudFormationClient) -> tuple[Any, Any]:
     """The deployed stack (its table without PITR, as moto's CloudFormation makes it) and a bucket."""
-    Deployer(cf, DeployOptions(stack_name=STACK, poll_seconds=0), io.StringIO(), sleep=lambda _: None).run()
+    Deployer(
+        cf,
+        DeployOptions(stack_name=STACK, poll_seconds=0, template=shipped()),
+        io.StringIO(),
+        sleep=lambda _: None,
+    ).run()
     ddb = boto3.client("dynamodb", endpoint_url=aws_endpoint, region_name="us-east-1")
     s3 = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)

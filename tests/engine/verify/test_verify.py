@@ -25,6 +25,7 @@ from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from tests.paths import REPO_ROOT
 from tests.resolve import deployed_table_policy
+from tests.shipped import with_shipped_template
 from tests.unit.verify.test_verify import exit_code
 
 ROOT = REPO_ROOT
@@ -36,7 +37,7 @@ TEMPLATE = json.loads((ROOT / "templates" / "database.json").read_text())
 
 def deploy(cf: CloudFormationClient, **options: Any) -> None:
     settings = {"stack_name": STACK, "poll_seconds": 0.0, "tags": TAGS, **options}
-    Deployer(cf, DeployOptions(**settings), io.StringIO(), sleep=lambda _: None).run()
+    Deployer(cf, DeployOptions(**with_shipped_template(settings)), io.StringIO(), sleep=lambda _: None).run()
 
 
 def verify(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any], str]:

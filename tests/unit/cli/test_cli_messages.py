@@ -22,6 +22,7 @@ from kvtable.deploy.options import DeployOptions
 from tests.aws_shapes import offline_cloudformation
 from tests.cli_runs import run_main
 from tests.paths import REPO_ROOT
+from tests.shipped import shipped
 
 ROOT = REPO_ROOT
 STACK = "KVDatabaseStack"
@@ -63,7 +64,10 @@ def test_without_describe_stack_resources_the_stack_tag_names_the_owner(
             {"ResourceArn": arn},
         )
         deployer = Deployer(
-            cf, DeployOptions(stack_name="NewStack", plan_only=True), io.StringIO(), dynamodb=dynamodb
+            cf,
+            DeployOptions(stack_name="NewStack", plan_only=True, template=shipped()),
+            io.StringIO(),
+            dynamodb=dynamodb,
         )
         with pytest.raises(RefusedError, match=f"{said} creating stack NewStack would fail"):
             deployer.run()

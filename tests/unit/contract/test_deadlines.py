@@ -20,6 +20,7 @@ from kvtable.deploy.options import DeployOptions
 from kvtable.deploy.polling import Poller
 from kvtable.deploy.replicas import ReplicaWaiter
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
+from tests.shipped import shipped
 
 CHANGE_SET_ARN = f"arn:aws:cloudformation:us-east-1:123456789012:changeSet/kvtable-20261126-000000/{STACK}"
 STACK_TYPE = "AWS::CloudFormation::Stack"
@@ -64,7 +65,7 @@ def stack(status: str) -> dict[str, Any]:
 def deploy_until_error(cf: CloudFormationClient, time: FakeTime, poll_seconds: float) -> tuple[str, str]:
     """Run a deploy on the stubbed client and fake time; return the error it stops with and its report."""
     out = io.StringIO()
-    options = DeployOptions(stack_name=STACK, poll_seconds=poll_seconds)
+    options = DeployOptions(stack_name=STACK, poll_seconds=poll_seconds, template=shipped())
     with pytest.raises(ToolError) as error:
         Deployer(cf, options, out, sleep=time.sleep, clock=time.clock).run()
     return str(error.value), out.getvalue()

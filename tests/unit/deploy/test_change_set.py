@@ -20,6 +20,7 @@ from tests.aws_shapes import (
     resource_change,
     stack_event,
 )
+from tests.shipped import shipped
 
 STACK_NOW = DeployedStack(STACK, STACK_ID, "UPDATE_COMPLETE", {}, {}, [], True)
 
@@ -41,7 +42,7 @@ class Front:
 
 
 def run(cf: Any, out: io.StringIO, front: Front) -> ChangeSetRun:
-    options = DeployOptions(stack_name=STACK, poll_seconds=0)
+    options = DeployOptions(stack_name=STACK, poll_seconds=0, template=shipped())
     return ChangeSetRun(cf, options, out, front.refuse_or_warn, front.ensure_protection, lambda _: None)
 
 

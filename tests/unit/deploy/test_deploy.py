@@ -31,7 +31,7 @@ from tests.aws_shapes import (
     offline_dynamodb,
 )
 from tests.paths import REPO_ROOT
-from tests.unit.deploy.shipped import default_parameters, shipped
+from tests.shipped import default_parameters, shipped
 
 MISSING = f"Stack with id {STACK} does not exist"
 OUTPUTS = [{"OutputKey": "TableName", "OutputValue": "kv-storage-data", "ExportName": f"{STACK}-TableName"}]
@@ -354,3 +354,13 @@ def test_a_missing_stack_is_none_and_other_answers_pass_through_unchanged() -> N
             "GetTemplate",
         )
     assert error_line(missing.value) == ("GetTemplate: Stack with id Gone does not exist", 2)
+
+
+def test_options_without_a_template_are_refused_before_any_call() -> None:
+    # Deploy never builds a template itself (the operations layer imports no builder): the cli hands one
+    # down, and an importer of DeployOptions that gives none is told so, with no AWS call made.
+    cf = offline_cloudformation()
+    with Stubber(cf), pytest.raises(UsageError) as refused:
+        deploy(cf, template=None)
+    assert str(refused.value) == "no template to deploy: give DeployOptions a template or a template_path"
+    assert refused.value.exit_code == 2

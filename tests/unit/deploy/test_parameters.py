@@ -5,7 +5,7 @@ import pytest
 
 from kvtable.console.errors import UsageError
 from kvtable.deploy.parameters import check_overrides, parse_assignments, resolve_parameters
-from tests.unit.deploy.shipped import default_parameters, shipped
+from tests.shipped import default_parameters, shipped
 
 TEMPLATE = shipped()[1]
 

@@ -4,7 +4,7 @@ import pytest
 
 from kvtable.console.errors import UsageError
 from kvtable.deploy.rules import check_rules
-from tests.unit.deploy.shipped import default_parameters, shipped
+from tests.shipped import default_parameters, shipped
 
 GLOBAL = shipped("global-database")[1]
 

@@ -18,7 +18,7 @@ from kvtable.deploy.cloudformation import follow_stack_events
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
 from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
-from tests.unit.deploy.shipped import default_parameters, shipped
+from tests.shipped import default_parameters, shipped
 
 MODEL = botocore.session.get_session().get_service_model("cloudformation")
 

@@ -21,8 +21,8 @@ from tests.aws_shapes import (
     offline_cloudformation,
     offline_dynamodb,
 )
+from tests.shipped import default_parameters, shipped
 from tests.unit.deploy.fake_time import SteppedClock
-from tests.unit.deploy.shipped import default_parameters, shipped
 
 DEPLOYED = shipped()[1]
 PARAMETERS = default_parameters()

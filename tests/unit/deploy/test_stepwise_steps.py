@@ -7,7 +7,7 @@ from typing import Any
 
 from kvtable.deploy.plan import IndexOperation, compute_plan
 from kvtable.deploy.stepwise_steps import stepwise_steps
-from tests.unit.deploy.shipped import default_parameters, shipped
+from tests.shipped import default_parameters, shipped
 
 STACK = "KVDatabaseStack"
 DEPLOYED = shipped()[1]

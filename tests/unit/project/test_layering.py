@@ -242,9 +242,8 @@ def test_the_graph_sees_imports_inside_functions_and_leaves_type_checking_out() 
 
 
 # The operations layer takes its templates as data: the cli builds them (kvtable/builders/render.py) and
-# hands them down. The one edge kept: deploy's fallback for a caller that gives DeployOptions neither a
-# template nor a file (the engine tests' deploy helpers); the cli never reaches it.
-KEPT_BUILDER_IMPORTS = {"kvtable.deploy.deploy": ["kvtable.builders.render"]}
+# hands them down; no module of the operations layer imports a builder.
+KEPT_BUILDER_IMPORTS: dict[str, list[str]] = {}
 
 
 def builder_imports(graph: Graph, layer: str) -> dict[str, list[str]]:

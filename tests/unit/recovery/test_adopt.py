@@ -29,7 +29,7 @@ from tests.aws_shapes import (
     offline_kms,
     stack_event,
 )
-from tests.unit.deploy.shipped import shipped
+from tests.shipped import shipped
 
 TO_IMPORT = [
     {
@@ -43,7 +43,9 @@ TO_IMPORT = [
 def test_the_import_change_set_request_and_aws_answers() -> None:
     cf = offline_cloudformation()
     out = io.StringIO()
-    deployer = Deployer(cf, DeployOptions(stack_name=STACK, poll_seconds=0), out, sleep=lambda _: None)
+    deployer = Deployer(
+        cf, DeployOptions(stack_name=STACK, poll_seconds=0, template=shipped()), out, sleep=lambda _: None
+    )
     with Stubber(cf) as stub:
         stub.add_response(
             "create_change_set",

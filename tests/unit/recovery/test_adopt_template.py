@@ -7,7 +7,7 @@ from typing import Any
 
 from kvtable.cfn.evaluate import StackContext, TemplateEvaluator
 from kvtable.recovery.adopt_template import detached_template, table_only
-from tests.unit.deploy.shipped import default_parameters, shipped
+from tests.shipped import default_parameters, shipped
 
 DEPLOYED = shipped()[1]
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/kv-old"

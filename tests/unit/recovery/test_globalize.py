@@ -30,7 +30,7 @@ from tests.aws_shapes import (
     offline_dynamodb,
     stack_event,
 )
-from tests.unit.deploy.shipped import default_parameters, shipped
+from tests.shipped import default_parameters, shipped
 
 GLOBAL_BODY, GLOBAL = shipped("global-database")
 TABLE = "kv-storage-data"
