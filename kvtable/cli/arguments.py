@@ -1,7 +1,7 @@
 """The kinds of value a flag takes, each checked as argparse reads it: a bad value is one line
 and exit 2 before anything else runs (no engine started, no call made, no file written).
 
-Every flag that takes a value uses one of these (or argparse's `choices`); tests/engine/cli/test_cli_fuzz.py
+Every flag that takes a value uses one of these (or argparse's `choices`); tests/unit/cli/test_cli_fuzz.py
 walks the parser and gives each kind its hostile values.
 """
 
