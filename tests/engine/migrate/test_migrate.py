@@ -2,10 +2,8 @@
 after their backfill; the plan's count against what the run then does and costs; the command's three
 actions, exit codes and Ctrl-C; writes that must never overwrite the service's; and the example index."""
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +36,7 @@ from kvtable.schema.migrations import (
     KEY_VERSION,
     KEYS_BY_CHANGE,
 )
+from tests.worker_processes import start_cli
 
 LEGACY = "legacy"  # the namespace of the keys written the old way
 OLD_TIME = "2025-01-02T03:04:05.000Z"
@@ -421,13 +420,7 @@ def assert_resumed_exactly(after: MigrationStatus, keys: int, *, workers: int, p
 def start_run(endpoint: LocalEndpoint, table: str, flags: list[str]) -> subprocess.Popen[str]:
     """`kvtable migrate run --quiet` in a process of its own, as an operator starts it (stderr kept)."""
     argv = [*migrate_args(endpoint, table, "run", "--quiet"), *flags]
-    return subprocess.Popen(
-        [sys.executable, "-m", "kvtable.cli.main", *argv],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
+    return start_cli(argv, stdout=subprocess.DEVNULL)
 
 
 def wait_for_progress(
