@@ -139,6 +139,30 @@ def resource_change(
     return {"Type": "Resource", "ResourceChange": change}
 
 
+def design_keys() -> dict[str, Any]:
+    """The shipped design's keys as both a template's table and DescribeTable state them: PK/SK, and GSI1 on
+    GSI1PK/GSI1SK projecting ALL (a new copy each call, for a test to change)."""
+    return {
+        "KeySchema": [
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in ("PK", "SK", "GSI1PK", "GSI1SK")
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "GSI1",
+                "KeySchema": [
+                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
+                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    }
+
+
 def described_table(
     name: str = "kv-storage-data",
     status: str = "ACTIVE",

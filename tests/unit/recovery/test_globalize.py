@@ -25,6 +25,7 @@ from tests.aws_shapes import (
     described_change_set,
     described_stack,
     described_table,
+    design_keys,
     import_change_set,
     import_change_set_request,
     offline_cloudformation,
@@ -183,28 +184,12 @@ def described_table_with_stream(stream: dict[str, Any] | None) -> dict[str, Any]
         "TableName": "kv-storage-data",
         "TableArn": TABLE_ARN,
         "TableStatus": "ACTIVE",
-        "KeySchema": [
-            {"AttributeName": "PK", "KeyType": "HASH"},
-            {"AttributeName": "SK", "KeyType": "RANGE"},
-        ],
-        "AttributeDefinitions": [
-            {"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "GSI1PK", "GSI1SK")
-        ],
+        **design_keys(),
         "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
         "DeletionProtectionEnabled": True,
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "GSI1",
-                "KeySchema": [
-                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
-                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-                "IndexStatus": "ACTIVE",
-            }
-        ],
         "SSEDescription": {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": MANAGED_KEY},
     }
+    table["GlobalSecondaryIndexes"][0]["IndexStatus"] = "ACTIVE"
     if stream is not None:
         table["StreamSpecification"] = stream
     return {"Table": table}
