@@ -20,6 +20,7 @@ from kvtable.builders.table_definition import create_table_request
 from kvtable.cli import settings as settings_module
 from kvtable.cli.main import main
 from kvtable.deploy.cloudformation import physical_ids
+from tests.cli_runs import run_main
 from tests.cloudformation_fixtures import deploy_stack
 from tests.engine.deploy.test_deploy import CONSUMER, DATABASE
 from tests.resolve import deployed_table_policy
@@ -31,10 +32,7 @@ TEMPLATE = json.loads(DATABASE.with_suffix(".json").read_text())
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(["adopt", "--stack-name", STACK, "--poll-seconds", "0", *argv]))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(main, ["adopt", "--stack-name", STACK, "--poll-seconds", "0", *argv], capsys)
 
 
 def verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -287,7 +285,4 @@ def test_the_adopted_table_is_named_for_the_environment_file(
 
 def run_env(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """`kvtable adopt` without --stack-name: the stack comes from the environment file."""
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(["adopt", "--poll-seconds", "0", *argv]))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(main, ["adopt", "--poll-seconds", "0", *argv], capsys)
