@@ -4,12 +4,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from botocore.stub import ANY
+from botocore.stub import ANY, Stubber
 from botocore.validate import ParamValidator
 from mypy_boto3_cloudformation import CloudFormationClient
 from mypy_boto3_dynamodb import DynamoDBClient
 from mypy_boto3_iam import IAMClient
 from mypy_boto3_kms import KMSClient
+
+from tests.shipped import default_parameters, shipped
 
 STACK = "KVDatabaseStack"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/1a2b3c4d"
@@ -91,6 +93,21 @@ def described_stack(
     }
 
 
+def stub_deployed_stack(
+    stub: Stubber, status: str = "UPDATE_COMPLETE", *, template_body: str | None = None, **described: Any
+) -> None:
+    """Queue DescribeStacks' answer for the test stack in `status`, its parameters at their defaults (and
+    `described`'s outputs, tags, protection), then GetTemplate's: `template_body`, else the shipped one."""
+    stub.add_response(
+        "describe_stacks", described_stack(status, default_parameters(), **described), {"StackName": STACK}
+    )
+    stub.add_response(
+        "get_template",
+        {"TemplateBody": shipped()[0] if template_body is None else template_body},
+        {"StackName": STACK, "TemplateStage": "Original"},
+    )
+
+
 def described_change_set(
     status: str = "CREATE_COMPLETE", changes: list[dict[str, Any]] | None = None, reason: str | None = None
 ) -> dict[str, Any]:
@@ -122,6 +139,30 @@ def resource_change(
     return {"Type": "Resource", "ResourceChange": change}
 
 
+def design_keys() -> dict[str, Any]:
+    """The shipped design's keys as both a template's table and DescribeTable state them: PK/SK, and GSI1 on
+    GSI1PK/GSI1SK projecting ALL (a new copy each call, for a test to change)."""
+    return {
+        "KeySchema": [
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in ("PK", "SK", "GSI1PK", "GSI1SK")
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "GSI1",
+                "KeySchema": [
+                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
+                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    }
+
+
 def described_table(
     name: str = "kv-storage-data",
     status: str = "ACTIVE",
@@ -151,20 +192,28 @@ def described_table(
     return {"Table": table}
 
 
+def change_set_request(
+    change_set_type: str, template_body: Any, parameters: Any, **more: Any
+) -> dict[str, Any]:
+    """The CreateChangeSet request deploy sends for a `change_set_type` change set of STACK (Stubber's ANY
+    allowed), with `more` of the request's fields (ChangeSetName, Tags, ResourcesToImport)."""
+    request = {
+        "StackName": STACK,
+        "ChangeSetName": ANY,
+        "TemplateBody": template_body,
+        "ChangeSetType": change_set_type,
+        "Parameters": parameters,
+        "Capabilities": ["CAPABILITY_IAM"],
+        "Description": "kvtable deploy",
+    }
+    return request | more
+
+
 def import_change_set_request(
     template_body: Any, parameters: Any, resources_to_import: Any
 ) -> dict[str, Any]:
     """The CreateChangeSet request deploy sends for an IMPORT change set of STACK (Stubber's ANY allowed)."""
-    return {
-        "StackName": STACK,
-        "ChangeSetName": ANY,
-        "TemplateBody": template_body,
-        "ChangeSetType": "IMPORT",
-        "Parameters": parameters,
-        "Capabilities": ["CAPABILITY_IAM"],
-        "Description": "kvtable deploy",
-        "ResourcesToImport": resources_to_import,
-    }
+    return change_set_request("IMPORT", template_body, parameters, ResourcesToImport=resources_to_import)
 
 
 def import_change_set(change_set: str, table: str, resource_type: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import PACKAGE_DIR_VARIABLE, LocalEndpoint, dynamodb_local
 from kvtable.transport import TRANSPORTS, Transport, TransportChoice, TransportFactory
 from tests.async_front import close_store, make_store
+from tests.local_clients import local_settings
 
 pytest_plugins = ["pytester", "tests.cloudformation_fixtures", "tests.cli_fuzz_fixtures"]
 
@@ -96,13 +97,7 @@ def dynamodb_endpoint() -> Iterator[LocalEndpoint]:
 
 @pytest.fixture
 def dynamodb_client(dynamodb_endpoint: LocalEndpoint) -> DynamoDBClient:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_endpoint.url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
+    return boto3.client("dynamodb", **local_settings(dynamodb_endpoint.url))
 
 
 @pytest.fixture

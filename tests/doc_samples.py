@@ -40,6 +40,7 @@ from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import local_dynamodb_client
 from tests.engine.migrate.test_migrate import legacy_item
 from tests.harness.moto_process import reset_moto
+from tests.local_clients import local_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 UPDATE_VARIABLE = "KVTABLE_UPDATE_DOC_SAMPLES"
@@ -316,13 +317,7 @@ def the_whole_table(engines: Engines, workdir: Path) -> dict[str, str]:
     shell = Terminal(workdir, endpoint=engines.moto)
     shell.quiet("kvtable deploy", *POLL)
     client = local_dynamodb_client(engines.moto)
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=engines.moto,
-        region_name="us-east-1",
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-    )
+    s3 = boto3.client("s3", **local_settings(engines.moto))
     for bucket in ("my-exports", "my-staging"):
         s3.create_bucket(Bucket=bucket)
     samples = {"export-no-pitr": shell.run("kvtable export --to s3://my-exports/kvtable", *POLL, exit_code=3)}

@@ -52,21 +52,27 @@ def write_file(path: Path, keys: int) -> None:
             out.write(json.dumps({"key": f"k{i:07d}", "value": {"n": i}}) + "\n")
 
 
+def unversioned_key_item(i: int, namespace: str) -> dict[str, Any]:
+    """Key number `i` of `namespace` (`k0000042`, value {"n": i}) as kvtable wrote keys before versions
+    existed (the 0001 migration's work), raw."""
+    partition, sort = kd.namespace_partition_key(namespace), kd.key_sort_key(f"k{i:07d}")
+    return {
+        kd.PARTITION_KEY: {"S": partition},
+        kd.SORT_KEY: {"S": sort},
+        kd.GSI1_PARTITION_KEY: {"S": partition},
+        kd.GSI1_SORT_KEY: {"S": sort},
+        kd.ENTITY_TYPE_ATTRIBUTE: {"S": kd.KEY_ENTITY},
+        "value": {"M": {"n": {"N": str(i)}}},
+        kd.CREATED_AT: {"S": OLD_TIME},
+        kd.UPDATED_AT: {"S": OLD_TIME},
+    }
+
+
 def write_unversioned(client: DynamoDBClient, table: str, keys: int) -> None:
     """`keys` key items as written before versions existed (the 0001 migration's work), raw."""
 
     def item(i: int) -> dict[str, Any]:
-        partition, sort = kd.namespace_partition_key(f"ns{i % NAMESPACES}"), kd.key_sort_key(f"k{i:07d}")
-        return {
-            kd.PARTITION_KEY: {"S": partition},
-            kd.SORT_KEY: {"S": sort},
-            kd.GSI1_PARTITION_KEY: {"S": partition},
-            kd.GSI1_SORT_KEY: {"S": sort},
-            kd.ENTITY_TYPE_ATTRIBUTE: {"S": kd.KEY_ENTITY},
-            "value": {"M": {"n": {"N": str(i)}}},
-            kd.CREATED_AT: {"S": OLD_TIME},
-            kd.UPDATED_AT: {"S": OLD_TIME},
-        }
+        return unversioned_key_item(i, f"ns{i % NAMESPACES}")
 
     def chunk(start: int) -> None:
         pending: dict[str, Any] = {

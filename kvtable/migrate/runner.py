@@ -3,9 +3,10 @@ capacity budget, checkpointing each segment in the table after every page."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, cast
@@ -101,16 +102,23 @@ class MigrationRun:
         self.tally = _Tally()
         self._scan = scan_request(requests.table_name, migration)
 
-    def segments(self, status: MigrationStatus) -> list[Checkpoint]:
-        """The segments left to scan, each from its checkpoint: a resumed run keeps the first run's count."""
-        total = status.total_segments
-        wanted = self.options.segments
+    def total_segments(self, status: MigrationStatus) -> int:
+        """The segments' count: the checkpoints' when started, else a fresh run's (a mismatch refused)."""
+        total, wanted = status.total_segments, self.options.segments
         if total is not None and wanted is not None and wanted != total:
             raise InvalidInputError(
                 f"migration {self.migration.id} was started with {total} segments; run it with "
                 f"--segments {total}, or without --segments"
             )
-        total = total or self.options.segment_count()
+        return total or self.fresh_segment_count()
+
+    def fresh_segment_count(self) -> int:
+        """Segments for a migration that starts afresh: the options'."""
+        return self.options.segment_count()
+
+    def segments(self, status: MigrationStatus) -> list[Checkpoint]:
+        """The segments left to scan, each from its checkpoint: a resumed run keeps the first run's count."""
+        total = self.total_segments(status)
         started = {checkpoint.segment: checkpoint for checkpoint in status.checkpoints}
         every = (started.get(n) or Checkpoint(self.migration.id, n, total) for n in range(total))
         return [checkpoint for checkpoint in every if not checkpoint.done]
@@ -120,8 +128,22 @@ class MigrationRun:
         is called from this thread. On an error or KeyboardInterrupt the workers stop before their next
         write (their page is scanned again next time) and the error goes on."""
         pending = self.segments(self.checkpoints.load(self.migration))
+        return self._drive(
+            [functools.partial(self._segment, checkpoint) for checkpoint in pending],
+            on_progress,
+            poll_seconds,
+        )
+
+    def _drive(
+        self,
+        jobs: Sequence[Callable[[], object]],
+        on_progress: Callable[[int], None] | None,
+        poll_seconds: float,
+    ) -> RunResult:
+        """Run `jobs` on `workers` threads, reporting progress every `poll_seconds`; the first error stops
+        them all and goes on. Returns this run's result."""
         pool = ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="kvtable-migrate")
-        futures: list[Future[Checkpoint]] = [pool.submit(self._segment, checkpoint) for checkpoint in pending]
+        futures: list[Future[object]] = [pool.submit(job) for job in jobs]
         try:
             while futures:
                 done, _ = wait(futures, timeout=poll_seconds, return_when=FIRST_EXCEPTION)

@@ -9,10 +9,8 @@ import contextlib
 import functools
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import cast
 
 from kvtable.contract.requests import TableRequests
 from kvtable.fleet.leases import Lease, LeaseKeeper, LeaseTable, claim_next
@@ -25,7 +23,6 @@ from kvtable.migrate.checkpoints import (
 )
 from kvtable.migrate.options import SEGMENTS_PER_WORKER, RunOptions
 from kvtable.migrate.runner import MigrationRun, RunResult
-from kvtable.schema.errors import InvalidInputError
 from kvtable.schema.migration import Migration
 
 
@@ -73,47 +70,16 @@ class SharedMigrationRun(MigrationRun):
         with self.tally.lock:
             self.lease_units += units
 
-    def total_segments(self, status: MigrationStatus) -> int:
-        """The segments' count: the checkpoints' when started, else the options' (a mismatch refused)."""
-        total, wanted = status.total_segments, self.options.segments
-        if total is not None and wanted is not None and wanted != total:
-            raise InvalidInputError(
-                f"migration {self.migration.id} was started with {total} segments; run it with "
-                f"--segments {total}, or without --segments"
-            )
-        return total or shared_segment_count(self.options, self.share)
+    def fresh_segment_count(self) -> int:
+        """Segments for a shared migration that starts afresh (the same on every worker)."""
+        return shared_segment_count(self.options, self.share)
 
     def run(self, on_progress: Callable[[int], None] | None = None, poll_seconds: float = 0.25) -> RunResult:
         """Claim and scan segments with `workers` threads until the migration is complete."""
         total = self.total_segments(self.checkpoints.load(self.migration))
         with self.keeper:
-            pool = ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="kvtable-migrate")
-            futures: list[Future[None]] = [
-                pool.submit(self._claimant, total) for _ in range(self.options.workers)
-            ]
-            try:
-                while futures:
-                    done, _ = wait(futures, timeout=poll_seconds, return_when=FIRST_EXCEPTION)
-                    if on_progress is not None:
-                        on_progress(self.tally.scanned)
-                    failed = next((future for future in done if future.exception() is not None), None)
-                    if failed is not None:
-                        raise self._failure(cast(BaseException, failed.exception()))
-                    futures = [future for future in futures if future not in done]
-            finally:
-                self.stop.set()
-                pool.shutdown(wait=True, cancel_futures=True)
-        tally = self.tally
-        return RunResult(
-            tally.changed,
-            tally.skipped,
-            tally.scanned,
-            tally.write_units,
-            tally.read_units,
-            self.checkpoints.load(self.migration),
-            tally.checkpoints,
-            tally.checkpoint_units,
-        )
+            claimants = [functools.partial(self._claimant, total) for _ in range(self.options.workers)]
+            return self._drive(claimants, on_progress, poll_seconds)
 
     def _claimant(self, total: int) -> None:
         """One thread: claim a segment, scan it while its lease holds, again until the migration is done."""

@@ -95,6 +95,15 @@ def pitr_command(table: str, region: str, endpoint: str | None) -> str:
     return shlex.join(words)
 
 
+def point_in_time_recovery(ddb: DynamoDBClient, table: str) -> tuple[dict[str, Any], str | None]:
+    """`table`'s point-in-time recovery description, and the command that turns it on when it is off."""
+    backups = ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+    pitr = cast(dict[str, Any], backups.get("PointInTimeRecoveryDescription", {}))
+    if pitr.get("PointInTimeRecoveryStatus") == "ENABLED":
+        return pitr, None
+    return pitr, pitr_command(table, ddb.meta.region_name, ddb.meta.endpoint_url.rstrip("/"))
+
+
 @dataclass(frozen=True)
 class RestoreOptions:
     """What the person asked for; `restore_time` None means the latest restorable time."""
@@ -248,10 +257,8 @@ class Restorer:
     def _restore(self, source_name: str, sse: dict[str, Any]) -> None:
         ddb = self.clients.dynamodb
         options = self.options
-        backups = ddb.describe_continuous_backups(TableName=source_name)["ContinuousBackupsDescription"]
-        pitr = backups.get("PointInTimeRecoveryDescription", {})
-        if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
-            command = pitr_command(source_name, ddb.meta.region_name, ddb.meta.endpoint_url.rstrip("/"))
+        pitr, command = point_in_time_recovery(ddb, source_name)
+        if command is not None:
             raise UsageError(
                 f"point-in-time recovery is off on {source_name}, so there is no restorable time; nothing was "
                 f"restored; turn it on, then restore to a time after that: {command}"

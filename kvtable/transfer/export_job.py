@@ -18,7 +18,7 @@ from kvtable.console.errors import RefusedError, ToolError, UsageError
 from kvtable.console.progress import ProgressLine
 from kvtable.exchange.read import ExportManifest
 from kvtable.exchange.s3_location import S3Location
-from kvtable.recovery.restore import pitr_command
+from kvtable.recovery.restore import point_in_time_recovery
 from kvtable.verify.report import utc_text
 
 if TYPE_CHECKING:
@@ -60,10 +60,8 @@ def exportable_table(ddb: DynamoDBClient, table_name: str) -> tuple[str, datetim
     """The table's ARN and earliest restorable time; RefusedError (exit 3) with the command that turns
     point-in-time recovery on when it is off: an export reads from it."""
     arn = ddb.describe_table(TableName=table_name)["Table"]["TableArn"]
-    backups = ddb.describe_continuous_backups(TableName=table_name)["ContinuousBackupsDescription"]
-    pitr = backups.get("PointInTimeRecoveryDescription", {})
-    if pitr.get("PointInTimeRecoveryStatus") != "ENABLED":
-        command = pitr_command(table_name, ddb.meta.region_name, ddb.meta.endpoint_url.rstrip("/"))
+    pitr, command = point_in_time_recovery(ddb, table_name)
+    if command is not None:
         raise RefusedError(
             f"point-in-time recovery is off on {table_name}, and an export reads from it; nothing was "
             f"exported; turn it on (the template does), then export: {command}"

@@ -50,6 +50,7 @@ from kvtable.contract.store import KvTable
 from kvtable.local.process import LOOPBACK
 from kvtable.transport import TransportChoice
 from tests.harness.loopback import loopback_server
+from tests.local_clients import local_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -223,14 +224,7 @@ NO_CLIENT_RETRIES = Config(
 def client_through(url: str) -> DynamoDBClient:
     """A DynamoDB client that sends through the proxy at `url` with botocore's own retries off, so the
     contract's retries are the ones a test sees."""
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_CLIENT_RETRIES,
-    )
+    return boto3.client("dynamodb", **local_settings(url), config=NO_CLIENT_RETRIES)
 
 
 @contextmanager

@@ -3,7 +3,6 @@
 not there, a plan that sees a table name already taken, columns as wide as their content, each
 refusal said once, help that lists a command's own flags, and hints that run as given."""
 
-import io
 import re
 import shlex
 from pathlib import Path
@@ -14,21 +13,12 @@ import pytest
 from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.builders.table_definition import create_table_request
-from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.options import DeployOptions
+from tests.cloudformation_fixtures import deploy_stack
 from tests.paths import REPO_ROOT
-from tests.shipped import with_shipped_template
 from tests.unit.cli.test_cli_messages import STACK, TABLE, run
 
 ROOT = REPO_ROOT
 POLL = ("--poll-seconds", "0")
-
-
-def deploy_stack(cf: CloudFormationClient, **options: Any) -> str:
-    out = io.StringIO()
-    settings: dict[str, Any] = {"stack_name": STACK, "poll_seconds": 0, **options}
-    Deployer(cf, DeployOptions(**with_shipped_template(settings)), out, sleep=lambda _: None).run()
-    return out.getvalue()
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from kvtable.schema import migrations as registry
 from tests.cloudformation_fixtures import NO_RETRIES
 from tests.engine.migrate.test_migrate import legacy_item
 from tests.harness.moto_process import reset_moto
+from tests.local_clients import local_settings
 from tests.paths import REPO_ROOT
 from tests.unit.cli.test_closed_pipe import (
     CLOSED,
@@ -69,21 +70,8 @@ class Cloud:
 @pytest.fixture(scope="module")
 def cloud(moto_endpoint: LocalEndpoint) -> Cloud:
     reset_moto(moto_endpoint.url)
-    cf = boto3.client(
-        "cloudformation",
-        endpoint_url=moto_endpoint.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRIES,
-    )
-    ddb = boto3.client(
-        "dynamodb",
-        endpoint_url=moto_endpoint.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    cf = boto3.client("cloudformation", **local_settings(moto_endpoint.url), config=NO_RETRIES)
+    ddb = boto3.client("dynamodb", **local_settings(moto_endpoint.url))
     deploy = kvtable(
         "deploy", "--stack-name", SHARED_STACK, "--parameter", f"TableName={SHARED_TABLE}", *POLL
     )
@@ -244,13 +232,7 @@ def test_adopt_brings_the_table_under_a_protected_stack(variant: str, cloud: Clo
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_export_finishes_and_reads_its_manifest(variant: str, cloud: Cloud) -> None:
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=cloud.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    s3 = boto3.client("s3", **local_settings(cloud.url))
     bucket = f"pipe-export-{variant}"
     s3.create_bucket(Bucket=bucket)
     command = kvtable("export", "--stack-name", SHARED_STACK, "--to", f"s3://{bucket}/p", *POLL)
@@ -262,13 +244,7 @@ def test_export_finishes_and_reads_its_manifest(variant: str, cloud: Cloud) -> N
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_import_creates_its_table(variant: str, cloud: Cloud, tmp_path: Path) -> None:
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=cloud.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    s3 = boto3.client("s3", **local_settings(cloud.url))
     bucket, table = f"pipe-import-{variant}", f"kv-pipe-import-{variant}"
     s3.create_bucket(Bucket=bucket)
     keys = tmp_path / "keys.jsonl"

@@ -17,6 +17,7 @@ from kvtable.schema.errors import AlreadyExistsError, RetriesExhaustedError
 from kvtable.transport import TransportChoice
 from tests.async_front import close_store, make_store
 from tests.harness.fault_proxy import FaultPlan, client_through, fault_proxy
+from tests.local_clients import local_settings
 
 FAULTS = ["throttle", "error500", "drop_before", "drop_after"]
 
@@ -129,13 +130,7 @@ def test_a_delete_retried_by_botocore_itself_is_still_done_once(
     # With botocore's default retries, botocore re-sends a request whose connection dropped, unseen
     # by the contract: the second delete then finds the key gone, which is the first one's doing.
     with fault_proxy(dynamodb_endpoint.url) as (url, plan):
-        client: DynamoDBClient = boto3.client(
-            "dynamodb",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id="t",
-            aws_secret_access_key="t",
-        )
+        client: DynamoDBClient = boto3.client("dynamodb", **local_settings(url))
         # botocore's own retries are what this test is about: its transport only.
         store = KvTable(client, table_name, transport="botocore", sleep=lambda _: None)
         store.put_key("ns1", "k1", 1)

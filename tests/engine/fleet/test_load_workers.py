@@ -3,13 +3,9 @@ SIGKILL while it holds a line range: every line is loaded, none lost, and counte
 is named by its number in the whole file."""
 
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +20,7 @@ from kvtable.fleet.shared_load import SharedLoad, load_partition_key
 from kvtable.fleet.shares import WorkerShare
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.schema import key_design as kd
+from tests.worker_processes import frozen_when, outputs_with_one_killed, start_cli
 
 WORKERS, LINES, KILLED = 4, 20_000, 3
 
@@ -57,13 +54,7 @@ def start_loader(endpoint: LocalEndpoint, table: str, path: Path, index: int) ->
     argv = load_argv(
         endpoint, table, path, "--quiet", "--worker", f"{index}/{WORKERS}", "--lease-seconds", "2"
     )
-    return subprocess.Popen(
-        [sys.executable, "-m", "kvtable.cli.main", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
+    return start_cli(argv)
 
 
 def holding(requests: TableRequests, partition: str, total: int) -> bool:
@@ -73,20 +64,6 @@ def holding(requests: TableRequests, partition: str, total: int) -> bool:
         lease.worker == killed and not lease.done
         for lease in read_leases(requests, partition, total).values()
     )
-
-
-def freeze_while_holding(process: subprocess.Popen[str], holds: Callable[[], bool]) -> None:
-    """Stop `process` (SIGSTOP) once `holds()`, and that still so once its requests in flight have landed."""
-    deadline = time.monotonic() + 120
-    while True:
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        if holds():
-            process.send_signal(signal.SIGSTOP)
-            time.sleep(0.3)  # a request sent before the stop reaches the engine meanwhile
-            if holds():
-                return
-            process.send_signal(signal.SIGCONT)
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -107,15 +84,13 @@ def test_four_loaders_one_killed_load_every_line_once(
     partition = load_partition_key("big", path, size)
     requests = SharedLoad(direct, path, "big", WorkerShare(0, WORKERS)).requests
     loaders = [start_loader(dynamodb_endpoint, table_name, path, index) for index in range(WORKERS)]
-    try:
-        freeze_while_holding(loaders[KILLED], lambda: holding(requests, partition, total))
-        loaders[KILLED].send_signal(signal.SIGKILL)
-        outputs = [process.communicate(timeout=180) for process in loaders]
-    finally:
-        for process in loaders:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    _, outputs = outputs_with_one_killed(
+        loaders,
+        KILLED,
+        lambda: frozen_when(
+            loaders[KILLED], lambda: True if holding(requests, partition, total) else None, "held a range"
+        ),
+    )
     assert loaders[KILLED].returncode == -signal.SIGKILL
     survivors = [outputs[index] for index in range(WORKERS) if index != KILLED]
     assert all(process.returncode == 0 for index, process in enumerate(loaders) if index != KILLED), survivors

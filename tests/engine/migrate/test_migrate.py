@@ -2,10 +2,8 @@
 after their backfill; the plan's count against what the run then does and costs; the command's three
 actions, exit codes and Ctrl-C; writes that must never overwrite the service's; and the example index."""
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +14,7 @@ import boto3
 import pytest
 from mypy_boto3_dynamodb import DynamoDBClient
 
+from kvtable.benchmarks.workers import unversioned_key_item
 from kvtable.builders.table_definition import create_table_from_template
 from kvtable.cli.main import main
 from kvtable.contract.consumed_capacity import CapacityRecorder
@@ -38,26 +37,17 @@ from kvtable.schema.migrations import (
     KEY_VERSION,
     KEYS_BY_CHANGE,
 )
+from tests.local_clients import local_settings
+from tests.worker_processes import start_cli
 
 LEGACY = "legacy"  # the namespace of the keys written the old way
-OLD_TIME = "2025-01-02T03:04:05.000Z"
 UNPACED = 1_000_000.0  # write units a second: no pacing, for tests that are not about it
 
 
 def legacy_item(i: int, namespace: str = LEGACY) -> Item:
     """Key number `i` as kvtable wrote keys before versions existed: no `version`; odd ones carry a
     `writeId` (written between writeIds and versions), even ones none (written before either)."""
-    partition, sort = kd.namespace_partition_key(namespace), kd.key_sort_key(f"k{i:07d}")
-    item: Item = {
-        kd.PARTITION_KEY: {"S": partition},
-        kd.SORT_KEY: {"S": sort},
-        kd.GSI1_PARTITION_KEY: {"S": partition},
-        kd.GSI1_SORT_KEY: {"S": sort},
-        kd.ENTITY_TYPE_ATTRIBUTE: {"S": kd.KEY_ENTITY},
-        "value": {"M": {"n": {"N": str(i)}}},
-        kd.CREATED_AT: {"S": OLD_TIME},
-        kd.UPDATED_AT: {"S": OLD_TIME},
-    }
+    item: Item = unversioned_key_item(i, namespace)
     if i % 2:
         item[WRITE_ID] = {"S": f"old-write-{i}"}
     return item
@@ -421,13 +411,7 @@ def assert_resumed_exactly(after: MigrationStatus, keys: int, *, workers: int, p
 def start_run(endpoint: LocalEndpoint, table: str, flags: list[str]) -> subprocess.Popen[str]:
     """`kvtable migrate run --quiet` in a process of its own, as an operator starts it (stderr kept)."""
     argv = [*migrate_args(endpoint, table, "run", "--quiet"), *flags]
-    return subprocess.Popen(
-        [sys.executable, "-m", "kvtable.cli.main", *argv],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
+    return start_cli(argv, stdout=subprocess.DEVNULL)
 
 
 def wait_for_progress(
@@ -449,13 +433,7 @@ def own_engine() -> Iterator[tuple[DynamoDBClient, str]]:
     """A DynamoDB Local of this test's own, with a table: the session's engine (the 2026-05-28 jar), after
     many tests, at times leaves an index it is asked to create CREATING for good."""
     with dynamodb_local() as endpoint:
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=endpoint.url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            region_name="us-east-1",
-        )
+        client = boto3.client("dynamodb", **local_settings(endpoint.url))
         create_table_from_template(client, "kv-example")
         yield client, "kv-example"
 

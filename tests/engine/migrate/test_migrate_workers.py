@@ -2,11 +2,9 @@
 segments through leases in the table; one is killed with SIGKILL while it holds a segment, and the
 others take its segments over once its lease ends, within the shared write budget."""
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -28,6 +26,7 @@ from tests.engine.migrate.test_migrate import (
     status,
     write_legacy,
 )
+from tests.worker_processes import frozen_when, outputs_with_one_killed, start_cli
 
 WORKERS, SEGMENTS, PAGE_SIZE = 4, 16, 5
 NAMESPACES, KEYS_EACH = 48, 10  # many partitions, so that every segment of the scan holds some keys
@@ -46,13 +45,7 @@ def start_worker(endpoint: LocalEndpoint, table: str, index: int) -> subprocess.
     argv += ["--worker", f"{index}/{WORKERS}", "--workers", "1", "--segments", str(SEGMENTS)]
     argv += ["--page-size", str(PAGE_SIZE), "--max-write-units", str(BUDGET)]
     argv += ["--lease-seconds", str(LEASE_SECONDS)]
-    return subprocess.Popen(
-        [sys.executable, "-m", "kvtable.cli.main", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
+    return start_cli(argv)
 
 
 def leases(store: KvTable) -> dict[int, Lease]:
@@ -76,20 +69,9 @@ def mid_segment(store: KvTable, worker: str) -> int | None:
 
 
 def frozen_mid_segment(store: KvTable, worker: str, process: subprocess.Popen[str]) -> int:
-    """Stop `process` (SIGSTOP) once `worker` holds a segment mid-way, and that still so once its
-    requests in flight have landed: the segment, for a kill that leaves it unfinished for certain."""
-    deadline = time.monotonic() + 120
-    while True:
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the worker never held a segment mid-way"
-        if mid_segment(store, worker) is not None:
-            process.send_signal(signal.SIGSTOP)
-            time.sleep(0.3)  # a request sent before the stop reaches the engine meanwhile
-            part = mid_segment(store, worker)
-            if part is not None:
-                return part
-            process.send_signal(signal.SIGCONT)
-        time.sleep(0.02)
+    """Stop `process` once `worker` holds a segment mid-way: the segment, for a kill that leaves it
+    unfinished for certain."""
+    return frozen_when(process, lambda: mid_segment(store, worker), "held a segment mid-way")
 
 
 def test_four_workers_one_killed_complete_the_migration_within_the_shared_budget(
@@ -104,15 +86,9 @@ def test_four_workers_one_killed_complete_the_migration_within_the_shared_budget
     keys = NAMESPACES * KEYS_EACH
     started = time.monotonic()
     workers = [start_worker(dynamodb_endpoint, table_name, index) for index in range(WORKERS)]
-    try:
-        seized = frozen_mid_segment(direct, f"{KILLED}/{WORKERS}", workers[KILLED])
-        workers[KILLED].send_signal(signal.SIGKILL)
-        outputs = [process.communicate(timeout=180) for process in workers]
-    finally:
-        for process in workers:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    seized, outputs = outputs_with_one_killed(
+        workers, KILLED, lambda: frozen_mid_segment(direct, f"{KILLED}/{WORKERS}", workers[KILLED])
+    )
     wall = time.monotonic() - started
     assert workers[KILLED].returncode == -signal.SIGKILL
     for index, process in enumerate(workers):

@@ -8,7 +8,6 @@ every request against CloudFormation's service model before it is sent, and the 
 and AWS's answers to it are also tested through the Stubber in test_adopt_requests.py.
 """
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,10 @@ from kvtable.builders.table_definition import create_table_request
 from kvtable.cli import settings as settings_module
 from kvtable.cli.main import main
 from kvtable.deploy.cloudformation import physical_ids
-from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.options import DeployOptions
+from tests.cli_runs import run_main
+from tests.cloudformation_fixtures import deploy_stack
 from tests.engine.deploy.test_deploy import CONSUMER, DATABASE
 from tests.resolve import deployed_table_policy
-from tests.shipped import shipped
 
 STACK = "KVDatabaseStack"
 OLD = "kv-storage-data"
@@ -34,10 +32,7 @@ TEMPLATE = json.loads(DATABASE.with_suffix(".json").read_text())
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(["adopt", "--stack-name", STACK, "--poll-seconds", "0", *argv]))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(main, ["adopt", "--stack-name", STACK, "--poll-seconds", "0", *argv], capsys)
 
 
 def verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -64,12 +59,7 @@ def keep_promises(ddb: Any, table: str) -> None:
 @pytest.fixture
 def restored(cf: CloudFormationClient, ddb: Any) -> None:
     """The deployed stack and a raw point-in-time restore of its table (no settings re-applied)."""
-    Deployer(
-        cf,
-        DeployOptions(stack_name=STACK, poll_seconds=0, template=shipped()),
-        io.StringIO(),
-        sleep=lambda _: None,
-    ).run()
+    deploy_stack(cf)
     keep_promises(ddb, OLD)
     ddb.put_item(TableName=OLD, Item={"PK": {"S": "NS#ns"}, "SK": {"S": "KEY#k"}, "value": {"S": "v"}})
     ddb.restore_table_to_point_in_time(
@@ -250,8 +240,7 @@ def test_a_key_schema_mismatch_is_refused(
 def test_an_importing_stack_is_named_with_the_order_of_steps(
     restored: None, cf: CloudFormationClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    options = DeployOptions(stack_name="KVAppStack", template_path=CONSUMER, poll_seconds=0)
-    Deployer(cf, options, io.StringIO(), sleep=lambda _: None).run()
+    deploy_stack(cf, stack_name="KVAppStack", template_path=CONSUMER)
     code, out, err = run(capsys, "--table", RESTORED)
     assert code == 3
     assert "REFUSED" not in out  # the one reason is said once, in the error's line
@@ -296,7 +285,4 @@ def test_the_adopted_table_is_named_for_the_environment_file(
 
 def run_env(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """`kvtable adopt` without --stack-name: the stack comes from the environment file."""
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(["adopt", "--poll-seconds", "0", *argv]))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(main, ["adopt", "--poll-seconds", "0", *argv], capsys)

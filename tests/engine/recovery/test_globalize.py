@@ -1,17 +1,13 @@
 """From one region to many: the conversion's plan on the local CloudFormation, and its requests in
 AWS's shape through botocore's Stubber (moto has no AWS::DynamoDB::GlobalTable and no replicas)."""
 
-import io
-
 import pytest
 from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.cli.main import main
-from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.options import DeployOptions
 from tests.aws_shapes import STACK
 from tests.cli_runs import run_main
-from tests.shipped import shipped
+from tests.cloudformation_fixtures import deploy_stack
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -21,12 +17,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_the_conversion_plan_lists_every_step_and_changes_nothing(
     cf: CloudFormationClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    Deployer(
-        cf,
-        DeployOptions(stack_name=STACK, poll_seconds=0, template=shipped()),
-        io.StringIO(),
-        sleep=lambda _: None,
-    ).run()
+    deploy_stack(cf)
     before = cf.get_template(StackName=STACK)["TemplateBody"]
     code, out, _ = run(
         capsys, "--as-global-table", "--regions", "us-east-1,eu-west-1,ap-southeast-2", "--plan"
@@ -54,12 +45,7 @@ def test_the_conversion_plan_lists_every_step_and_changes_nothing(
 def test_bad_regions_are_exit_2(
     cf: CloudFormationClient, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    Deployer(
-        cf,
-        DeployOptions(stack_name=STACK, poll_seconds=0, template=shipped()),
-        io.StringIO(),
-        sleep=lambda _: None,
-    ).run()
+    deploy_stack(cf)
     code, _, err = run(capsys, "--as-global-table", "--plan", *argv)
     assert code == 2
     assert message in err

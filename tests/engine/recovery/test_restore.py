@@ -6,7 +6,6 @@ restorable window is a single instant (earliest = latest), and it ignores the re
 SSE override, which the restore then re-applies as it would any missing setting.
 """
 
-import io
 import json
 import re
 import shlex
@@ -23,9 +22,7 @@ from mypy_boto3_cloudformation import CloudFormationClient
 from kvtable.cli.main import main
 from kvtable.cli.sample_data import load_sample_data
 from kvtable.contract.store import KvTable
-from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.options import DeployOptions
-from tests.shipped import shipped
+from tests.cloudformation_fixtures import deploy_stack
 from tests.unit.recovery.test_restore import STACK, TARGET, run
 
 SOURCE = "kv-storage-data"
@@ -47,8 +44,7 @@ def ddb(aws_endpoint: str) -> Any:
 @pytest.fixture
 def deployed(cf: CloudFormationClient, ddb: Any) -> None:
     """The deployed stack, with PITR on (moto's CloudFormation leaves it off)."""
-    options = DeployOptions(stack_name=STACK, poll_seconds=0, tags=TAGS, template=shipped())
-    Deployer(cf, options, io.StringIO(), sleep=lambda _: None).run()
+    deploy_stack(cf, tags=TAGS)
     ddb.update_continuous_backups(
         TableName=SOURCE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
     )
@@ -109,12 +105,7 @@ def test_an_interrupted_restore_completes_when_run_again(
 def test_a_source_without_pitr_is_refused_with_the_command_that_turns_it_on(
     cf: CloudFormationClient, ddb: Any, aws_endpoint: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    Deployer(
-        cf,
-        DeployOptions(stack_name=STACK, poll_seconds=0, template=shipped()),
-        io.StringIO(),
-        sleep=lambda _: None,
-    ).run()
+    deploy_stack(cf)
     code, _, err = run(capsys, "--target-table", TARGET)
     command = (
         f"aws dynamodb update-continuous-backups --table-name {SOURCE} --point-in-time-recovery-specification "

@@ -4,7 +4,6 @@ S3 the harness lays out as AWS documents it (tests/harness/table_exports.py).
 Every item the export holds comes back from read_export as the contract's typed entity, equal to what
 the contract itself reads from the table: from S3, and from a local copy of the export's folder."""
 
-import io
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -15,13 +14,12 @@ import pytest
 from mypy_boto3_cloudformation import CloudFormationClient
 
 from kvtable.cli.main import main
-from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.options import DeployOptions
 from kvtable.export import read_export, read_manifest
 from kvtable.schema import key_design as kd
 from kvtable.schema.errors import InvalidInputError
 from kvtable.store import KvTable
-from tests.shipped import shipped
+from tests.cli_runs import run_main
+from tests.cloudformation_fixtures import deploy_stack
 
 STACK = "KVDatabaseStack"
 TABLE = "kv-storage-data"
@@ -29,21 +27,13 @@ BUCKET = "kv-exports"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(["export", "--stack-name", STACK, "--poll-seconds", "0", *argv]))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(main, ["export", "--stack-name", STACK, "--poll-seconds", "0", *argv], capsys)
 
 
 @pytest.fixture
 def clients(aws_endpoint: str, cf: CloudFormationClient) -> tuple[Any, Any]:
     """The deployed stack (its table without PITR, as moto's CloudFormation makes it) and a bucket."""
-    Deployer(
-        cf,
-        DeployOptions(stack_name=STACK, poll_seconds=0, template=shipped()),
-        io.StringIO(),
-        sleep=lambda _: None,
-    ).run()
+    deploy_stack(cf)
     ddb = boto3.client("dynamodb", endpoint_url=aws_endpoint, region_name="us-east-1")
     s3 = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)

@@ -16,6 +16,7 @@ import pytest
 from kvtable.builders.table_definition import create_table_from_template
 from kvtable.cli.main import main
 from kvtable.store import KvTable
+from tests.cli_runs import run_main
 
 KEYS = int(os.environ.get("IMPORT_SOAK_KEYS") or 2_000)
 STACK = "KVDatabaseStack"
@@ -26,10 +27,7 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def kvtable(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main([*argv]))
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
+    return run_main(main, [*argv], capsys)
 
 
 def value_of(number: int) -> Any:

@@ -8,7 +8,6 @@ test_verify_units.py), by drift.detection and drift.KVStorageTable too. moto doe
 the tests tag the table through DynamoDB's API where AWS would have done it.
 """
 
-import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -21,11 +20,9 @@ from mypy_boto3_cloudformation import CloudFormationClient
 from kvtable.cli import settings as settings_module
 from kvtable.cli.main import main
 from kvtable.deploy.cloudformation import physical_ids
-from kvtable.deploy.deploy import Deployer
-from kvtable.deploy.options import DeployOptions
+from tests.cloudformation_fixtures import deploy_stack
 from tests.paths import REPO_ROOT
 from tests.resolve import deployed_table_policy
-from tests.shipped import with_shipped_template
 from tests.unit.verify.test_verify import exit_code
 
 ROOT = REPO_ROOT
@@ -36,8 +33,7 @@ TEMPLATE = json.loads((ROOT / "templates" / "database.json").read_text())
 
 
 def deploy(cf: CloudFormationClient, **options: Any) -> None:
-    settings = {"stack_name": STACK, "poll_seconds": 0.0, "tags": TAGS, **options}
-    Deployer(cf, DeployOptions(**with_shipped_template(settings)), io.StringIO(), sleep=lambda _: None).run()
+    deploy_stack(cf, **{"tags": TAGS, **options})
 
 
 def verify(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any], str]:

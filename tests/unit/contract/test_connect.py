@@ -18,28 +18,27 @@ from tests.paths import REPO_ROOT
 ROOT = REPO_ROOT
 
 
+def python_c(code: str) -> subprocess.CompletedProcess[str]:
+    """`python -c code` in a fresh interpreter that imports this worktree's kvtable."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+
+
 def test_the_contract_imports_without_botocore_yet_keeps_its_names() -> None:
     code = (
         "import sys\n"
         "from kvtable.contract.store import KvTable, RECOMMENDED_CLIENT_CONFIG\n"
         "print(type(RECOMMENDED_CLIENT_CONFIG).__module__, KvTable.__name__)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-        capture_output=True,
-        text=True,
-    )
+    done = python_c(code)
     assert done.stdout.split() == ["botocore.config", "KvTable"], done.stderr
     code = "import sys, kvtable.contract.store, kvtable.schema.errors, kvtable.transport.direct\nprint(sorted(n for n in sys.modules if n.startswith(('boto3', 'botocore'))))"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-        capture_output=True,
-        text=True,
-    )
+    done = python_c(code)
     assert done.stdout.strip() == "[]", done.stderr
 
 

@@ -5,7 +5,7 @@ import io
 from typing import Any
 
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 
 from kvtable.console.errors import RefusedError, ToolError
 from kvtable.deploy.change_set import ChangeSetRun
@@ -15,6 +15,7 @@ from tests.aws_shapes import (
     CHANGE_SET,
     STACK,
     STACK_ID,
+    change_set_request,
     described_change_set,
     offline_cloudformation,
     resource_change,
@@ -52,15 +53,7 @@ def test_a_change_set_is_named_after_the_time_and_its_arn_returned() -> None:
         stub.add_response(
             "create_change_set",
             {"Id": CHANGE_SET, "StackId": STACK_ID},
-            {
-                "StackName": STACK,
-                "ChangeSetName": ANY,
-                "TemplateBody": "{}",
-                "ChangeSetType": "CREATE",
-                "Parameters": [],
-                "Capabilities": ["CAPABILITY_IAM"],
-                "Description": "kvtable deploy",
-            },
+            change_set_request("CREATE", "{}", []),
         )
         name, arn = run(cf, io.StringIO(), front).create("{}", {}, None, "CREATE", None)
     assert arn == CHANGE_SET

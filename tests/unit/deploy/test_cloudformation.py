@@ -16,6 +16,7 @@ from tests.aws_shapes import (
     CHANGE_SET,
     STACK,
     STACK_ID,
+    change_set_request,
     described_change_set,
     described_stack,
     offline_cloudformation,
@@ -118,19 +119,16 @@ def test_a_change_set_request_sorts_parameters_and_tags_and_asks_for_capability_
         stub.add_response(
             "create_change_set",
             {"Id": CHANGE_SET, "StackId": STACK_ID},
-            {
-                "StackName": STACK,
-                "ChangeSetName": "kvtable-1",
-                "TemplateBody": "{}",
-                "ChangeSetType": "UPDATE",
-                "Parameters": [
+            change_set_request(
+                "UPDATE",
+                "{}",
+                [
                     {"ParameterKey": "GsiName", "ParameterValue": "GSI1"},
                     {"ParameterKey": "TableName", "ParameterValue": "kv-prod"},
                 ],
-                "Capabilities": ["CAPABILITY_IAM"],
-                "Description": "kvtable deploy",
-                "Tags": [{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "storage"}],
-            },
+                ChangeSetName="kvtable-1",
+                Tags=[{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "storage"}],
+            ),
         )
         arn = cloudformation.create_change_set(
             cf,

@@ -29,9 +29,10 @@ from tests.aws_shapes import (
     described_table,
     offline_cloudformation,
     offline_dynamodb,
+    stub_deployed_stack,
 )
 from tests.paths import REPO_ROOT
-from tests.shipped import default_parameters, shipped
+from tests.shipped import shipped
 
 MISSING = f"Stack with id {STACK} does not exist"
 OUTPUTS = [{"OutputKey": "TableName", "OutputValue": "kv-storage-data", "ExportName": f"{STACK}-TableName"}]
@@ -92,12 +93,7 @@ def test_bad_input_is_refused_with_exit_2_before_any_call(options: dict[str, Any
 
 
 def renaming(cf: Any, stub: Stubber, imports: list[str]) -> None:
-    stub.add_response(
-        "describe_stacks", described_stack(parameters=default_parameters()), {"StackName": STACK}
-    )
-    stub.add_response(
-        "get_template", {"TemplateBody": shipped()[0]}, {"StackName": STACK, "TemplateStage": "Original"}
-    )
+    stub_deployed_stack(stub)
     stub.add_response("list_imports", {"Imports": imports}, {"ExportName": f"{STACK}-TableArn"})
     stub.add_response("list_imports", {"Imports": []}, {"ExportName": f"{STACK}-TableName"})
 
@@ -105,12 +101,7 @@ def renaming(cf: Any, stub: Stubber, imports: list[str]) -> None:
 def test_a_plan_that_replaces_the_table_is_refused_with_exit_3() -> None:
     cf = offline_cloudformation()
     with Stubber(cf) as stub:
-        stub.add_response(
-            "describe_stacks", described_stack(parameters=default_parameters()), {"StackName": STACK}
-        )
-        stub.add_response(
-            "get_template", {"TemplateBody": shipped()[0]}, {"StackName": STACK, "TemplateStage": "Original"}
-        )
+        stub_deployed_stack(stub)
         with pytest.raises(RefusedError) as error:
             deploy(cf, plan_only=True, parameters={"TableName": "kv-new"})
     assert error.value.exit_code == 3
@@ -139,12 +130,7 @@ def test_allowed_replacement_warns_for_the_plan_and_for_each_export_in_use() -> 
 def test_exports_whose_importers_cannot_be_listed_count_as_imported() -> None:
     cf = offline_cloudformation()
     with Stubber(cf) as stub:
-        stub.add_response(
-            "describe_stacks", described_stack(parameters=default_parameters()), {"StackName": STACK}
-        )
-        stub.add_response(
-            "get_template", {"TemplateBody": shipped()[0]}, {"StackName": STACK, "TemplateStage": "Original"}
-        )
+        stub_deployed_stack(stub)
         stub.add_client_error("list_imports", "AccessDenied", "not authorized", 403)
         stub.add_response("list_imports", {"Imports": []}, {"ExportName": f"{STACK}-TableName"})
         report = deploy(cf, plan_only=True, parameters={"TableName": "kv-new"}, allow_table_replacement=True)
@@ -198,12 +184,8 @@ def test_a_create_over_another_stacks_table_names_that_stack() -> None:
 
 def up_to_date(protected: bool, policy: str | None) -> tuple[str, Stubber]:
     cf = offline_cloudformation()
-    stack = described_stack(parameters=default_parameters(), outputs=OUTPUTS, protected=protected)
     stub = Stubber(cf)
-    stub.add_response("describe_stacks", stack, {"StackName": STACK})
-    stub.add_response(
-        "get_template", {"TemplateBody": shipped()[0]}, {"StackName": STACK, "TemplateStage": "Original"}
-    )
+    stub_deployed_stack(stub, outputs=OUTPUTS, protected=protected)
     stub.add_response("get_stack_policy", {"StackPolicyBody": policy} if policy else {}, {"StackName": STACK})
     if not (protected and policy):
         stub.add_response(

@@ -6,7 +6,6 @@ moto cannot put a stack in most of these states, so botocore's Stubber answers D
 """
 
 import io
-from typing import Any
 
 import botocore.session
 import pytest
@@ -17,7 +16,7 @@ from kvtable.deploy import states
 from kvtable.deploy.cloudformation import follow_stack_events
 from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.options import DeployOptions
-from tests.aws_shapes import STACK, STACK_ID, WHEN, offline_cloudformation, stack_event
+from tests.aws_shapes import STACK, described_stack, offline_cloudformation, stack_event
 from tests.shipped import default_parameters, shipped
 
 MODEL = botocore.session.get_session().get_service_model("cloudformation")
@@ -31,31 +30,15 @@ def enum(shape: str) -> list[str]:
 ALL_STATUSES = enum("StackStatus")
 
 
-def stack(status: str) -> dict[str, Any]:
-    return {
-        "Stacks": [
-            {
-                "StackName": STACK,
-                "StackId": STACK_ID,
-                "CreationTime": WHEN,
-                "StackStatus": status,
-                # Every parameter of the template, at its default.
-                "Parameters": [
-                    {"ParameterKey": name, "ParameterValue": value}
-                    for name, value in default_parameters().items()
-                ],
-            }
-        ]
-    }
-
-
 def plan_in(status: str) -> str:
     """Run `kvtable plan` against a stack in `status`; return the report, or raise what the deploy raises."""
     cf = offline_cloudformation()
     out = io.StringIO()
     body, _ = shipped()
     with Stubber(cf) as stub:
-        stub.add_response("describe_stacks", stack(status), {"StackName": STACK})
+        stub.add_response(
+            "describe_stacks", described_stack(status, default_parameters()), {"StackName": STACK}
+        )
         if status in states.ROLLBACK_FAILED:
             stub.add_response(
                 "describe_stack_events",

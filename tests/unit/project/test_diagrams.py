@@ -35,7 +35,7 @@ from kvtable.deploy.deploy import Deployer
 from kvtable.deploy.stepwise_run import StepwiseRun
 from kvtable.migrate.runner import MigrationRun
 from kvtable.recovery.adopt import Adopter, Stage
-from kvtable.recovery.restore import Restorer
+from kvtable.recovery.restore import Restorer, point_in_time_recovery
 from kvtable.schema import entities
 from kvtable.schema import key_design as kd
 from tests.paths import REPO_ROOT
@@ -424,8 +424,11 @@ FLOWS: dict[str, Flow] = {
             # environment_line: the report.
             Restorer.run: frozenset({"stack_context", "resource_properties", "table_progress", "as_table"})
             | {"environment_line", "missing_table_line", "rstrip"},
-            # utc_text, pitr_command, restorable_window, rstrip: the refusals' and report's wording.
-            Restorer._restore: frozenset({"utc_text", "pitr_command", "restorable_window", "rstrip"}),
+            # utc_text, restorable_window: the refusals' and report's wording; point_in_time_recovery: its
+            # steps are drawn as its own (below).
+            Restorer._restore: frozenset({"utc_text", "point_in_time_recovery", "restorable_window"}),
+            # pitr_command, rstrip: the refusal's wording.
+            point_in_time_recovery: frozenset({"pitr_command", "rstrip"}),
         },
         reapplied_settings,
     ),
@@ -447,8 +450,10 @@ FLOWS: dict[str, Flow] = {
             ),
             # load is status's read here (run's is MigrationRun.run's).
             migrate_command._act: frozenset({"load"}),
+            # The jobs handed to _drive, whose steps are drawn as its own (below).
+            MigrationRun.run: frozenset({"partial", "_drive"}),
             # The thread pool and the progress callback's plumbing.
-            MigrationRun.run: frozenset({"submit", "wait", "on_progress", "exception", "shutdown"}),
+            MigrationRun._drive: frozenset({"submit", "wait", "on_progress", "exception", "shutdown"}),
             MigrationRun._segment: frozenset({"is_set", "consumed_units"}),
             MigrationRun._page: frozenset({"deserialize_item"}),
         },

@@ -10,7 +10,7 @@ import io
 from typing import Any
 
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 
 from kvtable.console.errors import UsageError
 from kvtable.deploy.aws_state import Clients
@@ -23,6 +23,7 @@ from tests.aws_shapes import (
     STACK,
     STACK_ID,
     described_table,
+    import_change_set_request,
     offline_cloudformation,
     offline_dynamodb,
     offline_iam,
@@ -50,16 +51,11 @@ def test_the_import_change_set_request_and_aws_answers() -> None:
         stub.add_response(
             "create_change_set",
             {"Id": CHANGE_SET, "StackId": STACK_ID},
-            {
-                "StackName": STACK,
-                "ChangeSetName": ANY,
-                "TemplateBody": '{"Resources": {}}',
-                "ChangeSetType": "IMPORT",
-                "Parameters": [{"ParameterKey": "TableName", "ParameterValue": "kv-storage-data-restored"}],
-                "Capabilities": ["CAPABILITY_IAM"],
-                "Description": "kvtable deploy",
-                "ResourcesToImport": TO_IMPORT,
-            },
+            import_change_set_request(
+                '{"Resources": {}}',
+                [{"ParameterKey": "TableName", "ParameterValue": "kv-storage-data-restored"}],
+                TO_IMPORT,
+            ),
         )
         stub.add_response(
             "describe_change_set",

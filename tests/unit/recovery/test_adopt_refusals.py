@@ -11,6 +11,7 @@ from kvtable.recovery.adopt_refusals import (
     projection_text,
     setting_refusals,
 )
+from tests.aws_shapes import design_keys
 
 TABLE = "kv-storage-data"
 
@@ -20,23 +21,7 @@ def expected() -> dict[str, Any]:
     return {
         "TableName": TABLE,
         "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": [
-            {"AttributeName": "PK", "KeyType": "HASH"},
-            {"AttributeName": "SK", "KeyType": "RANGE"},
-        ],
-        "AttributeDefinitions": [
-            {"AttributeName": name, "AttributeType": "S"} for name in ("PK", "SK", "GSI1PK", "GSI1SK")
-        ],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "GSI1",
-                "KeySchema": [
-                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
-                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        **design_keys(),
         "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
     }
 

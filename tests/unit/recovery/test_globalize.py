@@ -21,14 +21,17 @@ from tests.aws_shapes import (
     STACK,
     STACK_ID,
     WHEN,
+    change_set_request,
     described_change_set,
     described_stack,
     described_table,
+    design_keys,
     import_change_set,
     import_change_set_request,
     offline_cloudformation,
     offline_dynamodb,
     stack_event,
+    stub_deployed_stack,
 )
 from tests.shipped import default_parameters, shipped
 
@@ -66,10 +69,7 @@ def globalizer(
 
 
 def plan_single_region(stub: Stubber, status: str = "UPDATE_COMPLETE") -> None:
-    stub.add_response("describe_stacks", described_stack(status, default_parameters()), {"StackName": STACK})
-    stub.add_response(
-        "get_template", {"TemplateBody": shipped()[0]}, {"StackName": STACK, "TemplateStage": "Original"}
-    )
+    stub_deployed_stack(stub, status)
 
 
 def test_the_plan_of_a_single_region_stack_lists_every_step_and_changes_nothing() -> None:
@@ -121,14 +121,7 @@ def test_a_table_whose_stream_is_of_another_view_type_is_refused_with_exit_3() -
     table = described_table(TABLE)
     table["Table"]["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
     with Stubber(cf) as stub, Stubber(dynamodb) as ddb:
-        stub.add_response(
-            "describe_stacks", described_stack(parameters=default_parameters()), {"StackName": STACK}
-        )
-        stub.add_response(
-            "get_template",
-            {"TemplateBody": json.dumps(streamed)},
-            {"StackName": STACK, "TemplateStage": "Original"},
-        )
+        stub_deployed_stack(stub, template_body=json.dumps(streamed))
         stub.add_response("list_imports", {"Imports": []}, {"ExportName": f"{STACK}-TableName"})
         ddb.add_response("describe_table", table, {"TableName": TABLE})
         with pytest.raises(RefusedError) as error:
@@ -152,15 +145,7 @@ def test_the_update_step_sends_the_global_template_as_the_cli_built_it() -> None
         stub.add_response(
             "create_change_set",
             {"Id": CHANGE_SET, "StackId": STACK_ID},
-            {
-                "StackName": STACK,
-                "ChangeSetName": ANY,
-                "TemplateBody": GLOBAL_BODY,
-                "ChangeSetType": "UPDATE",
-                "Parameters": ANY,
-                "Capabilities": ["CAPABILITY_IAM"],
-                "Description": "kvtable deploy",
-            },
+            change_set_request("UPDATE", GLOBAL_BODY, ANY),
         )
         empty = described_change_set("FAILED", reason="The submitted information didn't contain changes.")
         stub.add_response("describe_change_set", empty, {"ChangeSetName": CHANGE_SET})
@@ -199,28 +184,12 @@ def described_table_with_stream(stream: dict[str, Any] | None) -> dict[str, Any]
         "TableName": "kv-storage-data",
         "TableArn": TABLE_ARN,
         "TableStatus": "ACTIVE",
-        "KeySchema": [
-            {"AttributeName": "PK", "KeyType": "HASH"},
-            {"AttributeName": "SK", "KeyType": "RANGE"},
-        ],
-        "AttributeDefinitions": [
-            {"AttributeName": n, "AttributeType": "S"} for n in ("PK", "SK", "GSI1PK", "GSI1SK")
-        ],
+        **design_keys(),
         "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
         "DeletionProtectionEnabled": True,
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "GSI1",
-                "KeySchema": [
-                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
-                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-                "IndexStatus": "ACTIVE",
-            }
-        ],
         "SSEDescription": {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": MANAGED_KEY},
     }
+    table["GlobalSecondaryIndexes"][0]["IndexStatus"] = "ACTIVE"
     if stream is not None:
         table["StreamSpecification"] = stream
     return {"Table": table}
