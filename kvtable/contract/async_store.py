@@ -314,7 +314,6 @@ class AsyncKvTable(ContractFront):
 
 
 def _transport_from_client(client: DynamoDBClient) -> AsyncTransport:
-    from kvtable.transport.async_direct import async_transport_from_client  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415 (the async transport's own modules: only when an AsyncKvTable is made from a client)
+    from kvtable.transport.async_direct import async_transport_from_client  # noqa: PLC0415 (the async transport's own modules: only when an AsyncKvTable is made from a client)
 
-    transport: AsyncTransport = async_transport_from_client(client)
-    return transport
+    return async_transport_from_client(client)
