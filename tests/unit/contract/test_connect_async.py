@@ -17,8 +17,7 @@ import kvtable
 from kvtable.contract.async_store import AsyncKvTable
 from kvtable.schema.errors import InvalidInputError
 from kvtable.transport.async_direct import AsyncDirectTransport
-from tests.harness.container_credentials import container_credentials
-from tests.unit.aws.test_credentials import TOKEN, only
+from tests.unit.aws.test_credentials import only, pod_identity
 
 KEYS = {"AWS_ACCESS_KEY_ID": "AKENV", "AWS_SECRET_ACCESS_KEY": "s"}
 
@@ -33,12 +32,7 @@ def connected(**arguments: Any) -> AsyncDirectTransport:
 def test_a_containers_account_id_without_an_endpoint_goes_to_boto3_which_picks_the_accounts_endpoint(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    with container_credentials(TOKEN, account_id="123456789012") as container:
-        only(
-            monkeypatch,
-            tmp_path,
-            {"AWS_CONTAINER_CREDENTIALS_FULL_URI": container.url, "AWS_CONTAINER_AUTHORIZATION_TOKEN": TOKEN},
-        )
+    with pod_identity(monkeypatch, tmp_path):
         assert connected().endpoint_url == "https://123456789012.ddb.us-east-1.amazonaws.com"
         given = connected(endpoint_url="http://127.0.0.1:8000", max_connections=3)
     assert (given.endpoint_url, given.pool.max_idle) == ("http://127.0.0.1:8000", 3)
