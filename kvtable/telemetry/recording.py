@@ -183,14 +183,8 @@ def operation(
         if _instruments() is None:
             return method(*args, **kwargs)
         return _without_span(name, method, args, kwargs, iterating)
-    attributes: dict[str, Any] = {
-        "db.system.name": SYSTEM,
-        "db.collection.name": table,
-        "kvtable.operation": name,
-    }
     tenant_data = current_settings().record_tenant_data
-    if tenant_data:
-        attributes.update(_tenant_attributes(args, kwargs, positions))
+    attributes = operation_attributes(name, table, args, kwargs, positions=positions, tenant_data=tenant_data)
     if iterating:
         return _iterate(tracer, name, method(*args, **kwargs), attributes, tenant_data)
     span = tracer.start_span(f"KvTable.{name}", kind=SpanKind.INTERNAL, attributes=attributes)
@@ -207,6 +201,26 @@ def operation(
                 _close(state)
     finally:
         _current.reset(token)
+
+
+def operation_attributes(
+    name: str,
+    table: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    positions: dict[str, int],
+    tenant_data: bool,
+) -> dict[str, Any]:
+    """An operation span's attributes: the database's, the operation's, and tenant data when opted in."""
+    attributes: dict[str, Any] = {
+        "db.system.name": SYSTEM,
+        "db.collection.name": table,
+        "kvtable.operation": name,
+    }
+    if tenant_data:
+        attributes.update(_tenant_attributes(args, kwargs, positions))
+    return attributes
 
 
 def _without_span(
