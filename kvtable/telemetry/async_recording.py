@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from kvtable.telemetry import recording
-from kvtable.telemetry.recording import _close, _current, _failed, _Operation, _tracer
+from kvtable.telemetry.recording import _close, _current, _Operation, _tracer
 from kvtable.telemetry.settings import current_settings
 
 SPAN_PREFIX = "AsyncKvTable."
@@ -36,19 +35,8 @@ async def operation(
         name, table, args, kwargs, positions=positions, tenant_data=tenant_data
     )
     span = tracer.start_span(SPAN_PREFIX + name, kind=SpanKind.INTERNAL, attributes=attributes)
-    state = _Operation(name, span)
-    token = _current.set(state)
-    try:
-        with trace.use_span(span, end_on_exit=True, record_exception=False, set_status_on_exception=False):
-            try:
-                return await method(*args, **kwargs)
-            except Exception as error:
-                _failed(span, error, tenant_data)
-                raise
-            finally:
-                _close(state)
-    finally:
-        _current.reset(token)
+    with recording.in_operation(_Operation(name, span), span, tenant_data, ends=True):
+        return await method(*args, **kwargs)
 
 
 async def iterate(
@@ -75,19 +63,11 @@ async def iterate(
     state = _Operation(name, span)
     try:
         while True:
-            token = _current.set(state)
             try:
-                with trace.use_span(
-                    span, end_on_exit=False, record_exception=False, set_status_on_exception=False
-                ):
+                with recording.in_operation(state, span, tenant_data, ends=False):
                     item = await anext(items)
             except StopAsyncIteration:
                 return
-            except Exception as error:
-                _failed(span, error, tenant_data)
-                raise
-            finally:
-                _current.reset(token)
             yield item
     finally:
         _close(state)

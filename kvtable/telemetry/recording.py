@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -188,17 +189,27 @@ def operation(
     if iterating:
         return _iterate(tracer, name, method(*args, **kwargs), attributes, tenant_data)
     span = tracer.start_span(f"KvTable.{name}", kind=SpanKind.INTERNAL, attributes=attributes)
-    state = _Operation(name, span)
+    with in_operation(_Operation(name, span), span, tenant_data, ends=True):
+        return method(*args, **kwargs)
+
+
+@contextmanager
+def in_operation(state: _Operation, span: Span, tenant_data: bool, *, ends: bool) -> Iterator[None]:
+    """One operation (`ends`), or one page of an iteration, with its context current and its span in use:
+    a failure is recorded on the span; the end of an iteration is no failure."""
     token = _current.set(state)
     try:
-        with trace.use_span(span, end_on_exit=True, record_exception=False, set_status_on_exception=False):
+        with trace.use_span(span, end_on_exit=ends, record_exception=False, set_status_on_exception=False):
             try:
-                return method(*args, **kwargs)
+                yield
+            except (StopIteration, StopAsyncIteration):
+                raise
             except Exception as error:
                 _failed(span, error, tenant_data)
                 raise
             finally:
-                _close(state)
+                if ends:
+                    _close(state)
     finally:
         _current.reset(token)
 
@@ -261,19 +272,11 @@ def _iterate(
             if state is None:
                 span = tracer.start_span(f"KvTable.{name}", kind=SpanKind.INTERNAL, attributes=attributes)
                 state = _Operation(name, span)
-            token = _current.set(state)
             try:
-                with trace.use_span(
-                    span, end_on_exit=False, record_exception=False, set_status_on_exception=False
-                ):
+                with in_operation(state, span, tenant_data, ends=False):
                     item = next(items)
             except StopIteration:
                 return
-            except Exception as error:
-                _failed(span, error, tenant_data)
-                raise
-            finally:
-                _current.reset(token)
             yield item
     finally:
         if state is not None and state.span is not None:
