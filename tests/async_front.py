@@ -1,8 +1,7 @@
 """TEST ONLY: the async front (`AsyncKvTable`) under the contract tests written for the sync one.
 
-- `ThreadedAsyncTransport`: an AsyncTransport that runs the SYNC direct transport's `call` in
-  `asyncio.to_thread`. It stands in for the asyncio transport (kvtable/transport/async_direct.py, built
-  on another branch) until that lands; then `async_store_for` takes the real one.
+- `async_store_for`: an AsyncKvTable on the real asyncio transport (kvtable/transport/async_direct.py)
+  with a boto3 client's settings, as `AsyncKvTable(client, ...)` makes it.
 - `SyncOverAsync`: an AsyncKvTable behind KvTable's sync methods, each coroutine run to its end on the
   adapter's one event loop, so tests/engine/contract/* run unchanged on the async front.
 - `ASYNC_FRONT`: the `transport` fixture's choice that means "the async front" (tests/engine/contract/
@@ -12,42 +11,22 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import importlib.util
-import sys
 import threading
-import types
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from kvtable.contract.async_store import AsyncKvTable
 from kvtable.contract.store import KvTable
 from kvtable.transport import Transport, TransportChoice, TransportFactory
+from kvtable.transport.async_direct import AsyncDirectTransport, async_transport_from_client
+from kvtable.transport.base import AsyncTransport
 from kvtable.transport.direct import DirectTransport
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ITERATING = frozenset({"iter_keys", "iter_user_namespaces"})
-
-
-class ThreadedAsyncTransport:
-    """TEST ONLY: the sync transport's calls, each awaited in a thread of the loop's default executor."""
-
-    def __init__(self, transport: Transport) -> None:
-        self.sync = transport
-        self.region = transport.region
-        self.before_call = transport.before_call
-        self.after_call = transport.after_call
-        self.endpoint_url = getattr(transport, "endpoint_url", None)
-
-    async def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
-        return await asyncio.to_thread(self.sync.call, operation, request)
-
-    async def aclose(self) -> None:
-        close = getattr(self.sync, "close", None)
-        if close is not None:
-            close()
 
 
 class AsyncFront:
@@ -74,7 +53,12 @@ class SyncOverAsync:
         self._lock = threading.Lock()
 
     def run(self, awaitable: Any) -> Any:
-        """Run one coroutine of the async front to its end, on this thread's loop."""
+        """Run one coroutine of the async front to its end, on this thread's loop; called from inside a
+        running loop (a test's before_call hook that writes through another store, as a concurrent
+        client would), on a helper thread's loop, holding the caller's loop meanwhile as the hook means."""
+        if asyncio._get_running_loop() is not None:
+            with ThreadPoolExecutor(1) as helper:
+                return helper.submit(self.run, awaitable).result()
         with self._lock:
             loop = self._loops.get(threading.get_ident())
             if loop is None:
@@ -112,24 +96,24 @@ def _async_sleep(sleep: Callable[[float], None]) -> Callable[[float], Any]:
 
 
 def async_store_for(
-    client: DynamoDBClient, table_name: str, transport: ThreadedAsyncTransport | None = None, **options: Any
+    client: DynamoDBClient, table_name: str, transport: AsyncTransport | None = None, **options: Any
 ) -> AsyncKvTable:
-    """An AsyncKvTable over `client`'s endpoint and settings (the threaded stand-in transport, or the one
-    given); a sync `sleep` option (tests pass one that does not wait) is awaited as it is. One batch in
+    """An AsyncKvTable over `client`'s endpoint and settings (the asyncio transport, or the one given); a
+    sync `sleep` option (tests pass one that does not wait) is awaited as it is. One batch in
     flight unless told: the contract tests assert the order of requests (tests/engine/contract/
     test_async_front.py runs them concurrently)."""
     if "sleep" in options:
         options["sleep"] = _async_sleep(options["sleep"])
     options.setdefault("batches_in_flight", 1)
     if transport is None:
-        transport = ThreadedAsyncTransport(DirectTransport.from_client(client))
+        transport = async_transport_from_client(client)
     return AsyncKvTable(None, table_name, transport=transport, **options)
 
 
 def make_store(
     client: DynamoDBClient,
     table_name: str,
-    transport: TransportChoice | TransportFactory | Transport | ThreadedAsyncTransport,
+    transport: TransportChoice | TransportFactory | Transport | AsyncDirectTransport,
     **options: Any,
 ) -> KvTable:
     """The store a contract test runs on: KvTable on `transport`, or for `ASYNC_FRONT` (or an async
@@ -138,7 +122,7 @@ def make_store(
     if isinstance(transport, AsyncFront):
         adapter: Any = SyncOverAsync(async_store_for(client, table_name, **options), client)
         return adapter  # type: ignore[no-any-return]
-    if isinstance(transport, ThreadedAsyncTransport):
+    if isinstance(transport, AsyncDirectTransport):
         adapter = SyncOverAsync(async_store_for(client, table_name, transport, **options), client)
         return adapter  # type: ignore[no-any-return]
     return KvTable(client, table_name, transport=transport, **options)
@@ -148,31 +132,3 @@ def close_store(store: object) -> None:
     """Close what make_store made for the async front (a KvTable needs nothing)."""
     if isinstance(store, SyncOverAsync):
         store.close()
-
-
-@contextlib.contextmanager
-def async_transport_module() -> Iterator[None]:
-    """While the asyncio transport (kvtable/transport/async_direct.py) is not in this tree, a stand-in
-    module of that name whose builders give the threaded stand-in transport; once it is, nothing."""
-    name = "kvtable.transport.async_direct"
-    if importlib.util.find_spec(name) is not None:
-        yield
-        return
-    from kvtable.contract.connect import direct_transport  # noqa: PLC0415 (test-only; kept beside its one use)
-
-    def from_settings(settings: Any) -> ThreadedAsyncTransport:
-        transport = direct_transport(settings)
-        assert transport is not None
-        return ThreadedAsyncTransport(transport)
-
-    def from_client(client: DynamoDBClient) -> ThreadedAsyncTransport:
-        return ThreadedAsyncTransport(DirectTransport.from_client(client))
-
-    module: Any = types.ModuleType(name)
-    module.async_transport_from_settings = from_settings
-    module.async_transport_from_client = from_client
-    sys.modules[name] = module
-    try:
-        yield
-    finally:
-        del sys.modules[name]

@@ -1,20 +1,17 @@
 """The async clients the `async` section measures, each awaited on one event loop: kvtable's async front,
 pydynox's async client and aiodynamo on aiohttp (benchmark-only dependencies, imported when made: a peer
-not installed loses its column).
-
-Until `AsyncKvTable` lands, "kvtable async" is TransportFront: the contract's own GetItem, UpdateItem and
-Query (clients.py) sent on kvtable's asyncio transport, answers read with the contract's deserializer, so
-it leaves out the contract's own checks and mapping. KVTABLE_ASYNC below is the one line to switch."""
+not installed loses its column). "kvtable async" is `AsyncKvTable`: the contract's get_key, put_key and
+list_keys page, with its checks and result mapping, on kvtable's asyncio transport."""
 
 from __future__ import annotations
 
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kvtable.benchmarks.clients import get_request, live, page_request, put_request
-from kvtable.benchmarks.measure import key_value
+from kvtable.benchmarks.clients import NAMESPACE, PAGE
+from kvtable.benchmarks.measure import PREFIX, key_name, key_value
 from kvtable.benchmarks.peers import AiodynamoAsync, PydynoxAsync
-from kvtable.schema.values import deserialize_item, serialize_value
+from kvtable.contract.async_store import AsyncKvTable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -31,37 +28,31 @@ class AsyncMeasured(Protocol):
     async def aclose(self) -> None: ...
 
 
-class TransportFront:
-    """kvtable's asyncio transport (AsyncDirectTransport, built from the boto3 client's settings) sending
-    the contract's requests, its answers read as the contract reads them."""
+class AsyncContract:
+    """kvtable's async front: AsyncKvTable (on its asyncio transport, with the boto3 client's settings)
+    driven as clients.Contract drives KvTable."""
 
     name = "kvtable async"
 
     def __init__(self, client: DynamoDBClient, table: str, url: str) -> None:
-        from kvtable.transport.async_direct import async_transport_from_client  # noqa: PLC0415 (asyncio: this section's alone)
-
-        self.table, self.transport = table, async_transport_from_client(client)
+        self.store = AsyncKvTable(client, table)
 
     async def get(self, i: int) -> object:
-        answer = await self.transport.call("GetItem", get_request(self.table, i))
-        return live(deserialize_item(answer["Item"]))
+        return await self.store.get_key(NAMESPACE, key_name(i))
 
     async def put(self, i: int) -> object:
-        request = put_request(self.table, i, serialize_value(key_value(i)))
-        return deserialize_item((await self.transport.call("UpdateItem", request))["Attributes"])
+        return await self.store.put_key(NAMESPACE, key_name(i), key_value(i))
 
     async def page(self) -> object:
-        answer = await self.transport.call("Query", page_request(self.table))
-        return [deserialize_item(item) for item in answer["Items"]]
+        return (await self.store.list_keys(NAMESPACE, PREFIX, page_size=PAGE)).items
 
     async def aclose(self) -> None:
-        """Close the transport's idle connections."""
-        await self.transport.aclose()
+        """Close the store's connections."""
+        await self.store.aclose()
 
 
-# The kvtable async front measured: switch it to a class driving AsyncKvTable (get_key, put_key,
-# list_keys(...).items, as clients.Contract drives KvTable) when that lands.
-KVTABLE_ASYNC: Any = TransportFront
+# The kvtable async front measured.
+KVTABLE_ASYNC: Any = AsyncContract
 
 
 # (class, the modules it needs), made with (table, url) as peers.py's are: the order of the columns.

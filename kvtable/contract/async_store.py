@@ -30,6 +30,7 @@ from kvtable.schema.entities import (
 from kvtable.schema.errors import InvalidInputError
 from kvtable.schema.limits import MAX_WORKERS
 from kvtable.schema.pagination import DEFAULT_PAGE_SIZE, Page
+from kvtable.telemetry import instrument_async as instrument_telemetry  # telemetry hook
 from kvtable.transport.base import AsyncTransport
 
 if TYPE_CHECKING:
@@ -109,7 +110,6 @@ class AsyncKvTable(ContractFront):
         self.requests_in_flight = _require_limit("requests in flight", requests_in_flight, 10_000)
         self.batches_in_flight = _require_limit("batches in flight", batches_in_flight, MAX_WORKERS)
         self._sleep = sleep
-        self._bounded = _Bounded(transport, requests_in_flight)
         self._build_operations(
             transport,
             table_name,
@@ -120,6 +120,8 @@ class AsyncKvTable(ContractFront):
             namespace_quarantine=namespace_quarantine,
             in_flight=batches_in_flight,
         )
+        instrument_telemetry(self)  # telemetry hook: spans when OpenTelemetry is in use
+        self._bounded = _Bounded(transport, requests_in_flight)  # after the hook, which wraps the calls
 
     async def _run(self, operation: Operation[T]) -> T:
         return await drive_async.run(operation, self._bounded, self._sleep)  # type: ignore[arg-type]
@@ -314,7 +316,6 @@ class AsyncKvTable(ContractFront):
 
 
 def _transport_from_client(client: DynamoDBClient) -> AsyncTransport:
-    from kvtable.transport.async_direct import async_transport_from_client  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415 (the async transport's own modules: only when an AsyncKvTable is made from a client)
+    from kvtable.transport.async_direct import async_transport_from_client  # noqa: PLC0415 (the async transport's own modules: only when an AsyncKvTable is made from a client)
 
-    transport: AsyncTransport = async_transport_from_client(client)
-    return transport
+    return async_transport_from_client(client)

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -183,30 +184,54 @@ def operation(
         if _instruments() is None:
             return method(*args, **kwargs)
         return _without_span(name, method, args, kwargs, iterating)
+    tenant_data = current_settings().record_tenant_data
+    attributes = operation_attributes(name, table, args, kwargs, positions=positions, tenant_data=tenant_data)
+    if iterating:
+        return _iterate(tracer, name, method(*args, **kwargs), attributes, tenant_data)
+    span = tracer.start_span(f"KvTable.{name}", kind=SpanKind.INTERNAL, attributes=attributes)
+    with in_operation(_Operation(name, span), span, tenant_data, ends=True):
+        return method(*args, **kwargs)
+
+
+@contextmanager
+def in_operation(state: _Operation, span: Span, tenant_data: bool, *, ends: bool) -> Iterator[None]:
+    """One operation (`ends`), or one page of an iteration, with its context current and its span in use:
+    a failure is recorded on the span; the end of an iteration is no failure."""
+    token = _current.set(state)
+    try:
+        with trace.use_span(span, end_on_exit=ends, record_exception=False, set_status_on_exception=False):
+            try:
+                yield
+            except (StopIteration, StopAsyncIteration):
+                raise
+            except Exception as error:
+                _failed(span, error, tenant_data)
+                raise
+            finally:
+                if ends:
+                    _close(state)
+    finally:
+        _current.reset(token)
+
+
+def operation_attributes(
+    name: str,
+    table: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    positions: dict[str, int],
+    tenant_data: bool,
+) -> dict[str, Any]:
+    """An operation span's attributes: the database's, the operation's, and tenant data when opted in."""
     attributes: dict[str, Any] = {
         "db.system.name": SYSTEM,
         "db.collection.name": table,
         "kvtable.operation": name,
     }
-    tenant_data = current_settings().record_tenant_data
     if tenant_data:
         attributes.update(_tenant_attributes(args, kwargs, positions))
-    if iterating:
-        return _iterate(tracer, name, method(*args, **kwargs), attributes, tenant_data)
-    span = tracer.start_span(f"KvTable.{name}", kind=SpanKind.INTERNAL, attributes=attributes)
-    state = _Operation(name, span)
-    token = _current.set(state)
-    try:
-        with trace.use_span(span, end_on_exit=True, record_exception=False, set_status_on_exception=False):
-            try:
-                return method(*args, **kwargs)
-            except Exception as error:
-                _failed(span, error, tenant_data)
-                raise
-            finally:
-                _close(state)
-    finally:
-        _current.reset(token)
+    return attributes
 
 
 def _without_span(
@@ -247,19 +272,11 @@ def _iterate(
             if state is None:
                 span = tracer.start_span(f"KvTable.{name}", kind=SpanKind.INTERNAL, attributes=attributes)
                 state = _Operation(name, span)
-            token = _current.set(state)
             try:
-                with trace.use_span(
-                    span, end_on_exit=False, record_exception=False, set_status_on_exception=False
-                ):
+                with in_operation(state, span, tenant_data, ends=False):
                     item = next(items)
             except StopIteration:
                 return
-            except Exception as error:
-                _failed(span, error, tenant_data)
-                raise
-            finally:
-                _current.reset(token)
             yield item
     finally:
         if state is not None and state.span is not None:

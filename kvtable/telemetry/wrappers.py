@@ -4,7 +4,7 @@ imports OpenTelemetry."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import FunctionType, ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ from kvtable.telemetry.gate import in_use
 from kvtable.telemetry.shared import ANSWER, TENANT_ARGUMENTS
 
 if TYPE_CHECKING:
+    from kvtable.contract.async_store import AsyncKvTable
     from kvtable.contract.store import KvTable
 
 _MARK = "_kvtable_telemetry"
@@ -20,6 +21,7 @@ _MARK = "_kvtable_telemetry"
 ITERATING = frozenset({"iter_keys", "iter_user_namespaces"})
 
 _recording: ModuleType | None = None
+_async_recording: ModuleType | None = None
 
 
 def recording() -> ModuleType:
@@ -35,7 +37,7 @@ def recording() -> ModuleType:
 _operations: dict[type, dict[str, dict[str, int]]] = {}
 
 
-def operations(store: KvTable) -> dict[str, dict[str, int]]:
+def operations(store: KvTable | AsyncKvTable) -> dict[str, dict[str, int]]:
     """The store's public operations (every public method of its class and its bases), each with the
     positions of its arguments that name tenant data; worked out once a class."""
     kind = type(store)
@@ -146,3 +148,90 @@ def _observe_answer(status: int, headers: Any) -> None:
     waiting = ANSWER.get()
     if waiting is not None:
         waiting.append((status, headers))
+
+
+# ----- the async front ---------------------------------------------------------------------------
+
+
+def async_recording() -> ModuleType:
+    """kvtable.telemetry.async_recording, imported the first time an async operation is recorded."""
+    global _async_recording  # noqa: PLW0603 (a module, imported once)
+    if _async_recording is None:
+        from kvtable.telemetry import async_recording as module  # noqa: PLC0415 (OpenTelemetry: loaded once the process uses it)
+
+        _async_recording = module
+    return _async_recording
+
+
+def wrap_async_store(store: AsyncKvTable) -> None:
+    """Wrap `store`'s awaited operations and async iterations (INTERNAL spans), and count its transport's
+    requests into them; the transport's `call` is wrapped before the store's request limit takes it."""
+    import inspect  # noqa: PLC0415 (kept off kvtable.connect()'s path; asyncio has loaded it by now)
+
+    table = store.table_name
+    for name, positions in operations(store).items():
+        method = getattr(store, name)
+        if name in ITERATING:
+            setattr(store, name, _async_iteration(name, method, table, positions))
+        elif inspect.iscoroutinefunction(method):
+            setattr(store, name, _async_operation(name, method, table, positions))
+    transport: Any = store.transport
+    if not getattr(transport, _MARK, False):
+        transport.call = _counted(transport.call)
+        setattr(transport, _MARK, True)
+
+
+def _recording_async() -> ModuleType | None:
+    """The async recording module while a provider is set, else None (nothing would be recorded)."""
+    record = _recording
+    if record is None:
+        if not in_use():
+            return None
+        record = recording()
+    return async_recording() if record.active() else None
+
+
+def _async_operation(
+    name: str, method: Callable[..., Awaitable[Any]], table: str, positions: dict[str, int]
+) -> Callable[..., Awaitable[Any]]:
+    async def operation(*args: Any, **kwargs: Any) -> Any:
+        record = _recording_async()
+        if record is None:
+            return await method(*args, **kwargs)
+        return await record.operation(name, method, args, kwargs, table=table, positions=positions)
+
+    operation.__name__ = name
+    operation.__doc__ = method.__doc__
+    operation.__wrapped__ = method  # type: ignore[attr-defined]
+    return operation
+
+
+def _async_iteration(
+    name: str, method: Callable[..., AsyncIterator[Any]], table: str, positions: dict[str, int]
+) -> Callable[..., AsyncIterator[Any]]:
+    def iteration(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        record = _recording_async()
+        items = method(*args, **kwargs)
+        if record is None:
+            return items
+        iterated: AsyncIterator[Any] = record.iterate(
+            name, items, table=table, args=args, kwargs=kwargs, positions=positions
+        )
+        return iterated
+
+    iteration.__name__ = name
+    iteration.__doc__ = method.__doc__
+    iteration.__wrapped__ = method  # type: ignore[attr-defined]
+    return iteration
+
+
+def _counted(
+    call: Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]],
+) -> Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]:
+    async def request(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        if _async_recording is not None:
+            _async_recording.count_request()
+        return await call(operation, request)
+
+    request.__wrapped__ = call  # type: ignore[attr-defined]
+    return request

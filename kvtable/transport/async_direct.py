@@ -8,8 +8,14 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from kvtable.schema.errors import InvalidInputError
 from kvtable.transport.async_http import AsyncConnectionPool
-from kvtable.transport.client_settings import FrozenCredentials
+from kvtable.transport.client_settings import (
+    FrozenCredentials,
+    TransportSettings,
+    settings_from_client,
+    settings_from_environment,
+)
 from kvtable.transport.wire import DirectWire
 
 if TYPE_CHECKING:
@@ -54,15 +60,33 @@ class AsyncDirectTransport(DirectWire[AsyncConnectionPool]):
         return credentials.get_frozen_credentials()
 
 
-def async_transport_from_client(client: DynamoDBClient) -> AsyncDirectTransport:
+def async_transport_from_client(
+    client: DynamoDBClient, max_connections: int | None = None
+) -> AsyncDirectTransport:
     """The asyncio transport with the settings of a boto3 client (credentials, region, endpoint, timeouts,
-    pool size, proxy, CA bundle), read as the sync direct transport reads them; ClientSettingsError for a
-    client whose settings it cannot read or use."""
-    return AsyncDirectTransport.from_client(client)
+    pool size = its `max_pool_connections` unless `max_connections` is given, proxy, CA bundle), read as
+    the sync direct transport reads them; ClientSettingsError for a client whose settings it cannot use."""
+    return AsyncDirectTransport.from_settings(_sized(settings_from_client(client), _size(max_connections)))
 
 
-def async_transport_from_settings(settings: DirectSettings) -> AsyncDirectTransport:
-    """The asyncio transport with the settings `kvtable.connect` reads from the environment (no boto3).
-    Container credentials are fetched here, with blocking I/O: call it once at start-up (or in a thread).
-    ClientSettingsError when the container's keys carry an account id and no endpoint was given."""
-    return AsyncDirectTransport.from_environment(settings)
+def async_transport_from_settings(
+    settings: DirectSettings, max_connections: int | None = None
+) -> AsyncDirectTransport:
+    """The asyncio transport with the settings `kvtable.connect` reads from the environment (no boto3), its
+    pool `max_connections` (botocore's 10 unless given). Container credentials are fetched here, with
+    blocking I/O: call it once at start-up (or in a thread). ClientSettingsError when the container's keys
+    carry an account id and no endpoint was given."""
+    size = _size(max_connections)  # checked before the container's keys are fetched
+    return AsyncDirectTransport.from_settings(_sized(settings_from_environment(settings), size))
+
+
+def _size(max_connections: object) -> int | None:
+    if max_connections is None:
+        return None
+    if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
+        raise InvalidInputError(f"max_connections must be a whole number from 1, got {max_connections!r}")
+    return max_connections
+
+
+def _sized(settings: TransportSettings, max_connections: int | None) -> TransportSettings:
+    return settings if max_connections is None else settings._replace(max_connections=max_connections)

@@ -111,6 +111,11 @@ class Endpoint(Generic[Connection]):
         )
 
     @property
+    def idle(self) -> tuple[Connection, ...]:
+        """The open connections kept for the next requests, the next one to be reused last."""
+        return tuple(self._idle)
+
+    @property
     def dialled(self) -> Origin:
         """Where the TCP connection goes: the proxy when there is one, else the endpoint."""
         return self._proxy or self.origin

@@ -104,6 +104,10 @@ def _handler(plan: FaultPlan) -> type[BaseHTTPRequestHandler]:
     upstream = urlsplit(plan.upstream)
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = (
+            "HTTP/1.1"  # keep-alive, as DynamoDB: a pool reuses its connections through the proxy
+        )
+
         def log_message(self, *_: object) -> None:  # quiet
             return
 

@@ -3,8 +3,8 @@ the same items, pages, cursors and errors; its batches go concurrently on the lo
 and cost; a cancelled request is a fault (a write maybe applied, never applied twice, the store still
 answering right after); nothing on its path blocks the loop.
 
-The async front's transport here is the test-only threaded stand-in (tests/async_front.py) until the
-asyncio transport lands; the core and the async driver are what these tests hold."""
+The async front runs on the real asyncio transport (kvtable/transport/async_direct.py); the cancellation
+tests look at its connection pool."""
 
 import asyncio
 import threading
@@ -23,8 +23,8 @@ from kvtable.contract.consumed_capacity import CapacityRecorder
 from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
 from kvtable.schema.errors import InvalidInputError, KvTableError
-from kvtable.transport.direct import DirectTransport
-from tests.async_front import SyncOverAsync, ThreadedAsyncTransport, async_store_for, async_transport_module
+from kvtable.transport.async_direct import AsyncDirectTransport, async_transport_from_client
+from tests.async_front import SyncOverAsync, async_store_for
 from tests.conftest import CONNECT_FALLBACK_VARIABLES
 from tests.harness.fault_proxy import client_through, fault_proxy
 
@@ -126,9 +126,9 @@ def test_one_corpus_through_both_fronts_gives_the_same_items_pages_cursors_and_e
 
 
 class InFlight:
-    """Counts the calls awaited at once on an async transport, and the most seen."""
+    """Counts the calls awaited at once on the asyncio transport, and the most seen."""
 
-    def __init__(self, transport: ThreadedAsyncTransport) -> None:
+    def __init__(self, transport: AsyncDirectTransport) -> None:
         self.transport, self.now, self.most = transport, 0, 0
         self.region, self.before_call, self.after_call = (
             transport.region,
@@ -155,7 +155,7 @@ def test_batches_go_concurrently_on_the_loop_with_the_sync_fronts_result_and_cos
     names = [f"k{i:03d}" for i in range(250)]
     sync_store = KvTable(dynamodb_client, table_name)
     sync_capacity = CapacityRecorder().attach(sync_store)
-    counting = InFlight(ThreadedAsyncTransport(DirectTransport.from_client(dynamodb_client)))
+    counting = InFlight(async_transport_from_client(dynamodb_client))
     async_store = AsyncKvTable(None, other, transport=counting, batches_in_flight=4)
     async_capacity = CapacityRecorder().attach(async_store)
 
@@ -221,6 +221,9 @@ def test_a_write_cancelled_before_it_is_sent_is_not_applied(
                 await waiting
             plan.release()
             assert (await first)["version"] == 1
+            pool = transport_of(store).pool
+            # The cancelled one never took a connection: one opened, kept open for the next request.
+            assert pool.opened == 1 and len(pool.idle) == 1 and not pool.idle[0].writer.is_closing()
             await store.aclose()
 
         asyncio.run(scenario())
@@ -242,16 +245,21 @@ def test_a_write_cancelled_after_it_was_sent_is_maybe_applied_never_twice_and_th
 
         async def scenario() -> tuple[Any, Any]:
             await store.create_user("u1", "u1@example.com", "key-1")
+            pool = transport_of(store).pool
+            (used,) = pool.idle  # the one connection, which the write takes
             plan.inject("hold_after")
             task = asyncio.ensure_future(writes[write]())
             await wait_for(plan.holding)  # sent, applied by the engine, its answer not yet back
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
+            # Its connection, answer unread, is closed and not kept for another request.
+            assert used.writer.is_closing() and pool.idle == ()
             plan.release()
             # The same store answers the next requests with their own answers, not the held one.
             key = await store.put_key("app", "after", "next")
             user = await store.get_user("u1", consistent=True)
+            assert pool.opened == 2 and len(pool.idle) == 1 and pool.idle[0] is not used
             await store.aclose()
             return key, user
 
@@ -266,6 +274,11 @@ def test_a_write_cancelled_after_it_was_sent_is_maybe_applied_never_twice_and_th
         assert user["requestCount"] == 5  # applied once
     else:
         assert items["KEY#k"]["version"] == {"N": "1"}  # applied once
+
+
+def transport_of(store: AsyncKvTable) -> AsyncDirectTransport:
+    assert isinstance(store.transport, AsyncDirectTransport)
+    return store.transport
 
 
 # ----- nothing blocks the loop -------------------------------------------------------------------
@@ -323,8 +336,7 @@ def test_connect_async_from_the_environment_and_a_boto3_clients_settings_give_th
         async with AsyncKvTable(dynamodb_client, table_name) as from_client:
             return written, await from_client.get_key("app", "k", consistent=True)
 
-    with async_transport_module():
-        written, read = asyncio.run(scenario())
+    written, read = asyncio.run(scenario())
     assert plain(read) == plain(written)
     assert read["value"] == {"from": "connect_async"}
 
@@ -336,6 +348,4 @@ def test_bad_limits_are_refused_when_the_store_is_made(
     dynamodb_client: DynamoDBClient, bad: dict[str, Any]
 ) -> None:
     with pytest.raises(InvalidInputError, match="in flight must be a whole number"):
-        AsyncKvTable(
-            None, "t", transport=ThreadedAsyncTransport(DirectTransport.from_client(dynamodb_client)), **bad
-        )
+        AsyncKvTable(None, "t", transport=async_transport_from_client(dynamodb_client), **bad)

@@ -15,7 +15,6 @@ import pytest
 from kvtable.contract.async_store import AsyncKvTable
 from kvtable.contract.store import KvTable
 from kvtable.local.dynamodb_local import LocalEndpoint
-from tests.async_front import async_transport_module
 from tests.paths import REPO_ROOT
 
 
@@ -70,8 +69,7 @@ def test_the_fastapi_lifespan_example_makes_warms_uses_and_closes_one_store(
             assert [name for name, _ in calls] == ["warm"]  # made and warmed before serving, once
         return found, missing, app.state.store
 
-    with async_transport_module():
-        found, missing, store = asyncio.run(serve())
+    found, missing, store = asyncio.run(serve())
     assert found == {"found": True, "value": "hello", "version": 1}
     assert missing == {"found": False}
     assert calls == [("warm", store), ("aclose", store)]  # and closed at shutdown

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -296,16 +297,23 @@ def test_the_container_url_rule_is_botocores(url: str) -> None:
     assert container_url_allowed(url) == botocore_allows
 
 
-def test_an_account_id_from_the_container_hands_over_unless_an_endpoint_is_given(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """EKS Pod Identity gives an AccountId: botocore then picks the account's endpoint."""
+@contextmanager
+def pod_identity(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Only EKS Pod Identity's environment: a container endpoint whose keys carry an account id."""
     with container_credentials(TOKEN, account_id="123456789012") as container:
         only(
             monkeypatch,
             tmp_path,
             {"AWS_CONTAINER_CREDENTIALS_FULL_URI": container.url, "AWS_CONTAINER_AUTHORIZATION_TOKEN": TOKEN},
         )
+        yield
+
+
+def test_an_account_id_from_the_container_hands_over_unless_an_endpoint_is_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """EKS Pod Identity gives an AccountId: botocore then picks the account's endpoint."""
+    with pod_identity(monkeypatch, tmp_path):
         client = boto3.Session().client("dynamodb")
         operation = client.meta.service_model.operation_model("GetItem")
         url, _, _ = client._resolve_endpoint_ruleset(operation, {}, {})  # type: ignore[attr-defined]
